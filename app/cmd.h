@@ -1,0 +1,28 @@
+/* cmd.h - the command language shared by every front-end. */
+#ifndef CONFAB_CMD_H
+#define CONFAB_CMD_H
+
+#include "core.h"
+
+struct cmd_def {
+	const char *name;      /* without the slash */
+	const char *args;      /* usage, e.g. "PEER TEXT" */
+	const char *help;      /* one line */
+	int       (*fn)(struct core *, struct conversation *cur, const char *cmdline, char *args);
+};
+
+/* The core's commands, terminated by a NULL name (front-ends add their own). */
+extern const struct cmd_def cmd_table[];
+
+/*
+ * Run one line.  A line starting with '/' is a command ("//" sends a literal
+ * slash); any other non-empty line is a message to cur's peer (an error in the
+ * home window).  Returns 0 if it ran, -1 on an error (reported as EV_ERROR),
+ * 1 if the command is not a core command (the front-end may handle it).
+ */
+int cmd_run(struct core *, struct conversation *cur, const char *line);
+
+/* Find a command definition by name (without the slash) in a table. */
+const struct cmd_def *cmd_find(const struct cmd_def *table, const char *name);
+
+#endif

@@ -1,0 +1,183 @@
+/* core.h - the model: identity, peers, conversations; the only place net events become state. */
+#ifndef CONFAB_CORE_H
+#define CONFAB_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity.h"
+#include "loop.h"
+#include "paths.h"
+#include "session.h"
+#include "wire.h"
+
+#define NICK_MAX        WIRE_NICK_MAX      /* bytes of UTF-8 */
+#define NICK_BUF        (NICK_MAX * 3 + 1) /* sanitised nick (U+FFFD may grow it) */
+#define MSGID_HEX       (WIRE_ID_LEN * 2)
+#define CONV_MAX_LINES  5000               /* scrollback kept in memory per window */
+#define SEEN_MAX        4096               /* received ids remembered per peer */
+#define OUTQ_MAX        5000               /* unacknowledged messages per peer */
+#define DEFAULT_PORT    7470
+
+enum peer_state {
+	PEER_OFFLINE = 0,
+	PEER_DISCOVERED,    /* seen on the LAN, no session */
+	PEER_CONNECTING,    /* session in handshake or waiting for HELLO */
+	PEER_ONLINE,        /* session open, HELLO received */
+};
+
+enum msg_state {
+	MSG_QUEUED = 0,     /* waiting for the peer to be online */
+	MSG_SENT,           /* handed to the session, no ACK yet */
+	MSG_DELIVERED,      /* the peer acknowledged it */
+};
+
+enum line_kind {
+	LINE_MSG_IN = 1,    /* a message from the peer */
+	LINE_MSG_OUT,       /* a message we sent */
+	LINE_SYSTEM,        /* online/offline and other notices */
+	LINE_ERROR,         /* an error */
+};
+
+/* One line of a conversation's scrollback; every string is sanitised. */
+struct chat_line {
+	enum line_kind kind;
+	uint64_t       ts_ms;          /* wall clock */
+	char           id[MSGID_HEX + 1];  /* message id (MSG lines) */
+	enum msg_state state;          /* LINE_MSG_OUT only */
+	char           nick[NICK_BUF]; /* author at the time */
+	char          *text;           /* UTF-8, may contain '\n' */
+};
+
+struct peer;
+
+/* A window's worth of lines: the home window or one per peer. */
+struct conversation {
+	struct peer       *peer;       /* NULL for the home window */
+	struct chat_line **lines;      /* oldest first */
+	size_t             nlines, alines;
+	uint64_t           dropped;    /* lines dropped off the front (scrollback cap) */
+	unsigned           unread;
+	int                open;       /* shown as a window in the UI */
+};
+
+struct outmsg {
+	struct outmsg *next;
+	uint8_t        id[WIRE_ID_LEN];
+	uint64_t       ts_ms;
+	char          *text;
+	size_t         len;
+	struct chat_line *line;        /* its line in the conversation, if still there */
+};
+
+struct peer {
+	struct peer     *next;
+	uint8_t          pk[ID_KEYLEN];
+	char             fp[FP_LEN + 1];
+	char             nick[NICK_BUF];   /* sanitised */
+	enum peer_state  state;
+	char             addr[SOCK_ADDRSTRLEN];   /* last known address */
+	struct session  *sess;
+	int              hello;            /* HELLO received on sess */
+	struct outmsg   *outq, *outq_tail; /* sent or queued, not acknowledged */
+	size_t           noutq;
+	uint8_t        (*seen)[WIRE_ID_LEN];   /* ring of received message ids */
+	size_t           nseen, seen_pos;
+	struct conversation conv;
+	struct loop_timer settle;          /* after a duplicate BYE: wait for the other session */
+	struct core     *core;
+};
+
+enum core_event_type {
+	EV_READY = 1,   /* listening; peer NULL */
+	EV_PEER,        /* peer state or nick changed */
+	EV_MESSAGE,     /* a new message from peer (line) */
+	EV_SENT,        /* our message accepted (line, id; queued if peer offline) */
+	EV_DELIVERED,   /* our message acknowledged (line, id) */
+	EV_ERROR,       /* text, cmd (may be NULL), peer (may be NULL) */
+	EV_INFO,        /* text: a notice for the home window */
+	EV_NICK,        /* our own nick changed */
+	EV_LINE,        /* a system line was added to peer's (or home) conversation */
+};
+
+struct core_event {
+	enum core_event_type    type;
+	struct peer            *peer;
+	const struct chat_line *line;
+	const char             *id;
+	const char             *text;
+	const char             *cmd;
+	const char             *reason;   /* EV_PEER: why it went offline */
+	int                     queued;   /* EV_SENT */
+};
+
+struct core;
+
+/* A front-end: the ncurses UI or the headless JSON Lines writer. */
+struct frontend {
+	void (*event)(struct core *, const struct core_event *, void *arg);
+	void (*quit)(struct core *, void *arg);   /* the core is about to stop */
+	void  *arg;
+};
+
+struct core_options {
+	const char *home;
+	const char *nick;
+	const char *listen[8];
+	int         nlisten;
+	int         no_discovery;
+	int         no_nat;
+	int         keepalive_s;    /* 0: default */
+	int         handshake_s;    /* 0: default */
+	uint8_t     ciphers;        /* 0: all available */
+	const char *log_file;
+	int         debug;
+};
+
+struct core {
+	struct loop        *loop;
+	struct net         *net;
+	struct identity     id;
+	struct paths        paths;
+	struct core_options opt;
+	char                nick[NICK_BUF];
+	struct peer        *peers;
+	size_t              npeers;
+	struct conversation home;
+	struct frontend     fe;
+	int                 quitting;
+	int                 exit_code;
+};
+
+/* Load identity and paths, start listening.  Returns 0 or -1 with err set. */
+int  core_init(struct core *, struct loop *, const struct core_options *,
+               const struct frontend *, char *err, size_t errlen);
+/* Emit EV_READY (call once the front-end is ready to show it). */
+void core_ready(struct core *);
+/* Say goodbye to every peer and stop the loop. */
+void core_quit(struct core *, int exit_code);
+/* Free everything. */
+void core_free(struct core *);
+
+/* Connect to "HOST:PORT" (numeric, or localhost). Errors are EV_ERROR events for cmd. */
+int  core_connect(struct core *, const char *target, const char *cmd);
+/* Send text to peer; queued if the peer is offline. Returns 0 or -1. */
+int  core_send_msg(struct core *, struct peer *, const char *text, size_t len, const char *cmd);
+/* Change our nick and tell every online peer. */
+int  core_set_nick(struct core *, const char *nick, const char *cmd);
+/*
+ * Find a peer by nick (exact, case-insensitive) or fingerprint prefix (at least
+ * FP_MIN_PREFIX characters).  On failure returns NULL and a reason in why.
+ */
+struct peer *core_find_peer(struct core *, const char *name, const char **why);
+/* Append a system or error line to conv (or the home window if conv is NULL). */
+void core_note(struct core *, struct conversation *, enum line_kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Report an error for a command (EV_ERROR). */
+void core_error(struct core *, const char *cmd, struct peer *, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Short state name: "offline", "discovered", "connecting", "online". */
+const char *peer_state_name(enum peer_state);
+
+#endif

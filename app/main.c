@@ -1,0 +1,179 @@
+/* main.c - command line parsing and mode selection. */
+#include "config.h"
+
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "headless.h"
+#include "identity.h"
+#include "main.h"
+#include "paths.h"
+#include "tui.h"
+#include "wire.h"
+
+static const char usage_text[] =
+"usage: confab [OPTIONS]             full-screen chat (ncurses)\n"
+"       confab --headless [OPTIONS]  JSON Lines on stdout, commands on stdin\n"
+"       confab id [--home DIR]       print this identity's fingerprint\n"
+"\n"
+"options:\n"
+"  --home DIR          keep all state in DIR (default: $CONFAB_HOME, else XDG dirs)\n"
+"  --nick NAME         the nick peers see (default: $USER)\n"
+"  --listen ADDR:PORT  listen there (repeatable; default 0.0.0.0 and [::] port %d,\n"
+"                      or any free port if that one is taken)\n"
+"  --no-discovery      do not announce or look for peers on the LAN\n"
+"  --no-nat            do not ask the router for a port mapping\n"
+"  --log FILE          write diagnostics to FILE (default: confab.log in the state dir)\n"
+"  --debug             more detail in the log\n"
+"  --keepalive SECS    ping a silent peer after SECS, drop it after 3*SECS (default 15)\n"
+"  --handshake-timeout SECS  drop a peer that has not finished its handshake (10)\n"
+"  --cipher NAME       offer only chachapoly or aesgcm (default: both where available)\n"
+"  --headless          run without a screen (see confab(1), HEADLESS MODE)\n"
+"  -h, --help          show this help\n"
+"  -V, --version       show the version\n"
+"\n"
+"Commands (type them in the input line, or on stdin in headless mode):\n"
+"  /connect HOST:PORT, /msg PEER TEXT, /peers, /nick NAME, /whoami, /quit\n"
+"  PEER is a nick or a fingerprint prefix of 4 characters or more.\n"
+"See confab(1) for keys, every command, files and exit codes.\n";
+
+enum {
+	OPT_HOME = 256, OPT_NICK, OPT_LISTEN, OPT_NODISC, OPT_NONAT, OPT_LOG,
+	OPT_DEBUG, OPT_KEEPALIVE, OPT_HSTIMEOUT, OPT_CIPHER, OPT_HEADLESS,
+};
+
+static const struct option long_opts[] = {
+	{ "home", required_argument, NULL, OPT_HOME },
+	{ "nick", required_argument, NULL, OPT_NICK },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "no-discovery", no_argument, NULL, OPT_NODISC },
+	{ "no-nat", no_argument, NULL, OPT_NONAT },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+	{ "handshake-timeout", required_argument, NULL, OPT_HSTIMEOUT },
+	{ "cipher", required_argument, NULL, OPT_CIPHER },
+	{ "headless", no_argument, NULL, OPT_HEADLESS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Print usage to f. */
+static void
+usage(FILE *f)
+{
+	fprintf(f, usage_text, DEFAULT_PORT);
+}
+
+/* confab id: print the fingerprint (creating the identity if needed). */
+static int
+run_id(const struct core_options *opt)
+{
+	struct paths paths;
+	struct identity id;
+	char path[PATH_MAX], err[512];
+
+	if (paths_init(&paths, opt->home, err, sizeof err) == -1 ||
+	    paths_join(path, sizeof path, paths.state, "identity") == -1 ||
+	    identity_load(&id, path, err, sizeof err) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		return EXIT_FAILURE_;
+	}
+	printf("%s\n", id.fp);
+	identity_wipe(&id);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct core_options opt;
+	int c, headless = 0;
+	long v;
+	char *end;
+
+	setlocale(LC_ALL, "");
+	memset(&opt, 0, sizeof opt);
+	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOME:
+			opt.home = optarg;
+			break;
+		case OPT_NICK:
+			opt.nick = optarg;
+			break;
+		case OPT_LISTEN:
+			if (opt.nlisten == (int)(sizeof opt.listen / sizeof opt.listen[0])) {
+				fprintf(stderr, "confab: too many --listen addresses\n");
+				return EXIT_USAGE;
+			}
+			opt.listen[opt.nlisten++] = optarg;
+			break;
+		case OPT_NODISC:
+			opt.no_discovery = 1;
+			break;
+		case OPT_NONAT:
+			opt.no_nat = 1;
+			break;
+		case OPT_LOG:
+			opt.log_file = optarg;
+			break;
+		case OPT_DEBUG:
+			opt.debug = 1;
+			break;
+		case OPT_KEEPALIVE:
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 3600) {
+				fprintf(stderr, "confab: --keepalive takes 1 to 3600 seconds\n");
+				return EXIT_USAGE;
+			}
+			opt.keepalive_s = (int)v;
+			break;
+		case OPT_HSTIMEOUT:
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 600) {
+				fprintf(stderr, "confab: --handshake-timeout takes 1 to 600 seconds\n");
+				return EXIT_USAGE;
+			}
+			opt.handshake_s = (int)v;
+			break;
+		case OPT_CIPHER:
+			if (strcmp(optarg, "chachapoly") == 0)
+				opt.ciphers = WIRE_CIPHER_CHACHA;
+			else if (strcmp(optarg, "aesgcm") == 0)
+				opt.ciphers = WIRE_CIPHER_AESGCM;
+			else {
+				fprintf(stderr, "confab: --cipher is chachapoly or aesgcm\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_HEADLESS:
+			headless = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("confab %s\n", CONFAB_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc)
+			return run_id(&opt);
+		fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (headless)
+		return headless_run(&opt);
+	return tui_run(&opt);
+}

@@ -1,0 +1,9 @@
+/* main.h - exit codes shared by the program's modes. */
+#ifndef CONFAB_MAIN_H
+#define CONFAB_MAIN_H
+
+#define EXIT_OK        0   /* success */
+#define EXIT_FAILURE_  1   /* a runtime failure */
+#define EXIT_USAGE     2   /* bad command line */
+
+#endif

@@ -1,0 +1,53 @@
+/* text.h - UTF-8 handling and terminal-safe sanitising of peer strings. */
+#ifndef CONFAB_TEXT_H
+#define CONFAB_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Flags for text_sanitize. */
+#define TEXT_KEEP_NEWLINE  0x01   /* keep '\n' (message bodies); else it becomes a space */
+#define TEXT_KEEP_TAB      0x02   /* keep '\t'; else it becomes a space */
+
+/*
+ * Make a peer-supplied byte string safe for a terminal and for JSON: invalid
+ * UTF-8 (overlong forms, surrogates, code points above U+10FFFF, truncated
+ * sequences) becomes U+FFFD; C0 controls, DEL and C1 controls (U+0080..U+009F)
+ * are dropped, and escape sequences introduced by ESC or by the C1 CSI/OSC/DCS
+ * characters are removed whole (CSI up to its final byte, OSC/DCS/APC/PM/SOS up
+ * to BEL or ST).  Bidirectional overrides (U+202A..U+202E, U+2066..U+2069) are
+ * dropped too.  The result is NUL-terminated and always valid UTF-8; at most
+ * outmax-1 bytes are written, never splitting a character.  Returns its length.
+ */
+size_t text_sanitize(const uint8_t *in, size_t n, char *out, size_t outmax, int flags);
+
+/* Whether p[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int    text_utf8_valid(const uint8_t *p, size_t n);
+
+/*
+ * Decode one UTF-8 character at p (n bytes available).  Returns its length in
+ * bytes (1..4) and the code point in *cp; an invalid sequence returns 1 and
+ * *cp = 0xFFFD.  n must be > 0.
+ */
+size_t text_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
+/* Encode a code point; returns bytes written (1..4) into out[4]. */
+size_t text_utf8_encode(uint32_t cp, char out[4]);
+
+/* Columns a code point takes on a terminal: 0 (combining), 1 or 2. */
+int    text_cp_width(uint32_t cp);
+/* Columns a valid UTF-8 string takes. */
+size_t text_width(const char *s, size_t n);
+/*
+ * Byte length of the longest prefix of s (n bytes) that fits in cols columns,
+ * breaking only between characters and keeping combining marks with their
+ * base.  *used receives the columns that prefix takes.
+ */
+size_t text_fit(const char *s, size_t n, size_t cols, size_t *used);
+/*
+ * Where to break s for word wrapping at cols columns: the byte length of the
+ * first line (after the last space that fits, or a hard break at cols if a
+ * word is longer than the line).  Never returns 0 for non-empty s with cols > 1.
+ */
+size_t text_wrap(const char *s, size_t n, size_t cols);
+
+#endif

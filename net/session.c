@@ -1,0 +1,929 @@
+/* session.c - encrypted sessions: preamble, Noise XX, records, keepalive, limits. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "session.h"
+
+#define PROLOGUE_TAG     "confab/1"
+#define IN_CAP           (WIRE_FRAME_HDR + WIRE_FRAME_MAX + 4096)
+#define OUT_LOW          (64 * 1024)        /* refill the output below this */
+#define OUT_CAP          (OUT_LOW + WIRE_FRAME_HDR + WIRE_FRAME_MAX + 1024)
+#define TURN_BUDGET      (1024 * 1024)      /* bytes moved per session per turn */
+#define MAX_LISTENERS    8
+
+struct listener {
+	int  fd;
+	char addr[SOCK_ADDRSTRLEN];
+};
+
+struct session {
+	struct net        *net;
+	struct session    *next;
+	unsigned long      id;
+	int                fd;
+	int                initiator;
+	enum session_state state;
+	struct sockaddr_storage sa;
+	socklen_t          salen;
+	char               addr[SOCK_ADDRSTRLEN];
+
+	struct buf         in;       /* bytes read, not yet processed */
+	struct buf         out;      /* ciphertext frames ready to write */
+	struct buf         ctrlq;    /* queued plaintext records: u16 len + record */
+	int                want_bulk;
+	int                dirty;    /* has something to flush */
+	int                events;   /* poll events registered */
+
+	uint8_t            my_pre[WIRE_PREAMBLE_LEN];
+	uint8_t            cipher;   /* WIRE_CIPHER_* chosen */
+	int                has_expect;
+	uint8_t            expect_pk[NOISE_DHLEN];
+	struct noise_hs    hs;
+	struct noise_cs    tx, rx;
+	uint8_t            remote_pk[NOISE_DHLEN];
+	uint8_t            hash[NOISE_HASHLEN];
+
+	struct loop_timer  timer;
+	uint64_t           last_rx;
+	int                ping_out;
+	uint64_t           ping_nonce;
+
+	void              *user;
+};
+
+struct net {
+	struct loop       *loop;
+	struct net_ops     ops;
+	void              *arg;
+	struct net_limits  lim;
+	uint8_t            s_priv[NOISE_DHLEN];
+	uint8_t            s_pub[NOISE_DHLEN];
+	uint8_t            ciphers;
+	struct listener    ls[MAX_LISTENERS];
+	int                nls;
+	struct session    *sessions;
+	struct session    *dead;
+	int                nsessions;
+	unsigned long      next_id;
+	int                hooked;
+};
+
+static void session_io(struct loop *, int, int, void *);
+static void session_tick(struct loop *, struct loop_timer *, void *);
+static void session_fail(struct session *, const char *why);
+static int  flush(struct session *);
+
+/* The defaults. */
+void
+net_limits_default(struct net_limits *l)
+{
+	l->max_sessions = 256;
+	l->max_pending = 64;
+	l->max_pending_per_ip = 8;
+	l->handshake_ms = 10000;
+	l->keepalive_ms = 15000;
+	l->dead_ms = 45000;
+	l->sendq_max = 1024 * 1024;
+}
+
+/* Before each sleep: flush dirty sessions and free dead ones. */
+static void
+net_before_sleep(struct loop *loop, void *arg)
+{
+	struct net *n = arg;
+	struct session *s, *next;
+
+	for (s = n->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->dirty && s->state != SS_CLOSED)
+			flush(s);
+	}
+	while ((s = n->dead) != NULL) {
+		n->dead = s->next;
+		buf_free(&s->in);
+		buf_free(&s->out);
+		buf_free(&s->ctrlq);
+		noise_hs_wipe(&s->hs);
+		noise_cs_wipe(&s->tx);
+		noise_cs_wipe(&s->rx);
+		sodium_memzero(s, sizeof *s);
+		free(s);
+	}
+}
+
+/* Make a net that owns listeners and sessions for one identity. */
+struct net *
+net_new(struct loop *loop, const uint8_t s_priv[NOISE_DHLEN], const struct net_ops *ops, void *arg)
+{
+	struct net *n;
+
+	if (noise_global_init() != 0)
+		return NULL;
+	if ((n = calloc(1, sizeof *n)) == NULL)
+		return NULL;
+	n->loop = loop;
+	n->ops = *ops;
+	n->arg = arg;
+	net_limits_default(&n->lim);
+	memcpy(n->s_priv, s_priv, NOISE_DHLEN);
+	noise_pubkey(s_priv, n->s_pub);
+	n->ciphers = WIRE_CIPHER_CHACHA | (noise_aesgcm_available() ? WIRE_CIPHER_AESGCM : 0);
+	if (loop_before_sleep(loop, net_before_sleep, n) == -1) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* Drop a session without callbacks (used by net_free). */
+static void
+session_drop(struct session *s)
+{
+	loop_fd_del(s->net->loop, s->fd);
+	loop_timer_del(s->net->loop, &s->timer);
+	close(s->fd);
+}
+
+/* Close every session without a goodbye and free the net. */
+void
+net_free(struct net *n)
+{
+	struct session *s;
+	int i;
+
+	if (n == NULL)
+		return;
+	for (s = n->sessions; s != NULL; s = s->next)
+		session_drop(s);
+	while ((s = n->sessions) != NULL) {
+		n->sessions = s->next;
+		s->next = n->dead;
+		n->dead = s;
+	}
+	net_before_sleep(n->loop, n);
+	for (i = 0; i < n->nls; i++) {
+		loop_fd_del(n->loop, n->ls[i].fd);
+		close(n->ls[i].fd);
+	}
+	loop_before_sleep_del(n->loop, net_before_sleep, n);
+	sodium_memzero(n->s_priv, sizeof n->s_priv);
+	free(n);
+}
+
+/* Replace the limits. */
+void
+net_set_limits(struct net *n, const struct net_limits *l)
+{
+	n->lim = *l;
+}
+
+/* Restrict the ciphers we offer. */
+void
+net_set_ciphers(struct net *n, uint8_t flags)
+{
+	if (!noise_aesgcm_available())
+		flags &= (uint8_t)~WIRE_CIPHER_AESGCM;
+	if (flags == 0)
+		flags = WIRE_CIPHER_CHACHA;
+	n->ciphers = flags;
+}
+
+/* How many sessions exist. */
+int
+net_session_count(struct net *n)
+{
+	return n->nsessions;
+}
+
+/* Update the poll events for a session. */
+static void
+set_events(struct session *s, int ev)
+{
+	if (s->events != ev) {
+		s->events = ev;
+		loop_fd_events(s->net->loop, s->fd, ev);
+	}
+}
+
+/* Count sessions still in their handshake, overall and from one address. */
+static void
+count_pending(struct net *n, const struct sockaddr_storage *sa, int *all, int *same)
+{
+	struct session *s;
+
+	*all = *same = 0;
+	for (s = n->sessions; s != NULL; s = s->next) {
+		if (s->state == SS_OPEN || s->state == SS_CLOSED)
+			continue;
+		(*all)++;
+		if (s->sa.ss_family != sa->ss_family)
+			continue;
+		if (sa->ss_family == AF_INET &&
+		    ((const struct sockaddr_in *)&s->sa)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+			(*same)++;
+		else if (sa->ss_family == AF_INET6 &&
+		    memcmp(&((const struct sockaddr_in6 *)&s->sa)->sin6_addr,
+		        &((const struct sockaddr_in6 *)sa)->sin6_addr, 16) == 0)
+			(*same)++;
+	}
+}
+
+/* Allocate a session around a connected (or connecting) socket. */
+static struct session *
+session_new(struct net *n, int fd, int initiator, const struct sockaddr *sa, socklen_t salen)
+{
+	struct session *s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return NULL;
+	s->net = n;
+	s->id = ++n->next_id;
+	s->fd = fd;
+	s->initiator = initiator;
+	memcpy(&s->sa, sa, salen);
+	s->salen = salen;
+	sock_format(sa, s->addr, sizeof s->addr);
+	buf_init(&s->in, IN_CAP);
+	buf_init(&s->out, OUT_CAP);
+	buf_init(&s->ctrlq, n->lim.sendq_max);
+	loop_timer_init(&s->timer, session_tick, s);
+	s->last_rx = loop_now(n->loop);
+	s->events = initiator ? POLLOUT : POLLIN;
+	if (loop_fd_add(n->loop, fd, s->events, session_io, s) == -1) {
+		free(s);
+		return NULL;
+	}
+	loop_timer_set(n->loop, &s->timer, (uint64_t)n->lim.handshake_ms);
+	s->next = n->sessions;
+	n->sessions = s;
+	n->nsessions++;
+	return s;
+}
+
+/* Unlink s from the live list and put it on the dead list. */
+static void
+session_bury(struct session *s)
+{
+	struct net *n = s->net;
+	struct session **pp;
+
+	for (pp = &n->sessions; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	n->nsessions--;
+	s->next = n->dead;
+	n->dead = s;
+}
+
+/* Tear a session down now and tell the owner why. */
+static void
+session_end(struct session *s, const char *why)
+{
+	if (s->state == SS_CLOSED)
+		return;
+	if (s->state == SS_OPEN)
+		log_info("session %lu %s closed: %s", s->id, s->addr, why);
+	else
+		log_info("session %lu %s dropped during handshake: %s", s->id, s->addr, why);
+	s->state = SS_CLOSED;
+	session_drop(s);
+	session_bury(s);
+	s->net->ops.closed(s, why, s->net->arg);
+}
+
+/* A protocol or I/O failure: end the session without a goodbye. */
+static void
+session_fail(struct session *s, const char *why)
+{
+	session_end(s, why);
+}
+
+/* Encrypt one plaintext record into a frame at the end of out. */
+static int
+seal(struct session *s, const uint8_t *rec, size_t len)
+{
+	uint8_t *w;
+	size_t clen = len + NOISE_TAGLEN;
+
+	if (len > WIRE_RECORD_MAX)
+		return -1;
+	if (buf_reserve(&s->out, WIRE_FRAME_HDR + clen, &w) != BUF_OK)
+		return -1;
+	w[0] = (uint8_t)(clen >> 8);
+	w[1] = (uint8_t)clen;
+	if (noise_cs_encrypt(&s->tx, NULL, 0, rec, len, w + WIRE_FRAME_HDR) != NOISE_OK)
+		return -1;
+	buf_commit(&s->out, WIRE_FRAME_HDR + clen);
+	return 0;
+}
+
+/* Append a plaintext frame (preamble excluded) to out. */
+static int
+put_frame(struct session *s, const uint8_t *p, size_t len)
+{
+	if (buf_put_u16(&s->out, (uint16_t)len) != BUF_OK || buf_put(&s->out, p, len) != BUF_OK)
+		return -1;
+	return 0;
+}
+
+/* Move queued records (control first, then bulk) into out while it has room. */
+static int
+fill(struct session *s)
+{
+	struct buf tmp;
+	uint16_t len;
+	const uint8_t *p;
+	int r;
+
+	if (s->state != SS_OPEN)
+		return 0;
+	while (buf_len(&s->out) < OUT_LOW) {
+		if (buf_len(&s->ctrlq) > 0) {
+			if (buf_get_u16(&s->ctrlq, &len) != BUF_OK ||
+			    buf_get_ptr(&s->ctrlq, &p, len) != BUF_OK)
+				return -1;
+			if (seal(s, p, len) == -1)
+				return -1;
+			continue;
+		}
+		if (!s->want_bulk || s->net->ops.bulk == NULL)
+			break;
+		buf_init(&tmp, WIRE_RECORD_MAX);
+		r = s->net->ops.bulk(s, &tmp, s->net->arg);
+		if (r == 1 && seal(s, buf_ptr(&tmp), buf_len(&tmp)) == -1)
+			r = -1;
+		buf_free(&tmp);
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			s->want_bulk = 0;
+			break;
+		}
+		if (s->state != SS_OPEN)
+			return 0;
+	}
+	return 0;
+}
+
+/* Write out what the socket takes; returns -1 if the session ended. */
+static int
+flush(struct session *s)
+{
+	size_t moved = 0;
+	ssize_t w;
+
+	s->dirty = 0;
+	for (;;) {
+		if (fill(s) == -1) {
+			session_fail(s, "cannot queue record");
+			return -1;
+		}
+		if (s->state == SS_CLOSED)
+			return -1;
+		if (buf_len(&s->out) == 0)
+			break;
+		w = write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			session_fail(s, strerror(errno));
+			return -1;
+		}
+		buf_consume(&s->out, (size_t)w);
+		moved += (size_t)w;
+		if (moved >= TURN_BUDGET) {
+			s->dirty = 1;   /* be fair to other sessions: go on next turn */
+			break;
+		}
+	}
+	if (s->state == SS_CONNECTING)
+		return 0;
+	set_events(s, POLLIN | (buf_len(&s->out) > 0 || s->want_bulk ? POLLOUT : 0));
+	return 0;
+}
+
+/* Queue one plaintext record. */
+int
+session_send(struct session *s, const uint8_t *rec, size_t len)
+{
+	if (s->state == SS_CLOSED || len == 0 || len > WIRE_RECORD_MAX)
+		return -1;
+	if (buf_put_u16(&s->ctrlq, (uint16_t)len) != BUF_OK)
+		return -1;
+	if (buf_put(&s->ctrlq, rec, len) != BUF_OK) {
+		s->ctrlq.len -= 2;   /* undo the length we just wrote */
+		return -1;
+	}
+	s->dirty = 1;
+	return 0;
+}
+
+/* Queue the record held in a buf. */
+int
+session_send_buf(struct session *s, const struct buf *rec)
+{
+	return session_send(s, buf_ptr(rec), buf_len(rec));
+}
+
+/* Ask for bulk records when the pipe has room. */
+void
+session_want_bulk(struct session *s)
+{
+	if (s->state == SS_CLOSED)
+		return;
+	s->want_bulk = 1;
+	s->dirty = 1;
+}
+
+/* Bytes queued or buffered for sending. */
+size_t
+session_pending(const struct session *s)
+{
+	return buf_len(&s->ctrlq) + buf_len(&s->out);
+}
+
+/* Close politely: BYE if open, flush, close. */
+void
+session_close(struct session *s, uint8_t reason, const char *why)
+{
+	struct buf b;
+
+	if (s->state == SS_CLOSED)
+		return;
+	if (s->state == SS_OPEN) {
+		buf_init(&b, 512);
+		if (wire_put_bye(&b, reason, why) == BUF_OK &&
+		    seal(s, buf_ptr(&b), buf_len(&b)) == 0) {
+			/* best effort: a BYE is small and the socket rarely full */
+			while (buf_len(&s->out) > 0) {
+				ssize_t w = write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
+
+				if (w <= 0)
+					break;
+				buf_consume(&s->out, (size_t)w);
+			}
+		}
+		buf_free(&b);
+	}
+	session_end(s, why ? why : "closed");
+}
+
+/* Choose the cipher both sides offer and start the handshake. */
+static int
+start_handshake(struct session *s, uint8_t peer_flags)
+{
+	uint8_t prologue[sizeof PROLOGUE_TAG - 1 + 2 * WIRE_PREAMBLE_LEN];
+	uint8_t peer_pre[WIRE_PREAMBLE_LEN];
+	uint8_t common = s->my_pre[7] & peer_flags;
+	const char *proto;
+	uint8_t msg[WIRE_HS_MAX];
+	size_t mlen;
+
+	memcpy(peer_pre, buf_ptr(&s->in), WIRE_PREAMBLE_LEN);
+	if (common & WIRE_CIPHER_AESGCM) {
+		s->cipher = WIRE_CIPHER_AESGCM;
+		proto = "Noise_XX_25519_AESGCM_BLAKE2b";
+	} else if (common & WIRE_CIPHER_CHACHA) {
+		s->cipher = WIRE_CIPHER_CHACHA;
+		proto = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
+	} else {
+		return -1;
+	}
+	/* The prologue binds both preambles: a changed offer breaks the handshake. */
+	memcpy(prologue, PROLOGUE_TAG, sizeof PROLOGUE_TAG - 1);
+	memcpy(prologue + sizeof PROLOGUE_TAG - 1,
+	    s->initiator ? s->my_pre : peer_pre, WIRE_PREAMBLE_LEN);
+	memcpy(prologue + sizeof PROLOGUE_TAG - 1 + WIRE_PREAMBLE_LEN,
+	    s->initiator ? peer_pre : s->my_pre, WIRE_PREAMBLE_LEN);
+	if (noise_hs_init(&s->hs, proto, s->initiator, prologue, sizeof prologue,
+	    s->net->s_priv, NULL, NULL, NULL) != NOISE_OK)
+		return -1;
+	s->state = SS_HANDSHAKE;
+	if (s->initiator) {
+		if (noise_hs_write(&s->hs, NULL, 0, msg, sizeof msg, &mlen) != NOISE_OK ||
+		    put_frame(s, msg, mlen) == -1)
+			return -1;
+		s->dirty = 1;
+	}
+	return 0;
+}
+
+/* The handshake is complete: split, check the peer, tell the owner. */
+static int
+open_session(struct session *s)
+{
+	struct net *n = s->net;
+
+	if (noise_hs_split(&s->hs, &s->tx, &s->rx) != NOISE_OK)
+		return -1;
+	noise_hs_hash(&s->hs, s->hash);
+	noise_hs_wipe(&s->hs);
+	s->state = SS_OPEN;
+	s->last_rx = loop_now(n->loop);
+	loop_timer_set(n->loop, &s->timer, (uint64_t)n->lim.keepalive_ms);
+	log_info("session %lu %s open (%s, %s)", s->id, s->addr,
+	    s->initiator ? "outgoing" : "incoming", session_cipher(s));
+	if (n->ops.established(s, n->arg) == -1) {
+		if (s->state != SS_CLOSED)
+			session_end(s, "refused");
+		return 1;
+	}
+	return s->state == SS_CLOSED ? 1 : 0;
+}
+
+/* Process one handshake message. */
+static int
+handshake_step(struct session *s, const uint8_t *body, size_t len)
+{
+	uint8_t payload[WIRE_HS_MAX], msg[WIRE_HS_MAX];
+	size_t plen, mlen;
+
+	if (noise_hs_action(&s->hs) != NOISE_ACTION_READ)
+		return -1;
+	if (noise_hs_read(&s->hs, body, len, payload, sizeof payload, &plen) != NOISE_OK)
+		return -1;
+	if (noise_hs_remote_static(&s->hs, s->remote_pk) == NOISE_OK) {
+		if (memcmp(s->remote_pk, s->net->s_pub, NOISE_DHLEN) == 0) {
+			session_fail(s, "connected to ourselves");
+			return 1;
+		}
+		if (s->has_expect && sodium_memcmp(s->remote_pk, s->expect_pk, NOISE_DHLEN) != 0) {
+			session_fail(s, "peer key does not match the expected fingerprint");
+			return 1;
+		}
+	}
+	if (noise_hs_action(&s->hs) == NOISE_ACTION_WRITE) {
+		if (noise_hs_write(&s->hs, NULL, 0, msg, sizeof msg, &mlen) != NOISE_OK ||
+		    put_frame(s, msg, mlen) == -1)
+			return -1;
+		s->dirty = 1;
+	}
+	if (noise_hs_action(&s->hs) == NOISE_ACTION_SPLIT)
+		return open_session(s);
+	return 0;
+}
+
+/* Decrypt and dispatch one transport frame. */
+static int
+record_step(struct session *s, const uint8_t *body, size_t len)
+{
+	uint8_t pt[WIRE_FRAME_MAX];
+	struct record r;
+	struct buf b;
+	size_t plen;
+	int rc;
+
+	if (len < NOISE_TAGLEN + 1)
+		return -1;
+	plen = len - NOISE_TAGLEN;
+	if (noise_cs_decrypt(&s->rx, NULL, 0, body, len, pt) != NOISE_OK) {
+		session_fail(s, "frame failed authentication");
+		return 1;
+	}
+	rc = wire_decode(pt, plen, &r);
+	if (rc == WIRE_EUNKNOWN) {
+		log_debug("session %lu: ignoring unknown record type 0x%02x", s->id, pt[0]);
+		return 0;
+	}
+	if (rc != WIRE_OK) {
+		log_warn("session %lu %s: malformed %s record", s->id, s->addr, wire_type_name(pt[0]));
+		session_fail(s, "malformed record");
+		return 1;
+	}
+	switch (r.type) {
+	case REC_PING:
+		buf_init(&b, 16);
+		wire_put_ping(&b, REC_PONG, r.u.ping);
+		session_send_buf(s, &b);
+		buf_free(&b);
+		return 0;
+	case REC_PONG:
+		if (s->ping_out && r.u.ping == s->ping_nonce)
+			s->ping_out = 0;
+		return 0;
+	case REC_BYE:
+		s->net->ops.record(s, &r, s->net->arg);
+		if (s->state != SS_CLOSED)
+			session_end(s, r.u.bye.reason == BYE_QUIT ? "peer quit" : "peer closed the session");
+		return 1;
+	default:
+		s->net->ops.record(s, &r, s->net->arg);
+		return s->state == SS_CLOSED ? 1 : 0;
+	}
+}
+
+/* Consume whatever complete units (preamble, frames) the input holds. */
+static void
+process_input(struct session *s)
+{
+	const uint8_t *body;
+	size_t len, max;
+	uint8_t ver, flags;
+	int r;
+
+	while (s->state != SS_CLOSED) {
+		if (s->state == SS_PREAMBLE) {
+			if (buf_len(&s->in) < WIRE_PREAMBLE_LEN)
+				return;
+			if (wire_preamble_parse(buf_ptr(&s->in), &ver, &flags) == -1) {
+				session_fail(s, "not a confab peer (bad preamble)");
+				return;
+			}
+			if (start_handshake(s, flags) == -1) {
+				session_fail(s, "no cipher in common");
+				return;
+			}
+			buf_consume(&s->in, WIRE_PREAMBLE_LEN);
+			continue;
+		}
+		max = s->state == SS_HANDSHAKE ? WIRE_HS_MAX : WIRE_FRAME_MAX;
+		r = wire_frame_peek(&s->in, max, &body, &len);
+		if (r == 0)
+			return;
+		if (r == -1) {
+			session_fail(s, s->state == SS_HANDSHAKE ?
+			    "oversized handshake message" : "oversized frame");
+			return;
+		}
+		if (s->state == SS_HANDSHAKE)
+			r = handshake_step(s, body, len);
+		else
+			r = record_step(s, body, len);
+		if (r == -1) {
+			session_fail(s, s->state == SS_HANDSHAKE ? "handshake failed" : "protocol error");
+			return;
+		}
+		if (s->state == SS_CLOSED)
+			return;
+		buf_consume(&s->in, WIRE_FRAME_HDR + len);
+	}
+}
+
+/* Read what the socket has, within this turn's budget. */
+static void
+session_read(struct session *s)
+{
+	size_t total = 0;
+	uint8_t *w;
+	ssize_t r;
+	size_t room;
+
+	while (s->state != SS_CLOSED && total < TURN_BUDGET) {
+		buf_compact(&s->in);
+		room = s->in.cap - buf_len(&s->in);
+		if (room == 0) {
+			session_fail(s, "input buffer full");
+			return;
+		}
+		if (room > 65536)
+			room = 65536;
+		if (buf_reserve(&s->in, room, &w) != BUF_OK) {
+			session_fail(s, "out of memory");
+			return;
+		}
+		r = read(s->fd, w, room);
+		if (r == 0) {
+			session_fail(s, s->state == SS_OPEN ? "connection closed by peer" :
+			    "connection closed during handshake");
+			return;
+		}
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				session_fail(s, strerror(errno));
+			return;
+		}
+		buf_commit(&s->in, (size_t)r);
+		total += (size_t)r;
+		s->last_rx = loop_now(s->net->loop);
+		process_input(s);
+		if ((size_t)r < room)
+			return;
+	}
+	if (s->state != SS_CLOSED)
+		s->dirty = 1;   /* more may be waiting; come back next turn */
+}
+
+/* Socket readiness. */
+static void
+session_io(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct session *s = arg;
+	int err;
+
+	if (s->state == SS_CONNECTING) {
+		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+			return;
+		if ((err = sock_connect_result(fd)) != 0) {
+			session_fail(s, strerror(err));
+			return;
+		}
+		s->state = SS_PREAMBLE;
+		wire_preamble(s->my_pre, s->net->ciphers);
+		buf_put(&s->out, s->my_pre, sizeof s->my_pre);
+		s->events = -1;
+		flush(s);
+		return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		session_read(s);
+	if (s->state != SS_CLOSED && (revents & POLLOUT))
+		flush(s);
+}
+
+/* Handshake deadline and keepalive. */
+static void
+session_tick(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct session *s = arg;
+	struct net *n = s->net;
+	uint64_t now = loop_now(loop), idle;
+	struct buf b;
+
+	if (s->state != SS_OPEN) {
+		session_fail(s, "handshake timed out");
+		return;
+	}
+	idle = now - s->last_rx;
+	if (idle >= (uint64_t)n->lim.dead_ms) {
+		session_fail(s, "peer timed out");
+		return;
+	}
+	if (idle >= (uint64_t)n->lim.keepalive_ms && !s->ping_out) {
+		s->ping_nonce = randombytes_random() | (uint64_t)randombytes_random() << 32;
+		s->ping_out = 1;
+		buf_init(&b, 16);
+		wire_put_ping(&b, REC_PING, s->ping_nonce);
+		session_send_buf(s, &b);
+		buf_free(&b);
+	}
+	if (idle < (uint64_t)n->lim.keepalive_ms) {
+		s->ping_out = 0;
+		loop_timer_set(loop, t, (uint64_t)n->lim.keepalive_ms - idle);
+	} else {
+		loop_timer_set(loop, t, (uint64_t)n->lim.dead_ms - idle);
+	}
+}
+
+/* A new incoming connection on a listener. */
+static void
+listener_io(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct net *n = arg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct session *s;
+	char addr[SOCK_ADDRSTRLEN];
+	int c, all, same, i;
+
+	for (i = 0; i < 64; i++) {
+		len = sizeof ss;
+		c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		sock_format((struct sockaddr *)&ss, addr, sizeof addr);
+		count_pending(n, &ss, &all, &same);
+		if (n->nsessions >= n->lim.max_sessions) {
+			log_warn("refusing %s: %d sessions already", addr, n->nsessions);
+			close(c);
+			continue;
+		}
+		if (all >= n->lim.max_pending || same >= n->lim.max_pending_per_ip) {
+			log_warn("refusing %s: too many handshakes in progress (%d, %d from it)",
+			    addr, all, same);
+			close(c);
+			continue;
+		}
+		if ((s = session_new(n, c, 0, (struct sockaddr *)&ss, len)) == NULL) {
+			close(c);
+			continue;
+		}
+		log_debug("session %lu: incoming from %s", s->id, addr);
+		s->state = SS_PREAMBLE;
+		wire_preamble(s->my_pre, n->ciphers);
+		buf_put(&s->out, s->my_pre, sizeof s->my_pre);
+		s->events = -1;
+		flush(s);
+	}
+}
+
+/* Listen on an address. */
+int
+net_listen(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound, size_t boundlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int fd;
+
+	if (n->nls == MAX_LISTENERS) {
+		errno = EMFILE;
+		return -1;
+	}
+	if ((fd = sock_listen(sa, len)) == -1)
+		return -1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    loop_fd_add(n->loop, fd, POLLIN, listener_io, n) == -1) {
+		close(fd);
+		return -1;
+	}
+	n->ls[n->nls].fd = fd;
+	sock_format((struct sockaddr *)&ss, n->ls[n->nls].addr, sizeof n->ls[n->nls].addr);
+	if (bound != NULL)
+		snprintf(bound, boundlen, "%s", n->ls[n->nls].addr);
+	n->nls++;
+	return 0;
+}
+
+/* The addresses we listen on. */
+size_t
+net_listen_addrs(struct net *n, char (*out)[SOCK_ADDRSTRLEN], size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)n->nls && i < max; i++)
+		memcpy(out[i], n->ls[i].addr, SOCK_ADDRSTRLEN);
+	return i;
+}
+
+/* The port of the first listener. */
+int
+net_listen_port(struct net *n)
+{
+	return n->nls > 0 ? sock_local_port(n->ls[0].fd) : 0;
+}
+
+/* Open a session to an address. */
+struct session *
+net_connect(struct net *n, const struct sockaddr *sa, socklen_t len, const uint8_t *expect_pk)
+{
+	struct session *s;
+	int fd;
+
+	if (n->nsessions >= n->lim.max_sessions) {
+		errno = EMFILE;
+		return NULL;
+	}
+	if ((fd = sock_connect(sa, len)) == -1)
+		return NULL;
+	if ((s = session_new(n, fd, 1, sa, len)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->state = SS_CONNECTING;
+	if (expect_pk != NULL) {
+		s->has_expect = 1;
+		memcpy(s->expect_pk, expect_pk, NOISE_DHLEN);
+	}
+	return s;
+}
+
+/* Send BYE everywhere and close all sessions. */
+void
+net_shutdown(struct net *n, const char *why)
+{
+	while (n->sessions != NULL)
+		session_close(n->sessions, BYE_QUIT, why);
+	net_before_sleep(n->loop, n);
+}
+
+void  session_set_user(struct session *s, void *user) { s->user = user; }
+void *session_user(const struct session *s) { return s->user; }
+enum session_state session_state(const struct session *s) { return s->state; }
+int   session_initiator(const struct session *s) { return s->initiator; }
+const uint8_t *session_remote_pk(const struct session *s) { return s->remote_pk; }
+const uint8_t *session_hash(const struct session *s) { return s->hash; }
+const char *session_addr(const struct session *s) { return s->addr; }
+unsigned long session_id(const struct session *s) { return s->id; }
+
+/* The peer's socket address. */
+const struct sockaddr *
+session_sockaddr(const struct session *s, socklen_t *len)
+{
+	*len = s->salen;
+	return (const struct sockaddr *)&s->sa;
+}
+
+/* The name of the cipher in use. */
+const char *
+session_cipher(const struct session *s)
+{
+	return s->cipher == WIRE_CIPHER_AESGCM ? "AESGCM" :
+	    s->cipher == WIRE_CIPHER_CHACHA ? "ChaChaPoly" : "none";
+}

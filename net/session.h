@@ -1,0 +1,104 @@
+/* session.h - encrypted sessions between peers: handshake, records, limits. */
+#ifndef CONFAB_SESSION_H
+#define CONFAB_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "loop.h"
+#include "noise.h"
+#include "sock.h"
+#include "wire.h"
+
+struct net;
+struct session;
+
+enum session_state {
+	SS_CONNECTING = 1,   /* TCP connect in progress (initiator) */
+	SS_PREAMBLE,         /* waiting for the peer's preamble */
+	SS_HANDSHAKE,        /* Noise XX in progress */
+	SS_OPEN,             /* transport records flow */
+	SS_CLOSED,           /* closed; freed at the end of the loop turn */
+};
+
+/* What the owner of a net (the app core) is told. */
+struct net_ops {
+	/* Handshake done and the remote key known; return -1 to refuse (closed silently). */
+	int  (*established)(struct session *, void *arg);
+	/* A record arrived on an open session (PING and PONG never reach here). */
+	void (*record)(struct session *, const struct record *, void *arg);
+	/* The session ended; reason says why.  It is freed after the loop turn. */
+	void (*closed)(struct session *, const char *reason, void *arg);
+	/*
+	 * Optional: append one plaintext record of bulk data to b when the pipe has
+	 * room.  Return 1 if a record was appended, 0 when there is nothing to send
+	 * (then call session_want_bulk again when there is), -1 on error.
+	 */
+	int  (*bulk)(struct session *, struct buf *b, void *arg);
+};
+
+struct net_limits {
+	int    max_sessions;        /* all sessions at once */
+	int    max_pending;         /* sessions still in their handshake */
+	int    max_pending_per_ip;  /* the same, per remote address */
+	int    handshake_ms;        /* preamble + handshake must finish within this */
+	int    keepalive_ms;        /* PING after this much silence */
+	int    dead_ms;             /* close after this much silence */
+	size_t sendq_max;           /* queued plaintext control records, bytes */
+};
+
+/* The defaults: 256 sessions, 64 pending (8 per address), 10 s, 15 s, 45 s, 1 MiB. */
+void net_limits_default(struct net_limits *);
+
+struct net *net_new(struct loop *, const uint8_t s_priv[NOISE_DHLEN],
+                    const struct net_ops *ops, void *arg);
+/* Close every session without a goodbye and free the net. */
+void net_free(struct net *);
+void net_set_limits(struct net *, const struct net_limits *);
+/* Restrict the ciphers we offer (WIRE_CIPHER_* flags; AESGCM needs hardware). */
+void net_set_ciphers(struct net *, uint8_t flags);
+/* Listen on an address; the bound address (with the real port) goes to bound. */
+int  net_listen(struct net *, const struct sockaddr *, socklen_t, char *bound, size_t boundlen);
+/* The addresses we listen on, as text; returns how many were written. */
+size_t net_listen_addrs(struct net *, char (*out)[SOCK_ADDRSTRLEN], size_t max);
+/* The port of the first listener, or 0. */
+int  net_listen_port(struct net *);
+/*
+ * Open a session to an address.  If expect_pk is not NULL the handshake is
+ * aborted unless the peer proves that key.  Returns NULL and errno on failure.
+ */
+struct session *net_connect(struct net *, const struct sockaddr *, socklen_t,
+                            const uint8_t *expect_pk);
+/* Send BYE on every open session, flush what the sockets take, close all. */
+void net_shutdown(struct net *, const char *why);
+/* How many sessions exist (any state). */
+int  net_session_count(struct net *);
+
+/* Queue one plaintext record (type byte first). Returns 0, or -1 if the queue is full or closed. */
+int  session_send(struct session *, const uint8_t *rec, size_t len);
+/* Same, from a buf holding exactly one record. */
+int  session_send_buf(struct session *, const struct buf *rec);
+/* Close: send BYE (if open) with reason code and text, flush, close. */
+void session_close(struct session *, uint8_t bye_reason, const char *why);
+/* The bulk source has data again: ask for it when the pipe has room. */
+void session_want_bulk(struct session *);
+/* Plaintext bytes queued or buffered for sending (for back-pressure). */
+size_t session_pending(const struct session *);
+
+void  session_set_user(struct session *, void *user);
+void *session_user(const struct session *);
+enum session_state session_state(const struct session *);
+int   session_initiator(const struct session *);
+/* The peer's static key; valid from the established callback on. */
+const uint8_t *session_remote_pk(const struct session *);
+/* The handshake hash; valid once open. */
+const uint8_t *session_hash(const struct session *);
+const char *session_addr(const struct session *);
+const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);
+const char *session_cipher(const struct session *);
+/* A unique number for logs and for telling sessions apart. */
+unsigned long session_id(const struct session *);
+
+#endif

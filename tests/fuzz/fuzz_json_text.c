@@ -1,0 +1,421 @@
+/* fuzz_json_text.c - libFuzzer target for peer-text sanitising, wrapping and JSON output. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "text.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Any broken invariant is a crash for libFuzzer to report. */
+#define CHECK(cond) do { if (!(cond)) abort(); } while (0)
+
+/* Whether cp must never reach a terminal. */
+static int
+forbidden_cp(uint32_t cp, int flags)
+{
+	if (cp == '\n')
+		return !(flags & TEXT_KEEP_NEWLINE);
+	if (cp == '\t')
+		return !(flags & TEXT_KEEP_TAB);
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Abort unless s (len bytes, NUL after) is clean sanitiser output. */
+static void
+check_clean(const char *s, size_t len, int flags)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0;
+	uint32_t cp;
+
+	CHECK(s[len] == '\0');
+	CHECK(memchr(s, '\0', len) == NULL);
+	CHECK(text_utf8_valid(p, len));
+	while (i < len) {
+		i += text_utf8_decode(p + i, len - i, &cp);
+		CHECK(!forbidden_cp(cp, flags));
+	}
+}
+
+/* Whether in[0..n) would pass through the sanitiser unchanged. */
+static int
+already_clean(const uint8_t *in, size_t n, int flags)
+{
+	size_t i = 0, l;
+	uint32_t cp;
+
+	while (i < n) {
+		l = text_utf8_decode(in + i, n - i, &cp);
+		if ((l == 1 && cp == 0xfffd) || forbidden_cp(cp, flags))
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+/* Abort unless fitting and wrapping s (clean, len bytes) behave. */
+static void
+check_layout(const char *s, size_t len)
+{
+	static const size_t widths[] = { 0, 1, 2, 3, 5, 8, 13, 80 };
+	size_t c, cols, k, used, off;
+	uint32_t cp;
+
+	for (c = 0; c < sizeof widths / sizeof widths[0]; c++) {
+		cols = widths[c];
+		k = text_fit(s, len, cols, &used);
+		CHECK(k <= len && used <= cols);
+		CHECK(text_utf8_valid((const uint8_t *)s, k));
+		CHECK(text_width(s, k) == used);
+		/* it stopped at a character that does not fit (so not at a mark) */
+		if (k < len) {
+			(void)text_utf8_decode((const uint8_t *)s + k, len - k, &cp);
+			CHECK(used + (size_t)text_cp_width(cp) > cols);
+		}
+		for (off = 0; off < len; off += k) {
+			k = text_wrap(s + off, len - off, cols);
+			CHECK(k > 0 && k <= len - off);
+			CHECK(text_utf8_valid((const uint8_t *)s + off, k));
+			if (cols >= 2)
+				CHECK(text_width(s + off, k) <= cols);
+		}
+	}
+}
+
+/* Sanitise with every flag combination and output size; check the rules. */
+static void
+fuzz_sanitize(const uint8_t *in, size_t n)
+{
+	static const size_t maxes[] = { 0, 1, 2, 3, 4, 5, 7, 8, 16, 64 };
+	size_t fullmax = 3 * n + 1, flen, len, m, l;
+	char *full = malloc(fullmax), *out = malloc(fullmax), *again = malloc(fullmax);
+	uint32_t cp;
+	int flags;
+
+	CHECK(full != NULL && out != NULL && again != NULL);
+	for (flags = 0; flags < 4; flags++) {
+		flen = text_sanitize(in, n, full, fullmax, flags);
+		CHECK(flen < fullmax);
+		check_clean(full, flen, flags);
+		/* clean input is left alone; sanitising is idempotent */
+		if (already_clean(in, n, flags))
+			CHECK(flen == n && memcmp(full, in, n) == 0);
+		len = text_sanitize((const uint8_t *)full, flen, again, flen + 1, flags);
+		CHECK(len == flen && memcmp(again, full, flen) == 0);
+		/* smaller outputs are maximal character-aligned prefixes */
+		for (m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
+			memset(out, 0x55, maxes[m] < fullmax ? maxes[m] : fullmax);
+			len = text_sanitize(in, n, out, maxes[m], flags);
+			if (maxes[m] == 0) {
+				CHECK(len == 0);
+				continue;
+			}
+			CHECK(len < maxes[m] && len <= flen);
+			check_clean(out, len, flags);
+			CHECK(memcmp(out, full, len) == 0);
+			if (len < flen) {
+				l = text_utf8_decode((const uint8_t *)full + len, flen - len, &cp);
+				CHECK(len + l > maxes[m] - 1);
+			}
+		}
+		if (flags == (TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB))
+			check_layout(full, flen);
+	}
+	free(full);
+	free(out);
+	free(again);
+}
+
+/* Read four hex digits at s[*p..]; -1 if malformed. */
+static long
+hex4(const char *s, size_t n, size_t *p)
+{
+	long v = 0;
+	int i, c;
+
+	if (n - *p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		c = s[(*p)++];
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v << 4 | (c - 'A' + 10);
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Check one strict JSON string at s[*p..n) and advance past it.  If out is not
+ * NULL the decoded bytes go there (never more than the quoted length).  Lone
+ * surrogate escapes, raw controls, raw DEL/C1 and invalid UTF-8 are rejected
+ * (the last three are stricter than JSON: json_quote must escape them).
+ */
+static int
+json_string_ok(const char *s, size_t n, size_t *p, char *out, size_t *outlen)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t o = 0, l;
+	uint32_t cp;
+	long v, lo;
+	char enc[4];
+
+	if (*p >= n || s[(*p)++] != '"')
+		return -1;
+	while (*p < n && s[*p] != '"') {
+		if (s[*p] != '\\') {
+			l = text_utf8_decode(u + *p, n - *p, &cp);
+			if ((l == 1 && cp == 0xfffd) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+				return -1;
+			if (out != NULL)
+				memcpy(out + o, s + *p, l);
+			o += l;
+			*p += l;
+			continue;
+		}
+		if (++(*p) >= n)
+			return -1;
+		switch (s[(*p)++]) {
+		case '"':  cp = '"';  break;
+		case '\\': cp = '\\'; break;
+		case '/':  cp = '/';  break;
+		case 'b':  cp = '\b'; break;
+		case 'f':  cp = '\f'; break;
+		case 'n':  cp = '\n'; break;
+		case 'r':  cp = '\r'; break;
+		case 't':  cp = '\t'; break;
+		case 'u':
+			if ((v = hex4(s, n, p)) < 0 || (v >= 0xdc00 && v <= 0xdfff))
+				return -1;
+			if (v >= 0xd800 && v <= 0xdbff) {
+				if (n - *p < 2 || s[*p] != '\\' || s[*p + 1] != 'u')
+					return -1;
+				*p += 2;
+				if ((lo = hex4(s, n, p)) < 0xdc00 || lo > 0xdfff)
+					return -1;
+				v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			cp = (uint32_t)v;
+			break;
+		default:
+			return -1;
+		}
+		l = text_utf8_encode(cp, enc);
+		if (out != NULL)
+			memcpy(out + o, enc, l);
+		o += l;
+	}
+	if (*p >= n)
+		return -1;
+	(*p)++;
+	if (outlen != NULL)
+		*outlen = o;
+	return 0;
+}
+
+/* Check one JSON value as json.c writes it (no whitespace, integers only). */
+static int
+json_value_ok(const char *s, size_t n, size_t *p, int depth)
+{
+	size_t d;
+	char close;
+
+	if (*p >= n)
+		return -1;
+	if (s[*p] == '"')
+		return json_string_ok(s, n, p, NULL, NULL);
+	if (s[*p] == '-' || (s[*p] >= '0' && s[*p] <= '9')) {
+		if (s[*p] == '-')
+			(*p)++;
+		for (d = *p; *p < n && s[*p] >= '0' && s[*p] <= '9'; (*p)++)
+			;
+		return *p > d && (s[d] != '0' || *p == d + 1) ? 0 : -1;
+	}
+	for (d = 0; d < 3; d++) {
+		static const char *const lit[] = { "true", "false", "null" };
+		size_t ll = strlen(lit[d]);
+
+		if (n - *p >= ll && memcmp(s + *p, lit[d], ll) == 0) {
+			*p += ll;
+			return 0;
+		}
+	}
+	if ((s[*p] != '{' && s[*p] != '[') || depth == 0)
+		return -1;
+	close = s[(*p)++] == '{' ? '}' : ']';
+	if (*p < n && s[*p] == close) {
+		(*p)++;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}' && (json_string_ok(s, n, p, NULL, NULL) != 0 ||
+		    *p >= n || s[(*p)++] != ':'))
+			return -1;
+		if (json_value_ok(s, n, p, depth - 1) != 0 || *p >= n)
+			return -1;
+		if (s[*p] == close) {
+			(*p)++;
+			return 0;
+		}
+		if (s[(*p)++] != ',')
+			return -1;
+	}
+}
+
+/* json_quote must give one valid string that decodes to the repaired input. */
+static void
+fuzz_quote(const uint8_t *in, size_t n)
+{
+	struct buf b;
+	char *want = malloc(3 * n + 1), *dec = NULL;
+	size_t w = 0, i = 0, l, p = 0, declen = 0;
+	uint32_t cp;
+
+	CHECK(want != NULL);
+	while (i < n) {
+		l = text_utf8_decode(in + i, n - i, &cp);
+		w += text_utf8_encode(cp, want + w);   /* invalid bytes: U+FFFD */
+		i += l;
+	}
+	buf_init(&b, BUF_MAX_CAP);
+	CHECK(json_quote(&b, (const char *)in, n) == 0);
+	dec = malloc(buf_len(&b) + 1);
+	CHECK(dec != NULL);
+	CHECK(json_string_ok((const char *)buf_ptr(&b), buf_len(&b), &p, dec, &declen) == 0);
+	CHECK(p == buf_len(&b));
+	CHECK(declen == w && memcmp(dec, want, w) == 0);
+	buf_free(&b);
+	free(dec);
+	free(want);
+}
+
+/* Take up to 24 bytes of the input as a string piece. */
+static size_t
+take(const uint8_t **in, size_t *n, const char **piece)
+{
+	size_t k;
+
+	if (*n == 0) {
+		*piece = "";
+		return 0;
+	}
+	k = **in % 24;
+	(*in)++;
+	(*n)--;
+	if (k > *n)
+		k = *n;
+	*piece = (const char *)*in;
+	*in += k;
+	*n -= k;
+	return k;
+}
+
+/*
+ * Drive the object writer with the input as a program, keeping a model of
+ * the open levels to predict whether json_end must succeed.  On success the
+ * buffer must hold exactly one valid JSON line; on failure nothing at all.
+ */
+static void
+fuzz_builder(const uint8_t *in, size_t n)
+{
+	struct json j;
+	struct buf b;
+	char kind[64], kbuf[25];
+	const char *key, *val;
+	size_t kl, vl, p = 0;
+	int depth = 1, bad = 0, small, r, inobj;
+	uint8_t op;
+
+	if (n == 0)
+		return;
+	small = in[0] & 1;
+	buf_init(&b, small ? 32 + in[0] : 1 << 20);
+	in++;
+	n--;
+	json_begin(&j, &b);
+	kind[0] = '{';
+	while (n > 0 && depth < (int)sizeof kind) {
+		op = *in++;
+		n--;
+		inobj = kind[depth - 1] == '{';
+		kl = take(&in, &n, &key);
+		memcpy(kbuf, key, kl);   /* keys are NUL-terminated */
+		kbuf[kl] = '\0';
+		key = inobj ? kbuf : NULL;
+		if ((op & 0x80) && op % 8 < 6) {
+			key = inobj ? NULL : kbuf;   /* misuse: key where none belongs or vice versa */
+			bad = 1;
+		}
+		switch (op % 8) {
+		case 0:
+			vl = take(&in, &n, &val);
+			json_strn(&j, key, val, vl);
+			break;
+		case 1:
+			json_int(&j, key, (int64_t)((uint64_t)op << 56 | n));
+			break;
+		case 2:
+			json_uint(&j, key, (uint64_t)op * 0x0101010101010101ull);
+			break;
+		case 3:
+			if (op & 8)
+				json_bool(&j, key, op & 16);
+			else
+				json_null(&j, key);
+			break;
+		case 4:
+		case 5:
+			if (op % 8 == 4)
+				json_arr_begin(&j, key);
+			else
+				json_obj_begin(&j, key);
+			if (depth >= JSON_MAX_DEPTH)
+				bad = 1;
+			kind[depth++] = op % 8 == 4 ? '[' : '{';
+			break;
+		case 6:
+		case 7:
+			if (op % 8 == 6)
+				json_arr_end(&j);
+			else
+				json_obj_end(&j);
+			if (depth < 2 || kind[depth - 1] != (op % 8 == 6 ? '[' : '{'))
+				bad = 1;
+			else
+				depth--;
+			break;
+		}
+	}
+	r = json_end(&j);
+	if (!small)
+		CHECK(r == ((bad || depth != 1) ? -1 : 0));
+	if (r == 0) {
+		CHECK(buf_len(&b) >= 3 && buf_ptr(&b)[buf_len(&b) - 1] == '\n');
+		CHECK(json_value_ok((const char *)buf_ptr(&b), buf_len(&b) - 1, &p, 64) == 0);
+		CHECK(p == buf_len(&b) - 1);
+		CHECK(text_utf8_valid(buf_ptr(&b), buf_len(&b)));
+	} else {
+		CHECK(buf_len(&b) == 0);
+	}
+	buf_free(&b);
+}
+
+/* libFuzzer entry point. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_sanitize(data, size);
+	fuzz_quote(data, size);
+	fuzz_builder(data, size);
+	return 0;
+}

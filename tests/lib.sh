@@ -1,0 +1,169 @@
+# lib.sh - shared helpers for the shell tests: TAP output and headless peers.
+# Sourced by bash test scripts.  Every test runs in its own temporary directory,
+# removed at exit together with every process the test started.
+
+: "${CONFAB:=$(cd "$(dirname "$0")/.." && pwd)/confab}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+export CONFAB
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/confab-test.XXXXXX")
+tap_n=0
+tap_failed=0
+declare -A PEER_PID PEER_FD PEER_HOME
+cleanup_hooks=()
+
+# Run at exit: stop peers, run hooks, remove the temporary directory.
+lib_cleanup() {
+	local n h
+	for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
+	for n in "${!PEER_PID[@]}"; do
+		kill -9 "${PEER_PID[$n]}" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+}
+trap lib_cleanup EXIT
+
+# TAP: ok COND-STATUS DESCRIPTION (pass 0/1 as the first argument).
+tap() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# TAP: check that a command succeeds.
+check() {
+	local desc=$1; shift
+	if "$@" >/dev/null; then tap 0 "$desc"; else tap 1 "$desc"; fi
+}
+
+# A TAP diagnostic line.
+diag() { echo "# $*"; }
+
+# Print the plan and exit with the right status.
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+	exit $?
+}
+
+# Skip the whole script with a reason (only for missing privileges or tools).
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# start_peer NAME [ARGS...]: start a headless instance with its own home.
+start_peer() {
+	local name=$1; shift
+	local home=${PEER_HOME[$name]:-$T/$name}
+	mkdir -p "$home"
+	PEER_HOME[$name]=$home
+	rm -f "$T/$name.in"
+	mkfifo "$T/$name.in"
+	: >>"$T/$name.out"
+	"$CONFAB" --headless --home "$home" --no-discovery --no-nat \
+		--log "$T/$name.log" --debug "$@" \
+		<"$T/$name.in" >>"$T/$name.out" 2>>"$T/$name.err" &
+	PEER_PID[$name]=$!
+	local fd
+	exec {fd}>"$T/$name.in"
+	PEER_FD[$name]=$fd
+}
+
+# stop_peer NAME: close its stdin (EOF means /quit) and wait for it.
+stop_peer() {
+	local name=$1 fd
+	fd=${PEER_FD[$name]}
+	exec {fd}>&-
+	wait "${PEER_PID[$name]}" 2>/dev/null
+	local rc=$?
+	unset "PEER_PID[$name]"
+	return $rc
+}
+
+# kill_peer NAME [SIGNAL]: kill it (default -9) and reap it.
+kill_peer() {
+	local name=$1 sig=${2:-9} fd
+	fd=${PEER_FD[$name]}
+	kill -"$sig" "${PEER_PID[$name]}" 2>/dev/null
+	wait "${PEER_PID[$name]}" 2>/dev/null
+	exec {fd}>&- 2>/dev/null || true
+	unset "PEER_PID[$name]"
+}
+
+# say NAME LINE: send one command line to a peer.
+say() {
+	printf '%s\n' "$2" >&"${PEER_FD[$1]}"
+}
+
+# events NAME [JQ-FILTER]: the events a peer printed so far (compact JSON).
+events() {
+	jq -c "${2:-.}" "$T/$1.out" 2>/dev/null
+}
+
+# wait_for NAME JQ-SELECT [SECONDS]: wait until an event matching the jq
+# condition appears; prints the first match.  Returns 1 on timeout.
+wait_for() {
+	local name=$1 cond=$2 secs=${3:-10} i=0 out
+	local limit=$((secs * 20))
+	while [ $i -lt $limit ]; do
+		out=$(jq -c "select($cond)" "$T/$name.out" 2>/dev/null | head -n 1)
+		if [ -n "$out" ]; then
+			printf '%s\n' "$out"
+			return 0
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# count_events NAME JQ-SELECT: how many events match.
+count_events() {
+	jq -c "select($2)" "$T/$1.out" 2>/dev/null | wc -l
+}
+
+# wait_count NAME JQ-SELECT N [SECONDS]: wait until N events match.
+wait_count() {
+	local name=$1 cond=$2 want=$3 secs=${4:-20} i=0
+	local limit=$((secs * 10))
+	while [ $i -lt $limit ]; do
+		[ "$(count_events "$name" "$cond")" -ge "$want" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# addr_of NAME: the first listening address from the ready event.
+addr_of() {
+	wait_for "$1" '.event=="ready"' 10 | jq -r '.listen[0]'
+}
+
+# fp_of NAME: the fingerprint from the ready event.
+fp_of() {
+	wait_for "$1" '.event=="ready"' 10 | jq -r '.fingerprint'
+}
+
+# alive NAME: whether the peer's process still runs.
+alive() {
+	kill -0 "${PEER_PID[$1]}" 2>/dev/null
+}
+
+# rss_kb PID: resident memory in KiB.
+rss_kb() {
+	awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
+}
+
+# connect_pair A B: A connects to B; both see each other online.
+connect_pair() {
+	local a=$1 b=$2
+	say "$a" "/connect $(addr_of "$b")"
+	wait_for "$a" ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$(fp_of "$b")\"" 10 >/dev/null &&
+	wait_for "$b" ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$(fp_of "$a")\"" 10 >/dev/null
+}

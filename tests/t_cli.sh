@@ -1,0 +1,50 @@
+#!/bin/bash
+# t_cli.sh - command line, identity file and state directory behaviour.
+. "$(dirname "$0")/lib.sh"
+
+out=$("$CONFAB" --version); rc=$?
+check "--version exits 0" test $rc -eq 0
+check "--version names the program" grep -q '^confab [0-9]' <<<"$out"
+out=$("$CONFAB" --help); rc=$?
+check "--help exits 0 and lists --headless" test $rc -eq 0 -a -n "$(grep -- --headless <<<"$out")"
+for o in --home --nick --listen --no-discovery --no-nat --log --debug --keepalive --cipher; do
+	check "--help documents $o" grep -q -- "$o" <<<"$out"
+done
+"$CONFAB" --bogus >/dev/null 2>&1; rc=$?
+check "an unknown option exits 2" test $rc -eq 2
+"$CONFAB" --keepalive 0 >/dev/null 2>&1; rc=$?
+check "a bad --keepalive exits 2" test $rc -eq 2
+"$CONFAB" frob >/dev/null 2>&1; rc=$?
+check "an unknown subcommand exits 2" test $rc -eq 2
+
+fp=$("$CONFAB" id --home "$T/h1"); rc=$?
+check "confab id creates an identity and prints it" test $rc -eq 0 -a ${#fp} -eq 52
+check "the fingerprint uses Crockford base32 in lower case" grep -Eq '^[0-9a-hjkmnp-tv-z]{52}$' <<<"$fp"
+check "the identity file has mode 0600" test "$(stat -c %a "$T/h1/identity")" = 600
+check "the state directory has mode 0700" test "$(stat -c %a "$T/h1")" = 700
+check "confab id is stable" test "$("$CONFAB" id --home "$T/h1")" = "$fp"
+check "CONFAB_HOME works like --home" test "$(CONFAB_HOME="$T/h1" "$CONFAB" id)" = "$fp"
+fp2=$("$CONFAB" id --home "$T/h2")
+check "another home has another identity" test "$fp2" != "$fp"
+check "XDG_STATE_HOME is used without --home" \
+	test "$(env -u CONFAB_HOME HOME="$T/xh" XDG_STATE_HOME="$T/xs" XDG_CONFIG_HOME="$T/xc" "$CONFAB" id)" != "" -a -f "$T/xs/confab/identity"
+chmod 644 "$T/h1/identity"
+"$CONFAB" id --home "$T/h1" >/dev/null
+check "a loosened identity file is tightened back to 0600" test "$(stat -c %a "$T/h1/identity")" = 600
+echo "not a key" >"$T/h2/identity"
+"$CONFAB" id --home "$T/h2" >/dev/null 2>"$T/err"; rc=$?
+check "a damaged identity file is an error, not replaced" test $rc -ne 0 -a "$(cat "$T/h2/identity")" = "not a key"
+
+# headless: ready event, EOF on stdin means /quit, exit 0
+out=$(echo "/peers" | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0); rc=$?
+check "headless exits 0 on EOF" test $rc -eq 0
+check "headless starts with a ready event" test "$(head -n 1 <<<"$out" | jq -r .event)" = ready
+check "ready carries the fingerprint" test "$(head -n 1 <<<"$out" | jq -r .fingerprint)" = "$fp"
+check "ready lists the listening address" grep -Eq '^127\.0\.0\.1:[0-9]+$' <<<"$(head -n 1 <<<"$out" | jq -r '.listen[0]')"
+out=$(printf '/nick\n/connect nowhere\n/msg\nplain text\n' | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0)
+check "four bad lines give four errors" test "$(jq -c 'select(.event=="error")' <<<"$out" | wc -l)" -eq 4
+"$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 999.1.1.1:5 </dev/null >/dev/null 2>"$T/err"; rc=$?
+check "a bad --listen address fails with a message" test $rc -ne 0 -a -s "$T/err"
+out=$(printf '/nick %s\n' "$(printf 'evil\033]0;x\007')" | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0)
+check "a nick with control characters is refused" test "$(jq -c 'select(.event=="error")' <<<"$out" | wc -l)" -eq 1
+done_testing

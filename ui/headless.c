@@ -1,0 +1,295 @@
+/* headless.c - the JSON Lines front-end: commands on stdin, events on stdout. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "headless.h"
+#include "json.h"
+#include "log.h"
+
+#define IN_LINE_MAX   (64 * 1024)
+#define OUT_MAX       (16 * 1024 * 1024)
+
+struct headless {
+	struct core  core;
+	struct loop *loop;
+	struct buf   in;
+	struct buf   out;
+	int          out_nb;      /* stdout is non-blocking (not a tty) */
+	int          out_polling;
+	int          discarding;  /* skipping the rest of an over-long line */
+	int          eof;
+};
+
+static void out_writable(struct loop *, int, int, void *);
+
+/* Write as much of the output buffer as stdout takes now. */
+static void
+out_flush(struct headless *h)
+{
+	ssize_t w;
+
+	while (buf_len(&h->out) > 0) {
+		w = write(STDOUT_FILENO, buf_ptr(&h->out), buf_len(&h->out));
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* nobody reads our events any more */
+			buf_reset(&h->out);
+			if (!h->core.quitting)
+				core_quit(&h->core, 1);
+			return;
+		}
+		buf_consume(&h->out, (size_t)w);
+	}
+	if (buf_len(&h->out) > 0 && !h->out_polling) {
+		loop_fd_add(h->loop, STDOUT_FILENO, POLLOUT, out_writable, h);
+		h->out_polling = 1;
+	} else if (buf_len(&h->out) == 0 && h->out_polling) {
+		loop_fd_del(h->loop, STDOUT_FILENO);
+		h->out_polling = 0;
+	}
+}
+
+/* stdout can take more. */
+static void
+out_writable(struct loop *loop, int fd, int revents, void *arg)
+{
+	out_flush(arg);
+}
+
+/* Finish one JSON object and send it. */
+static void
+emit_json(struct headless *h, struct json *j, struct buf *tmp)
+{
+	if (json_end(j) == 0) {
+		if (buf_len(&h->out) + buf_len(tmp) > OUT_MAX)
+			log_warn("headless: event output backlog over %d bytes, dropping an event", OUT_MAX);
+		else
+			buf_put(&h->out, buf_ptr(tmp), buf_len(tmp));
+	}
+	buf_free(tmp);
+	out_flush(h);
+}
+
+/* Add a peer's fields to an object. */
+static void
+peer_fields(struct json *j, const struct peer *p)
+{
+	json_str(j, "fingerprint", p->fp);
+	json_str(j, "nick", p->nick);
+	json_str(j, "state", peer_state_name(p->state));
+	json_str(j, "addr", p->addr);
+}
+
+/* Turn one core event into a JSON line. */
+static void
+on_event(struct core *c, const struct core_event *ev, void *arg)
+{
+	struct headless *h = arg;
+	char addrs[8][SOCK_ADDRSTRLEN];
+	struct buf tmp;
+	struct json j;
+	size_t n, i;
+
+	buf_init(&tmp, 256 * 1024);
+	json_begin(&j, &tmp);
+	switch (ev->type) {
+	case EV_READY:
+		json_str(&j, "event", "ready");
+		json_str(&j, "fingerprint", c->id.fp);
+		json_str(&j, "nick", c->nick);
+		json_str(&j, "version", CONFAB_VERSION);
+		json_arr_begin(&j, "listen");
+		n = net_listen_addrs(c->net, addrs, 8);
+		for (i = 0; i < n; i++)
+			json_arr_str(&j, addrs[i]);
+		json_arr_end(&j);
+		break;
+	case EV_PEER:
+		json_str(&j, "event", "peer");
+		peer_fields(&j, ev->peer);
+		if (ev->reason != NULL)
+			json_str(&j, "reason", ev->reason);
+		break;
+	case EV_MESSAGE:
+		json_str(&j, "event", "message");
+		json_str(&j, "from", ev->peer->fp);
+		json_str(&j, "nick", ev->peer->nick);
+		json_str(&j, "id", ev->id);
+		json_str(&j, "text", ev->line->text);
+		json_uint(&j, "ts", ev->line->ts_ms);
+		break;
+	case EV_SENT:
+		json_str(&j, "event", "sent");
+		json_str(&j, "id", ev->id);
+		json_str(&j, "to", ev->peer->fp);
+		json_bool(&j, "queued", ev->queued);
+		break;
+	case EV_DELIVERED:
+		json_str(&j, "event", "delivered");
+		json_str(&j, "id", ev->id);
+		json_str(&j, "to", ev->peer->fp);
+		break;
+	case EV_ERROR:
+		json_str(&j, "event", "error");
+		json_str(&j, "message", ev->text);
+		if (ev->cmd != NULL)
+			json_str(&j, "command", ev->cmd);
+		if (ev->peer != NULL)
+			json_str(&j, "peer", ev->peer->fp);
+		break;
+	case EV_NICK:
+		json_str(&j, "event", "nick");
+		json_str(&j, "nick", ev->text);
+		break;
+	case EV_INFO:
+	case EV_LINE:
+		json_str(&j, "event", "info");
+		json_str(&j, "text", ev->text);
+		if (ev->peer != NULL)
+			json_str(&j, "peer", ev->peer->fp);
+		break;
+	default:
+		buf_free(&tmp);
+		return;
+	}
+	emit_json(h, &j, &tmp);
+}
+
+/* Run one complete input line. */
+static void
+run_line(struct headless *h, char *line)
+{
+	size_t n = strlen(line);
+
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (n == 0)
+		return;
+	if (line[0] != '/') {
+		core_error(&h->core, line, NULL, "commands start with '/' (try /msg PEER TEXT)");
+		return;
+	}
+	if (cmd_run(&h->core, NULL, line) == 1)
+		core_error(&h->core, line, NULL, "unknown command");
+}
+
+/* stdin has bytes: split them into lines and run each. */
+static void
+in_readable(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct headless *h = arg;
+	uint8_t *w, *nl;
+	ssize_t r;
+
+	if (buf_reserve(&h->in, 8192, &w) != BUF_OK) {
+		/* a line longer than the cap: drop it and say so once */
+		buf_reset(&h->in);
+		h->discarding = 1;
+		core_error(&h->core, NULL, NULL, "input line longer than %d bytes ignored", IN_LINE_MAX);
+		return;
+	}
+	r = read(fd, w, 8192);
+	if (r == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		r = 0;
+	}
+	if (r == 0) {
+		loop_fd_del(loop, fd);
+		h->eof = 1;
+		core_quit(&h->core, 0);
+		return;
+	}
+	buf_commit(&h->in, (size_t)r);
+	while (!h->core.quitting &&
+	    (nl = memchr(buf_ptr(&h->in), '\n', buf_len(&h->in))) != NULL) {
+		size_t len = (size_t)(nl - buf_ptr(&h->in));
+		char *line = malloc(len + 1);
+
+		if (line == NULL)
+			break;
+		memcpy(line, buf_ptr(&h->in), len);
+		line[len] = '\0';
+		buf_consume(&h->in, len + 1);
+		if (h->discarding)
+			h->discarding = 0;
+		else if (memchr(line, '\0', len) != NULL)
+			core_error(&h->core, NULL, NULL, "input line contains a NUL byte");
+		else
+			run_line(h, line);
+		free(line);
+	}
+}
+
+/* SIGINT / SIGTERM: leave cleanly. */
+static void
+on_signal(struct loop *loop, int signo, void *arg)
+{
+	struct headless *h = arg;
+
+	log_info("signal %d: quitting", signo);
+	core_quit(&h->core, 0);
+}
+
+/* Run the headless front-end. */
+int
+headless_run(const struct core_options *opt)
+{
+	struct headless h;
+	struct frontend fe = { on_event, NULL, &h };
+	char err[512];
+	int rc = 1;
+
+	memset(&h, 0, sizeof h);
+	buf_init(&h.in, IN_LINE_MAX);
+	buf_init(&h.out, OUT_MAX + 256 * 1024);
+	signal(SIGPIPE, SIG_IGN);
+	if ((h.loop = loop_new()) == NULL) {
+		fprintf(stderr, "confab: out of memory\n");
+		goto out;
+	}
+	if (!isatty(STDOUT_FILENO)) {
+		fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+		h.out_nb = 1;
+	}
+	if (core_init(&h.core, h.loop, opt, &fe, err, sizeof err) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		core_free(&h.core);
+		goto out;
+	}
+	loop_signal(h.loop, SIGINT, on_signal, &h);
+	loop_signal(h.loop, SIGTERM, on_signal, &h);
+	loop_signal(h.loop, SIGHUP, on_signal, &h);
+	loop_fd_add(h.loop, STDIN_FILENO, POLLIN, in_readable, &h);
+	core_ready(&h.core);
+	if (loop_run(h.loop) == -1)
+		log_err("event loop failed: %s", strerror(errno));
+	rc = h.core.exit_code;
+	core_free(&h.core);
+	/* deliver what is left of our output before leaving */
+	if (h.out_nb)
+		fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+	while (buf_len(&h.out) > 0) {
+		ssize_t w = write(STDOUT_FILENO, buf_ptr(&h.out), buf_len(&h.out));
+
+		if (w <= 0)
+			break;
+		buf_consume(&h.out, (size_t)w);
+	}
+out:
+	buf_free(&h.in);
+	buf_free(&h.out);
+	loop_free(h.loop);
+	return rc;
+}

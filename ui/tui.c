@@ -1,0 +1,1405 @@
+/* tui.c - the ncurses front-end: windows, keys, commands; it draws the model and never touches the network. */
+#include "config.h"
+
+#include <curses.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "main.h"
+#include "text.h"
+#include "tui.h"
+#include "tui_int.h"
+
+#define PASTE_ON   "\033[?2004h"
+#define PASTE_OFF  "\033[?2004l"
+#define COMP_MAX   1000
+
+/*
+ * What a fatal signal handler needs to give the terminal back: the modes from
+ * before curses and the strings that leave the alternate screen.  Written once
+ * at start, read from signal context.
+ */
+static struct termios           g_tio;
+static int                      g_tio_ok;
+static char                     g_restore[256];
+static size_t                   g_restore_len;
+static volatile sig_atomic_t    g_curses;
+static struct sigaction         g_old_fatal[NSIG];
+static const int                g_fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+static int                      g_paste_on;
+static SCREEN                  *g_screen;
+
+/* A UI command: one the front-end handles itself. */
+struct ui_cmd {
+	const char *name, *args, *help;
+	void      (*fn)(struct tui *, char *args);
+};
+
+static void ui_help(struct tui *, char *);
+static void ui_close(struct tui *, char *);
+static void ui_clear(struct tui *, char *);
+static void ui_window(struct tui *, char *);
+static void ui_query(struct tui *, char *);
+static void ui_bell(struct tui *, char *);
+
+static const struct ui_cmd ui_cmds[] = {
+	{ "help", "[COMMAND]", "list commands and keys", ui_help },
+	{ "query", "PEER", "open (or go to) the window of a conversation with PEER", ui_query },
+	{ "window", "N", "go to window N (1 is home)", ui_window },
+	{ "close", "", "close this conversation window (the conversation is kept)", ui_close },
+	{ "clear", "", "clear this window (scrollback is hidden, not deleted)", ui_clear },
+	{ "bell", "[on|off]", "ring the terminal bell for messages in other windows", ui_bell },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* The keys, as /help shows them; keep in step with key_plain and key_alt. */
+static const char *const key_help[] = {
+	"Enter send the line; a line starting with / is a command, // sends a literal /",
+	"Alt-1..9, Alt-0  go to window 1..10        Ctrl-N / Ctrl-P  next / previous window",
+	"Alt-Left/Right   previous / next window   Alt-A  next window with unread messages",
+	"PgUp / PgDn      scroll back / forward     Ctrl-End, Alt->  back to the newest line",
+	"F2, Alt-S        show / hide the peer list Ctrl-L  redraw the screen",
+	"Left/Right, C-b/C-f  move   Home/End, C-a/C-e  line start/end   M-b/M-f, C-Left/Right  word",
+	"Backspace (^H or ^?)  delete back   Delete, C-d  delete   C-t  transpose",
+	"C-k kill to end   C-u kill to start   C-w kill word back   M-d kill word   M-Backspace kill word back",
+	"C-y yank   M-y yank older kill   C-c  clear the line (it can be yanked back)",
+	"Up/Down  history   Tab / Shift-Tab  complete commands, nicks and file paths (again: next match)",
+	"A paste of several lines is sent as text lines, one message per line, never run as commands",
+	NULL,
+};
+
+/* --- terminal restore ---------------------------------------------------- */
+
+/* Give the terminal back from a fatal signal: async-signal-safe. */
+static void
+restore_from_signal(void)
+{
+	if (!g_curses)
+		return;
+	g_curses = 0;
+	(void)!write(STDOUT_FILENO, g_restore, g_restore_len);
+	if (g_tio_ok)
+		tcsetattr(STDIN_FILENO, TCSANOW, &g_tio);
+}
+
+/* A fatal signal: restore the terminal, then let the old disposition have it. */
+static void
+on_fatal(int sig)
+{
+	restore_from_signal();
+	sigaction(sig, &g_old_fatal[sig], NULL);
+	raise(sig);
+}
+
+/* exit() while the screen is ours (a library giving up): leave curses first. */
+static void
+tui_atexit(void)
+{
+	if (!g_curses)
+		return;
+	g_curses = 0;
+	endwin();
+	if (g_paste_on) {
+		fputs(PASTE_OFF, stdout);
+		fflush(stdout);
+	}
+}
+
+/* Append a terminfo string to the restore sequence. */
+static void
+restore_add(const char *cap)
+{
+	char *s = tigetstr(cap);
+	size_t n;
+
+	if (s == NULL || s == (char *)-1)
+		return;
+	n = strlen(s);
+	if (g_restore_len + n < sizeof g_restore) {
+		memcpy(g_restore + g_restore_len, s, n);
+		g_restore_len += n;
+	}
+}
+
+/* Whether the terminal takes bracketed paste mode (xterm's private mode 2004). */
+static int
+term_has_paste(void)
+{
+	static const char *const families[] = {
+		"xterm", "screen", "tmux", "rxvt", "alacritty", "foot", "kitty", "st-", "st",
+		"vte", "gnome", "konsole", "putty", "wezterm", "contour", "iterm", NULL,
+	};
+	const char *term = getenv("TERM");
+	size_t i, n;
+
+	if (term == NULL)
+		return 0;
+	for (i = 0; families[i] != NULL; i++) {
+		n = strlen(families[i]);
+		if (strncmp(term, families[i], n) == 0 && (term[n] == '\0' || term[n] == '-' ||
+		    families[i][n - 1] == '-'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Enter curses mode. Returns 0 or -1. */
+static int
+curses_start(struct tui *t)
+{
+	const char *nc = getenv("NO_COLOR");
+	static const int colors[PAIR_COUNT] = {
+		0, COLOR_RED, COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN,
+	};
+	struct sigaction sa;
+	size_t i;
+	int p;
+
+	g_tio_ok = tcgetattr(STDIN_FILENO, &g_tio) == 0;
+	if ((g_screen = newterm(NULL, stdout, stdin)) == NULL)
+		return -1;
+	t->curses_up = 1;
+	g_curses = 1;
+	raw();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	leaveok(stdscr, FALSE);
+	set_escdelay(TUI_ESCDELAY_MS);
+	t->color = 0;
+	if (has_colors() && (nc == NULL || *nc == '\0') && start_color() == OK &&
+	    use_default_colors() == OK) {
+		/* pairs only: the terminal's palette is never redefined */
+		for (p = 1; p < PAIR_COUNT; p++)
+			init_pair((short)p, (short)colors[p], -1);
+		t->color = 1;
+	}
+	g_restore_len = 0;
+	if (term_has_paste()) {
+		fputs(PASTE_ON, stdout);
+		fflush(stdout);
+		g_paste_on = 1;
+		memcpy(g_restore, PASTE_OFF, strlen(PASTE_OFF));
+		g_restore_len = strlen(PASTE_OFF);
+	}
+	restore_add("sgr0");
+	restore_add("cnorm");
+	restore_add("rmcup");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof g_fatal_signals / sizeof g_fatal_signals[0]; i++)
+		sigaction(g_fatal_signals[i], &sa, &g_old_fatal[g_fatal_signals[i]]);
+	getmaxyx(stdscr, t->rows, t->cols);
+	t->dirty = t->full = 1;
+	return 0;
+}
+
+/* Leave curses mode and give the terminal back as it was. */
+static void
+curses_stop(struct tui *t)
+{
+	size_t i;
+
+	if (!t->curses_up)
+		return;
+	for (i = 0; i < sizeof g_fatal_signals / sizeof g_fatal_signals[0]; i++)
+		sigaction(g_fatal_signals[i], &g_old_fatal[g_fatal_signals[i]], NULL);
+	g_curses = 0;
+	curs_set(1);
+	endwin();
+	if (g_paste_on) {
+		fputs(PASTE_OFF, stdout);
+		fflush(stdout);
+		g_paste_on = 0;
+	}
+	delscreen(g_screen);
+	g_screen = NULL;
+	t->curses_up = 0;
+}
+
+/* --- windows ------------------------------------------------------------- */
+
+/* The window index showing conv, or -1. */
+static long
+win_find(struct tui *t, const struct conversation *cv)
+{
+	size_t i;
+
+	for (i = 0; i < t->nwin; i++)
+		if (t->win[i].conv == cv)
+			return (long)i;
+	return -1;
+}
+
+/* Open a window for a conversation (or find its window); returns its index. */
+static long
+win_open(struct tui *t, struct conversation *cv)
+{
+	struct tui_win *nw;
+	long i;
+
+	if ((i = win_find(t, cv)) >= 0)
+		return i;
+	if (t->nwin == t->awin) {
+		size_t na = t->awin ? t->awin * 2 : 8;
+
+		if ((nw = realloc(t->win, na * sizeof *nw)) == NULL)
+			return -1;
+		t->win = nw;
+		t->awin = na;
+	}
+	memset(&t->win[t->nwin], 0, sizeof t->win[0]);
+	t->win[t->nwin].conv = cv;
+	cv->open = 1;
+	t->dirty = 1;
+	return (long)t->nwin++;
+}
+
+/* Make window i the one on screen. */
+static void
+win_switch(struct tui *t, size_t i)
+{
+	if (i >= t->nwin)
+		return;
+	t->cur = i;
+	t->win[i].conv->unread = 0;
+	t->dirty = 1;
+}
+
+/* The conversation on screen. */
+static struct conversation *
+cur_conv(struct tui *t)
+{
+	return t->win[t->cur].conv;
+}
+
+/* --- events from the core ------------------------------------------------ */
+
+/* Turn one core event into UI state; drawing happens before the loop sleeps. */
+static void
+on_event(struct core *c, const struct core_event *ev, void *arg)
+{
+	struct tui *t = arg;
+	long i;
+
+	t->dirty = 1;
+	if (t->nwin == 0)
+		return;   /* during core_init: nothing to keep yet */
+	switch (ev->type) {
+	case EV_READY:
+		t->nlisten = net_listen_addrs(c->net, t->listen, sizeof t->listen / sizeof t->listen[0]);
+		break;
+	case EV_PEER:
+		if (ev->cmd != NULL)   /* an answer to /peers */
+			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s", ev->peer->nick,
+			    ev->peer->fp, peer_state_name(ev->peer->state),
+			    ev->peer->addr[0] ? ev->peer->addr : "-");
+		break;
+	case EV_MESSAGE:
+		i = win_open(t, &ev->peer->conv);
+		if (i == (long)t->cur) {
+			ev->peer->conv.unread = 0;
+		} else if (t->bell) {
+			t->want_bell = 1;
+		}
+		break;
+	case EV_SENT:
+		win_open(t, &ev->peer->conv);
+		break;
+	case EV_ERROR:
+		/* errors answer what was typed: show them where it was typed */
+		core_note(c, cur_conv(t), LINE_ERROR, "%s", ev->text);
+		break;
+	case EV_INFO:
+		if (ev->text != NULL && ev->line == NULL)
+			core_note(c, NULL, LINE_SYSTEM, "%s", ev->text);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The core is stopping. */
+static void
+on_quit(struct core *c, void *arg)
+{
+	struct tui *t = arg;
+
+	loop_timer_del(t->loop, &t->clock);
+}
+
+/* --- drawing hook, clock, signals ---------------------------------------- */
+
+/* Before the loop sleeps: at most one screen update per turn. */
+static void
+before_sleep(struct loop *l, void *arg)
+{
+	struct tui *t = arg;
+
+	if (!t->curses_up || !t->dirty)
+		return;
+	t->dirty = 0;
+	if (t->full) {
+		clearok(curscr, TRUE);
+		t->full = 0;
+	}
+	tui_draw(t);
+	wnoutrefresh(stdscr);
+	doupdate();
+	t->redraws++;
+	if (t->want_bell) {
+		beep();
+		t->want_bell = 0;
+	}
+}
+
+/* Arm the clock for the next minute boundary. */
+static void
+clock_arm(struct tui *t)
+{
+	uint64_t now = loop_wallclock_ms();
+
+	loop_timer_set(t->loop, &t->clock, 60000 - now % 60000 + 20);
+}
+
+/* The minute changed: the status bar's clock needs redrawing. */
+static void
+on_clock(struct loop *l, struct loop_timer *tm, void *arg)
+{
+	struct tui *t = arg;
+
+	t->dirty = 1;
+	clock_arm(t);
+}
+
+/* SIGWINCH: take the new size; the view stays anchored, the input keeps its text. */
+static void
+on_winch(struct loop *l, int signo, void *arg)
+{
+	struct tui *t = arg;
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+		resize_term(ws.ws_row, ws.ws_col);
+		log_debug("tui: resized to %ux%u", ws.ws_col, ws.ws_row);
+	}
+	t->dirty = t->full = 1;
+}
+
+/* SIGTERM, SIGHUP, SIGINT: leave cleanly (peers get BYE). */
+static void
+on_term(struct loop *l, int signo, void *arg)
+{
+	struct tui *t = arg;
+
+	log_info("signal %d: quitting", signo);
+	core_quit(&t->core, 0);
+}
+
+/* --- commands ------------------------------------------------------------ */
+
+/* Split off the first blank-separated word of *s. */
+static char *
+next_word(char **s)
+{
+	char *w, *p = *s;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0') {
+		*s = p;
+		return NULL;
+	}
+	w = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t')
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	*s = p;
+	return w;
+}
+
+/* Whether the rest of a command line is blank. */
+static int
+blank(const char *s)
+{
+	return s[strspn(s, " \t")] == '\0';
+}
+
+/* An error line in the current window. */
+static void
+ui_error(struct tui *t, const char *msg)
+{
+	core_note(&t->core, cur_conv(t), LINE_ERROR, "%s", msg);
+}
+
+/* /help [COMMAND] */
+static void
+ui_help(struct tui *t, char *args)
+{
+	struct conversation *cv = cur_conv(t);
+	const struct cmd_def *d;
+	const struct ui_cmd *u;
+	char *name = next_word(&args);
+	size_t i;
+
+	if (name != NULL) {
+		if (*name == '/')
+			name++;
+		if ((d = cmd_find(cmd_table, name)) != NULL) {
+			core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", d->name, d->args, d->help);
+			return;
+		}
+		for (u = ui_cmds; u->name != NULL; u++) {
+			if (strcmp(u->name, name) == 0) {
+				core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", u->name, u->args, u->help);
+				return;
+			}
+		}
+		core_note(&t->core, cv, LINE_ERROR, "no command /%s (/help lists them)", name);
+		return;
+	}
+	core_note(&t->core, cv, LINE_SYSTEM, "Commands (PEER is a nick or a fingerprint prefix of 4+ characters):");
+	for (d = cmd_table; d->name != NULL; d++)
+		core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", d->name, *d->args ? " " : "",
+		    d->args, d->help);
+	for (u = ui_cmds; u->name != NULL; u++)
+		core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", u->name, *u->args ? " " : "",
+		    u->args, u->help);
+	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer.");
+	core_note(&t->core, cv, LINE_SYSTEM, "Keys:");
+	for (i = 0; key_help[i] != NULL; i++)
+		core_note(&t->core, cv, LINE_SYSTEM, "  %s", key_help[i]);
+	core_note(&t->core, cv, LINE_SYSTEM, "Marks on your lines: %s queued (peer offline), %s sent, %s delivered.",
+	    t->utf8 ? "\xe2\x80\xa6" : "~", t->utf8 ? "\xc2\xb7" : "-", t->utf8 ? "\xe2\x9c\x93" : "+");
+}
+
+/* /close: close this conversation's window. */
+static void
+ui_close(struct tui *t, char *args)
+{
+	size_t i = t->cur;
+
+	if (!blank(args)) {
+		ui_error(t, "usage: /close");
+		return;
+	}
+	if (i == 0) {
+		ui_error(t, "the home window cannot be closed");
+		return;
+	}
+	t->win[i].conv->open = 0;
+	memmove(&t->win[i], &t->win[i + 1], (t->nwin - i - 1) * sizeof t->win[0]);
+	t->nwin--;
+	win_switch(t, i - 1);
+}
+
+/* /clear: hide what is in this window so far. */
+static void
+ui_clear(struct tui *t, char *args)
+{
+	struct tui_win *w = &t->win[t->cur];
+
+	if (!blank(args)) {
+		ui_error(t, "usage: /clear");
+		return;
+	}
+	w->clear_mark = w->conv->dropped + w->conv->nlines;
+	w->scrolled = 0;
+	t->dirty = 1;
+}
+
+/* /window N */
+static void
+ui_window(struct tui *t, char *args)
+{
+	char *w = next_word(&args), *end;
+	long n;
+
+	if (w == NULL || !blank(args)) {
+		ui_error(t, "usage: /window N");
+		return;
+	}
+	n = strtol(w, &end, 10);
+	if (*end != '\0' || n < 1 || (size_t)n > t->nwin) {
+		core_note(&t->core, cur_conv(t), LINE_ERROR, "no window %s (there %s %zu: 1 to %zu)", w,
+		    t->nwin == 1 ? "is" : "are", t->nwin, t->nwin);
+		return;
+	}
+	win_switch(t, (size_t)n - 1);
+}
+
+/* /query PEER */
+static void
+ui_query(struct tui *t, char *args)
+{
+	char *name = next_word(&args);
+	struct peer *p;
+	const char *why;
+	long i;
+
+	if (name == NULL || !blank(args)) {
+		ui_error(t, "usage: /query PEER");
+		return;
+	}
+	if ((p = core_find_peer(&t->core, name, &why)) == NULL) {
+		core_note(&t->core, cur_conv(t), LINE_ERROR, "%s: %s", name, why);
+		return;
+	}
+	if ((i = win_open(t, &p->conv)) >= 0)
+		win_switch(t, (size_t)i);
+}
+
+/* /bell [on|off] */
+static void
+ui_bell(struct tui *t, char *args)
+{
+	char *w = next_word(&args);
+
+	if (w != NULL && strcmp(w, "on") == 0 && blank(args))
+		t->bell = 1;
+	else if (w != NULL && strcmp(w, "off") == 0 && blank(args))
+		t->bell = 0;
+	else if (w != NULL) {
+		ui_error(t, "usage: /bell [on|off]");
+		return;
+	}
+	core_note(&t->core, cur_conv(t), LINE_SYSTEM, "bell for messages in other windows: %s",
+	    t->bell ? "on" : "off");
+}
+
+/* Run a line typed in the input (never one from a paste). */
+static void
+run_line(struct tui *t, const char *line)
+{
+	const struct ui_cmd *u;
+	char buf[256], *args, *name;
+	struct tui_win *w = &t->win[t->cur];
+	int rc;
+
+	if (line[0] == '/' && line[1] != '/') {
+		snprintf(buf, sizeof buf, "%s", line + 1);
+		args = buf;
+		name = next_word(&args);
+		for (u = ui_cmds; name != NULL && u->name != NULL; u++) {
+			if (strcmp(u->name, name) == 0) {
+				/* the arguments again, unshortened */
+				char *full = strdup(line + 1), *a = full;
+
+				if (full == NULL)
+					return;
+				next_word(&a);
+				u->fn(t, a);
+				free(full);
+				return;
+			}
+		}
+		rc = cmd_run(&t->core, w->conv, line);
+		if (rc == 1)
+			core_note(&t->core, w->conv, LINE_ERROR, "unknown command /%s (/help lists them)",
+			    name ? name : "");
+		return;
+	}
+	if (line[strspn(line, " ")] == '\0')
+		return;
+	w->scrolled = 0;   /* talking: back to the newest line */
+	cmd_run(&t->core, w->conv, line);
+}
+
+/* --- completion ---------------------------------------------------------- */
+
+/* Forget a completion in progress. */
+static void
+comp_reset(struct tui *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->comp.ncand; i++)
+		free(t->comp.cand[i]);
+	free(t->comp.cand);
+	memset(&t->comp, 0, sizeof t->comp);
+}
+
+/* Add a candidate (a copy of a+b). */
+static void
+comp_add(struct tui *t, const char *a, const char *b, const char *c)
+{
+	char **nc, *s;
+	size_t n;
+
+	if (t->comp.ncand >= COMP_MAX)
+		return;
+	n = strlen(a) + strlen(b) + strlen(c) + 1;
+	if ((s = malloc(n)) == NULL)
+		return;
+	snprintf(s, n, "%s%s%s", a, b, c);
+	if ((nc = realloc(t->comp.cand, (t->comp.ncand + 1) * sizeof *nc)) == NULL) {
+		free(s);
+		return;
+	}
+	t->comp.cand = nc;
+	t->comp.cand[t->comp.ncand++] = s;
+}
+
+/* qsort comparison of strings. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Candidates for a command name. */
+static void
+comp_commands(struct tui *t, const char *word)
+{
+	const struct cmd_def *d;
+	const struct ui_cmd *u;
+	size_t n = strlen(word + 1);
+
+	for (d = cmd_table; d->name != NULL; d++)
+		if (strncmp(d->name, word + 1, n) == 0)
+			comp_add(t, "/", d->name, " ");
+	for (u = ui_cmds; u->name != NULL; u++)
+		if (strncmp(u->name, word + 1, n) == 0 && cmd_find(cmd_table, u->name) == NULL)
+			comp_add(t, "/", u->name, " ");
+}
+
+/* Candidates for a peer: nicks (any case), else fingerprint prefixes. */
+static void
+comp_peers(struct tui *t, const char *word)
+{
+	struct peer *p;
+	size_t n = strlen(word);
+	char fp[FP_SHORT + 1];
+
+	for (p = t->core.peers; p != NULL; p = p->next)
+		if (strncasecmp(p->nick, word, n) == 0)
+			comp_add(t, p->nick, " ", "");
+	if (t->comp.ncand > 0 || n == 0)
+		return;
+	for (p = t->core.peers; p != NULL; p = p->next) {
+		if (strncasecmp(p->fp, word, n) == 0) {
+			snprintf(fp, sizeof fp, "%.*s", FP_SHORT, p->fp);
+			comp_add(t, n > FP_SHORT ? p->fp : fp, " ", "");
+		}
+	}
+}
+
+/* Candidates for a file path ("~/" means $HOME). */
+static void
+comp_paths(struct tui *t, const char *word)
+{
+	const char *slash = strrchr(word, '/'), *base, *home = getenv("HOME");
+	char dir[4096], shown[4096], full[8192];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	size_t bl;
+
+	if (slash != NULL) {
+		snprintf(shown, sizeof shown, "%.*s", (int)(slash - word + 1), word);
+		base = slash + 1;
+	} else {
+		shown[0] = '\0';
+		base = word;
+	}
+	if (shown[0] == '~' && shown[1] == '/' && home != NULL)
+		snprintf(dir, sizeof dir, "%s/%s", home, shown + 2);
+	else
+		snprintf(dir, sizeof dir, "%s", shown[0] ? shown : ".");
+	if ((d = opendir(dir)) == NULL)
+		return;
+	bl = strlen(base);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_name[0] == '.' && base[0] != '.')
+			continue;
+		if (strncmp(de->d_name, base, bl) != 0)
+			continue;
+		snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
+		comp_add(t, shown, de->d_name,
+		    stat(full, &st) == 0 && S_ISDIR(st.st_mode) ? "/" : " ");
+	}
+	closedir(d);
+}
+
+/* Whether the command at the start of the line takes a file name. */
+static int
+cmd_takes_file(const char *line)
+{
+	const struct cmd_def *d;
+	char name[64];
+	size_t n;
+
+	if (line[0] != '/')
+		return 0;
+	n = strcspn(line + 1, " ");
+	if (n == 0 || n >= sizeof name)
+		return 0;
+	memcpy(name, line + 1, n);
+	name[n] = '\0';
+	d = cmd_find(cmd_table, name);
+	return d != NULL && (strstr(d->args, "FILE") != NULL || strstr(d->args, "PATH") != NULL);
+}
+
+/* Tab (dir 1) or Shift-Tab (dir -1): complete the word before the cursor. */
+static void
+complete(struct tui *t, int dir)
+{
+	struct edit *e = &t->edit;
+	struct tui_comp *c = &t->comp;
+	char *word, *line, *cand;
+	size_t start, i, lcp;
+	int first;
+
+	if (c->active && e->prev_op == EDIT_OP_COMPLETE && c->ncand > 0) {
+		if (c->idx >= c->ncand)   /* after the common prefix: begin the cycle */
+			c->idx = dir > 0 ? 0 : c->ncand - 1;
+		else
+			c->idx = (c->idx + c->ncand + (size_t)(dir > 0 ? 1 : -1)) % c->ncand;
+		edit_replace(e, c->start, c->end, c->cand[c->idx]);
+		c->end = e->cur;
+		e->op = EDIT_OP_COMPLETE;
+		return;
+	}
+	comp_reset(t);
+	for (start = e->cur; start > 0 && e->cp[start - 1] != ' '; start--)
+		;
+	for (i = 0, first = 1; i < start; i++)
+		if (e->cp[i] != ' ')
+			first = 0;
+	if ((word = edit_slice(e, start, e->cur)) == NULL)
+		return;
+	if ((line = edit_text(e)) == NULL) {
+		free(word);
+		return;
+	}
+	if (first && word[0] == '/')
+		comp_commands(t, word);
+	else if (strchr(word, '/') != NULL || word[0] == '~' || (word[0] == '.' && word[1] == '/') ||
+	    (!first && cmd_takes_file(line)))
+		comp_paths(t, word);
+	else
+		comp_peers(t, word);
+	free(line);
+	if (c->ncand == 0) {
+		free(word);
+		return;
+	}
+	qsort(c->cand, c->ncand, sizeof *c->cand, cmp_str);
+	c->start = start;
+	c->active = 1;
+	if (c->ncand == 1) {
+		edit_replace(e, start, e->cur, c->cand[0]);
+		comp_reset(t);
+		free(word);
+		return;
+	}
+	/* several: first extend to their common prefix, then cycle */
+	for (lcp = 0; c->cand[0][lcp] != '\0'; lcp++) {
+		for (i = 1; i < c->ncand; i++)
+			if (c->cand[i][lcp] != c->cand[0][lcp])
+				break;
+		if (i < c->ncand)
+			break;
+	}
+	while (lcp > 0 && (c->cand[0][lcp] & 0xc0) == 0x80)
+		lcp--;   /* never split a UTF-8 character */
+	if (lcp > strlen(word)) {
+		if ((cand = strndup(c->cand[0], lcp)) != NULL) {
+			edit_replace(e, start, e->cur, cand);
+			free(cand);
+		}
+		c->idx = c->ncand;   /* the next Tab starts cycling */
+	} else {
+		c->idx = dir > 0 ? 0 : c->ncand - 1;
+		edit_replace(e, start, e->cur, c->cand[c->idx]);
+	}
+	c->end = e->cur;
+	e->op = EDIT_OP_COMPLETE;
+	free(word);
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+/* Enter: run or send the line. */
+static void
+submit(struct tui *t)
+{
+	char *line = edit_text(&t->edit);
+
+	if (line == NULL)
+		return;
+	edit_history_add(&t->edit, line);
+	edit_clear(&t->edit);
+	run_line(t, line);
+	free(line);
+}
+
+/* Add one key to the paste being collected. */
+static void
+paste_add(struct tui *t, uint32_t cp)
+{
+	char enc[4];
+	size_t n;
+
+	if (cp == '\n' && t->paste_cr) {
+		t->paste_cr = 0;   /* "\r\n" is one line break */
+		return;
+	}
+	t->paste_cr = cp == '\r';
+	if (cp == '\r')
+		cp = '\n';
+	else if (cp == '\t')
+		cp = ' ';
+	else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		return;
+	if (!t->utf8 && cp >= 0x80)
+		return;
+	n = text_utf8_encode(cp, enc);
+	if (t->npaste + n > TUI_PASTE_MAX) {
+		t->paste_overflow = 1;
+		return;
+	}
+	if (t->npaste + n > t->apaste) {
+		size_t na = t->apaste ? t->apaste * 2 : 4096;
+		char *np;
+
+		while (na < t->npaste + n)
+			na *= 2;
+		if ((np = realloc(t->paste, na)) == NULL) {
+			t->paste_overflow = 1;
+			return;
+		}
+		t->paste = np;
+		t->apaste = na;
+	}
+	memcpy(t->paste + t->npaste, enc, n);
+	t->npaste += n;
+}
+
+/*
+ * The end of a bracketed paste.  Without a line break it is just inserted.
+ * With line breaks, the input (with the paste put in at the cursor) is split:
+ * every complete line is sent as text - a line starting with '/' is sent as a
+ * message, never run - and the last part stays in the input to be edited.
+ */
+static void
+paste_finish(struct tui *t)
+{
+	struct edit *e = &t->edit;
+	struct conversation *cv = cur_conv(t);
+	char *before, *after, *all, *p, *nl, *esc;
+	size_t nlines = 0, n, tail;
+
+	t->pasting = 0;
+	if (t->paste_overflow)
+		core_note(&t->core, cv, LINE_ERROR, "paste longer than %d bytes: the rest was dropped",
+		    TUI_PASTE_MAX);
+	t->paste_overflow = 0;
+	if (memchr(t->paste, '\n', t->npaste) == NULL) {
+		edit_insert_utf8(e, t->paste, t->npaste);
+		t->npaste = 0;
+		return;
+	}
+	for (n = 0; n < t->npaste; n++)
+		nlines += t->paste[n] == '\n';
+	if (cv->peer == NULL) {
+		core_note(&t->core, cv, LINE_ERROR,
+		    "a paste of %zu lines is sent to a peer: open a conversation window (/query PEER) first",
+		    nlines + 1);
+		t->npaste = 0;
+		return;
+	}
+	before = edit_slice(e, 0, e->cur);
+	after = edit_slice(e, e->cur, e->len);
+	all = malloc(t->npaste + (before ? strlen(before) : 0) + (after ? strlen(after) : 0) + 1);
+	if (before == NULL || after == NULL || all == NULL) {
+		free(before);
+		free(after);
+		free(all);
+		t->npaste = 0;
+		return;
+	}
+	n = strlen(before);
+	memcpy(all, before, n);
+	memcpy(all + n, t->paste, t->npaste);
+	n += t->npaste;
+	all[n] = '\0';
+	t->npaste = 0;
+	t->win[t->cur].scrolled = 0;
+	for (p = all; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (p[strspn(p, " ")] == '\0')
+			continue;
+		if (p[0] == '/' && (esc = malloc(strlen(p) + 2)) != NULL) {
+			esc[0] = '/';
+			strcpy(esc + 1, p);
+			cmd_run(&t->core, cv, esc);
+			free(esc);
+		} else if (p[0] != '/') {
+			cmd_run(&t->core, cv, p);
+		}
+	}
+	/* the last part stays; the cursor goes where the paste ended */
+	edit_set(e, p);
+	tail = e->len;
+	edit_insert_utf8(e, after, strlen(after));
+	e->cur = tail;
+	free(before);
+	free(after);
+	free(all);
+}
+
+/* Switch to the next (dir 1) or previous (-1) window. */
+static void
+win_step(struct tui *t, int dir)
+{
+	win_switch(t, (t->cur + t->nwin + (size_t)(dir > 0 ? 1 : -1)) % t->nwin);
+}
+
+/* Go to the next window with unread messages. */
+static void
+win_next_active(struct tui *t)
+{
+	size_t i, k;
+
+	for (k = 1; k < t->nwin; k++) {
+		i = (t->cur + k) % t->nwin;
+		if (t->win[i].conv->unread > 0) {
+			win_switch(t, i);
+			return;
+		}
+	}
+}
+
+/* Scroll by a page. */
+static void
+page(struct tui *t, int dir)
+{
+	long h = tui_chat_height(t) - 2;
+
+	tui_scroll(t, h > 1 ? dir * h : dir);
+	t->dirty = 1;
+}
+
+/* A key with Alt (sent as ESC then the key). */
+static void
+key_alt(struct tui *t, int code, wint_t k)
+{
+	struct edit *e = &t->edit;
+
+	if (code) {
+		switch (k) {
+		case KEY_LEFT:      win_step(t, -1); break;
+		case KEY_RIGHT:     win_step(t, 1); break;
+		case KEY_BACKSPACE: edit_kill_alnum_back(e); break;
+		default: break;
+		}
+		return;
+	}
+	switch (k) {
+	case 'b': case 'B': edit_word_left(e); break;
+	case 'f': case 'F': edit_word_right(e); break;
+	case 'd': case 'D': edit_kill_word_fwd(e); break;
+	case 'y': case 'Y': edit_yank_pop(e); break;
+	case 's': case 'S': t->sidebar = !t->sidebar; break;
+	case 'a': case 'A': win_next_active(t); break;
+	case '>': t->win[t->cur].scrolled = 0; break;
+	case 127: case 8:   edit_kill_alnum_back(e); break;
+	case '0':           win_switch(t, 9); break;
+	default:
+		if (k >= '1' && k <= '9')
+			win_switch(t, (size_t)(k - '1'));
+		break;
+	}
+}
+
+/* A key without Alt. */
+static void
+key_plain(struct tui *t, int code, wint_t k)
+{
+	struct edit *e = &t->edit;
+	const char *name;
+
+	if (code) {
+		switch (k) {
+		case KEY_LEFT:      edit_left(e); break;
+		case KEY_RIGHT:     edit_right(e); break;
+		case KEY_HOME:      edit_home(e); break;
+		case KEY_END:       edit_end(e); break;
+		case KEY_DC:        edit_delete(e); break;
+		case KEY_BACKSPACE: edit_backspace(e); break;
+		case KEY_UP:        edit_history_prev(e); break;
+		case KEY_DOWN:      edit_history_next(e); break;
+		case KEY_PPAGE:     page(t, 1); break;
+		case KEY_NPAGE:     page(t, -1); break;
+		case KEY_F(2):      t->sidebar = !t->sidebar; break;
+		case KEY_BTAB:      complete(t, -1); break;
+		case KEY_ENTER:     submit(t); break;
+		case KEY_RESIZE:    t->full = 1; break;
+		default:
+			/* modified cursor keys have terminfo names: kLFT5 is Ctrl-Left */
+			if ((name = keyname((int)k)) == NULL)
+				break;
+			if (strcmp(name, "kLFT5") == 0)
+				edit_word_left(e);
+			else if (strcmp(name, "kRIT5") == 0)
+				edit_word_right(e);
+			else if (strcmp(name, "kLFT3") == 0)
+				win_step(t, -1);
+			else if (strcmp(name, "kRIT3") == 0)
+				win_step(t, 1);
+			else if (strcmp(name, "kEND5") == 0 || strcmp(name, "kEND3") == 0)
+				t->win[t->cur].scrolled = 0;
+			break;
+		}
+		return;
+	}
+	switch (k) {
+	case 1:   edit_home(e); break;                   /* C-a */
+	case 2:   edit_left(e); break;                   /* C-b */
+	case 3:   edit_home(e); edit_kill_to_end(e); break;   /* C-c */
+	case 4:   edit_delete(e); break;                 /* C-d */
+	case 5:   edit_end(e); break;                    /* C-e */
+	case 6:   edit_right(e); break;                  /* C-f */
+	case 8:   edit_backspace(e); break;              /* C-h */
+	case 9:   complete(t, 1); break;                 /* Tab */
+	case 10:
+	case 13:  submit(t); break;                      /* Enter */
+	case 11:  edit_kill_to_end(e); break;            /* C-k */
+	case 12:  t->full = 1; break;                    /* C-l */
+	case 14:  win_step(t, 1); break;                 /* C-n */
+	case 16:  win_step(t, -1); break;                /* C-p */
+	case 20:  edit_transpose(e); break;              /* C-t */
+	case 21:  edit_kill_to_start(e); break;          /* C-u */
+	case 23:  edit_kill_word_back(e); break;         /* C-w */
+	case 25:  edit_yank(e); break;                   /* C-y */
+	case 127: edit_backspace(e); break;              /* ^? */
+	default:
+		if (k >= 0x20 && (t->utf8 || k < 0x80))
+			edit_insert(e, (uint32_t)k);
+		break;
+	}
+}
+
+/* A decoded key: into the paste being collected, or an editing command. */
+static void
+key_dispatch(struct tui *t, int code, wint_t k, int alt)
+{
+	if (t->pasting) {
+		if (code && k == KEY_ENTER)
+			paste_add(t, '\n');
+		else if (!code)
+			paste_add(t, (uint32_t)k);
+		return;
+	}
+	edit_begin(&t->edit);
+	if (!(!code && k == 9) && !(code && k == KEY_BTAB))
+		comp_reset(t);
+	if (alt)
+		key_alt(t, code, k);
+	else
+		key_plain(t, code, k);
+	t->dirty = 1;
+}
+
+/*
+ * A complete CSI sequence ncurses did not turn into a key: bracketed paste
+ * markers, and cursor keys a terminfo entry lacks.
+ */
+static void
+csi_done(struct tui *t, char final)
+{
+	const char *p = t->csi;
+
+	if (final == '~' && strcmp(p, "200") == 0) {
+		t->pasting = 1;
+		t->npaste = 0;
+		t->paste_overflow = 0;
+		t->paste_cr = 0;
+		return;
+	}
+	if (final == '~' && strcmp(p, "201") == 0) {
+		if (t->pasting)
+			paste_finish(t);
+		t->dirty = 1;
+		return;
+	}
+	if (t->pasting)
+		return;
+	switch (final) {
+	case 'A': key_dispatch(t, 1, KEY_UP, 0); break;
+	case 'B': key_dispatch(t, 1, KEY_DOWN, 0); break;
+	case 'C':
+	case 'D':
+		if (strcmp(p, "1;5") == 0)        /* Ctrl-Right/Left: as M-f / M-b */
+			key_dispatch(t, 0, final == 'C' ? 'f' : 'b', 1);
+		else if (strcmp(p, "1;3") == 0)   /* Alt-Right/Left */
+			key_dispatch(t, 1, final == 'C' ? KEY_RIGHT : KEY_LEFT, 1);
+		else
+			key_dispatch(t, 1, final == 'C' ? KEY_RIGHT : KEY_LEFT, 0);
+		break;
+	case 'H': key_dispatch(t, 1, KEY_HOME, 0); break;
+	case 'F': key_dispatch(t, 1, KEY_END, 0); break;
+	case 'Z': key_dispatch(t, 1, KEY_BTAB, 0); break;
+	case '~':
+		if (strcmp(p, "1") == 0 || strcmp(p, "7") == 0)
+			key_dispatch(t, 1, KEY_HOME, 0);
+		else if (strcmp(p, "4") == 0 || strcmp(p, "8") == 0)
+			key_dispatch(t, 1, KEY_END, 0);
+		else if (strcmp(p, "3") == 0)
+			key_dispatch(t, 1, KEY_DC, 0);
+		else if (strcmp(p, "5") == 0)
+			key_dispatch(t, 1, KEY_PPAGE, 0);
+		else if (strcmp(p, "6") == 0)
+			key_dispatch(t, 1, KEY_NPAGE, 0);
+		break;
+	default:
+		break;   /* focus reports and the like: ignored */
+	}
+}
+
+/* Feed one key from get_wch through the escape-sequence decoder. */
+static void
+key_feed(struct tui *t, int code, wint_t k)
+{
+	switch (t->ks) {
+	case KS_NORMAL:
+		if (!code && k == 27) {
+			t->ks = KS_ESC;
+			return;
+		}
+		key_dispatch(t, code, k, 0);
+		return;
+	case KS_ESC:
+		t->ks = KS_NORMAL;
+		if (!code && k == '[') {
+			t->ks = KS_CSI;
+			t->ncsi = 0;
+			t->csi[0] = '\0';
+			return;
+		}
+		if (!code && k == 'O' && !t->pasting) {
+			t->ks = KS_SS3;
+			return;
+		}
+		if (!code && k == 27) {
+			t->ks = KS_ESC;
+			return;
+		}
+		if (t->pasting) {
+			key_dispatch(t, code, k, 0);
+			return;
+		}
+		key_dispatch(t, code, k, 1);
+		return;
+	case KS_CSI:
+		if (!code && k >= 0x20 && k <= 0x3f) {
+			if (t->ncsi + 1 < sizeof t->csi) {
+				t->csi[t->ncsi++] = (char)k;
+				t->csi[t->ncsi] = '\0';
+			}
+			return;
+		}
+		t->ks = KS_NORMAL;
+		if (!code && k >= 0x40 && k <= 0x7e) {
+			csi_done(t, (char)k);
+			return;
+		}
+		key_dispatch(t, code, k, 0);
+		return;
+	case KS_SS3:
+		t->ks = KS_NORMAL;
+		if (code)
+			key_dispatch(t, code, k, 0);
+		else if (k == 'A' || k == 'B' || k == 'C' || k == 'D' || k == 'H' || k == 'F') {
+			static const int map[] = { KEY_UP, KEY_DOWN, KEY_RIGHT, KEY_LEFT };
+
+			key_dispatch(t, 1, k == 'H' ? KEY_HOME : k == 'F' ? KEY_END : map[k - 'A'], 0);
+		} else if (k == 'M') {
+			key_dispatch(t, 1, KEY_ENTER, 0);
+		} else {
+			key_dispatch(t, 0, 'O', 1);   /* Alt-O then a key */
+			key_dispatch(t, code, k, 0);
+		}
+		return;
+	}
+}
+
+/* stdin is readable: take every key that is there, never waiting for more. */
+static void
+on_stdin(struct loop *l, int fd, int revents, void *arg)
+{
+	static int empty_reads;
+	struct tui *t = arg;
+	wint_t k;
+	int r, n = 0;
+
+	while (!t->core.quitting && (r = get_wch(&k)) != ERR) {
+		n++;
+		key_feed(t, r == KEY_CODE_YES, k);
+	}
+	if (t->ks == KS_ESC) {
+		/* a lone Escape (ncurses already waited ESCDELAY for more): nothing to do */
+		t->ks = KS_NORMAL;
+	}
+	if (n > 0) {
+		empty_reads = 0;
+		return;
+	}
+	/* readable yet nothing to read: the terminal has gone */
+	if ((revents & (POLLHUP | POLLERR | POLLNVAL)) || ++empty_reads >= 3) {
+		log_info("tui: terminal input closed");
+		loop_fd_del(l, fd);
+		core_quit(&t->core, 0);
+	}
+}
+
+/* --- start and stop ------------------------------------------------------ */
+
+/* Send stderr to the log file while the screen is ours (libraries may write there). */
+static int
+stderr_to_log(struct tui *t)
+{
+	char path[PATH_MAX];
+	int fd, saved;
+
+	if (t->core.opt.log_file != NULL)
+		snprintf(path, sizeof path, "%s", t->core.opt.log_file);
+	else if (paths_join(path, sizeof path, t->core.paths.state, "confab.log") == -1)
+		return -1;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	return saved;
+}
+
+/* The welcome lines in the home window. */
+static void
+welcome(struct tui *t)
+{
+	char all[8 * 65] = "";
+	size_t i;
+
+	for (i = 0; i < t->nlisten; i++) {
+		strcat(all, i ? " " : "");
+		strcat(all, t->listen[i]);
+	}
+	core_note(&t->core, NULL, LINE_SYSTEM, "confab %s: you are %s, fingerprint %s",
+	    CONFAB_VERSION, t->core.nick, t->core.id.fp);
+	core_note(&t->core, NULL, LINE_SYSTEM, "listening on %s", all[0] ? all : "nothing");
+	core_note(&t->core, NULL, LINE_SYSTEM,
+	    "/connect HOST:PORT reaches a peer, /query PEER opens a conversation, /help lists commands and keys");
+}
+
+/* Run the full-screen interface until /quit. */
+int
+tui_run(const struct core_options *opt)
+{
+	struct frontend fe;
+	struct tui *t;
+	char err[512];
+	int rc = EXIT_FAILURE_, saved_err = -1;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "confab: the chat screen needs a terminal (use --headless for scripts)\n");
+		return EXIT_USAGE;
+	}
+	if ((t = calloc(1, sizeof *t)) == NULL) {
+		fprintf(stderr, "confab: out of memory\n");
+		return EXIT_FAILURE_;
+	}
+	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	t->sidebar = 1;
+	t->bell = 1;
+	edit_init(&t->edit);
+	signal(SIGPIPE, SIG_IGN);
+	fe.event = on_event;
+	fe.quit = on_quit;
+	fe.arg = t;
+	if ((t->loop = loop_new()) == NULL) {
+		fprintf(stderr, "confab: out of memory\n");
+		goto out;
+	}
+	if (core_init(&t->core, t->loop, opt, &fe, err, sizeof err) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		core_free(&t->core);
+		goto out;
+	}
+	t->core_up = 1;
+	if (win_open(t, &t->core.home) != 0) {
+		fprintf(stderr, "confab: out of memory\n");
+		goto out_core;
+	}
+	saved_err = stderr_to_log(t);
+	atexit(tui_atexit);
+	if (curses_start(t) == -1) {
+		if (saved_err != -1) {
+			dup2(saved_err, STDERR_FILENO);
+			close(saved_err);
+			saved_err = -1;
+		}
+		fprintf(stderr, "confab: cannot use the terminal (TERM=%s)\n",
+		    getenv("TERM") ? getenv("TERM") : "unset");
+		goto out_core;
+	}
+	loop_fd_add(t->loop, STDIN_FILENO, POLLIN, on_stdin, t);
+	loop_signal(t->loop, SIGWINCH, on_winch, t);
+	loop_signal(t->loop, SIGTERM, on_term, t);
+	loop_signal(t->loop, SIGHUP, on_term, t);
+	loop_signal(t->loop, SIGINT, on_term, t);
+	loop_before_sleep(t->loop, before_sleep, t);
+	loop_timer_init(&t->clock, on_clock, t);
+	clock_arm(t);
+	core_ready(&t->core);
+	welcome(t);
+	log_info("tui: %dx%d, TERM=%s, %s, %s", t->cols, t->rows, getenv("TERM") ? getenv("TERM") : "",
+	    t->color ? "colour" : "monochrome", t->utf8 ? "UTF-8" : "ASCII");
+	if (loop_run(t->loop) == -1) {
+		log_err("event loop failed: %s", strerror(errno));
+		t->core.exit_code = EXIT_FAILURE_;
+	}
+	rc = t->core.exit_code;
+	log_info("tui: %llu screen updates", (unsigned long long)t->redraws);
+	curses_stop(t);
+out_core:
+	loop_before_sleep_del(t->loop, before_sleep, t);
+	loop_timer_del(t->loop, &t->clock);
+	core_free(&t->core);
+	if (saved_err != -1) {
+		dup2(saved_err, STDERR_FILENO);
+		close(saved_err);
+	}
+out:
+	comp_reset(t);
+	edit_free(&t->edit);
+	free(t->paste);
+	free(t->win);
+	loop_free(t->loop);
+	free(t);
+	return rc;
+}

@@ -1,0 +1,653 @@
+/* tui_draw.c - drawing the model: title, conversation view, peer list, status, input. */
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "text.h"
+#include "tui_int.h"
+
+#define NICK_COLS   16   /* columns of a nick in a line's prefix */
+#define LINE_BUF    (WIRE_TEXT_MAX * 3 + 16)
+
+/* A line's prefix, split into the pieces drawn with different attributes. */
+struct prefix {
+	char   time[8];
+	char   mark[8];     /* delivery mark or "-!-" */
+	char   nick[NICK_BUF + 4];
+	int    width;       /* columns of the whole prefix */
+	attr_t mark_attr, nick_attr, text_attr;
+};
+
+/*
+ * Copy a model string into something safe to print: text_sanitize again (the
+ * core already did, but the screen never trusts), tabs to spaces, newlines kept
+ * only if asked, and everything outside ASCII shown as '?' when the locale is
+ * not UTF-8.  Returns the length.
+ */
+static size_t
+disp_clean(const struct tui *t, const char *in, size_t n, char *out, size_t outmax, int keep_nl)
+{
+	size_t len, i, k;
+	uint32_t cp;
+
+	len = text_sanitize((const uint8_t *)in, n, out, outmax, keep_nl ? TEXT_KEEP_NEWLINE : 0);
+	if (t->utf8)
+		return len;
+	for (i = k = 0; i < len; ) {
+		size_t l = text_utf8_decode((const uint8_t *)out + i, len - i, &cp);
+
+		if (cp >= 0x80) {
+			if (text_cp_width(cp) > 0)
+				out[k++] = '?';
+		} else {
+			out[k++] = (char)cp;
+		}
+		i += l;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+/* Add at most cols columns of clean UTF-8 at the cursor; returns the columns used. */
+static int
+put_cols(const char *s, size_t n, int cols)
+{
+	size_t used, len;
+
+	if (cols <= 0)
+		return 0;
+	len = text_fit(s, n, (size_t)cols, &used);
+	if (len > 0)
+		addnstr(s, (int)len);
+	return (int)used;
+}
+
+/* Add a model string (cleaned first) in at most cols columns. */
+static int
+put_model(const struct tui *t, const char *s, int cols)
+{
+	char buf[1024];
+	size_t n = disp_clean(t, s, strlen(s), buf, sizeof buf, 0);
+
+	return put_cols(buf, n, cols);
+}
+
+/* Fill the rest of row y (up to column x1) with blanks. */
+static void
+pad_to(int y, int x1)
+{
+	int y0, x;
+
+	getyx(stdscr, y0, x);
+	if (y0 != y)
+		return;
+	for (; x < x1; x++)
+		addch(' ');
+}
+
+/* A stable colour pair for a key (a fingerprint), never red (errors are red). */
+int
+tui_nick_pair(const char *key)
+{
+	static const int pairs[] = { PAIR_GREEN, PAIR_YELLOW, PAIR_BLUE, PAIR_MAGENTA, PAIR_CYAN };
+	uint32_t h = 2166136261u;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return pairs[h % (sizeof pairs / sizeof pairs[0])];
+}
+
+/* An attribute for a colour pair, or a monochrome fallback. */
+static attr_t
+color_attr(const struct tui *t, int pair, attr_t mono)
+{
+	return t->color ? COLOR_PAIR(pair) : mono;
+}
+
+/* The name of window i. */
+const char *
+tui_win_name(struct tui *t, size_t i)
+{
+	if (i >= t->nwin || t->win[i].conv->peer == NULL)
+		return "home";
+	return t->win[i].conv->peer->nick;
+}
+
+/* Whether the peer list is shown at this size. */
+int
+tui_sidebar_shown(struct tui *t)
+{
+	return t->sidebar && t->cols - TUI_SIDEBAR_W >= TUI_MIN_COLS;
+}
+
+int
+tui_chat_width(struct tui *t)
+{
+	return tui_sidebar_shown(t) ? t->cols - TUI_SIDEBAR_W : t->cols;
+}
+
+int
+tui_chat_height(struct tui *t)
+{
+	return t->rows - 3;
+}
+
+/* Work out the prefix of a line: time, mark, nick, and their attributes. */
+static void
+line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line *l, struct prefix *p)
+{
+	time_t secs = (time_t)(l->ts_ms / 1000);
+	struct tm tm;
+	char nick[NICK_BUF];
+	size_t n, used;
+
+	memset(p, 0, sizeof *p);
+	if (localtime_r(&secs, &tm) != NULL)
+		strftime(p->time, sizeof p->time, "%H:%M ", &tm);
+	else
+		snprintf(p->time, sizeof p->time, "--:-- ");
+	switch (l->kind) {
+	case LINE_MSG_IN:
+	case LINE_MSG_OUT:
+		if (l->kind == LINE_MSG_OUT) {
+			switch (l->state) {
+			case MSG_QUEUED:
+				snprintf(p->mark, sizeof p->mark, "%s ", t->utf8 ? "\xe2\x80\xa6" : "~");
+				p->mark_attr = color_attr(t, PAIR_YELLOW, A_DIM);
+				break;
+			case MSG_SENT:
+				snprintf(p->mark, sizeof p->mark, "%s ", t->utf8 ? "\xc2\xb7" : "-");
+				p->mark_attr = A_NORMAL;
+				break;
+			case MSG_DELIVERED:
+				snprintf(p->mark, sizeof p->mark, "%s ", t->utf8 ? "\xe2\x9c\x93" : "+");
+				p->mark_attr = color_attr(t, PAIR_GREEN, A_NORMAL);
+				break;
+			}
+			p->nick_attr = A_BOLD;
+		} else {
+			snprintf(p->mark, sizeof p->mark, "  ");
+			p->nick_attr = color_attr(t, tui_nick_pair(cv->peer ? cv->peer->fp : l->nick), A_NORMAL) | A_BOLD;
+		}
+		n = disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
+		n = text_fit(nick, n, NICK_COLS, &used);
+		snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
+		p->width = 6 + 2 + (int)used + 3;
+		p->text_attr = A_NORMAL;
+		break;
+	case LINE_ERROR:
+		snprintf(p->mark, sizeof p->mark, "!!! ");
+		p->mark_attr = color_attr(t, PAIR_RED, A_BOLD) | A_BOLD;
+		p->text_attr = color_attr(t, PAIR_RED, A_BOLD);
+		p->width = 6 + 4;
+		break;
+	default:
+		snprintf(p->mark, sizeof p->mark, "-!- ");
+		p->mark_attr = color_attr(t, PAIR_CYAN, A_BOLD);
+		p->text_attr = color_attr(t, PAIR_CYAN, A_DIM);
+		p->width = 6 + 4;
+		break;
+	}
+}
+
+/*
+ * Lay a line out at a width: the prefix on its first row, the text wrapped at
+ * word boundaries (text_wrap) with a hanging indent, '\n' as a hard break.
+ * Returns the number of rows; when draw is set, rows first..last are drawn
+ * starting at screen row y.
+ */
+static size_t
+line_layout(struct tui *t, const struct conversation *cv, const struct chat_line *l,
+    int width, int draw, int y, size_t first, size_t last)
+{
+	static char buf[LINE_BUF];
+	struct prefix p;
+	size_t n, pos = 0, seg, row = 0, avail, indent, show;
+
+	line_prefix(t, cv, l, &p);
+	n = disp_clean(t, l->text, strlen(l->text), buf, sizeof buf, 1);
+	indent = (size_t)p.width <= (size_t)width / 2 ? (size_t)p.width : 2;
+	for (;;) {
+		avail = (size_t)width - (row == 0 ? (size_t)p.width : indent);
+		if (avail < 2)
+			avail = 2;
+		seg = n > pos ? text_wrap(buf + pos, n - pos, avail) : 0;
+		if (draw && row >= first && row <= last) {
+			move(y + (int)(row - first), 0);
+			if (row == 0) {
+				addstr(p.time);
+				attrset(p.mark_attr);
+				addstr(p.mark);
+				attrset(p.nick_attr);
+				addstr(p.nick);
+			} else {
+				attrset(A_NORMAL);
+				printw("%*s", (int)indent, "");
+			}
+			attrset(p.text_attr);
+			show = seg;
+			if (show > 0 && buf[pos + show - 1] == '\n')
+				show--;
+			put_cols(buf + pos, show, (int)avail);
+			attrset(A_NORMAL);
+		}
+		row++;
+		if (seg == 0)
+			break;
+		pos += seg;
+		if (pos >= n)
+			break;
+		if (buf[pos - 1] != '\n' && buf[pos] == ' ')
+			pos++;   /* the blank the line broke at */
+		if (pos >= n)
+			break;
+	}
+	return row;
+}
+
+/* Rows a line takes at a width. */
+size_t
+tui_line_rows(struct tui *t, const struct chat_line *l, int width)
+{
+	return line_layout(t, NULL, l, width, 0, 0, 0, 0);
+}
+
+/* Rows of line i of a conversation (the prefix needs the conversation). */
+static size_t
+rows_of(struct tui *t, const struct conversation *cv, size_t i, int width)
+{
+	return line_layout(t, cv, cv->lines[i], width, 0, 0, 0, 0);
+}
+
+/* The first line index (relative) a window shows. */
+static size_t
+first_shown(const struct tui_win *w)
+{
+	const struct conversation *cv = w->conv;
+
+	if (w->clear_mark > cv->dropped)
+		return (size_t)(w->clear_mark - cv->dropped) > cv->nlines ? cv->nlines :
+		    (size_t)(w->clear_mark - cv->dropped);
+	return 0;
+}
+
+/*
+ * The bottom of the view of window w: line index *b (relative) and its row *rb.
+ * Returns 0 if there is nothing to show.  A scrolled window whose anchor fell
+ * off the front of the scrollback is held at the oldest line.
+ */
+static int
+view_bottom(struct tui *t, struct tui_win *w, int width, size_t *b, size_t *rb)
+{
+	const struct conversation *cv = w->conv;
+	size_t first = first_shown(w), nr;
+
+	if (cv->nlines == 0 || first >= cv->nlines)
+		return 0;
+	if (!w->scrolled) {
+		*b = cv->nlines - 1;
+		*rb = rows_of(t, cv, *b, width) - 1;
+		return 1;
+	}
+	if (w->anchor < cv->dropped + first) {
+		w->anchor = cv->dropped + first;
+		w->anchor_row = 0;
+	}
+	if (w->anchor - cv->dropped >= cv->nlines) {
+		w->scrolled = 0;
+		return view_bottom(t, w, width, b, rb);
+	}
+	*b = (size_t)(w->anchor - cv->dropped);
+	nr = rows_of(t, cv, *b, width);
+	if (w->anchor_row >= nr)
+		w->anchor_row = nr - 1;
+	*rb = w->anchor_row;
+	return 1;
+}
+
+/* Scroll the current window n rows towards older lines (negative: newer). */
+void
+tui_scroll(struct tui *t, long n)
+{
+	struct tui_win *w = &t->win[t->cur];
+	const struct conversation *cv = w->conv;
+	int width = tui_chat_width(t), height = tui_chat_height(t) - 1;
+	size_t b, rb, first = first_shown(w), above, i;
+
+	if (!view_bottom(t, w, width, &b, &rb))
+		return;
+	if (n > 0) {
+		while (n > 0) {
+			if ((long)rb >= n) {
+				rb -= (size_t)n;
+				n = 0;
+			} else if (b == first) {
+				rb = 0;
+				n = 0;
+			} else {
+				n -= (long)rb + 1;
+				b--;
+				rb = rows_of(t, cv, b, width) - 1;
+			}
+		}
+		/* do not leave blank rows above the oldest line */
+		above = rb + 1;
+		for (i = b; i > first && above < (size_t)height; i--)
+			above += rows_of(t, cv, i - 1, width);
+		if (above < (size_t)height) {
+			/* everything fits above: the bottom is height rows below the top */
+			size_t want = (size_t)height, nr;
+
+			for (i = first; i < cv->nlines; i++) {
+				nr = rows_of(t, cv, i, width);
+				if (want <= nr) {
+					b = i;
+					rb = want - 1;
+					break;
+				}
+				want -= nr;
+			}
+			if (i == cv->nlines) {
+				w->scrolled = 0;
+				return;
+			}
+		}
+	} else {
+		n = -n;
+		while (n > 0) {
+			size_t nr = rows_of(t, cv, b, width);
+
+			if (rb + (size_t)n < nr) {
+				rb += (size_t)n;
+				n = 0;
+			} else if (b + 1 >= cv->nlines) {
+				rb = nr - 1;
+				n = 0;
+			} else {
+				n -= (long)(nr - rb);
+				b++;
+				rb = 0;
+			}
+		}
+	}
+	if (b + 1 == cv->nlines && rb + 1 == rows_of(t, cv, b, width)) {
+		w->scrolled = 0;
+		return;
+	}
+	w->scrolled = 1;
+	w->anchor = cv->dropped + b;
+	w->anchor_row = rb;
+}
+
+/* One placed piece of the view: rows first..last of line i at screen row y. */
+struct placed {
+	size_t i, first, last;
+};
+
+/* Draw the conversation view of the current window into rows y0.. of height h. */
+static void
+draw_view(struct tui *t, int y0, int h, int width)
+{
+	struct tui_win *w = &t->win[t->cur];
+	const struct conversation *cv = w->conv;
+	struct placed *pl;
+	size_t b, rb, i, first = first_shown(w), npl = 0, used = 0, nr, k, below;
+	int vh = h, y;
+
+	if (!view_bottom(t, w, width, &b, &rb))
+		return;
+	if (w->scrolled)
+		vh = h - 1;
+	if (vh <= 0 || (pl = calloc((size_t)vh, sizeof *pl)) == NULL)
+		return;
+	/* walk up from the bottom until the view is full */
+	for (i = b + 1; i-- > first && used < (size_t)vh; ) {
+		size_t last = i == b ? rb : rows_of(t, cv, i, width) - 1;
+
+		nr = last + 1;
+		pl[npl].i = i;
+		pl[npl].last = last;
+		pl[npl].first = 0;
+		if (used + nr > (size_t)vh)
+			pl[npl].first = used + nr - (size_t)vh;
+		used += nr - pl[npl].first;
+		npl++;
+	}
+	/* few lines: start at the top, as a fresh window should */
+	y = y0;
+	for (k = npl; k-- > 0; ) {
+		line_layout(t, cv, cv->lines[pl[k].i], width, 1, y, pl[k].first, pl[k].last);
+		y += (int)(pl[k].last - pl[k].first + 1);
+	}
+	free(pl);
+	if (w->scrolled) {
+		char msg[96];
+
+		below = cv->nlines - 1 - b;
+		if (below > 0)
+			snprintf(msg, sizeof msg, " -- more below: %zu line%s -- PgDn ", below,
+			    below == 1 ? "" : "s");
+		else
+			snprintf(msg, sizeof msg, " -- more below -- PgDn ");
+		move(y0 + h - 1, 0);
+		attrset(A_REVERSE | A_BOLD);
+		put_cols(msg, strlen(msg), width);
+		attrset(A_REVERSE);
+		pad_to(y0 + h - 1, width);
+		attrset(A_NORMAL);
+	}
+}
+
+/* The state glyph of a peer. */
+static const char *
+state_glyph(const struct tui *t, enum peer_state st)
+{
+	switch (st) {
+	case PEER_ONLINE:     return t->utf8 ? "\xe2\x97\x8f" : "+";
+	case PEER_CONNECTING: return t->utf8 ? "\xe2\x97\x90" : "~";
+	case PEER_DISCOVERED: return t->utf8 ? "\xe2\x97\x87" : "?";
+	default:              return t->utf8 ? "\xe2\x97\x8b" : "-";
+	}
+}
+
+/* Draw the peer list at column x0, rows y0..y0+h-1. */
+static void
+draw_sidebar(struct tui *t, int x0, int y0, int h)
+{
+	const struct peer *cur = t->win[t->cur].conv->peer, *p;
+	int inner = TUI_SIDEBAR_W - 2, y = y0, online = 0, shown = 0, x, ncols;
+	char head[64], unread[16];
+
+	mvvline(y0, x0, ACS_VLINE, h);
+	for (p = t->core.peers; p != NULL; p = p->next)
+		online += p->state == PEER_ONLINE;
+	snprintf(head, sizeof head, "peers %d/%zu online", online, t->core.npeers);
+	move(y++, x0 + 2);
+	attrset(A_BOLD);
+	put_cols(head, strlen(head), inner);
+	attrset(A_NORMAL);
+	for (p = t->core.peers; p != NULL && y < y0 + h; p = p->next, shown++) {
+		if (y == y0 + h - 1 && p->next != NULL) {
+			snprintf(head, sizeof head, "+%zu more", t->core.npeers - (size_t)shown);
+			move(y++, x0 + 2);
+			put_cols(head, strlen(head), inner);
+			break;
+		}
+		move(y, x0 + 2);
+		attrset(p == cur ? A_REVERSE : A_NORMAL);
+		attron(p->state == PEER_ONLINE ? color_attr(t, PAIR_GREEN, A_BOLD) : A_DIM);
+		addstr(state_glyph(t, p->state));
+		attrset(p == cur ? A_REVERSE : A_NORMAL);
+		addstr("  ");   /* the second column is kept for the trust mark */
+		unread[0] = '\0';
+		if (p->conv.unread > 0)
+			snprintf(unread, sizeof unread, " %u", p->conv.unread > 999 ? 999 : p->conv.unread);
+		ncols = inner - 3 - FP_SHORT - 1 - (int)strlen(unread);
+		attron(color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
+		x = put_model(t, p->nick, ncols);
+		attroff(color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
+		if (unread[0] != '\0') {
+			attron(A_BOLD);
+			addstr(unread);
+			attroff(A_BOLD);
+		}
+		x += (int)strlen(unread);
+		for (; x < ncols + (int)strlen(unread) + 1; x++)
+			addch(' ');
+		attron(A_DIM);
+		addnstr(p->fp, FP_SHORT);
+		attrset(A_NORMAL);
+		y++;
+	}
+}
+
+/* Draw the top line: which window this is and what it is about. */
+static void
+draw_title(struct tui *t)
+{
+	struct tui_win *w = &t->win[t->cur];
+	const struct peer *p = w->conv->peer;
+	char buf[512];
+
+	if (p == NULL)
+		snprintf(buf, sizeof buf, " %zu:home  confab %s  --  /help lists commands and keys",
+		    t->cur + 1, CONFAB_VERSION);
+	else
+		snprintf(buf, sizeof buf, " %zu:%s  %s  %s  %s", t->cur + 1, p->nick,
+		    peer_state_name(p->state), p->addr[0] ? p->addr : "-", p->fp);
+	move(0, 0);
+	attrset(A_REVERSE);
+	put_model(t, buf, t->cols);
+	pad_to(0, t->cols);
+	attrset(A_NORMAL);
+}
+
+/* Draw the status bar: clock, identity, addresses, window, activity. */
+static void
+draw_status(struct tui *t, int y)
+{
+	char buf[1024], act[256] = "", one[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i, k, len;
+
+	for (i = 0; i < t->nwin; i++) {
+		if (i == t->cur || t->win[i].conv->unread == 0)
+			continue;
+		snprintf(one, sizeof one, "%s%zu", act[0] ? "," : "", i + 1);
+		if (strlen(act) + strlen(one) < sizeof act)
+			strcat(act, one);
+	}
+	len = 0;
+	buf[0] = '\0';
+	if (localtime_r(&now, &tm) != NULL)
+		len += strftime(buf, sizeof buf, "[%H:%M] ", &tm);
+	len += (size_t)snprintf(buf + len, sizeof buf - len, "[%s %.*s] [", t->core.nick,
+	    FP_SHORT, t->core.id.fp);
+	for (k = 0; k < t->nlisten && len < sizeof buf - 80; k++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", t->listen[k]);
+	if (t->nlisten == 0)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
+	if (len < sizeof buf - 80)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s] [%zu/%zu]",
+		    t->core.opt.no_nat ? " nat:off" : "", t->core.opt.no_discovery ? " lan:off" : "",
+		    t->cur + 1, t->nwin);
+	if (act[0] != '\0' && len < sizeof buf - 40)
+		snprintf(buf + len, sizeof buf - len, " [act: %s]", act);
+	move(y, 0);
+	attrset(A_REVERSE);
+	put_model(t, buf, t->cols);
+	pad_to(y, t->cols);
+	attrset(A_NORMAL);
+}
+
+/* Draw the input line and leave the cursor at its place. */
+static void
+draw_input(struct tui *t, int y)
+{
+	struct edit *e = &t->edit;
+	char prompt[64], name[NICK_BUF], ch[8];
+	size_t n, used, i, w, avail, pw;
+	int x;
+
+	n = disp_clean(t, tui_win_name(t, t->cur), strlen(tui_win_name(t, t->cur)), name, sizeof name, 0);
+	n = text_fit(name, n, 12, &used);
+	snprintf(prompt, sizeof prompt, "[%.*s] ", (int)n, name);
+	pw = used + 3;
+	move(y, 0);
+	attrset(A_BOLD);
+	addstr(prompt);
+	attrset(A_NORMAL);
+	avail = (size_t)t->cols - pw;   /* columns for text and the cursor cell */
+	/* keep the cursor inside the visible part, with some context on the left */
+	if (e->off > e->cur)
+		e->off = e->cur > avail / 4 ? e->cur - avail / 4 : 0;
+	for (w = 0, i = e->off; i < e->cur; i++)
+		w += (size_t)text_cp_width(e->cp[i]);
+	while (w + 1 > avail && e->off < e->cur)
+		w -= (size_t)text_cp_width(e->cp[e->off++]);
+	x = (int)pw;
+	for (i = e->off, w = 0; i < e->len; i++) {
+		size_t cw = (size_t)text_cp_width(e->cp[i]);
+		uint32_t cp = e->cp[i];
+
+		if (w + cw > avail)
+			break;
+		if (!t->utf8 && cp >= 0x80)
+			cp = cw > 0 ? '?' : 0;
+		if (cp != 0) {
+			ch[text_utf8_encode(cp, ch)] = '\0';
+			addstr(ch);
+		}
+		if (i < e->cur)
+			x += (int)cw;
+		w += cw;
+	}
+	clrtoeol();
+	move(y, x);
+}
+
+/* Draw the "terminal too small" notice, centred on two lines. */
+static void
+draw_too_small(struct tui *t)
+{
+	char l1[64], l2[64];
+	int n1, n2, y = t->rows / 2 - 1;
+
+	n1 = snprintf(l1, sizeof l1, "terminal too small");
+	n2 = snprintf(l2, sizeof l2, "%dx%d, need %dx%d", t->cols, t->rows, TUI_MIN_COLS, TUI_MIN_ROWS);
+	move(y < 0 ? 0 : y, n1 < t->cols ? (t->cols - n1) / 2 : 0);
+	put_cols(l1, (size_t)n1, t->cols);
+	if (t->rows > 1) {
+		move(y < 0 ? 1 : y + 1, n2 < t->cols ? (t->cols - n2) / 2 : 0);
+		put_cols(l2, (size_t)n2, t->cols);
+	}
+}
+
+/* Redraw the whole screen from the model (ncurses sends only what changed). */
+void
+tui_draw(struct tui *t)
+{
+	int h, width;
+
+	erase();
+	getmaxyx(stdscr, t->rows, t->cols);
+	if (t->rows < TUI_MIN_ROWS || t->cols < TUI_MIN_COLS) {
+		draw_too_small(t);
+		curs_set(0);
+		return;
+	}
+	h = tui_chat_height(t);
+	width = tui_chat_width(t);
+	draw_title(t);
+	draw_view(t, 1, h, width);
+	if (tui_sidebar_shown(t))
+		draw_sidebar(t, width, 1, h);
+	draw_status(t, t->rows - 2);
+	draw_input(t, t->rows - 1);
+	curs_set(1);
+}
