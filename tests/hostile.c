@@ -286,7 +286,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "flood") == 0) {
 		/* open N connections, send a preamble on each, hold them for SECS */
-		int k, ok = 0, closed = 0, secs;
+		int k, ok = 0, closed = 0, fails = 0, secs;
 		int *fds;
 
 		if (argc < 5)
@@ -305,6 +305,12 @@ main(int argc, char **argv)
 				wire_preamble(pre, WIRE_CIPHER_CHACHA);
 				(void)!write(fds[k], pre, 8);
 				ok++;
+			} else {
+				if (fails++ == 0)
+					fprintf(stderr, "hostile: connect: %s\n", strerror(errno));
+				if (fds[k] != -1)
+					close(fds[k]);
+				fds[k] = -1;
 			}
 		}
 		sleep((unsigned)secs);

@@ -50,7 +50,7 @@ check "a message after an unknown record is delivered" \
 
 # Hundreds of connections at once: refused beyond the limits, memory bounded.
 rss0=$(rss_kb "${PEER_PID[victim]}")
-out=$("$HOSTILE" flood 500 "$va" 3)
+out=$("$HOSTILE" flood "$va" 500 3)
 diag "flood: $out"
 check "a flood of 500 connections is cut off (most closed by the victim)" \
 	test "$(awk '{print $4}' <<<"$out")" -ge 400

@@ -63,6 +63,21 @@ check "alice sees bob offline at once after SIGTERM" \
 t1=$(date +%s%N)
 diag "offline seen $(( (t1 - t0) / 1000000 )) ms after SIGTERM"
 check "the log of bob records a clean quit" grep -q "signal 15: quitting" "$T/bob.log"
+# keepalive: a peer that stops answering (SIGSTOP) is dropped after 3 keepalives
+start_peer dave --nick dave --listen 127.0.0.1:0 --keepalive 1
+start_peer erin --nick erin --listen 127.0.0.1:0
+check "dave and erin connect" connect_pair dave erin
+sleep 2.5
+check "an idle pair stays connected across keepalive pings" \
+	test "$(count_events dave '.event=="peer" and .state=="offline"')" -eq 0
+kill -STOP "${PEER_PID[erin]}"
+t0=$(date +%s%N)
+check "dave drops the silent erin with a timeout" \
+	wait_for dave '.event=="peer" and .state=="offline" and .reason=="peer timed out"' 8
+t1=$(date +%s%N)
+diag "silent peer dropped after $(( (t1 - t0) / 1000000 )) ms (keepalive 1 s, timeout 3 s)"
+kill -CONT "${PEER_PID[erin]}"
+
 say alice "/quit"
 stop_peer alice
 check "alice exits 0" test $? -eq 0

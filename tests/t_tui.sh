@@ -132,26 +132,29 @@ check "the input typed before the resizes is sent whole" wait_screen bob '<alice
 
 # --- line editing -----------------------------------------------------------
 type_text alice "world"; keys alice C-a; type_text alice "hello "; keys alice C-e; type_text alice "!"; keys alice Enter
-check "C-a / C-e move to the line's ends" wait_screen bob '<alice> hello world!$'
+check "C-a / C-e move to the line's ends" wait_screen bob '<alice> hello world! +│'
 type_text alice "one two three"; keys alice C-w C-w; type_text alice "2 "; keys alice C-y Enter
-check "C-w kills words (appending) and C-y yanks them" wait_screen bob '<alice> one 2 two three$'
+check "C-w kills words (appending) and C-y yanks them" wait_screen bob '<alice> one 2 two three +│'
 type_text alice "abcX"; keys alice C-h; type_text alice "dY"; keys alice BSpace Enter
-check "both ^H and ^? erase" wait_screen bob '<alice> abcd$'
+check "both ^H and ^? erase" wait_screen bob '<alice> abcd +│'
 type_text alice "alpha beta gamma"; keys alice M-b M-b C-k; type_text alice "omega"; keys alice Enter
-check "M-b moves by words and C-k kills to the end" wait_screen bob '<alice> alpha omega$'
+check "M-b moves by words and C-k kills to the end" wait_screen bob '<alice> alpha omega +│'
 type_text alice "keep this"; keys alice C-a C-k; type_text alice "x"; keys alice C-u C-y M-y Enter
-check "C-u kills to the start, M-y yanks the older kill" wait_screen bob '<alice> keep this$'
+check "C-u kills to the start, M-y yanks the older kill" wait_screen bob '<alice> keep this +│'
 keys alice Up Up Enter
-check "Up Up recalls the line before last" wait_screen_count bob '<alice> alpha omega$' 2
-type_text alice "/wind"; keys alice Tab
-check "Tab completes a command" wait_screen alice '^\[bob\] /window $'
+check "Up Up recalls the line before last" wait_screen_count bob '<alice> alpha omega +│' 2
+type_text alice "/wind"; keys alice Tab; type_text alice "X"
+check "Tab completes a command" wait_screen alice '^\[bob\] /window X$'
 keys alice C-u
-type_text alice "/query b"; keys alice Tab
-check "Tab completes a nick" wait_screen alice '^\[bob\] /query bob $'
+type_text alice "/query b"; keys alice Tab; type_text alice "X"
+check "Tab completes a nick" wait_screen alice '^\[bob\] /query bob X$'
 keys alice C-u
-mkdir -p "$T/files/subdir"; : >"$T/files/report-2024.txt"
-type_text alice "$T/files/rep"; keys alice Tab
-check "Tab completes a file path" wait_screen alice "report-2024\\.txt \$"
+mkdir -p "$T/files/subdir"; : >"$T/files/report-2024.txt"; : >"$T/files/readme"
+type_text alice "see $T/files/rep"; keys alice Tab; type_text alice "X"
+check "Tab completes a file path" wait_screen alice "/files/report-2024\\.txt X\$"
+keys alice C-u
+type_text alice "see $T/files/re"; keys alice Tab Tab Tab; type_text alice "X"
+check "Tab again cycles through the matches" wait_screen alice "/files/report-2024\\.txt X\$"
 keys alice C-u
 
 # --- help matches the code --------------------------------------------------
@@ -167,16 +170,16 @@ say_line alice "/clear"
 check "/clear empties the window" wait_gone alice 'PgUp / PgDn'
 
 # --- a hostile peer: escape sequences in nick and text -----------------------
+# The core refuses such a nick for itself, so the test peer speaks the protocol.
 evil_nick=$(printf 'ev\033]0;PWNED\007il\033[2J')
-start_peer evil --nick "$evil_nick" --listen 127.0.0.1:0
-say evil "/connect $addr_a"
-check "alice sees the hostile peer online, its nick cleaned" wait_screen alice '●  evil '
-fpa=$(wait_for evil '.event=="peer" and .state=="online"' 10 | jq -r .fingerprint)
-say evil "/msg $fpa $(printf 'a\033[2Jb\033]0;PWNED2\007c \033[31mred\033[0m \033]2;x\033\\d \302\233\061mE end')"
+evil_text=$(printf 'a\033[2Jb\033]0;PWNED2\007c \033[31mred\033[0m \033]2;x\033\\d \302\233\061mE end')
+verdict=$("$top_builddir/tests/hostile" chat "$addr_a" "$evil_nick" "$evil_text")
+diag "hostile peer: $verdict"
 check "alice is told of activity in window 3" wait_screen alice '\[act: 3\]'
 keys alice M-3
 check "the hostile peer's window title shows the clean nick" wait_screen alice '^ 3:evil '
-check "the message shows with its escape sequences removed" wait_screen alice '<evil> abc red d E end$'
+check "the message shows with its escape sequences removed" wait_screen alice '<evil> abc red d E end +│'
+check "the peer list shows the clean nick" wait_screen alice '[○●]  evil '
 check "the pane title is unchanged" test "$(pane_fmt alice '#{pane_title}')" = "$title0"
 check "no remnant of a sequence on the screen" not shows alice 'PWNED|\^\[|\[2J|\]0;|\]2;'
 
@@ -195,19 +198,20 @@ kill -TERM "${TUI_PID[bob]}"
 check "bob exits on SIGTERM" wait_dead bob 10
 check "bob's exit status after SIGTERM is 0" test "$(pane_fmt bob '#{pane_dead_status}')" = 0
 check "bob left the alternate screen" test "$(pane_fmt bob '#{alternate_on}')" = 0
-check "the hostile peer sees alice go offline" \
-	quiet wait_for evil ".event==\"peer\" and .state==\"offline\" and .fingerprint==\"$fpa\"" 5
 
 # SIGHUP (the terminal went away) on a plain vt100 without UTF-8.
 mkdir -p "$T/carol"
 tui_start carol 80 24 env LC_ALL=C TERM=vt100 "$CONFAB" --home "$T/carol" --nick carol \
 	--no-discovery --no-nat --listen 127.0.0.1:0 --log "$T/carol.log"
 check "carol starts on TERM=vt100 in the C locale" quiet status_addr carol
-say evil "/connect $(status_addr carol)"
-fpc=$(wait_for evil ".event==\"peer\" and .state==\"online\" and .nick==\"carol\"" 10 | jq -r .fingerprint)
-say evil "/msg $fpc caf$(printf '\303\251') $(printf '\346\227\245')!"
+start_peer dave --nick dave --listen 127.0.0.1:0
+say dave "/connect $(status_addr carol)"
+fpc=$(wait_for dave '.event=="peer" and .state=="online"' 10 | jq -r .fingerprint)
+say dave "/msg $fpc caf$(printf '\303\251') $(printf '\346\227\245')!"
+check "carol is told of activity in window 2" wait_screen carol '\[act: 2\]'
 keys carol M-2
-check "carol (ASCII) shows non-ASCII as '?'" wait_screen carol '<evil> caf\? \?!'
+check "carol (ASCII) shows non-ASCII as '?'" wait_screen carol '<dave> caf\? \?!'
+check "carol's screen has no raw non-ASCII text" not shows carol 'café|日'
 kill -HUP "${TUI_PID[carol]}"
 check "carol exits on SIGHUP" wait_dead carol 10
 check "carol left the alternate screen" test "$(pane_fmt carol '#{alternate_on}')" = 0

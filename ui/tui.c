@@ -792,7 +792,7 @@ complete(struct tui *t, int dir)
 		free(word);
 		return;
 	}
-	if (first && word[0] == '/')
+	if (first && word[0] == '/' && strchr(word + 1, '/') == NULL)
 		comp_commands(t, word);
 	else if (strchr(word, '/') != NULL || word[0] == '~' || (word[0] == '.' && word[1] == '/') ||
 	    (!first && cmd_takes_file(line)))
