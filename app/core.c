@@ -166,7 +166,7 @@ peer_changed(struct core *c, struct peer *p, const char *reason)
 
 /* Find a known peer by key. */
 static struct peer *
-peer_by_pk(struct core *c, const uint8_t pk[ID_KEYLEN])
+peer_by_pk_(struct core *c, const uint8_t pk[ID_KEYLEN])
 {
 	struct peer *p;
 
@@ -212,6 +212,24 @@ peer_new(struct core *c, const uint8_t pk[ID_KEYLEN])
 	*pp = p;
 	c->npeers++;
 	return p;
+}
+
+/* Find a peer by key, optionally creating it. */
+struct peer *
+core_peer_get(struct core *c, const uint8_t pk[ID_KEYLEN], int create)
+{
+	struct peer *p = peer_by_pk_(c, pk);
+
+	if (p == NULL && create)
+		p = peer_new(c, pk);
+	return p;
+}
+
+/* Tell the front-end that a peer changed. */
+void
+core_peer_changed(struct core *c, struct peer *p, const char *reason)
+{
+	peer_changed(c, p, reason);
 }
 
 /* Free a peer and its queues. */
@@ -355,8 +373,11 @@ on_established(struct session *s, void *arg)
 	struct session *old;
 	int keep_new;
 
-	if ((p = peer_by_pk(c, pk)) == NULL && (p = peer_new(c, pk)) == NULL)
+	if ((p = peer_by_pk_(c, pk)) == NULL && (p = peer_new(c, pk)) == NULL)
 		return -1;
+	if (p->pending == s)
+		p->pending = NULL;
+	session_set_user(s, p);
 	old = p->sess;
 	if (old != NULL && old != s) {
 		/*
@@ -381,6 +402,8 @@ on_established(struct session *s, void *arg)
 	}
 	p->sess = s;
 	p->hello = 0;
+	if (p->via[0] == '\0')
+		snprintf(p->via, sizeof p->via, "direct");
 	session_set_user(s, p);
 	snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
 	if (p->state != PEER_ONLINE)
@@ -542,12 +565,22 @@ on_closed(struct session *s, const char *reason, void *arg)
 			core_error(c, NULL, NULL, "connection to %s failed: %s", session_addr(s), reason);
 		return;
 	}
+	if (p->pending == s) {
+		/* our on-demand connect failed before the handshake finished */
+		p->pending = NULL;
+		if (p->sess == NULL && !c->quitting) {
+			p->state = p->lan_port != 0 ? PEER_DISCOVERED : PEER_OFFLINE;
+			core_error(c, NULL, p, "cannot reach %s at %s: %s", p->nick, session_addr(s), reason);
+			peer_changed(c, p, reason);
+		}
+		return;
+	}
 	if (p->sess != s)
 		return;   /* a duplicate we replaced */
 	was_online = p->state == PEER_ONLINE;
 	p->sess = NULL;
 	p->hello = 0;
-	p->state = PEER_OFFLINE;
+	p->state = p->lan_port != 0 ? PEER_DISCOVERED : PEER_OFFLINE;
 	for (m = p->outq; m != NULL; m = m->next)
 		if (m->line != NULL && m->line->state == MSG_SENT)
 			m->line->state = MSG_QUEUED;
@@ -577,6 +610,35 @@ core_connect(struct core *c, const char *target, const char *cmd)
 	}
 	sock_format((struct sockaddr *)&ss, addr, sizeof addr);
 	log_info("connecting to %s", addr);
+	return 0;
+}
+
+/* Open a session to a peer at its discovered or last known address. */
+int
+core_connect_peer(struct core *c, struct peer *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct session *s;
+
+	if (p->sess != NULL || p->pending != NULL)
+		return 0;
+	if (p->lan_port != 0) {
+		memcpy(&ss, &p->lan_addr, p->lan_addrlen);
+		len = p->lan_addrlen;
+	} else if (p->addr[0] == '\0' || sock_parse(p->addr, DEFAULT_PORT, &ss, &len) == -1) {
+		return -1;
+	}
+	if ((s = net_connect(c->net, (struct sockaddr *)&ss, len, p->pk)) == NULL) {
+		log_warn("connect to %s: %s", p->fp, strerror(errno));
+		return -1;
+	}
+	session_set_user(s, p);
+	p->pending = s;
+	if (p->state != PEER_ONLINE) {
+		p->state = PEER_CONNECTING;
+		peer_changed(c, p, NULL);
+	}
 	return 0;
 }
 
@@ -630,6 +692,8 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	p->noutq++;
 	if (p->sess != NULL && p->hello && send_outmsg(p, m) == 0 && m->line != NULL)
 		m->line->state = MSG_SENT;
+	else if (p->sess == NULL)
+		core_connect_peer(c, p);   /* on demand; the queue goes out on HELLO */
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_SENT;
 	ev.peer = p;

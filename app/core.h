@@ -78,6 +78,11 @@ struct peer {
 	enum peer_state  state;
 	char             addr[SOCK_ADDRSTRLEN];   /* last known address */
 	struct session  *sess;
+	struct session  *pending;          /* our outgoing connect still in its handshake */
+	char             via[8];           /* how we know it: "lan", "direct", "" */
+	uint16_t         lan_port;         /* port announced on the LAN, 0 if none */
+	struct sockaddr_storage lan_addr;  /* address it was discovered at */
+	socklen_t        lan_addrlen;
 	int              hello;            /* HELLO received on sess */
 	struct outmsg   *outq, *outq_tail; /* sent or queued, not acknowledged */
 	size_t           noutq;
@@ -176,6 +181,17 @@ void core_note(struct core *, struct conversation *, enum line_kind, const char 
 /* Report an error for a command (EV_ERROR). */
 void core_error(struct core *, const char *cmd, struct peer *, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Find a peer by key; with create, add it if unknown. NULL if absent or out of memory. */
+struct peer *core_peer_get(struct core *, const uint8_t pk[ID_KEYLEN], int create);
+/* Tell the front-end that a peer changed (state, nick, addresses). */
+void core_peer_changed(struct core *, struct peer *, const char *reason);
+/*
+ * Open a session to a peer we are not connected to, at its discovered LAN
+ * address or its last known address, insisting on its key.  Returns 0 if a
+ * session exists or is on its way, -1 if there is no address to try.
+ */
+int  core_connect_peer(struct core *, struct peer *);
 
 /* Short state name: "offline", "discovered", "connecting", "online". */
 const char *peer_state_name(enum peer_state);

@@ -89,6 +89,8 @@ peer_fields(struct json *j, const struct peer *p)
 	json_str(j, "nick", p->nick);
 	json_str(j, "state", peer_state_name(p->state));
 	json_str(j, "addr", p->addr);
+	if (p->via[0] != '\0')
+		json_str(j, "via", p->via);
 }
 
 /* Turn one core event into a JSON line. */

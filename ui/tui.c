@@ -135,6 +135,18 @@ restore_add(const char *cap)
 	}
 }
 
+/* Send a terminfo string now (after endwin). */
+static void
+restore_put(const char *cap)
+{
+	char *s = tigetstr(cap);
+
+	if (s != NULL && s != (char *)-1) {
+		putp(s);
+		fflush(stdout);
+	}
+}
+
 /* Whether the terminal takes bracketed paste mode (xterm's private mode 2004). */
 static int
 term_has_paste(void)
@@ -224,6 +236,7 @@ curses_stop(struct tui *t)
 	g_curses = 0;
 	curs_set(1);
 	endwin();
+	restore_put("cnorm");   /* some terminals bring back the hidden cursor of the alternate screen */
 	if (g_paste_on) {
 		fputs(PASTE_OFF, stdout);
 		fflush(stdout);
