@@ -11,7 +11,8 @@
 #include "session.h"
 
 #define PROLOGUE_TAG     "confab/1"
-#define IN_CAP           (WIRE_FRAME_HDR + WIRE_FRAME_MAX + 4096)
+#define IN_CAP           (256 * 1024)       /* at least one whole frame */
+#define IN_READ_PRE      4096               /* read size before the handshake is done */
 #define OUT_LOW          (64 * 1024)        /* refill the output below this */
 #define OUT_CAP          (OUT_LOW + WIRE_FRAME_HDR + WIRE_FRAME_MAX + 1024)
 #define TURN_BUDGET      (1024 * 1024)      /* bytes moved per session per turn */
@@ -69,6 +70,7 @@ struct net {
 	int                nls;
 	struct session    *sessions;
 	struct session    *dead;
+	struct buf         scratch;   /* one bulk record at a time, reused */
 	int                nsessions;
 	unsigned long      next_id;
 	int                hooked;
@@ -134,6 +136,7 @@ net_new(struct loop *loop, const uint8_t s_priv[NOISE_DHLEN], const struct net_o
 	memcpy(n->s_priv, s_priv, NOISE_DHLEN);
 	noise_pubkey(s_priv, n->s_pub);
 	n->ciphers = WIRE_CIPHER_CHACHA | (noise_aesgcm_available() ? WIRE_CIPHER_AESGCM : 0);
+	buf_init(&n->scratch, WIRE_RECORD_MAX);
 	if (loop_before_sleep(loop, net_before_sleep, n) == -1) {
 		free(n);
 		return NULL;
@@ -172,6 +175,7 @@ net_free(struct net *n)
 		close(n->ls[i].fd);
 	}
 	loop_before_sleep_del(n->loop, net_before_sleep, n);
+	buf_free(&n->scratch);
 	sodium_memzero(n->s_priv, sizeof n->s_priv);
 	free(n);
 }
@@ -340,7 +344,7 @@ put_frame(struct session *s, const uint8_t *p, size_t len)
 static int
 fill(struct session *s)
 {
-	struct buf tmp;
+	struct buf *tmp;
 	uint16_t len;
 	const uint8_t *p;
 	int r;
@@ -358,11 +362,11 @@ fill(struct session *s)
 		}
 		if (!s->want_bulk || s->net->ops.bulk == NULL)
 			break;
-		buf_init(&tmp, WIRE_RECORD_MAX);
-		r = s->net->ops.bulk(s, &tmp, s->net->arg);
-		if (r == 1 && seal(s, buf_ptr(&tmp), buf_len(&tmp)) == -1)
+		tmp = &s->net->scratch;
+		buf_reset(tmp);
+		r = s->net->ops.bulk(s, tmp, s->net->arg);
+		if (r == 1 && (buf_len(tmp) == 0 || seal(s, buf_ptr(tmp), buf_len(tmp)) == -1))
 			r = -1;
-		buf_free(&tmp);
 		if (r == -1)
 			return -1;
 		if (r == 0) {
@@ -687,8 +691,8 @@ session_read(struct session *s)
 			session_fail(s, "input buffer full");
 			return;
 		}
-		if (room > 65536)
-			room = 65536;
+		if (s->state != SS_OPEN && room > IN_READ_PRE)
+			room = IN_READ_PRE;   /* strangers get no big buffers */
 		if (buf_reserve(&s->in, room, &w) != BUF_OK) {
 			session_fail(s, "out of memory");
 			return;
@@ -891,6 +895,35 @@ net_connect(struct net *n, const struct sockaddr *sa, socklen_t len, const uint8
 		s->has_expect = 1;
 		memcpy(s->expect_pk, expect_pk, NOISE_DHLEN);
 	}
+	return s;
+}
+
+/* Run a session over an already connected socket (tests, fuzzing). */
+struct session *
+net_adopt(struct net *n, int fd, int initiator)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct session *s;
+
+	memset(&ss, 0, sizeof ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 || len > sizeof ss ||
+	    len < sizeof ss.ss_family) {
+		ss.ss_family = AF_UNSPEC;
+		len = sizeof ss.ss_family;
+	}
+	if (n->nsessions >= n->lim.max_sessions || sock_nonblock(fd) == -1 ||
+	    (s = session_new(n, fd, initiator, (struct sockaddr *)&ss, len)) == NULL)
+		return NULL;
+	if (initiator) {
+		s->state = SS_CONNECTING;   /* writable at once: goes on as after connect */
+		return s;
+	}
+	s->state = SS_PREAMBLE;
+	wire_preamble(s->my_pre, n->ciphers);
+	buf_put(&s->out, s->my_pre, sizeof s->my_pre);
+	s->events = -1;
+	flush(s);
 	return s;
 }
 

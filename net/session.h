@@ -71,6 +71,12 @@ int  net_listen_port(struct net *);
  */
 struct session *net_connect(struct net *, const struct sockaddr *, socklen_t,
                             const uint8_t *expect_pk);
+/*
+ * Run a session over a socket that is already connected (one end of a
+ * socketpair in tests and fuzz targets).  On success the net owns fd; on
+ * failure (NULL) the caller still does.
+ */
+struct session *net_adopt(struct net *, int fd, int initiator);
 /* Send BYE on every open session, flush what the sockets take, close all. */
 void net_shutdown(struct net *, const char *why);
 /* How many sessions exist (any state). */

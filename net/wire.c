@@ -69,6 +69,142 @@ decode_hello(struct buf *b, struct rec_hello *h)
 	return WIRE_OK;
 }
 
+/* Read one OFFER_PART entry. */
+static int
+get_entry(struct buf *b, struct wire_entry *e)
+{
+	uint64_t mt;
+
+	if (buf_get_str16(b, &e->path, &e->path_len, XFER_PATH_MAX) != BUF_OK ||
+	    buf_get_u8(b, &e->type) != BUF_OK ||
+	    buf_get_u64(b, &e->size) != BUF_OK ||
+	    buf_get_u64(b, &mt) != BUF_OK ||
+	    buf_get_u32(b, &e->mode) != BUF_OK)
+		return WIRE_EMALFORMED;
+	if (e->type > 1 || e->path_len == 0 || (e->type == 1 && e->size != 0))
+		return WIRE_EMALFORMED;
+	e->mtime_ns = (int64_t)mt;
+	return WIRE_OK;
+}
+
+/* Read one RESUME entry. */
+static int
+get_resume(struct buf *b, struct wire_resume *e)
+{
+	if (buf_get_u32(b, &e->index) != BUF_OK ||
+	    buf_get_u64(b, &e->offset) != BUF_OK ||
+	    buf_get_u8(b, &e->flags) != BUF_OK ||
+	    buf_get(b, e->mac, XFER_MAC_LEN) != BUF_OK)
+		return WIRE_EMALFORMED;
+	return WIRE_OK;
+}
+
+/* Decode a list record's header and check that its entries are well formed. */
+static int
+decode_list(struct buf *b, uint8_t type, struct rec_list *l)
+{
+	struct wire_entry e;
+	struct wire_resume r;
+	uint16_t i;
+
+	if (buf_get_u32(b, &l->handle) != BUF_OK)
+		return WIRE_EMALFORMED;
+	if (type == REC_OFFER_PART && buf_get_u32(b, &l->first) != BUF_OK)
+		return WIRE_EMALFORMED;
+	if (buf_get_u16(b, &l->count) != BUF_OK || l->count == 0)
+		return WIRE_EMALFORMED;
+	l->p = buf_ptr(b);
+	l->len = buf_len(b);
+	for (i = 0; i < l->count; i++) {
+		if ((type == REC_OFFER_PART ? get_entry(b, &e) : get_resume(b, &r)) != WIRE_OK)
+			return WIRE_EMALFORMED;
+	}
+	return WIRE_OK;
+}
+
+/* Walk the entries of an OFFER_PART. */
+int
+wire_next_entry(struct rec_list *l, struct wire_entry *e)
+{
+	struct buf b;
+	int rc;
+
+	if (l->len == 0)
+		return -1;
+	buf_view(&b, l->p, l->len);
+	if ((rc = get_entry(&b, e)) != WIRE_OK)
+		return -1;
+	l->p = buf_ptr(&b);
+	l->len = buf_len(&b);
+	return 0;
+}
+
+/* Walk the entries of a RESUME record. */
+int
+wire_next_resume(struct rec_list *l, struct wire_resume *e)
+{
+	struct buf b;
+
+	if (l->len == 0)
+		return -1;
+	buf_view(&b, l->p, l->len);
+	if (get_resume(&b, e) != WIRE_OK)
+		return -1;
+	l->p = buf_ptr(&b);
+	l->len = buf_len(&b);
+	return 0;
+}
+
+/* Decode the file transfer records. */
+static int
+decode_xfer(struct buf *b, struct record *r)
+{
+	const uint8_t *p;
+
+	switch (r->type) {
+	case REC_OFFER:
+		if (buf_get(b, r->u.offer.id, WIRE_ID_LEN) || buf_get_u32(b, &r->u.offer.handle) ||
+		    buf_get_u32(b, &r->u.offer.count) || buf_get_u64(b, &r->u.offer.total) ||
+		    buf_get(b, r->u.offer.key, XFER_KEY_LEN))
+			return WIRE_EMALFORMED;
+		return WIRE_OK;
+	case REC_OFFER_PART:
+	case REC_RESUME:
+		return decode_list(b, r->type, &r->u.list);
+	case REC_ACCEPT:
+		if (buf_get_u32(b, &r->u.handle) || buf_get_u32(b, &r->accept_resumes))
+			return WIRE_EMALFORMED;
+		return WIRE_OK;
+	case REC_DATA:
+		if (buf_get_u32(b, &r->u.data.handle) || buf_get_u32(b, &r->u.data.index) ||
+		    buf_get_u64(b, &r->u.data.offset))
+			return WIRE_EMALFORMED;
+		r->u.data.len = buf_len(b);
+		if (r->u.data.len == 0 || buf_get_ptr(b, &p, r->u.data.len))
+			return WIRE_EMALFORMED;
+		r->u.data.p = p;
+		return WIRE_OK;
+	case REC_FILE_END:
+		if (buf_get_u32(b, &r->u.fend.handle) || buf_get_u32(b, &r->u.fend.index) ||
+		    buf_get_u64(b, &r->u.fend.size) || buf_get_u8(b, &r->u.fend.status))
+			return WIRE_EMALFORMED;
+		return WIRE_OK;
+	case REC_XFER_DONE:
+		return buf_get_u32(b, &r->u.handle) ? WIRE_EMALFORMED : WIRE_OK;
+	case REC_XFER_RESULT:
+	case REC_CANCEL:
+		if (buf_get_u32(b, &r->u.result.handle) ||
+		    (r->type == REC_CANCEL && buf_get_u8(b, &r->u.result.dir)) ||
+		    buf_get_u8(b, &r->u.result.code) ||
+		    buf_get_str8(b, &r->u.result.text, &r->u.result.text_len, WIRE_BYE_TEXT_MAX))
+			return WIRE_EMALFORMED;
+		if (r->type == REC_CANCEL && r->u.result.dir > XDIR_RECEIVING)
+			return WIRE_EMALFORMED;
+		return WIRE_OK;
+	}
+	return WIRE_EUNKNOWN;
+}
+
 /* Decode one record from plaintext. */
 int
 wire_decode(const uint8_t *p, size_t n, struct record *r)
@@ -106,8 +242,11 @@ wire_decode(const uint8_t *p, size_t n, struct record *r)
 			goto out;
 		break;
 	default:
-		rc = WIRE_EUNKNOWN;
-		goto out;
+		rc = decode_xfer(&b, r);
+		if (rc != WIRE_OK)
+			goto out;
+		rc = WIRE_EMALFORMED;
+		break;
 	}
 	if (buf_get_end(&b) != BUF_OK)
 		goto out;
@@ -172,6 +311,133 @@ wire_put_bye(struct buf *b, uint8_t reason, const char *text)
 	return BUF_OK;
 }
 
+/* Encode OFFER. */
+int
+wire_put_offer(struct buf *b, const uint8_t id[WIRE_ID_LEN], uint32_t handle,
+    uint32_t count, uint64_t total, const uint8_t key[XFER_KEY_LEN])
+{
+	if (buf_put_u8(b, REC_OFFER) || buf_put(b, id, WIRE_ID_LEN) || buf_put_u32(b, handle) ||
+	    buf_put_u32(b, count) || buf_put_u64(b, total) || buf_put(b, key, XFER_KEY_LEN))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Start an OFFER_PART or RESUME record with a zero count to patch later. */
+int
+wire_begin_list(struct buf *b, uint8_t type, uint32_t handle, uint32_t first)
+{
+	if (buf_put_u8(b, type) || buf_put_u32(b, handle) ||
+	    (type == REC_OFFER_PART && buf_put_u32(b, first)) || buf_put_u16(b, 0))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Append one OFFER_PART entry, all or nothing. */
+int
+wire_put_entry(struct buf *b, const char *path, size_t path_len, uint8_t type,
+    uint64_t size, int64_t mtime_ns, uint32_t mode)
+{
+	size_t need = 2 + path_len + 1 + 8 + 8 + 4;
+
+	if (path_len > XFER_PATH_MAX || buf_len(b) + need > WIRE_RECORD_MAX)
+		return BUF_ETOOBIG;
+	if (buf_put_str16(b, path, path_len) || buf_put_u8(b, type) || buf_put_u64(b, size) ||
+	    buf_put_u64(b, (uint64_t)mtime_ns) || buf_put_u32(b, mode))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Append one RESUME entry, all or nothing. */
+int
+wire_put_resume(struct buf *b, const struct wire_resume *e)
+{
+	if (buf_len(b) + 4 + 8 + 1 + XFER_MAC_LEN > WIRE_RECORD_MAX)
+		return BUF_ETOOBIG;
+	if (buf_put_u32(b, e->index) || buf_put_u64(b, e->offset) || buf_put_u8(b, e->flags) ||
+	    buf_put(b, e->mac, XFER_MAC_LEN))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Patch the entry count of a list record. */
+void
+wire_end_list(struct buf *b, uint16_t count)
+{
+	uint8_t *p = b->d + b->off;
+	size_t at = p[0] == REC_OFFER_PART ? 9 : 5;
+
+	if (buf_len(b) >= at + 2) {
+		p[at] = (uint8_t)(count >> 8);
+		p[at + 1] = (uint8_t)count;
+	}
+}
+
+/* Encode ACCEPT. */
+int
+wire_put_accept(struct buf *b, uint32_t handle, uint32_t nresume)
+{
+	if (buf_put_u8(b, REC_ACCEPT) || buf_put_u32(b, handle) || buf_put_u32(b, nresume))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Encode a DATA header. */
+int
+wire_put_data_hdr(struct buf *b, uint32_t handle, uint32_t index, uint64_t offset)
+{
+	if (buf_put_u8(b, REC_DATA) || buf_put_u32(b, handle) || buf_put_u32(b, index) ||
+	    buf_put_u64(b, offset))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Encode FILE_END. */
+int
+wire_put_file_end(struct buf *b, uint32_t handle, uint32_t index, uint64_t size, uint8_t status)
+{
+	if (buf_put_u8(b, REC_FILE_END) || buf_put_u32(b, handle) || buf_put_u32(b, index) ||
+	    buf_put_u64(b, size) || buf_put_u8(b, status))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Encode XFER_DONE. */
+int
+wire_put_xfer_done(struct buf *b, uint32_t handle)
+{
+	if (buf_put_u8(b, REC_XFER_DONE) || buf_put_u32(b, handle))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Encode XFER_RESULT. */
+int
+wire_put_result(struct buf *b, uint32_t handle, uint8_t status, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+
+	if (n > WIRE_BYE_TEXT_MAX)
+		n = WIRE_BYE_TEXT_MAX;
+	if (buf_put_u8(b, REC_XFER_RESULT) || buf_put_u32(b, handle) || buf_put_u8(b, status) ||
+	    buf_put_str8(b, text, n))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Encode CANCEL. */
+int
+wire_put_cancel(struct buf *b, uint32_t handle, uint8_t dir, uint8_t reason, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+
+	if (n > WIRE_BYE_TEXT_MAX)
+		n = WIRE_BYE_TEXT_MAX;
+	if (buf_put_u8(b, REC_CANCEL) || buf_put_u32(b, handle) || buf_put_u8(b, dir) ||
+	    buf_put_u8(b, reason) || buf_put_str8(b, text, n))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
 /* A name for a record type, for logs. */
 const char *
 wire_type_name(uint8_t type)
@@ -183,6 +449,15 @@ wire_type_name(uint8_t type)
 	case REC_PING:  return "PING";
 	case REC_PONG:  return "PONG";
 	case REC_BYE:   return "BYE";
+	case REC_OFFER: return "OFFER";
+	case REC_OFFER_PART: return "OFFER_PART";
+	case REC_ACCEPT: return "ACCEPT";
+	case REC_RESUME: return "RESUME";
+	case REC_DATA:  return "DATA";
+	case REC_FILE_END: return "FILE_END";
+	case REC_XFER_DONE: return "XFER_DONE";
+	case REC_XFER_RESULT: return "XFER_RESULT";
+	case REC_CANCEL: return "CANCEL";
 	}
 	return "unknown";
 }

@@ -33,6 +33,38 @@
 #define REC_PONG    0x05
 #define REC_BYE     0x06
 
+/* File transfer records (see PROTOCOL.md, "File transfer"). */
+#define REC_OFFER       0x10
+#define REC_OFFER_PART  0x11
+#define REC_ACCEPT      0x12
+#define REC_RESUME      0x13
+#define REC_DATA        0x14
+#define REC_FILE_END    0x15
+#define REC_XFER_DONE   0x16
+#define REC_XFER_RESULT 0x17
+#define REC_CANCEL      0x18
+
+#define XFER_KEY_LEN        32
+#define XFER_MAC_LEN        16
+#define XFER_DATA_HDR       (1 + 4 + 4 + 8)
+#define XFER_DATA_MAX       (WIRE_RECORD_MAX - XFER_DATA_HDR)
+#define XFER_PATH_MAX       4096
+
+/* CANCEL reasons. */
+#define XCANCEL_USER     0
+#define XCANCEL_REJECT   1
+#define XCANCEL_FAILED   2
+#define XCANCEL_BUSY     3
+#define XCANCEL_NOSPACE  4
+#define XCANCEL_PROTOCOL 5
+
+/* CANCEL direction: which of the CANCEL sender's transfers it means. */
+#define XDIR_SENDING     0
+#define XDIR_RECEIVING   1
+
+/* RESUME entry flags. */
+#define XRESUME_DONE     0x01   /* the receiver has this file complete */
+
 /* BYE reasons. */
 #define BYE_QUIT      0
 #define BYE_DUPLICATE 1
@@ -67,16 +99,79 @@ struct rec_bye {
 	size_t         text_len;
 };
 
+struct rec_offer {
+	uint8_t        id[WIRE_ID_LEN];
+	uint32_t       handle;
+	uint32_t       count;          /* entries that OFFER_PART records will carry */
+	uint64_t       total;          /* sum of file sizes */
+	uint8_t        key[XFER_KEY_LEN];   /* resume proof key */
+};
+
+/* A list of entries borrowed from the record; walk it with wire_next_*. */
+struct rec_list {
+	uint32_t       handle;
+	uint32_t       first;          /* OFFER_PART: index of the first entry */
+	uint16_t       count;
+	const uint8_t *p;              /* the encoded entries */
+	size_t         len;
+};
+
+struct rec_data {
+	uint32_t       handle;
+	uint32_t       index;
+	uint64_t       offset;
+	const uint8_t *p;
+	size_t         len;
+};
+
+struct rec_file_end {
+	uint32_t       handle;
+	uint32_t       index;
+	uint64_t       size;
+	uint8_t        status;         /* 0: complete; else the source failed */
+};
+
+struct rec_result {                    /* XFER_RESULT and CANCEL */
+	uint32_t       handle;
+	uint8_t        code;           /* result status, or cancel reason */
+	uint8_t        dir;            /* CANCEL only: XDIR_* */
+	const uint8_t *text;
+	size_t         text_len;
+};
+
+struct wire_entry {                    /* one OFFER_PART entry */
+	const uint8_t *path;
+	size_t         path_len;
+	uint8_t        type;           /* 0 file, 1 directory */
+	uint64_t       size;
+	int64_t        mtime_ns;
+	uint32_t       mode;
+};
+
+struct wire_resume {                   /* one RESUME entry */
+	uint32_t       index;
+	uint64_t       offset;
+	uint8_t        flags;
+	uint8_t        mac[XFER_MAC_LEN];
+};
+
 /* A decoded record; pointers borrow from the decoded bytes. */
 struct record {
 	uint8_t type;
 	union {
-		struct rec_hello hello;
-		struct rec_msg   msg;
-		uint8_t          ack_id[WIRE_ID_LEN];
-		uint64_t         ping;
-		struct rec_bye   bye;
+		struct rec_hello    hello;
+		struct rec_msg      msg;
+		uint8_t             ack_id[WIRE_ID_LEN];
+		uint64_t            ping;
+		struct rec_bye      bye;
+		struct rec_offer    offer;
+		struct rec_list     list;       /* OFFER_PART, RESUME */
+		uint32_t            handle;     /* ACCEPT (count in list.count), XFER_DONE */
+		struct rec_data     data;
+		struct rec_file_end fend;
+		struct rec_result   result;     /* XFER_RESULT, CANCEL */
 	} u;
+	uint32_t accept_resumes;            /* ACCEPT: how many RESUME entries follow */
 };
 
 /* Build a preamble announcing version and cipher flags. */
@@ -100,6 +195,28 @@ int  wire_put_msg(struct buf *b, const uint8_t id[WIRE_ID_LEN], uint64_t ts_ms,
 int  wire_put_ack(struct buf *b, const uint8_t id[WIRE_ID_LEN]);
 int  wire_put_ping(struct buf *b, uint8_t type, uint64_t nonce);
 int  wire_put_bye(struct buf *b, uint8_t reason, const char *text);
+
+/* Walk the entries of an OFFER_PART (already validated by wire_decode). */
+int  wire_next_entry(struct rec_list *l, struct wire_entry *e);
+/* Walk the entries of a RESUME record. */
+int  wire_next_resume(struct rec_list *l, struct wire_resume *e);
+
+int  wire_put_offer(struct buf *b, const uint8_t id[WIRE_ID_LEN], uint32_t handle,
+                    uint32_t count, uint64_t total, const uint8_t key[XFER_KEY_LEN]);
+/* Start an OFFER_PART; then wire_put_entry until it fails with BUF_ETOOBIG, then wire_end_list. */
+int  wire_begin_list(struct buf *b, uint8_t type, uint32_t handle, uint32_t first);
+int  wire_put_entry(struct buf *b, const char *path, size_t path_len, uint8_t type,
+                    uint64_t size, int64_t mtime_ns, uint32_t mode);
+int  wire_put_resume(struct buf *b, const struct wire_resume *e);
+/* Patch the entry count into a list record begun with wire_begin_list. */
+void wire_end_list(struct buf *b, uint16_t count);
+int  wire_put_accept(struct buf *b, uint32_t handle, uint32_t nresume);
+/* The header of a DATA record; the caller appends the bytes. */
+int  wire_put_data_hdr(struct buf *b, uint32_t handle, uint32_t index, uint64_t offset);
+int  wire_put_file_end(struct buf *b, uint32_t handle, uint32_t index, uint64_t size, uint8_t status);
+int  wire_put_xfer_done(struct buf *b, uint32_t handle);
+int  wire_put_result(struct buf *b, uint32_t handle, uint8_t status, const char *text);
+int  wire_put_cancel(struct buf *b, uint32_t handle, uint8_t dir, uint8_t reason, const char *text);
 
 /* A name for a record type, for logs. */
 const char *wire_type_name(uint8_t type);
