@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "transfer.h"
 
 #define CMD_LINE_MAX 8192
 
@@ -125,6 +126,145 @@ cmd_whoami(struct core *c, struct conversation *cur, const char *line, char *arg
 	return 0;
 }
 
+/*
+ * Split args into words in place, honouring "double quotes" and backslash
+ * escapes, so that paths with spaces can be named.  Returns the word count, or
+ * -1 if there are more than max or a quote is left open.
+ */
+static int
+split_words(char *args, char **words, int max)
+{
+	char *r = args, *w = args;
+	int n = 0, inq;
+
+	for (;;) {
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (*r == '\0')
+			return n;
+		if (n == max)
+			return -1;
+		words[n++] = w;
+		inq = 0;
+		while (*r != '\0' && (inq || (*r != ' ' && *r != '\t'))) {
+			if (*r == '"') {
+				inq = !inq;
+				r++;
+			} else if (*r == '\\' && r[1] != '\0') {
+				*w++ = r[1];
+				r += 2;
+			} else {
+				*w++ = *r++;
+			}
+		}
+		if (inq)
+			return -1;
+		if (*r != '\0')
+			r++;
+		*w++ = '\0';
+	}
+}
+
+/* /send PEER PATH... */
+static int
+cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	char *words[65];
+	const char *why;
+	struct peer *p;
+	int n = split_words(args, words, 65);
+
+	if (n < 2) {
+		core_error(c, line, NULL, n == -1 ? "unbalanced quotes or too many paths (64 at most)" :
+		    "usage: /send PEER PATH... (quote paths with spaces)");
+		return -1;
+	}
+	if ((p = core_find_peer(c, words[0], &why)) == NULL) {
+		core_error(c, line, NULL, "%s: %s", words[0], why);
+		return -1;
+	}
+	return xfer_send(c, p, words + 1, n - 1, line);
+}
+
+/* Find the transfer named by the first word of args. */
+static struct xfer *
+xfer_arg(struct core *c, const char *line, char **args, const char *usage)
+{
+	const char *why;
+	struct xfer *x;
+	char *id = next_word(args);
+
+	if (id == NULL) {
+		core_error(c, line, NULL, "usage: %s", usage);
+		return NULL;
+	}
+	if ((x = xfer_find(c, id, &why)) == NULL)
+		core_error(c, line, NULL, "%s: %s", id, why);
+	return x;
+}
+
+/* /accept ID [DIR] */
+static int
+cmd_accept(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct xfer *x = xfer_arg(c, line, &args, "/accept ID [DIR]");
+	char *words[2];
+	int n;
+
+	if (x == NULL)
+		return -1;
+	n = split_words(args, words, 1);
+	if (n == -1) {
+		core_error(c, line, NULL, "usage: /accept ID [DIR] (quote a directory with spaces)");
+		return -1;
+	}
+	if (n == 1 && words[0][0] != '/') {
+		core_error(c, line, NULL, "the directory must be an absolute path");
+		return -1;
+	}
+	return xfer_accept(c, x, n == 1 ? words[0] : NULL, line);
+}
+
+/* /reject ID */
+static int
+cmd_reject(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct xfer *x = xfer_arg(c, line, &args, "/reject ID");
+
+	return x == NULL ? -1 : xfer_reject(c, x, line);
+}
+
+/* /cancel ID */
+static int
+cmd_cancel(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct xfer *x = xfer_arg(c, line, &args, "/cancel ID");
+
+	return x == NULL ? -1 : xfer_cancel(c, x, line);
+}
+
+/* /transfers: one event per transfer. */
+static int
+cmd_transfers(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct core_event ev;
+	struct xfer *x;
+
+	if (c->xfers == NULL)
+		core_note(c, cur, LINE_SYSTEM, "no transfers");
+	for (x = c->xfers; x != NULL; x = x->next) {
+		memset(&ev, 0, sizeof ev);
+		ev.type = EV_TRANSFER;
+		ev.peer = x->peer;
+		ev.xfer = x;
+		ev.id = x->idhex;
+		ev.cmd = line;
+		if (c->fe.event != NULL)
+			c->fe.event(c, &ev, c->fe.arg);
+	}
+	return 0;
+}
+
 /* /quit */
 static int
 cmd_quit(struct core *c, struct conversation *cur, const char *line, char *args)
@@ -138,6 +278,11 @@ const struct cmd_def cmd_table[] = {
 	{ "msg", "PEER TEXT", "send a message (PEER: nick or fingerprint prefix)", cmd_msg },
 	{ "peers", "", "list known peers", cmd_peers },
 	{ "nick", "NAME", "change your nick", cmd_nick },
+	{ "send", "PEER PATH...", "offer files or directories to a peer", cmd_send },
+	{ "accept", "ID [DIR]", "accept an offer (into DIR, else the download directory)", cmd_accept },
+	{ "reject", "ID", "reject an offer", cmd_reject },
+	{ "cancel", "ID", "cancel a transfer, either direction", cmd_cancel },
+	{ "transfers", "", "list transfers", cmd_transfers },
 	{ "whoami", "", "show your nick, fingerprint and addresses", cmd_whoami },
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },
 	{ NULL, NULL, NULL, NULL },

@@ -12,16 +12,18 @@
 #include "core.h"
 #include "log.h"
 #include "text.h"
+#include "transfer.h"
 
 static int  on_established(struct session *, void *);
 static void on_record(struct session *, const struct record *, void *);
 static void on_closed(struct session *, const char *, void *);
+static int  on_bulk(struct session *, struct buf *, void *);
 
 static const struct net_ops core_net_ops = {
 	.established = on_established,
 	.record = on_record,
 	.closed = on_closed,
-	.bulk = NULL,
+	.bulk = on_bulk,
 };
 
 /* Short state name. */
@@ -446,6 +448,7 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 		core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s)", p->nick, p->addr);
 		peer_changed(c, p, NULL);
 		flush_outq(c, p);
+		xfer_peer_online(c, p);
 	} else {
 		peer_changed(c, p, NULL);
 	}
@@ -543,10 +546,13 @@ on_record(struct session *s, const struct record *r, void *arg)
 			p->sess = NULL;
 			p->hello = 0;
 			p->state = PEER_CONNECTING;
+			xfer_peer_offline(c, p);
 			loop_timer_set(c->loop, &p->settle, 5000);
 		}
 		break;
 	default:
+		if (r->type >= REC_OFFER && r->type <= REC_CANCEL)
+			xfer_record(c, p, r);
 		break;
 	}
 }
@@ -584,11 +590,24 @@ on_closed(struct session *s, const char *reason, void *arg)
 	for (m = p->outq; m != NULL; m = m->next)
 		if (m->line != NULL && m->line->state == MSG_SENT)
 			m->line->state = MSG_QUEUED;
+	xfer_peer_offline(c, p);
 	if (c->quitting)
 		return;
 	if (was_online)
 		core_note(c, &p->conv, LINE_SYSTEM, "%s is offline (%s)", p->nick, reason);
 	peer_changed(c, p, reason);
+}
+
+/* The session has room for bulk data: let a transfer fill it. */
+static int
+on_bulk(struct session *s, struct buf *b, void *arg)
+{
+	struct core *c = arg;
+	struct peer *p = session_user(s);
+
+	if (p == NULL || p->sess != s || !p->hello)
+		return 0;
+	return xfer_bulk(c, p, b);
 }
 
 /* Connect to an address given as text. */
@@ -806,6 +825,10 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	} else if (paths_join(path, sizeof path, c->paths.state, "confab.log") == 0) {
 		log_open(path, opt->debug ? LOG_DEBUG : LOG_INFO);
 	}
+	if (xfer_init(c) == -1) {
+		snprintf(err, errlen, "cannot create %s/transfers: %s", c->paths.state, strerror(errno));
+		return -1;
+	}
 	if (paths_join(path, sizeof path, c->paths.state, "identity") == -1 ||
 	    identity_load(&c->id, path, err, errlen) == -1)
 		return -1;
@@ -870,6 +893,7 @@ core_free(struct core *c)
 	struct peer *p;
 
 	c->quitting = 1;
+	xfer_free_all(c);
 	net_free(c->net);
 	c->net = NULL;
 	while ((p = c->peers) != NULL) {

@@ -103,7 +103,12 @@ enum core_event_type {
 	EV_INFO,        /* text: a notice for the home window */
 	EV_NICK,        /* our own nick changed */
 	EV_LINE,        /* a system line was added to peer's (or home) conversation */
+	EV_OFFER,       /* an incoming offer is complete and waits for the user (xfer) */
+	EV_PROGRESS,    /* a transfer moved (xfer), at most a few times a second */
+	EV_TRANSFER,    /* a transfer changed state (xfer) */
 };
+
+struct xfer;
 
 struct core_event {
 	enum core_event_type    type;
@@ -114,6 +119,7 @@ struct core_event {
 	const char             *cmd;
 	const char             *reason;   /* EV_PEER: why it went offline */
 	int                     queued;   /* EV_SENT */
+	struct xfer            *xfer;     /* EV_OFFER, EV_PROGRESS, EV_TRANSFER */
 };
 
 struct core;
@@ -137,6 +143,8 @@ struct core_options {
 	uint8_t     ciphers;        /* 0: all available */
 	const char *log_file;
 	int         debug;
+	const char *download_dir;   /* NULL: the default */
+	const char *accept_from;    /* auto-accept offers from this fingerprint (confab recv --yes) */
 };
 
 struct core {
@@ -152,6 +160,9 @@ struct core {
 	struct frontend     fe;
 	int                 quitting;
 	int                 exit_code;
+	struct xfer        *xfers;       /* newest first */
+	uint32_t            next_handle;
+	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
 };
 
 /* Load identity and paths, start listening.  Returns 0 or -1 with err set. */

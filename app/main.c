@@ -1,7 +1,9 @@
 /* main.c - command line parsing and mode selection. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "headless.h"
 #include "identity.h"
 #include "main.h"
+#include "oneshot.h"
 #include "paths.h"
 #include "tui.h"
 #include "wire.h"
@@ -19,6 +22,8 @@ static const char usage_text[] =
 "usage: confab [OPTIONS]             full-screen chat (ncurses)\n"
 "       confab --headless [OPTIONS]  JSON Lines on stdout, commands on stdin\n"
 "       confab id [--home DIR]       print this identity's fingerprint\n"
+"       confab send --to HOST:PORT PATH...           send files, then exit\n"
+"       confab recv [--dir DIR] [--from FP [--yes]]  receive one offer, then exit\n"
 "\n"
 "options:\n"
 "  --home DIR          keep all state in DIR (default: $CONFAB_HOME, else XDG dirs)\n"
@@ -32,18 +37,26 @@ static const char usage_text[] =
 "  --keepalive SECS    ping a silent peer after SECS, drop it after 3*SECS (default 15)\n"
 "  --handshake-timeout SECS  drop a peer that has not finished its handshake (10)\n"
 "  --cipher NAME       offer only chachapoly or aesgcm (default: both where available)\n"
+"  --download-dir DIR  where received files go (default: XDG download dir/confab,\n"
+"                      or DIR/downloads with --home DIR)\n"
 "  --headless          run without a screen (see confab(1), HEADLESS MODE)\n"
+"\n"
+"send/recv options: --to HOST:PORT (send), --dir DIR, --from FINGERPRINT,\n"
+"  --yes (accept without asking, only from --from). Exit status: 0 every file\n"
+"  arrived verified, 1 failed, 2 usage, 3 rejected or cancelled, 4 unreachable.\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
 "\n"
 "Commands (type them in the input line, or on stdin in headless mode):\n"
-"  /connect HOST:PORT, /msg PEER TEXT, /peers, /nick NAME, /whoami, /quit\n"
+"  /connect HOST:PORT, /msg PEER TEXT, /peers, /nick NAME, /whoami, /quit,\n"
+"  /send PEER PATH..., /accept ID [DIR], /reject ID, /cancel ID, /transfers\n"
 "  PEER is a nick or a fingerprint prefix of 4 characters or more.\n"
 "See confab(1) for keys, every command, files and exit codes.\n";
 
 enum {
 	OPT_HOME = 256, OPT_NICK, OPT_LISTEN, OPT_NODISC, OPT_NONAT, OPT_LOG,
 	OPT_DEBUG, OPT_KEEPALIVE, OPT_HSTIMEOUT, OPT_CIPHER, OPT_HEADLESS,
+	OPT_DLDIR, OPT_TO, OPT_DIR, OPT_FROM, OPT_YES,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +71,11 @@ static const struct option long_opts[] = {
 	{ "handshake-timeout", required_argument, NULL, OPT_HSTIMEOUT },
 	{ "cipher", required_argument, NULL, OPT_CIPHER },
 	{ "headless", no_argument, NULL, OPT_HEADLESS },
+	{ "download-dir", required_argument, NULL, OPT_DLDIR },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "yes", no_argument, NULL, OPT_YES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -93,7 +111,9 @@ int
 main(int argc, char **argv)
 {
 	struct core_options opt;
-	int c, headless = 0;
+	int c, headless = 0, yes = 0;
+	const char *to = NULL, *from = NULL;
+	static char dlbuf[PATH_MAX];
 	long v;
 	char *end;
 
@@ -155,6 +175,26 @@ main(int argc, char **argv)
 		case OPT_HEADLESS:
 			headless = 1;
 			break;
+		case OPT_DLDIR:
+		case OPT_DIR:
+			if (optarg[0] != '/') {
+				if (realpath(optarg, dlbuf) == NULL) {
+					fprintf(stderr, "confab: %s: %s\n", optarg, strerror(errno));
+					return EXIT_USAGE;
+				}
+				opt.download_dir = dlbuf;
+			} else
+				opt.download_dir = optarg;
+			break;
+		case OPT_TO:
+			to = optarg;
+			break;
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_YES:
+			yes = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -169,6 +209,15 @@ main(int argc, char **argv)
 	if (optind < argc) {
 		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc)
 			return run_id(&opt);
+		if (strcmp(argv[optind], "send") == 0) {
+			if (to == NULL || optind + 1 == argc) {
+				fprintf(stderr, "usage: confab send --to HOST:PORT PATH...\n");
+				return EXIT_USAGE;
+			}
+			return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
+		}
+		if (strcmp(argv[optind], "recv") == 0 && optind + 1 == argc)
+			return oneshot_recv(&opt, from, yes);
 		fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;

@@ -53,6 +53,12 @@ int  xfs_walk(struct xfs_list *, const char *path, char *err, size_t errlen);
 int  xfs_list_add(struct xfs_list *, const char *rel, size_t rellen, enum xfs_type type,
                   uint64_t size, int64_t mtime_ns, uint32_t mode);
 void xfs_list_free(struct xfs_list *);
+/*
+ * Check a received list as a whole: no name twice (a file and a directory of
+ * the same name included) and nothing below a name that is a file.  Returns 0,
+ * or -1 with a message naming the (sanitised) culprit.
+ */
+int  xfs_list_check(const struct xfs_list *, char *err, size_t errlen);
 
 /*
  * Receiver: a staging directory "<target>/.confab-<tag>.partial" (tag: a short
@@ -73,11 +79,18 @@ int  xfs_stage_mkdir(struct xfs_stage *, const char *rel, char *err, size_t errl
  * Open file rel for writing from offset: creates it (and missing parent
  * directories) if absent, truncates it to offset (data past the last
  * persisted offset is discarded), positions nothing (use pwrite).  Returns fd
- * or -1 with a message.
+ * or -1 with a message.  The fd is opened read-write, so the partial prefix
+ * can be read back (pread) to prove it on resume.  A file shorter than offset
+ * is refused (ERANGE): zeros are never invented; see xfs_stage_file_size.
+ * Hard-linked, foreign-owned and non-regular files are refused.
  */
 int  xfs_stage_open_file(struct xfs_stage *, const char *rel, uint64_t offset,
                          char *err, size_t errlen);
-/* Flush (fdatasync) and close a finished file after setting its mtime and mode. */
+/*
+ * Flush (fdatasync) and close a finished file after setting its mtime and mode
+ * (mode & 0777 less the process umask, as scp and cp do: never setuid, setgid
+ * or sticky).  fd is closed even on failure.
+ */
 int  xfs_stage_finish_file(int fd, int64_t mtime_ns, uint32_t mode, char *err, size_t errlen);
 /*
  * Move the finished top-level entries (names without '/') out of the staging
@@ -85,9 +98,28 @@ int  xfs_stage_finish_file(int fd, int64_t mtime_ns, uint32_t mode, char *err, s
  * becomes "name (1).ext", "name (2).ext", ... (for directories and names
  * without an extension: "name (1)").  final[i] receives the name chosen (caller
  * frees).  Then removes the (now empty) staging dir.  Returns 0 or -1.
+ * A name absent from the staging dir gets final[i] = NULL (not an error); a
+ * name that cannot be moved also gets NULL and makes the result -1, but the
+ * others are still moved.
  */
 int  xfs_stage_commit(struct xfs_stage *, const char *const *top, size_t n, char **final,
                       char *err, size_t errlen);
+/*
+ * Resume helper: the size of the partial file rel in the staging dir.  Returns
+ * 0 with *size, 1 if there is no such file yet, -1 if rel is refused or is not
+ * a regular file.
+ */
+int  xfs_stage_file_size(struct xfs_stage *, const char *rel, uint64_t *size);
+/* Set a finished directory's mtime and mode (call after its contents are done). */
+int  xfs_stage_finish_dir(struct xfs_stage *, const char *rel, int64_t mtime_ns, uint32_t mode,
+                          char *err, size_t errlen);
+/*
+ * The k-th (k >= 1) alternative to the component name used by commit:
+ * "stem (k).ext", or "name (k)" for directories and names without an
+ * extension; the stem is shortened at a character boundary to stay within
+ * XFS_NAME_MAX bytes.  Returns 0, or -1 if out is too small.
+ */
+int  xfs_conflict_name(const char *name, int is_dir, unsigned k, char *out, size_t outlen);
 /* Delete the staging dir and everything in it. */
 int  xfs_stage_remove(struct xfs_stage *);
 /* Close the handle (the staging dir stays for a later resume). */

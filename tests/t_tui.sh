@@ -13,15 +13,11 @@ ui() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
 	[ "${1:-}" = -- ] && shift
 	mkdir -p "$T/$name"
-	tui_start "$name" "$cols" "$rows" env LC_ALL=C.UTF-8 "${envs[@]}" "$CONFAB" \
+	tui_start "$name" "$cols" "$rows" env -u NO_COLOR LC_ALL=C.UTF-8 "${envs[@]}" "$CONFAB" \
 		--home "$T/$name" --nick "$name" --no-discovery --no-nat --listen 127.0.0.1:0 \
 		--log "$T/$name.log" --debug "$@"
 }
 
-# quiet CMD...: run CMD without its output.
-quiet() { "$@" >/dev/null; }
-# not CMD...: succeed if CMD fails.
-not() { ! "$@"; }
 # has_colour NAME: whether the pane shows any foreground colour 1-7.
 has_colour() { screen_esc "$1" | grep -q $'\e\[[0-9;]*3[1-7]m'; }
 # wait_screen_count NAME ERE N: wait until N lines of the pane match.
@@ -36,6 +32,7 @@ wait_screen_count() {
 
 # alice: colour terminal (tmux-256color); bob: NO_COLOR on TERM=screen.
 ui alice 100 30 TERM=tmux-256color
+TM pipe-pane -t alice -o "cat >>'$T/alice.tty'"
 ui bob 100 30 TERM=screen NO_COLOR=1
 check "alice's status bar shows her listening address" quiet status_addr alice
 check "bob's status bar shows his listening address" quiet status_addr bob
@@ -153,8 +150,8 @@ mkdir -p "$T/files/subdir"; : >"$T/files/report-2024.txt"; : >"$T/files/readme"
 type_text alice "see $T/files/rep"; keys alice Tab; type_text alice "X"
 check "Tab completes a file path" wait_screen alice "/files/report-2024\\.txt X\$"
 keys alice C-u
-type_text alice "see $T/files/re"; keys alice Tab Tab Tab; type_text alice "X"
-check "Tab again cycles through the matches" wait_screen alice "/files/report-2024\\.txt X\$"
+type_text alice "see $T/files/re"; keys alice Tab Tab BTab Tab; type_text alice "X"
+check "Tab and Shift-Tab cycle through the matches" wait_screen alice "/files/report-2024\\.txt X\$"
 keys alice C-u
 
 # --- help matches the code --------------------------------------------------
@@ -190,9 +187,14 @@ idle_report alice "${TUI_PID[alice]}" 10
 # --- leaving: /quit and SIGTERM give the terminal back -----------------------
 say_line alice "/quit"
 check "alice exits after /quit" wait_dead alice 10
+diag "alice's exit: status '$(pane_fmt alice '#{pane_dead_status}')' signal '$(pane_fmt alice '#{pane_dead_signal}')'"
 check "alice's exit status is 0" test "$(pane_fmt alice '#{pane_dead_status}')" = 0
 check "alice left the alternate screen" test "$(pane_fmt alice '#{alternate_on}')" = 0
-check "alice's cursor is visible again" test "$(pane_fmt alice '#{cursor_flag}')" = 1
+# what alice wrote last to the terminal: the modes are switched back
+tail_out=$(tail -c 300 "$T/alice.tty" | cat -v)
+diag "alice's last output: ${tail_out: -120}"
+check "alice's last cursor mode sent is 'visible'" test "$(grep -ao $'\e\\[?25[hl]' "$T/alice.tty" | tail -n 1 | cat -v)" = '^[[?25h'
+check "alice turned bracketed paste off at the end" test "$(grep -ao $'\e\\[?2004[hl]' "$T/alice.tty" | tail -n 1 | cat -v)" = '^[[?2004l'
 check "bob sees alice go offline" wait_screen bob '○ +alice|alice is offline'
 kill -TERM "${TUI_PID[bob]}"
 check "bob exits on SIGTERM" wait_dead bob 10
@@ -201,7 +203,7 @@ check "bob left the alternate screen" test "$(pane_fmt bob '#{alternate_on}')" =
 
 # SIGHUP (the terminal went away) on a plain vt100 without UTF-8.
 mkdir -p "$T/carol"
-tui_start carol 80 24 env LC_ALL=C TERM=vt100 "$CONFAB" --home "$T/carol" --nick carol \
+tui_start carol 80 24 env -u NO_COLOR LC_ALL=C TERM=vt100 "$CONFAB" --home "$T/carol" --nick carol \
 	--no-discovery --no-nat --listen 127.0.0.1:0 --log "$T/carol.log"
 check "carol starts on TERM=vt100 in the C locale" quiet status_addr carol
 start_peer dave --nick dave --listen 127.0.0.1:0
@@ -215,5 +217,16 @@ check "carol's screen has no raw non-ASCII text" not shows carol 'café|日'
 kill -HUP "${TUI_PID[carol]}"
 check "carol exits on SIGHUP" wait_dead carol 10
 check "carol left the alternate screen" test "$(pane_fmt carol '#{alternate_on}')" = 0
-check "diagnostics went to the log file" grep -q 'tui: 100x30, TERM=tmux-256color, colour, UTF-8' "$T/alice.log"
+# A fatal signal: the terminal is given back before the process dies.
+ui erin 80 24 TERM=xterm-256color
+TM pipe-pane -t erin -o "cat >>'$T/erin.tty'"
+check "erin starts" quiet status_addr erin
+check "erin is in the alternate screen" test "$(pane_fmt erin '#{alternate_on}')" = 1
+kill -SEGV "${TUI_PID[erin]}"
+check "erin dies of SIGSEGV" wait_dead erin 10
+diag "erin's exit: status '$(pane_fmt erin '#{pane_dead_status}')' signal '$(pane_fmt erin '#{pane_dead_signal}')'"
+check "erin left the alternate screen before dying" test "$(pane_fmt erin '#{alternate_on}')" = 0
+check "erin's last cursor mode sent is 'visible'" test "$(grep -ao $'\e\\[?25[hl]' "$T/erin.tty" | tail -n 1 | cat -v)" = '^[[?25h'
+check "erin turned bracketed paste off" test "$(grep -ao $'\e\\[?2004[hl]' "$T/erin.tty" | tail -n 1 | cat -v)" = '^[[?2004l'
+check "diagnostics went to the log file" grep -Eq 'tui: [0-9]+x[0-9]+, TERM=tmux-256color, colour, UTF-8' "$T/alice.log"
 done_testing

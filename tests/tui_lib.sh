@@ -3,6 +3,11 @@
 
 command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed (apt-get install tmux)"
 
+# quiet CMD...: run CMD without its output.
+quiet() { "$@" >/dev/null; }
+# not CMD...: succeed if CMD fails.
+not() { ! "$@"; }
+
 # A tmux server of our own: private socket, our config, UTF-8 forced (-u).
 TMUX_SOCK=confabtest$$
 cat >"$T/tmux.conf" <<'EOF'
@@ -31,7 +36,7 @@ tui_start() {
 	local name=$1 cols=$2 rows=$3; shift 3
 	local cmd="" a
 	for a in "$@"; do cmd="$cmd $(printf '%q' "$a")"; done
-	TM new-session -d -s "$name" -x "$cols" -y "$rows" "exec$cmd" || return 1
+	TM new-session -d -s "$name" -x "$cols" -y "$rows" "ulimit -c 0; exec$cmd" || return 1
 	TUI_PID[$name]=$(TM display -p -t "$name" '#{pane_pid}')
 }
 
@@ -91,7 +96,9 @@ pane_fmt() { TM display -p -t "$1" "$2"; }
 wait_dead() {
 	local name=$1 secs=${2:-10} i=0
 	while [ $i -lt $((secs * 10)) ]; do
-		[ "$(pane_fmt "$name" '#{pane_dead}')" = 1 ] && return 0
+		# dead, and tmux has collected the exit status or signal
+		[ "$(pane_fmt "$name" '#{pane_dead}:#{pane_dead_status}#{pane_dead_signal}')" != 1: ] &&
+			[ "$(pane_fmt "$name" '#{pane_dead}')" = 1 ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -12,7 +12,9 @@
 #include "cmd.h"
 #include "headless.h"
 #include "json.h"
+#include "text.h"
 #include "log.h"
+#include "transfer.h"
 
 #define IN_LINE_MAX   (64 * 1024)
 #define OUT_MAX       (16 * 1024 * 1024)
@@ -93,6 +95,17 @@ peer_fields(struct json *j, const struct peer *p)
 		json_str(j, "via", p->via);
 }
 
+/* The fields every transfer event carries. */
+static void
+xfer_fields(struct json *j, const struct xfer *x)
+{
+	json_str(j, "id", x->idhex);
+	json_str(j, "direction", x->dir == XFER_IN ? "in" : "out");
+	json_str(j, x->dir == XFER_IN ? "from" : "to", x->peer->fp);
+	json_str(j, "nick", x->peer->nick);
+	json_uint(j, "total", x->total);
+}
+
 /* Turn one core event into a JSON line. */
 static void
 on_event(struct core *c, const struct core_event *ev, void *arg)
@@ -149,6 +162,48 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			json_str(&j, "command", ev->cmd);
 		if (ev->peer != NULL)
 			json_str(&j, "peer", ev->peer->fp);
+		break;
+	case EV_OFFER:
+		json_str(&j, "event", "offer");
+		xfer_fields(&j, ev->xfer);
+		json_uint(&j, "count", ev->xfer->list.n);
+		json_arr_begin(&j, "files");
+		for (i = 0; i < ev->xfer->list.n && i < 1000; i++) {
+			const struct xfs_entry *e = &ev->xfer->list.v[i];
+			char clean[XFS_PATH_MAX * 3 + 1];
+
+			/* names passed xfs_path_ok, but sanitise anyway: never trust twice-removed input */
+			text_sanitize((const uint8_t *)e->rel, strlen(e->rel), clean, sizeof clean, 0);
+			json_obj_begin(&j, NULL);
+			json_str(&j, "path", clean);
+			json_str(&j, "type", e->type == XFS_DIR ? "dir" : "file");
+			json_uint(&j, "size", e->size);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		if (ev->xfer->list.n > 1000)
+			json_uint(&j, "more", ev->xfer->list.n - 1000);
+		break;
+	case EV_PROGRESS:
+		json_str(&j, "event", "progress");
+		json_str(&j, "id", ev->xfer->idhex);
+		json_str(&j, "direction", ev->xfer->dir == XFER_IN ? "in" : "out");
+		json_uint(&j, "bytes", ev->xfer->done);
+		json_uint(&j, "total", ev->xfer->total);
+		json_uint(&j, "wire", ev->xfer->wire);
+		json_uint(&j, "rate", ev->xfer->rate);
+		break;
+	case EV_TRANSFER:
+		json_str(&j, "event", "transfer");
+		xfer_fields(&j, ev->xfer);
+		json_str(&j, "state", xfer_state_name(ev->xfer->state));
+		json_uint(&j, "bytes", ev->xfer->done);
+		json_uint(&j, "wire", ev->xfer->wire);
+		json_uint(&j, "resumed", ev->xfer->resumed);
+		if (ev->xfer->result != NULL)
+			json_str(&j, "path", ev->xfer->result);
+		if (ev->xfer->reason != NULL)
+			json_str(&j, "reason", ev->xfer->reason);
 		break;
 	case EV_NICK:
 		json_str(&j, "event", "nick");

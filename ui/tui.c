@@ -182,6 +182,7 @@ curses_start(struct tui *t)
 	int p;
 
 	g_tio_ok = tcgetattr(STDIN_FILENO, &g_tio) == 0;
+	use_env(FALSE);   /* the size comes from the terminal, not stale LINES/COLUMNS */
 	if ((g_screen = newterm(NULL, stdout, stdin)) == NULL)
 		return -1;
 	t->curses_up = 1;
@@ -316,9 +317,6 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	if (t->nwin == 0)
 		return;   /* during core_init: nothing to keep yet */
 	switch (ev->type) {
-	case EV_READY:
-		t->nlisten = net_listen_addrs(c->net, t->listen, sizeof t->listen / sizeof t->listen[0]);
-		break;
 	case EV_PEER:
 		if (ev->cmd != NULL)   /* an answer to /peers */
 			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s", ev->peer->nick,
@@ -1315,12 +1313,13 @@ stderr_to_log(struct tui *t)
 static void
 welcome(struct tui *t)
 {
-	char all[8 * 65] = "";
-	size_t i;
+	char addrs[8][SOCK_ADDRSTRLEN], all[8 * (SOCK_ADDRSTRLEN + 1)] = "";
+	size_t i, n;
 
-	for (i = 0; i < t->nlisten; i++) {
+	n = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
+	for (i = 0; i < n; i++) {
 		strcat(all, i ? " " : "");
-		strcat(all, t->listen[i]);
+		strcat(all, addrs[i]);
 	}
 	core_note(&t->core, NULL, LINE_SYSTEM, "confab %s: you are %s, fingerprint %s",
 	    CONFAB_VERSION, t->core.nick, t->core.id.fp);

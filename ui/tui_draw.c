@@ -124,12 +124,14 @@ tui_sidebar_shown(struct tui *t)
 	return t->sidebar && t->cols - TUI_SIDEBAR_W >= TUI_MIN_COLS;
 }
 
+/* Columns of the conversation view. */
 int
 tui_chat_width(struct tui *t)
 {
 	return tui_sidebar_shown(t) ? t->cols - TUI_SIDEBAR_W : t->cols;
 }
 
+/* Rows of the conversation view (between the title and the status bar). */
 int
 tui_chat_height(struct tui *t)
 {
@@ -247,13 +249,6 @@ line_layout(struct tui *t, const struct conversation *cv, const struct chat_line
 			break;
 	}
 	return row;
-}
-
-/* Rows a line takes at a width. */
-size_t
-tui_line_rows(struct tui *t, const struct chat_line *l, int width)
-{
-	return line_layout(t, NULL, l, width, 0, 0, 0, 0);
 }
 
 /* Rows of line i of a conversation (the prefix needs the conversation). */
@@ -530,10 +525,10 @@ draw_title(struct tui *t)
 static void
 draw_status(struct tui *t, int y)
 {
-	char buf[1024], act[256] = "", one[32];
+	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN];
 	time_t now = time(NULL);
 	struct tm tm;
-	size_t i, k, len;
+	size_t i, k, len, naddrs;
 
 	for (i = 0; i < t->nwin; i++) {
 		if (i == t->cur || t->win[i].conv->unread == 0)
@@ -548,9 +543,10 @@ draw_status(struct tui *t, int y)
 		len += strftime(buf, sizeof buf, "[%H:%M] ", &tm);
 	len += (size_t)snprintf(buf + len, sizeof buf - len, "[%s %.*s] [", t->core.nick,
 	    FP_SHORT, t->core.id.fp);
-	for (k = 0; k < t->nlisten && len < sizeof buf - 80; k++)
-		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", t->listen[k]);
-	if (t->nlisten == 0)
+	naddrs = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
+	for (k = 0; k < naddrs && len < sizeof buf - 80; k++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", addrs[k]);
+	if (naddrs == 0)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
 	if (len < sizeof buf - 80)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s] [%zu/%zu]",

@@ -74,15 +74,11 @@ struct tui {
 	int              want_bell;   /* ring at the next redraw */
 	struct loop_timer clock;
 
-	char             listen[8][64];
-	size_t           nlisten;
 	uint64_t         redraws;     /* screen updates, for the log */
 };
 
 /* tui_draw.c */
 void   tui_draw(struct tui *);
-/* Number of screen rows a line takes at a width. */
-size_t tui_line_rows(struct tui *, const struct chat_line *, int width);
 /* Width of the chat area at the current size. */
 int    tui_chat_width(struct tui *);
 /* Height of the chat area at the current size. */

@@ -22,4 +22,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "# confab chat bench: $confab ($("$confab" --version 2>&1 | head -n 1)), $(date -u +%FT%TZ), $(nproc) CPUs"
-python3 "$here/driver.py" chat "$confab" "$work"
+# In the background so that a signal to this script runs the trap at once.
+python3 "$here/driver.py" chat "$confab" "$work" &
+echo $! >>"$work/pids"
+wait $!

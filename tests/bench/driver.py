@@ -58,6 +58,7 @@ class Bench:
         self.peers = []
         self.sel = selectors.DefaultSelector()
         self.handler = None
+        self.others = []
 
     def spawn(self, name):
         p = Peer(self.confab, self.work, name)
@@ -66,8 +67,14 @@ class Bench:
         return p
 
     def close(self):
+        """Kill and reap everything started here; the pid list is then stale."""
         for p in self.peers:
             p.stop()
+        for proc in self.others:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        open(os.path.join(self.work, "pids"), "w").close()
 
     def write(self, p, data):
         """Queue bytes for p's stdin; pump() sends them as it takes them."""
@@ -238,6 +245,9 @@ def run_chat(bench, n_flood=10000, n_pp=1000):
           % (ms(statistics.median(s2d)), ms(pct(s2d, 99)), ms(s2d[-1])))
     print("  total %s; B received %d of %d -> %s"
           % (ms(sum(rtt)), got_pp[0], n_pp, "PASS" if got_pp[0] == n_pp else "FAIL"))
+    for p in (a, b):
+        s = proc_sample(p.pid)
+        print("memory after both runs: %s VmRSS %d kB, VmHWM %d kB" % (p.name, s["VmRSS"], s["VmHWM"]))
     return 0 if ok and got_pp[0] == n_pp else 1
 
 
@@ -257,7 +267,7 @@ def proc_sample(pid):
     return s
 
 
-def run_idle(bench, secs=10.0, settle=1.0):
+def run_idle(bench, secs=float(os.environ.get("BENCH_IDLE_SECS", "10")), settle=1.0):
     a, b = bench.pair()
     lone = bench.spawn("lone")   # for scale: an instance with no peer at all
     bench.until(lambda: lone.fp is not None, 10, "lone ready")   # pair()'s handler
@@ -277,6 +287,7 @@ def run_idle(bench, secs=10.0, settle=1.0):
              "-e", "syscalls:sys_enter_poll,syscalls:sys_enter_ppoll",
              "-p", ",".join(str(p.pid) for p in procs), "--", "sleep", str(secs)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        bench.others.append(perf)
         with open(os.path.join(bench.work, "pids"), "a") as f:
             f.write("%d\n" % perf.pid)
     before = {p.name: proc_sample(p.pid) for p in procs}
@@ -311,11 +322,15 @@ def run_idle(bench, secs=10.0, settle=1.0):
                     parts = line.strip().split(",")
                     if len(parts) < 4 or line.startswith("#"):
                         continue
-                    # per-thread lines: comm-tid,count,unit,event,...
-                    try:
-                        n = int(parts[1])
-                    except ValueError:
-                        continue
+                    # per-thread lines: comm-tid,count,unit,event,...;
+                    # "<not counted>" means the thread never ran in the window
+                    if parts[1] == "<not counted>":
+                        n = 0
+                    else:
+                        try:
+                            n = int(parts[1])
+                        except ValueError:
+                            continue
                     counts[parts[0]] = counts.get(parts[0], 0) + n
         except OSError:
             pass
@@ -325,7 +340,7 @@ def run_idle(bench, secs=10.0, settle=1.0):
             for thread, n in sorted(counts.items()):
                 tid = thread.rsplit("-", 1)[-1]
                 shown.append("%s=%d (%.2f/s)" % (pid2name.get(tid, thread), n, n / secs))
-            print("  perf poll+ppoll syscalls over the window: " + ", ".join(shown))
+            print("  perf poll+ppoll syscalls over the window (per thread): " + ", ".join(shown))
         else:
             print("  perf: not usable here (no counts); skipped")
     else:

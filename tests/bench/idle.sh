@@ -1,6 +1,7 @@
 #!/bin/bash
 # idle.sh - cost of a connected idle pair on loopback over 10 s: CPU time,
 # wake-ups per second, threads and resident memory of each instance.
+# BENCH_IDLE_SECS=N changes the window (default 10).
 # Usage: tests/bench/idle.sh [path/to/confab]  (else $CONFAB, else ../../build/confab)
 # Not part of make check.  Loopback only, --no-discovery --no-nat.
 set -eu
@@ -22,4 +23,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "# confab idle bench: $confab ($("$confab" --version 2>&1 | head -n 1)), $(date -u +%FT%TZ), $(nproc) CPUs"
-python3 "$here/driver.py" idle "$confab" "$work"
+# In the background so that a signal to this script runs the trap at once.
+python3 "$here/driver.py" idle "$confab" "$work" &
+echo $! >>"$work/pids"
+wait $!

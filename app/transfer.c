@@ -1,0 +1,1451 @@
+/* transfer.c - file drop: offers, acceptance, streaming, resume and verification. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "text.h"
+#include "transfer.h"
+
+#define CHECKPOINT_BYTES  (64ull * 1024 * 1024)   /* persist resume state this often */
+#define CHECKPOINT_MS     2000
+#define PROGRESS_MS       250
+#define MAC_CHUNK         (1024 * 1024)
+#define FINISHED_KEEP     64                       /* finished transfers kept for display */
+
+static void xfer_fail(struct xfer *, enum xfer_state, uint8_t cancel_reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Name of a state as shown to people and scripts. */
+const char *
+xfer_state_name(enum xfer_state st)
+{
+	switch (st) {
+	case XS_OFFERING:  return "offering";
+	case XS_PENDING:   return "pending";
+	case XS_RUNNING:   return "running";
+	case XS_WAITING:   return "waiting";
+	case XS_DONE:      return "done";
+	case XS_FAILED:    return "failed";
+	case XS_CANCELLED: return "cancelled";
+	case XS_REJECTED:  return "rejected";
+	}
+	return "unknown";
+}
+
+/* Whether a state is final. */
+static int
+finished(enum xfer_state st)
+{
+	return st == XS_DONE || st == XS_FAILED || st == XS_CANCELLED || st == XS_REJECTED;
+}
+
+/* Tell the front-end about a transfer. */
+static void
+emit(struct xfer *x, enum core_event_type type)
+{
+	struct core_event ev;
+
+	if (x->core->fe.event == NULL)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	ev.peer = x->peer;
+	ev.xfer = x;
+	ev.id = x->idhex;
+	x->core->fe.event(x->core, &ev, x->core->fe.arg);
+}
+
+/* Report progress, at most every PROGRESS_MS (always when forced). */
+static void
+progress(struct xfer *x, int force)
+{
+	uint64_t now = loop_now(x->core->loop), el;
+
+	if (!force && now - x->t_progress < PROGRESS_MS)
+		return;
+	el = now > x->t_start ? now - x->t_start : 1;
+	x->rate = x->wire * 1000 / el;
+	x->t_progress = now;
+	emit(x, EV_PROGRESS);
+}
+
+/* Queue a control record for the transfer's peer; -1 if it is not connected. */
+static int
+send_ctrl(struct peer *p, struct buf *b)
+{
+	if (p->sess == NULL || !p->hello)
+		return -1;
+	return session_send_buf(p->sess, b);
+}
+
+/* Send CANCEL for x with a reason. */
+static void
+send_cancel(struct xfer *x, uint8_t reason, const char *text)
+{
+	struct buf b;
+
+	buf_init(&b, 512);
+	if (wire_put_cancel(&b, x->handle, x->dir == XFER_OUT ? XDIR_SENDING : XDIR_RECEIVING,
+	    reason, text) == BUF_OK)
+		send_ctrl(x->peer, &b);
+	buf_free(&b);
+}
+
+/* Path of the resume state file for an incoming transfer. */
+static int
+state_path(struct xfer *x, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/%s.in", x->core->xfer_dir, x->idhex);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* A digest of the offer (sender key + every entry) to recognise it when sent again. */
+static void
+offer_digest(struct xfer *x, char out[65])
+{
+	crypto_generichash_state st;
+	uint8_t d[32], num[8 + 8 + 4 + 1];
+	size_t i;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof d);
+	crypto_generichash_update(&st, x->peer->pk, ID_KEYLEN);
+	for (i = 0; i < x->list.n; i++) {
+		const struct xfs_entry *e = &x->list.v[i];
+		uint64_t sz = e->size, mt = (uint64_t)e->mtime_ns;
+		int k;
+
+		crypto_generichash_update(&st, (const uint8_t *)e->rel, strlen(e->rel) + 1);
+		for (k = 0; k < 8; k++) {
+			num[k] = (uint8_t)(sz >> (56 - 8 * k));
+			num[8 + k] = (uint8_t)(mt >> (56 - 8 * k));
+		}
+		num[16] = (uint8_t)(e->mode >> 24); num[17] = (uint8_t)(e->mode >> 16);
+		num[18] = (uint8_t)(e->mode >> 8);  num[19] = (uint8_t)e->mode;
+		num[20] = (uint8_t)e->type;
+		crypto_generichash_update(&st, num, sizeof num);
+	}
+	crypto_generichash_final(&st, d, sizeof d);
+	sodium_bin2hex(out, 65, d, sizeof d);
+}
+
+/*
+ * Persist an accepted incoming transfer: where it goes, its staging tag, and
+ * for each file the offset up to which data is safely on disk.  Written to a
+ * temporary file, synced, and renamed over the old state.
+ */
+static int
+state_save(struct xfer *x)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], digest[65];
+	FILE *f = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (state_path(x, path, sizeof path) == -1 ||
+	    snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return -1;
+	if ((f = fopen(tmp, "we")) == NULL)
+		goto out;
+	offer_digest(x, digest);
+	fprintf(f, "confab-transfer-in 1\npeer %s\nid %s\ndigest %s\ntag %s\ntarget %s\n",
+	    x->peer->fp, x->idhex, digest, x->tag, x->target);
+	for (i = 0; i < x->list.n; i++) {
+		uint64_t off = x->start[i];
+
+		if (x->list.v[i].type != XFS_FILE)
+			continue;
+		if (x->fdone[i])
+			fprintf(f, "done %zu\n", i);
+		else if (i == x->cur && x->cur_open)
+			fprintf(f, "part %zu %llu\n", i, (unsigned long long)x->last_sync);
+		else if (off > 0)
+			fprintf(f, "part %zu %llu\n", i, (unsigned long long)off);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		goto out;
+	fclose(f);
+	f = NULL;
+	if (rename(tmp, path) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	if (rc != 0) {
+		log_warn("transfer %s: cannot save resume state: %s", x->idhex, strerror(errno));
+		unlink(tmp);
+	}
+	return rc;
+}
+
+/* Remove the resume state of an incoming transfer. */
+static void
+state_remove(struct xfer *x)
+{
+	char path[PATH_MAX];
+
+	if (state_path(x, path, sizeof path) == 0)
+		unlink(path);
+}
+
+/*
+ * Load saved state matching x: the file named by x's id, else any state from
+ * the same peer with the same offer digest.  Fills tag, target, start and
+ * fdone.  Returns 1 if found (and the id it was saved under in oldid), else 0.
+ */
+static int
+state_load(struct xfer *x, char oldid[XFER_ID_HEX + 1])
+{
+	char path[PATH_MAX + 300], line[PATH_MAX + 32], digest[65], want[65];
+	char tag[sizeof x->tag] = "", target[PATH_MAX] = "", fp[FP_LEN + 2] = "";
+	struct dirent *de;
+	DIR *d = NULL;
+	FILE *f = NULL;
+	int found = 0, pass;
+
+	offer_digest(x, want);
+	for (pass = 0; pass < 2 && !found; pass++) {
+		if (pass == 0) {
+			if (state_path(x, path, sizeof path) == -1 || (f = fopen(path, "re")) == NULL)
+				continue;
+		}
+		if (pass == 1 && (d = opendir(x->core->xfer_dir)) == NULL)
+			break;
+		for (;;) {
+			if (pass == 1) {
+				size_t nl;
+
+				if ((de = readdir(d)) == NULL)
+					break;
+				nl = strlen(de->d_name);
+				if (nl != XFER_ID_HEX + 3 || strcmp(de->d_name + XFER_ID_HEX, ".in") != 0)
+					continue;
+				if (snprintf(path, sizeof path, "%s/%s", x->core->xfer_dir, de->d_name) >= (int)sizeof path ||
+				    (f = fopen(path, "re")) == NULL)
+					continue;
+			}
+			digest[0] = tag[0] = target[0] = fp[0] = '\0';
+			memset(x->start, 0, x->list.n * sizeof *x->start);
+			memset(x->fdone, 0, x->list.n);
+			while (fgets(line, sizeof line, f) != NULL) {
+				unsigned long long off;
+				size_t idx;
+				char *nl = strchr(line, '\n');
+
+				if (nl != NULL)
+					*nl = '\0';
+				if (sscanf(line, "peer %53s", fp) == 1 || sscanf(line, "digest %64s", digest) == 1 ||
+				    sscanf(line, "tag %16s", tag) == 1 || sscanf(line, "id %32s", oldid) == 1)
+					continue;
+				if (strncmp(line, "target ", 7) == 0) {
+					if (strlen(line + 7) < sizeof target)
+						memcpy(target, line + 7, strlen(line + 7) + 1);
+					continue;
+				}
+				if (sscanf(line, "done %zu", &idx) == 1 && idx < x->list.n &&
+				    x->list.v[idx].type == XFS_FILE) {
+					x->fdone[idx] = 1;
+					continue;
+				}
+				if (sscanf(line, "part %zu %llu", &idx, &off) == 2 && idx < x->list.n &&
+				    x->list.v[idx].type == XFS_FILE && off <= x->list.v[idx].size)
+					x->start[idx] = off;
+			}
+			fclose(f);
+			f = NULL;
+			if (strcmp(fp, x->peer->fp) == 0 && strcmp(digest, want) == 0 &&
+			    strlen(tag) == 16 && target[0] == '/') {
+				found = 1;
+				break;
+			}
+			if (pass == 0)
+				break;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	if (!found) {
+		memset(x->start, 0, x->list.n * sizeof *x->start);
+		memset(x->fdone, 0, x->list.n);
+		return 0;
+	}
+	memcpy(x->tag, tag, sizeof x->tag);
+	free(x->target);
+	x->target = strdup(target);
+	return x->target != NULL;
+}
+
+/* Close the current file of a transfer, if any. */
+static void
+close_current(struct xfer *x)
+{
+	if (x->cur_open) {
+		close(x->fd);
+		x->cur_open = 0;
+		x->fd = -1;
+	}
+}
+
+/* Move a transfer to a final or waiting state and tell the front-end. */
+static void
+set_state(struct xfer *x, enum xfer_state st)
+{
+	x->state = st;
+	if (finished(st) || st == XS_WAITING)
+		close_current(x);
+	if (finished(st) && x->stage != NULL) {
+		xfs_stage_close(x->stage);
+		x->stage = NULL;
+	}
+	emit(x, EV_TRANSFER);
+}
+
+/* End a transfer unsuccessfully: tell the peer (unless reason is 255) and the user. */
+static void
+xfer_fail(struct xfer *x, enum xfer_state st, uint8_t cancel_reason, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (finished(x->state))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	log_info("transfer %s: %s: %s", x->idhex, xfer_state_name(st), text);
+	free(x->reason);
+	x->reason = strdup(text);
+	if (cancel_reason != 255)
+		send_cancel(x, cancel_reason, text);
+	set_state(x, st);
+}
+
+/* Free one transfer. */
+static void
+xfer_destroy(struct xfer *x)
+{
+	close_current(x);
+	if (x->stage != NULL)
+		xfs_stage_close(x->stage);
+	xfs_list_free(&x->list);
+	free(x->start);
+	free(x->fdone);
+	free(x->reason);
+	free(x->result);
+	free(x->target);
+	sodium_memzero(x->key, sizeof x->key);
+	free(x);
+}
+
+/* Drop the oldest finished transfers beyond FINISHED_KEEP. */
+static void
+prune(struct core *c)
+{
+	struct xfer **pp, *x;
+	int kept = 0;
+
+	for (pp = &c->xfers; (x = *pp) != NULL;) {
+		if (finished(x->state) && ++kept > FINISHED_KEEP) {
+			*pp = x->next;
+			xfer_destroy(x);
+			continue;
+		}
+		pp = &x->next;
+	}
+}
+
+/* Make a new transfer in the list. */
+static struct xfer *
+xfer_new(struct core *c, struct peer *p, enum xfer_dir dir)
+{
+	struct xfer *x;
+
+	prune(c);
+	if ((x = calloc(1, sizeof *x)) == NULL)
+		return NULL;
+	x->core = c;
+	x->peer = p;
+	x->dir = dir;
+	x->fd = -1;
+	x->next = c->xfers;
+	c->xfers = x;
+	return x;
+}
+
+/* Allocate the per-file arrays once the entry count is known. */
+static int
+alloc_files(struct xfer *x, size_t n)
+{
+	x->start = calloc(n ? n : 1, sizeof *x->start);
+	x->fdone = calloc(n ? n : 1, 1);
+	return x->start != NULL && x->fdone != NULL ? 0 : -1;
+}
+
+/* Find a transfer by peer, handle and direction. */
+static struct xfer *
+by_handle(struct core *c, struct peer *p, uint32_t handle, enum xfer_dir dir)
+{
+	struct xfer *x;
+
+	for (x = c->xfers; x != NULL; x = x->next)
+		if (x->peer == p && x->handle == handle && x->dir == dir && !finished(x->state))
+			return x;
+	return NULL;
+}
+
+/* Find a transfer by id prefix. */
+struct xfer *
+xfer_find(struct core *c, const char *prefix, const char **why)
+{
+	struct xfer *x, *found = NULL;
+	size_t n = strlen(prefix);
+	int matches = 0;
+
+	*why = NULL;
+	if (n < 4) {
+		*why = "a transfer id needs 4 characters at least";
+		return NULL;
+	}
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (strncasecmp(x->idhex, prefix, n) == 0) {
+			if (found == NULL || (finished(found->state) && !finished(x->state)))
+				found = x;
+			matches++;
+		}
+	}
+	if (found == NULL)
+		*why = "no such transfer";
+	else if (matches > 1 && finished(found->state))
+		*why = "ambiguous transfer id: type more of it", found = NULL;
+	return found;
+}
+
+/*
+ * A Poly1305 MAC of the first len bytes of fd under a key derived from the
+ * offer key and the file index: the proof that a partial file matches.
+ */
+static int
+prefix_mac(const uint8_t key[XFER_KEY_LEN], uint32_t index, int fd, uint64_t len,
+    uint8_t mac[XFER_MAC_LEN])
+{
+	crypto_onetimeauth_state st;
+	uint8_t k[crypto_onetimeauth_KEYBYTES], full[crypto_onetimeauth_BYTES], ctx[8];
+	uint8_t *chunk;
+	uint64_t off = 0;
+	ssize_t r;
+
+	memcpy(ctx, "cfresume", 8);
+	if (crypto_kdf_derive_from_key(k, sizeof k, index, (const char *)ctx, key) != 0)
+		return -1;
+	if ((chunk = malloc(MAC_CHUNK)) == NULL)
+		return -1;
+	crypto_onetimeauth_init(&st, k);
+	while (off < len) {
+		size_t want = len - off > MAC_CHUNK ? MAC_CHUNK : (size_t)(len - off);
+
+		r = pread(fd, chunk, want, (off_t)off);
+		if (r <= 0) {
+			free(chunk);
+			return -1;
+		}
+		crypto_onetimeauth_update(&st, chunk, (size_t)r);
+		off += (uint64_t)r;
+	}
+	free(chunk);
+	crypto_onetimeauth_final(&st, full);
+	memcpy(mac, full, XFER_MAC_LEN);
+	sodium_memzero(k, sizeof k);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sending                                                                    */
+
+/* (Re)start offering x to its peer: OFFER now, the entries through the bulk path. */
+static void
+offer_start(struct xfer *x)
+{
+	struct buf b;
+	size_t i;
+
+	close_current(x);
+	x->sent_entries = 0;
+	x->resumes_due = x->resumes_got = 0;
+	x->cur = 0;
+	x->off = 0;
+	x->all_sent = 0;
+	x->done = x->wire = x->resumed = 0;
+	for (i = 0; i < x->list.n; i++) {
+		x->start[i] = 0;
+		x->fdone[i] = 0;
+	}
+	buf_init(&b, 256);
+	if (wire_put_offer(&b, x->id, x->handle, (uint32_t)x->list.n, x->total, x->key) == BUF_OK &&
+	    send_ctrl(x->peer, &b) == 0) {
+		x->state = XS_OFFERING;
+		session_want_bulk(x->peer->sess);
+		emit(x, EV_TRANSFER);
+	}
+	buf_free(&b);
+}
+
+/* /send: offer files and directories to a peer. */
+int
+xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const char *cmd)
+{
+	struct xfer *x;
+	char err[512];
+	int i;
+
+	if (npaths == 0) {
+		core_error(c, cmd, p, "usage: /send PEER PATH...");
+		return -1;
+	}
+	if ((x = xfer_new(c, p, XFER_OUT)) == NULL) {
+		core_error(c, cmd, p, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < npaths; i++) {
+		if (xfs_walk(&x->list, paths[i], err, sizeof err) == -1) {
+			core_error(c, cmd, p, "cannot send %s", err);
+			goto fail;
+		}
+	}
+	if (x->list.n == 0) {
+		core_error(c, cmd, p, "nothing to send (symbolic links and special files are skipped)");
+		goto fail;
+	}
+	if (alloc_files(x, x->list.n) == -1) {
+		core_error(c, cmd, p, "out of memory");
+		goto fail;
+	}
+	randombytes_buf(x->id, sizeof x->id);
+	sodium_bin2hex(x->idhex, sizeof x->idhex, x->id, sizeof x->id);
+	randombytes_buf(x->key, sizeof x->key);
+	x->handle = ++c->next_handle;
+	x->total = x->list.total;
+	x->t_start = x->t_progress = loop_now(c->loop);
+	log_info("transfer %s: offering %zu entries, %llu bytes to %s", x->idhex, x->list.n,
+	    (unsigned long long)x->total, p->fp);
+	if (x->list.skipped > 0)
+		core_note(c, &p->conv, LINE_SYSTEM, "%zu symbolic link(s) or special file(s) left out",
+		    x->list.skipped);
+	if (p->sess != NULL && p->hello) {
+		offer_start(x);
+	} else {
+		x->state = XS_WAITING;
+		emit(x, EV_TRANSFER);
+		core_connect_peer(c, p);
+	}
+	return 0;
+fail:
+	c->xfers = x->next;
+	xfer_destroy(x);
+	return -1;
+}
+
+/* Produce the next OFFER_PART record. */
+static int
+bulk_offer_part(struct xfer *x, struct buf *b)
+{
+	uint16_t count = 0;
+
+	if (wire_begin_list(b, REC_OFFER_PART, x->handle, x->sent_entries) != BUF_OK)
+		return -1;
+	while (x->sent_entries < x->list.n && count < UINT16_MAX) {
+		const struct xfs_entry *e = &x->list.v[x->sent_entries];
+
+		if (wire_put_entry(b, e->rel, strlen(e->rel), (uint8_t)e->type, e->size,
+		    e->mtime_ns, e->mode) != BUF_OK)
+			break;
+		x->sent_entries++;
+		count++;
+	}
+	if (count == 0)
+		return -1;   /* an entry that does not fit in a record: cannot happen with XFER_PATH_MAX */
+	wire_end_list(b, count);
+	if (x->sent_entries == x->list.n) {
+		x->state = XS_PENDING;
+		emit(x, EV_TRANSFER);
+	}
+	return 1;
+}
+
+/* Whether the source file still looks like what we offered. */
+static int
+source_unchanged(int fd, const struct xfs_entry *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	return (uint64_t)st.st_size == e->size &&
+	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == e->mtime_ns;
+}
+
+/* Produce the next DATA, FILE_END or XFER_DONE record. */
+static int
+bulk_data(struct xfer *x, struct buf *b)
+{
+	const struct xfs_entry *e;
+	uint8_t *w;
+	size_t want;
+	ssize_t r;
+
+	for (;;) {
+		if (x->cur >= x->list.n) {
+			if (x->all_sent)
+				return 0;
+			x->all_sent = 1;
+			if (wire_put_xfer_done(b, x->handle) != BUF_OK)
+				return -1;
+			progress(x, 1);
+			return 1;
+		}
+		e = &x->list.v[x->cur];
+		if (e->type != XFS_FILE || x->fdone[x->cur]) {
+			x->cur++;
+			continue;
+		}
+		break;
+	}
+	if (!x->cur_open) {
+		x->fd = open(e->src, O_RDONLY | O_CLOEXEC);
+		if (x->fd == -1 || !source_unchanged(x->fd, e)) {
+			if (x->fd != -1)
+				close(x->fd);
+			x->fd = -1;
+			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "%s changed or vanished since it was offered", e->rel);
+			return 0;
+		}
+		x->cur_open = 1;
+		x->off = x->start[x->cur];
+		posix_fadvise(x->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	if (x->off < e->size) {
+		want = e->size - x->off > XFER_DATA_MAX ? XFER_DATA_MAX : (size_t)(e->size - x->off);
+		if (wire_put_data_hdr(b, x->handle, x->cur, x->off) != BUF_OK ||
+		    buf_reserve(b, want, &w) != BUF_OK)
+			return -1;
+		r = pread(x->fd, w, want, (off_t)x->off);
+		if (r <= 0) {
+			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot read %s: %s", e->rel,
+			    r == 0 ? "file shrank" : strerror(errno));
+			return 0;
+		}
+		buf_commit(b, (size_t)r);
+		x->off += (uint64_t)r;
+		x->wire += (uint64_t)r;
+		x->done += (uint64_t)r;
+		progress(x, 0);
+		return 1;
+	}
+	/* the whole file went out: say so, and whether it stayed the same */
+	if (wire_put_file_end(b, x->handle, x->cur, e->size, source_unchanged(x->fd, e) ? 0 : 1) != BUF_OK)
+		return -1;
+	close_current(x);
+	x->cur++;
+	return 1;
+}
+
+/* The session has room: produce one record for one of this peer's transfers. */
+int
+xfer_bulk(struct core *c, struct peer *p, struct buf *b)
+{
+	struct xfer *x, *pick = NULL;
+	int r;
+
+	/*
+	 * Round robin: the transfer that produced a record last moves to the end
+	 * of the candidates by taking the one after it next time.
+	 */
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->peer != p || x->dir != XFER_OUT)
+			continue;
+		if ((x->state == XS_OFFERING && x->sent_entries < x->list.n) ||
+		    (x->state == XS_RUNNING && !x->all_sent)) {
+			if (pick == NULL || x->t_progress < pick->t_progress || x->handle == 0)
+				pick = x;
+		}
+	}
+	if (pick == NULL)
+		return 0;
+	r = pick->state == XS_OFFERING ? bulk_offer_part(pick, b) : bulk_data(pick, b);
+	pick->t_progress = pick->t_progress;   /* progress() keeps its own clock */
+	if (r == 1) {
+		/* move pick to the end of its peer's turn order */
+		struct xfer **pp;
+
+		for (pp = &c->xfers; *pp != pick; pp = &(*pp)->next)
+			;
+		*pp = pick->next;
+		pick->next = NULL;
+		for (pp = &c->xfers; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = pick;
+	}
+	if (r == 0 && pick->state == XS_RUNNING && !finished(pick->state))
+		return xfer_bulk(c, p, b);   /* that one had nothing after all: try the next */
+	return r;
+}
+
+/* The receiver accepted; resume entries may follow. */
+static void
+got_accept(struct xfer *x, uint32_t nresume)
+{
+	if (x->state != XS_PENDING) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "accept out of order");
+		return;
+	}
+	x->resumes_due = nresume;
+	x->resumes_got = 0;
+	if (nresume > x->list.n) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "too many resume entries");
+		return;
+	}
+	if (nresume == 0)
+		goto run;
+	return;
+run:
+	x->state = XS_RUNNING;
+	x->t_start = x->t_progress = loop_now(x->core->loop);
+	x->cur = 0;
+	emit(x, EV_TRANSFER);
+	session_want_bulk(x->peer->sess);
+}
+
+/* Resume entries: check each partial file's proof, then start sending. */
+static void
+got_resume(struct xfer *x, struct rec_list *l)
+{
+	struct wire_resume e;
+	uint8_t mac[XFER_MAC_LEN];
+	int fd;
+
+	if (x->state != XS_PENDING || x->resumes_got + l->count > x->resumes_due) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "unexpected resume entries");
+		return;
+	}
+	while (wire_next_resume(l, &e) == 0) {
+		const struct xfs_entry *f;
+
+		x->resumes_got++;
+		if (e.index >= x->list.n || x->list.v[e.index].type != XFS_FILE ||
+		    e.offset > x->list.v[e.index].size) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad resume entry");
+			return;
+		}
+		f = &x->list.v[e.index];
+		if (e.flags & XRESUME_DONE) {
+			x->fdone[e.index] = 1;
+			x->resumed += f->size;
+			continue;
+		}
+		if (e.offset == 0)
+			continue;
+		fd = open(f->src, O_RDONLY | O_CLOEXEC);
+		if (fd != -1 && source_unchanged(fd, f) &&
+		    prefix_mac(x->key, e.index, fd, e.offset, mac) == 0 &&
+		    sodium_memcmp(mac, e.mac, XFER_MAC_LEN) == 0) {
+			x->start[e.index] = e.offset;
+			x->resumed += e.offset;
+		} else {
+			log_info("transfer %s: %s: partial data does not match, sending it whole",
+			    x->idhex, f->rel);
+		}
+		if (fd != -1)
+			close(fd);
+	}
+	if (x->resumes_got < x->resumes_due)
+		return;
+	x->done = x->resumed;
+	log_info("transfer %s: resuming, %llu bytes already there", x->idhex,
+	    (unsigned long long)x->resumed);
+	x->state = XS_RUNNING;
+	x->t_start = x->t_progress = loop_now(x->core->loop);
+	x->cur = 0;
+	emit(x, EV_TRANSFER);
+	session_want_bulk(x->peer->sess);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Receiving                                                                  */
+
+/* Compare entry names for the duplicate check. */
+static int
+cmp_rel(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Check an offer that has all its entries: parents first, no duplicates, sizes add up. */
+static const char *
+offer_check(struct xfer *x)
+{
+	char **names;
+	uint64_t sum = 0;
+	size_t i;
+	const char *why = NULL;
+
+	for (i = 0; i < x->list.n; i++) {
+		const struct xfs_entry *e = &x->list.v[i];
+
+		if (e->type == XFS_FILE && sum + e->size < sum)
+			return "sizes overflow";
+		sum += e->size;
+	}
+	if (sum != x->total)
+		return "the declared total does not match the files";
+	if ((names = malloc(x->list.n * sizeof *names)) == NULL)
+		return "out of memory";
+	for (i = 0; i < x->list.n; i++)
+		names[i] = x->list.v[i].rel;
+	qsort(names, x->list.n, sizeof *names, cmp_rel);
+	for (i = 1; i < x->list.n; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			why = "a name appears twice";
+	free(names);
+	return why;
+}
+
+/* Whether the parent directory of rel is a directory entry before index i. */
+static int
+parent_known(struct xfer *x, const char *rel, size_t len)
+{
+	const char *slash = NULL;
+	size_t i, plen;
+
+	for (i = len; i > 0; i--) {
+		if (rel[i - 1] == '/') {
+			slash = rel + i - 1;
+			break;
+		}
+	}
+	if (slash == NULL)
+		return 1;   /* top level */
+	plen = (size_t)(slash - rel);
+	for (i = x->list.n; i > 0; i--) {
+		const struct xfs_entry *e = &x->list.v[i - 1];
+
+		if (e->type == XFS_DIR && strlen(e->rel) == plen && memcmp(e->rel, rel, plen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* An OFFER arrived: start collecting its entries. */
+static void
+got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
+{
+	struct xfer *x, *old;
+	struct buf b;
+	int pending_peer = 0, pending_all = 0;
+
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->dir != XFER_IN || !(x->state == XS_OFFERING || x->state == XS_PENDING))
+			continue;
+		pending_all++;
+		if (x->peer == p)
+			pending_peer++;
+	}
+	/* an offer sent again (after a reconnect) replaces the old copy */
+	for (old = c->xfers; old != NULL; old = old->next) {
+		if (old->dir == XFER_IN && old->peer == p && memcmp(old->id, o->id, WIRE_ID_LEN) == 0 &&
+		    !finished(old->state)) {
+			old->state = XS_FAILED;   /* superseded, quietly */
+			close_current(old);
+			if (old->stage != NULL) {
+				xfs_stage_close(old->stage);
+				old->stage = NULL;
+			}
+			if (pending_all > 0 && (old->state == XS_OFFERING || old->state == XS_PENDING))
+				pending_all--, pending_peer--;
+		}
+	}
+	if (o->count == 0 || o->count > XFS_ENTRIES_MAX || pending_peer >= XFER_PENDING_PEER ||
+	    pending_all >= XFER_PENDING_ALL) {
+		buf_init(&b, 256);
+		wire_put_cancel(&b, o->handle, XDIR_RECEIVING,
+		    o->count == 0 || o->count > XFS_ENTRIES_MAX ? XCANCEL_PROTOCOL : XCANCEL_BUSY,
+		    o->count == 0 || o->count > XFS_ENTRIES_MAX ? "bad entry count" : "too many offers waiting");
+		send_ctrl(p, &b);
+		buf_free(&b);
+		log_warn("peer %s: offer refused (%u entries, %d waiting)", p->fp, o->count, pending_peer);
+		return;
+	}
+	if ((x = xfer_new(c, p, XFER_IN)) == NULL)
+		return;
+	memcpy(x->id, o->id, WIRE_ID_LEN);
+	sodium_bin2hex(x->idhex, sizeof x->idhex, x->id, WIRE_ID_LEN);
+	memcpy(x->key, o->key, XFER_KEY_LEN);
+	x->handle = o->handle;
+	x->expect = o->count;
+	x->total = o->total;
+	x->state = XS_OFFERING;
+	x->t_start = x->t_progress = loop_now(c->loop);
+}
+
+/* Accept x at once if policy says so (a re-offer we accepted before, or confab recv --yes). */
+static void
+maybe_auto_accept(struct core *c, struct xfer *x)
+{
+	char oldid[XFER_ID_HEX + 1] = "";
+
+	if (state_load(x, oldid) && strcmp(oldid, x->idhex) == 0) {
+		log_info("transfer %s: offered again, resuming into %s", x->idhex, x->target);
+		xfer_accept(c, x, x->target, NULL);
+		return;
+	}
+	if (c->opt.accept_from != NULL && strcmp(c->opt.accept_from, x->peer->fp) == 0)
+		xfer_accept(c, x, NULL, NULL);
+}
+
+/* OFFER_PART: more entries of an offer being collected. */
+static void
+got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
+{
+	struct xfer *x = by_handle(c, p, l->handle, XFER_IN);
+	struct wire_entry e;
+	const char *why;
+
+	if (x == NULL || x->state != XS_OFFERING)
+		return;   /* for an offer we refused or dropped */
+	if (l->first != x->list.n || x->list.n + l->count > x->expect) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "offer entries out of order or too many");
+		return;
+	}
+	while (wire_next_entry(l, &e) == 0) {
+		if (!xfs_path_ok((const char *)e.path, e.path_len, &why)) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "refused a file name: %s", why);
+			return;
+		}
+		if (!parent_known(x, (const char *)e.path, e.path_len)) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "an entry comes before its directory");
+			return;
+		}
+		if (xfs_list_add(&x->list, (const char *)e.path, e.path_len, e.type, e.size,
+		    e.mtime_ns, e.mode & 0777) == -1) {
+			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "out of memory");
+			return;
+		}
+	}
+	if (x->list.n < x->expect)
+		return;
+	if ((why = offer_check(x)) != NULL || alloc_files(x, x->list.n) == -1) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad offer: %s", why ? why : "out of memory");
+		return;
+	}
+	x->state = XS_PENDING;
+	log_info("transfer %s: offer from %s: %zu entries, %llu bytes", x->idhex, p->fp,
+	    x->list.n, (unsigned long long)x->total);
+	emit(x, EV_OFFER);
+	maybe_auto_accept(c, x);
+}
+
+/* Send ACCEPT and the resume entries for the files we have a part of. */
+static int
+send_accept(struct xfer *x)
+{
+	struct wire_resume r;
+	struct buf b;
+	uint32_t nres = 0, inlist = 0;
+	size_t i;
+	char err[256];
+	int fd, rc = -1;
+
+	for (i = 0; i < x->list.n; i++)
+		if (x->fdone[i] || x->start[i] > 0)
+			nres++;
+	buf_init(&b, WIRE_RECORD_MAX);
+	if (wire_put_accept(&b, x->handle, nres) != BUF_OK || send_ctrl(x->peer, &b) != 0)
+		goto out;
+	buf_reset(&b);
+	for (i = 0; i < x->list.n; i++) {
+		if (!x->fdone[i] && x->start[i] == 0)
+			continue;
+		memset(&r, 0, sizeof r);
+		r.index = (uint32_t)i;
+		if (x->fdone[i]) {
+			r.flags = XRESUME_DONE;
+			r.offset = x->list.v[i].size;
+		} else {
+			r.offset = x->start[i];
+			fd = xfs_stage_open_file(x->stage, x->list.v[i].rel, x->start[i], err, sizeof err);
+			if (fd == -1 || prefix_mac(x->key, r.index, fd, r.offset, r.mac) == -1) {
+				/* cannot prove it: start that file over */
+				r.offset = 0;
+				x->start[i] = 0;
+			}
+			if (fd != -1)
+				close(fd);
+		}
+		if (inlist == 0)
+			wire_begin_list(&b, REC_RESUME, x->handle, 0);
+		if (wire_put_resume(&b, &r) != BUF_OK) {
+			wire_end_list(&b, (uint16_t)inlist);
+			if (send_ctrl(x->peer, &b) != 0)
+				goto out;
+			buf_reset(&b);
+			wire_begin_list(&b, REC_RESUME, x->handle, 0);
+			inlist = 0;
+			wire_put_resume(&b, &r);
+		}
+		inlist++;
+	}
+	if (inlist > 0) {
+		wire_end_list(&b, (uint16_t)inlist);
+		if (send_ctrl(x->peer, &b) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* Advance the receiver's current file past directories and finished files. */
+static void
+skip_to_next_file(struct xfer *x)
+{
+	while (x->cur < x->list.n &&
+	    (x->list.v[x->cur].type != XFS_FILE || x->fdone[x->cur]))
+		x->cur++;
+	x->off = x->cur < x->list.n ? x->start[x->cur] : 0;
+	x->last_sync = x->off;
+}
+
+/* /accept: take an offer into dir. */
+int
+xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
+{
+	char err[512], oldid[XFER_ID_HEX + 1];
+	uint64_t avail, need, have = 0;
+	size_t i;
+
+	if (x->dir != XFER_IN || x->state != XS_PENDING) {
+		core_error(c, cmd, x->peer, "transfer %.8s is not an offer waiting for an answer", x->idhex);
+		return -1;
+	}
+	if (x->target == NULL || dir == NULL || strcmp(dir, x->target) != 0) {
+		/* a fresh decision: find any partial data we kept for this offer */
+		if (!state_load(x, oldid) || (dir != NULL && strcmp(dir, x->target) != 0)) {
+			if (dir != NULL || x->target == NULL) {
+				memset(x->start, 0, x->list.n * sizeof *x->start);
+				memset(x->fdone, 0, x->list.n);
+				randombytes_buf(err, 8);
+				sodium_bin2hex(x->tag, sizeof x->tag, (uint8_t *)err, 8);
+				free(x->target);
+				x->target = strdup(dir != NULL ? dir : c->opt.download_dir != NULL ?
+				    c->opt.download_dir : c->paths.downloads);
+			}
+		} else if (strcmp(oldid, x->idhex) != 0) {
+			/* resuming under a new id: move the saved state over */
+			char old[PATH_MAX];
+
+			if (snprintf(old, sizeof old, "%s/%s.in", c->xfer_dir, oldid) < (int)sizeof old)
+				unlink(old);
+		}
+	}
+	if (x->target == NULL) {
+		core_error(c, cmd, x->peer, "out of memory");
+		return -1;
+	}
+	if ((x->stage = xfs_stage_open(x->target, x->tag, 1, err, sizeof err)) == NULL) {
+		core_error(c, cmd, x->peer, "cannot receive into %s: %s", x->target, err);
+		return -1;
+	}
+	for (i = 0; i < x->list.n; i++)
+		have += x->fdone[i] ? x->list.v[i].size : x->start[i];
+	need = x->total - have;
+	if (xfs_free_space(x->target, &avail) == 0 && avail < need + 1024 * 1024) {
+		core_error(c, cmd, x->peer, "not enough space in %s: %llu bytes needed, %llu free",
+		    x->target, (unsigned long long)need, (unsigned long long)avail);
+		xfs_stage_close(x->stage);
+		x->stage = NULL;
+		return -1;
+	}
+	for (i = 0; i < x->list.n; i++) {
+		if (x->list.v[i].type == XFS_DIR &&
+		    xfs_stage_mkdir(x->stage, x->list.v[i].rel, err, sizeof err) == -1) {
+			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot create %s", err);
+			return -1;
+		}
+	}
+	if (send_accept(x) == -1) {
+		core_error(c, cmd, x->peer, "%s is not connected", x->peer->nick);
+		xfs_stage_close(x->stage);
+		x->stage = NULL;
+		return -1;
+	}
+	x->resumed = x->done = have;
+	x->wire = 0;
+	x->cur = 0;
+	skip_to_next_file(x);
+	state_save(x);
+	x->state = XS_RUNNING;
+	x->t_start = x->t_progress = x->t_sync = loop_now(c->loop);
+	log_info("transfer %s: accepted into %s (%llu bytes already there)", x->idhex, x->target,
+	    (unsigned long long)have);
+	emit(x, EV_TRANSFER);
+	return 0;
+}
+
+/* /reject an offer. */
+int
+xfer_reject(struct core *c, struct xfer *x, const char *cmd)
+{
+	if (x->dir != XFER_IN || x->state != XS_PENDING) {
+		core_error(c, cmd, x->peer, "transfer %.8s is not an offer waiting for an answer", x->idhex);
+		return -1;
+	}
+	xfer_fail(x, XS_REJECTED, XCANCEL_REJECT, "rejected");
+	return 0;
+}
+
+/* /cancel a transfer in either direction. */
+int
+xfer_cancel(struct core *c, struct xfer *x, const char *cmd)
+{
+	if (finished(x->state)) {
+		core_error(c, cmd, x->peer, "transfer %.8s has already ended (%s)", x->idhex,
+		    xfer_state_name(x->state));
+		return -1;
+	}
+	if (x->dir == XFER_IN && x->stage != NULL) {
+		close_current(x);
+		xfs_stage_remove(x->stage);
+	}
+	if (x->dir == XFER_IN)
+		state_remove(x);
+	xfer_fail(x, XS_CANCELLED, XCANCEL_USER, "cancelled by %s", c->nick);
+	return 0;
+}
+
+/* Save a checkpoint: data on disk up to off, then the state that says so. */
+static void
+checkpoint(struct xfer *x)
+{
+	if (x->cur_open && fdatasync(x->fd) == 0)
+		x->last_sync = x->off;
+	state_save(x);
+	x->t_sync = loop_now(x->core->loop);
+}
+
+/* A write failed: fail the transfer but keep what is on disk for a resume. */
+static void
+write_failed(struct xfer *x, const char *rel, int err)
+{
+	if (x->cur_open)
+		checkpoint(x);
+	xfer_fail(x, XS_FAILED, err == ENOSPC ? XCANCEL_NOSPACE : XCANCEL_FAILED,
+	    err == ENOSPC ? "receiver out of disk space writing %s" : "cannot write %s", rel);
+}
+
+/* DATA: bytes of the current file. */
+static void
+got_data(struct xfer *x, const struct rec_data *d)
+{
+	const struct xfs_entry *e;
+	char err[512];
+	size_t done = 0;
+	ssize_t w;
+
+	if (x->state != XS_RUNNING || d->index != x->cur || x->cur >= x->list.n) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "data for the wrong file");
+		return;
+	}
+	e = &x->list.v[x->cur];
+	if (!x->cur_open && d->offset == 0 && x->off > 0) {
+		/* the sender could not verify our partial copy: start it over */
+		x->done -= x->off;
+		x->resumed -= x->off;
+		x->off = x->last_sync = 0;
+		x->start[x->cur] = 0;
+	}
+	if (d->offset != x->off || d->len > e->size - x->off) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "%s: data beyond the declared size or out of place", e->rel);
+		return;
+	}
+	if (!x->cur_open) {
+		x->fd = xfs_stage_open_file(x->stage, e->rel, x->off, err, sizeof err);
+		if (x->fd == -1) {
+			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot write %s", err);
+			return;
+		}
+		x->cur_open = 1;
+	}
+	/* a run of zeros past everything written stays a hole (sparse files stay sparse) */
+	if (d->p[0] == 0 && sodium_is_zero(d->p, d->len))
+		done = d->len;
+	while (done < d->len) {
+		w = pwrite(x->fd, d->p + done, d->len - done, (off_t)(x->off + done));
+		if (w <= 0) {
+			if (w == -1 && errno == EINTR)
+				continue;
+			x->off += done;
+			write_failed(x, e->rel, w == 0 ? ENOSPC : errno);
+			return;
+		}
+		done += (size_t)w;
+	}
+	x->off += d->len;
+	x->done += d->len;
+	x->wire += d->len;
+	if (x->off - x->last_sync >= CHECKPOINT_BYTES ||
+	    loop_now(x->core->loop) - x->t_sync >= CHECKPOINT_MS)
+		checkpoint(x);
+	progress(x, 0);
+}
+
+/* FILE_END: the current file is complete on the sender's side. */
+static void
+got_file_end(struct xfer *x, const struct rec_file_end *f)
+{
+	const struct xfs_entry *e;
+	char err[512];
+
+	if (x->state != XS_RUNNING || f->index != x->cur || x->cur >= x->list.n) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "file end for the wrong file");
+		return;
+	}
+	e = &x->list.v[x->cur];
+	if (f->status != 0) {
+		xfer_fail(x, XS_FAILED, 255, "%s changed on the sender's side during the transfer", e->rel);
+		return;
+	}
+	if (f->size != e->size || x->off != e->size) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "%s: %llu bytes arrived, %llu were declared",
+		    e->rel, (unsigned long long)x->off, (unsigned long long)e->size);
+		return;
+	}
+	if (!x->cur_open) {
+		x->fd = xfs_stage_open_file(x->stage, e->rel, x->off, err, sizeof err);
+		if (x->fd == -1) {
+			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot write %s", err);
+			return;
+		}
+	}
+	x->cur_open = 0;
+	if (ftruncate(x->fd, (off_t)e->size) == -1) {   /* trailing holes */
+		close(x->fd);
+		x->fd = -1;
+		write_failed(x, e->rel, errno);
+		return;
+	}
+	if (xfs_stage_finish_file(x->fd, e->mtime_ns, e->mode, err, sizeof err) == -1) {
+		x->fd = -1;
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot finish %s: %s", e->rel, err);
+		return;
+	}
+	x->fd = -1;
+	x->fdone[x->cur] = 1;
+	x->cur++;
+	skip_to_next_file(x);
+	if (loop_now(x->core->loop) - x->t_sync >= CHECKPOINT_MS)
+		checkpoint(x);
+}
+
+/* XFER_DONE: every file was sent; verify, move into place, report. */
+static void
+got_xfer_done(struct xfer *x)
+{
+	const char **top = NULL;
+	char **final = NULL, err[512], path[PATH_MAX + 64];
+	struct buf b;
+	size_t i, ntop = 0;
+
+	if (x->state != XS_RUNNING) {
+		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "done out of order");
+		return;
+	}
+	for (i = 0; i < x->list.n; i++) {
+		if (x->list.v[i].type == XFS_FILE && !x->fdone[i]) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "%s never arrived", x->list.v[i].rel);
+			return;
+		}
+	}
+	top = calloc(x->list.n, sizeof *top);
+	final = calloc(x->list.n, sizeof *final);
+	if (top == NULL || final == NULL) {
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < x->list.n; i++)
+		if (strchr(x->list.v[i].rel, '/') == NULL)
+			top[ntop++] = x->list.v[i].rel;
+	if (xfs_stage_commit(x->stage, top, ntop, final, err, sizeof err) == -1) {
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot move the files into place: %s", err);
+		goto out;
+	}
+	if (ntop > 1)
+		snprintf(path, sizeof path, "%s/%s (and %zu more)", x->target, final[0], ntop - 1);
+	else
+		snprintf(path, sizeof path, "%s/%s", x->target, final[0]);
+	free(x->result);
+	x->result = strdup(path);
+	xfs_stage_close(x->stage);
+	x->stage = NULL;
+	state_remove(x);
+	buf_init(&b, 256);
+	if (wire_put_result(&b, x->handle, 0, "verified") == BUF_OK)
+		send_ctrl(x->peer, &b);
+	buf_free(&b);
+	progress(x, 1);
+	log_info("transfer %s: done: %s (%llu bytes, %llu over the network)", x->idhex, path,
+	    (unsigned long long)x->done, (unsigned long long)x->wire);
+	set_state(x, XS_DONE);
+out:
+	for (i = 0; final != NULL && i < ntop; i++)
+		free(final[i]);
+	free(final);
+	free(top);
+}
+
+/* CANCEL from the peer, for one of our transfers. */
+static void
+got_cancel(struct core *c, struct peer *p, const struct rec_result *r)
+{
+	/* their "sending" is our incoming transfer, and the other way round */
+	enum xfer_dir dir = r->dir == XDIR_SENDING ? XFER_IN : XFER_OUT;
+	struct xfer *x = by_handle(c, p, r->handle, dir);
+	char text[WIRE_BYE_TEXT_MAX * 3 + 1];
+
+	if (x == NULL)
+		return;
+	text_sanitize(r->text, r->text_len, text, sizeof text, 0);
+	if (dir == XFER_IN && r->code == XCANCEL_USER) {
+		/* the sender gave up on purpose: nothing to resume */
+		close_current(x);
+		if (x->stage != NULL)
+			xfs_stage_remove(x->stage);
+		state_remove(x);
+	}
+	xfer_fail(x, r->code == XCANCEL_REJECT ? XS_REJECTED :
+	    r->code == XCANCEL_USER ? XS_CANCELLED : XS_FAILED, 255,
+	    "%s: %s", p->nick, text[0] ? text : "cancelled");
+}
+
+/* A transfer record arrived from p. */
+void
+xfer_record(struct core *c, struct peer *p, const struct record *r)
+{
+	struct xfer *x;
+	struct rec_list l;
+
+	switch (r->type) {
+	case REC_OFFER:
+		got_offer(c, p, &r->u.offer);
+		return;
+	case REC_OFFER_PART:
+		l = r->u.list;
+		got_offer_part(c, p, &l);
+		return;
+	case REC_ACCEPT:
+		if ((x = by_handle(c, p, r->u.handle, XFER_OUT)) != NULL)
+			got_accept(x, r->accept_resumes);
+		return;
+	case REC_RESUME:
+		l = r->u.list;
+		if ((x = by_handle(c, p, l.handle, XFER_OUT)) != NULL)
+			got_resume(x, &l);
+		return;
+	case REC_DATA:
+		if ((x = by_handle(c, p, r->u.data.handle, XFER_IN)) != NULL)
+			got_data(x, &r->u.data);
+		return;
+	case REC_FILE_END:
+		if ((x = by_handle(c, p, r->u.fend.handle, XFER_IN)) != NULL)
+			got_file_end(x, &r->u.fend);
+		return;
+	case REC_XFER_DONE:
+		if ((x = by_handle(c, p, r->u.handle, XFER_IN)) != NULL)
+			got_xfer_done(x);
+		return;
+	case REC_XFER_RESULT:
+		if ((x = by_handle(c, p, r->u.result.handle, XFER_OUT)) == NULL)
+			return;
+		if (r->u.result.code == 0 && x->all_sent) {
+			progress(x, 1);
+			log_info("transfer %s: the receiver verified everything", x->idhex);
+			set_state(x, XS_DONE);
+		} else {
+			char text[WIRE_BYE_TEXT_MAX * 3 + 1];
+
+			text_sanitize(r->u.result.text, r->u.result.text_len, text, sizeof text, 0);
+			xfer_fail(x, XS_FAILED, 255, "the receiver reports: %s", text);
+		}
+		return;
+	case REC_CANCEL:
+		got_cancel(c, p, &r->u.result);
+		return;
+	}
+}
+
+/* The peer is (back) online: offer again what we were sending it. */
+void
+xfer_peer_online(struct core *c, struct peer *p)
+{
+	struct xfer *x;
+
+	for (x = c->xfers; x != NULL; x = x->next)
+		if (x->peer == p && x->dir == XFER_OUT && x->state == XS_WAITING)
+			offer_start(x);
+}
+
+/* The peer went away: pause its transfers (they resume when it is back). */
+void
+xfer_peer_offline(struct core *c, struct peer *p)
+{
+	struct xfer *x;
+
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->peer != p || finished(x->state))
+			continue;
+		if (x->dir == XFER_IN) {
+			if (x->state == XS_RUNNING)
+				checkpoint(x);
+			if (x->state == XS_OFFERING || x->state == XS_PENDING) {
+				/* not accepted yet: the sender offers it again when back */
+				xfer_fail(x, XS_FAILED, 255, "%s went offline", p->nick);
+				continue;
+			}
+		}
+		set_state(x, XS_WAITING);
+	}
+}
+
+/* Set up the transfer state directory. */
+int
+xfer_init(struct core *c)
+{
+	if (paths_join(c->xfer_dir, sizeof c->xfer_dir, c->paths.state, "transfers") == -1 ||
+	    paths_mkdirs(c->xfer_dir, 0700) == -1)
+		return -1;
+	return 0;
+}
+
+/* Free every transfer, saving resume state of running incoming ones. */
+void
+xfer_free_all(struct core *c)
+{
+	struct xfer *x;
+
+	while ((x = c->xfers) != NULL) {
+		c->xfers = x->next;
+		if (x->dir == XFER_IN && x->state == XS_RUNNING)
+			checkpoint(x);
+		xfer_destroy(x);
+	}
+}

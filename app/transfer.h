@@ -1,0 +1,95 @@
+/* transfer.h - file drop: offers, acceptance, streaming, resume, verification. */
+#ifndef CONFAB_TRANSFER_H
+#define CONFAB_TRANSFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "xfs.h"
+
+#define XFER_ID_HEX        (WIRE_ID_LEN * 2)
+#define XFER_PENDING_PEER  4      /* undecided incoming offers per peer */
+#define XFER_PENDING_ALL   16     /* undecided incoming offers in all */
+
+enum xfer_dir { XFER_OUT = 0, XFER_IN = 1 };
+
+enum xfer_state {
+	XS_OFFERING = 1,   /* out: offer being sent; in: offer entries arriving */
+	XS_PENDING,        /* out: waiting for the peer's answer; in: waiting for the user */
+	XS_RUNNING,        /* data flowing */
+	XS_WAITING,        /* interrupted: resumes when the peer is back */
+	XS_DONE,           /* every file arrived and verified */
+	XS_FAILED,
+	XS_CANCELLED,
+	XS_REJECTED,
+};
+
+struct xfer {
+	struct xfer     *next;
+	struct core     *core;
+	struct peer     *peer;
+	enum xfer_dir    dir;
+	enum xfer_state  state;
+	uint8_t          id[WIRE_ID_LEN];
+	char             idhex[XFER_ID_HEX + 1];
+	uint32_t         handle;       /* the sender's handle */
+	uint8_t          key[XFER_KEY_LEN];
+	struct xfs_list  list;
+	uint32_t         expect;       /* in: entries the OFFER announced */
+	uint64_t         total;        /* bytes in all files */
+	uint64_t         done;         /* bytes present at the receiver (incl. resumed) */
+	uint64_t         wire;         /* bytes of file data that crossed the network */
+	uint64_t         resumed;      /* bytes skipped thanks to resume */
+	uint64_t         t_start, t_progress;   /* monotonic ms */
+	uint64_t         rate;         /* bytes per second, smoothed */
+	char            *reason;       /* why it failed or was cancelled */
+	char            *result;       /* in: where it landed (first top-level name) */
+	int              auto_accept;
+
+	/* per-file resume state: offset the data starts at, and files already done */
+	uint64_t        *start;
+	uint8_t         *fdone;
+
+	/* sender streaming */
+	uint32_t         sent_entries;   /* OFFER_PART entries sent */
+	uint32_t         resumes_due, resumes_got;
+	uint32_t         cur;            /* current file index */
+	uint64_t         off;            /* next byte to send / expected */
+	int              fd;
+	int              cur_open;
+	int              all_sent;
+
+	/* receiver */
+	char            *target;         /* target directory */
+	char             tag[17];        /* staging name tag */
+	struct xfs_stage *stage;
+	uint64_t         last_sync;      /* bytes written at the last persisted checkpoint */
+	uint64_t         t_sync;
+	int              restarted;      /* current file restarts at 0 after a failed prefix proof */
+};
+
+/* Start the transfer module (state directory, etc.). */
+int  xfer_init(struct core *);
+void xfer_free_all(struct core *);
+
+/* /send: offer paths to a peer. Returns 0 or -1 (EV_ERROR sent). */
+int  xfer_send(struct core *, struct peer *, char *const *paths, int npaths, const char *cmd);
+/* /accept: accept an incoming offer into dir (NULL: the download dir). */
+int  xfer_accept(struct core *, struct xfer *, const char *dir, const char *cmd);
+/* /reject an incoming offer. */
+int  xfer_reject(struct core *, struct xfer *, const char *cmd);
+/* /cancel a transfer in either direction. */
+int  xfer_cancel(struct core *, struct xfer *, const char *cmd);
+/* Find a transfer by id prefix (4+ hex digits). */
+struct xfer *xfer_find(struct core *, const char *idprefix, const char **why);
+
+/* Session hooks, called by the core. */
+void xfer_record(struct core *, struct peer *, const struct record *);
+int  xfer_bulk(struct core *, struct peer *, struct buf *);
+void xfer_peer_online(struct core *, struct peer *);
+void xfer_peer_offline(struct core *, struct peer *);
+
+const char *xfer_state_name(enum xfer_state);
+
+#endif

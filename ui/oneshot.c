@@ -1,0 +1,308 @@
+/* oneshot.c - "confab send" and "confab recv": one transfer, then exit. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "oneshot.h"
+#include "text.h"
+#include "transfer.h"
+
+struct oneshot {
+	struct core   core;
+	struct loop  *loop;
+	int           sending;
+	char *const  *paths;
+	int           npaths;
+	const char   *from;       /* recv: only this fingerprint (prefix) */
+	int           yes;
+	int           tty;        /* stderr is a terminal: redraw one progress line */
+	int           asking;     /* waiting for y/n on stdin */
+	struct xfer  *x;          /* the transfer we care about */
+	char          answer[64];
+	size_t        alen;
+};
+
+/* Human-readable byte counts. */
+static void
+human(uint64_t n, char *out, size_t outlen)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(out, outlen, i == 0 ? "%.0f %s" : "%.1f %s", v, u[i]);
+}
+
+/* Finish with an exit code. */
+static void
+finish(struct oneshot *o, int code)
+{
+	if (o->tty)
+		fputc('\n', stderr);
+	core_quit(&o->core, code);
+}
+
+/* Show an offer and decide (or ask) what to do with it. */
+static void
+on_offer(struct oneshot *o, struct xfer *x)
+{
+	char tot[32], sz[32], clean[XFS_PATH_MAX * 3 + 1];
+	size_t i;
+
+	if (o->x != NULL) {
+		xfer_reject(&o->core, x, NULL);   /* one transfer at a time */
+		return;
+	}
+	if (o->from != NULL && strncmp(x->peer->fp, o->from, strlen(o->from)) != 0) {
+		fprintf(stderr, "confab: rejecting an offer from %s (not %s)\n", x->peer->fp, o->from);
+		xfer_reject(&o->core, x, NULL);
+		return;
+	}
+	o->x = x;
+	if (x->state == XS_RUNNING)
+		return;   /* accepted already: a resume, or --yes with --from */
+	human(x->total, tot, sizeof tot);
+	fprintf(stderr, "%s (%s) offers %zu item(s), %s:\n", x->peer->nick, x->peer->fp, x->list.n, tot);
+	for (i = 0; i < x->list.n && i < 50; i++) {
+		text_sanitize((const uint8_t *)x->list.v[i].rel, strlen(x->list.v[i].rel), clean, sizeof clean, 0);
+		human(x->list.v[i].size, sz, sizeof sz);
+		fprintf(stderr, "  %s%s  %s\n", clean, x->list.v[i].type == XFS_DIR ? "/" : "",
+		    x->list.v[i].type == XFS_DIR ? "" : sz);
+	}
+	if (x->list.n > 50)
+		fprintf(stderr, "  ... and %zu more\n", x->list.n - 50);
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "confab: not accepting without --yes --from FINGERPRINT (stdin is not a terminal)\n");
+		xfer_reject(&o->core, x, NULL);
+		finish(o, ONESHOT_REJECTED);
+		return;
+	}
+	fprintf(stderr, "Accept into %s? [y/N] ",
+	    o->core.opt.download_dir ? o->core.opt.download_dir : o->core.paths.downloads);
+	o->asking = 1;
+}
+
+/* Progress and results. */
+static void
+on_event(struct core *c, const struct core_event *ev, void *arg)
+{
+	struct oneshot *o = arg;
+	struct xfer *x = ev->xfer;
+	char done[32], tot[32], rate[32];
+
+	switch (ev->type) {
+	case EV_PEER:
+		if (o->sending && ev->peer->state == PEER_ONLINE && o->x == NULL) {
+			fprintf(stderr, "connected to %s (%s)\n", ev->peer->nick, ev->peer->fp);
+			if (xfer_send(c, ev->peer, o->paths, o->npaths, NULL) == -1) {
+				finish(o, ONESHOT_FAILED);
+				return;
+			}
+			o->x = c->xfers;
+		} else if (o->x != NULL && ev->peer == o->x->peer && ev->peer->state == PEER_OFFLINE &&
+		    o->x->state != XS_DONE) {
+			fprintf(stderr, "\nconfab: %s went offline (%s)\n", ev->peer->nick,
+			    ev->reason ? ev->reason : "connection lost");
+			finish(o, ONESHOT_FAILED);
+		}
+		break;
+	case EV_ERROR:
+		fprintf(stderr, "confab: %s\n", ev->text);
+		if (o->sending && o->x == NULL)
+			finish(o, ONESHOT_UNREACHABLE);
+		break;
+	case EV_OFFER:
+		if (!o->sending)
+			on_offer(o, x);
+		break;
+	case EV_PROGRESS:
+		if (x != o->x)
+			break;
+		human(x->done, done, sizeof done);
+		human(x->total, tot, sizeof tot);
+		human(x->rate, rate, sizeof rate);
+		if (o->tty)
+			fprintf(stderr, "\r%s / %s (%3.0f%%)  %s/s   ", done, tot,
+			    x->total ? 100.0 * (double)x->done / (double)x->total : 100.0, rate);
+		break;
+	case EV_TRANSFER:
+		if (x != o->x)
+			break;
+		if (x->state == XS_RUNNING && x->resumed > 0) {
+			human(x->resumed, done, sizeof done);
+			fprintf(stderr, "%sresuming: %s already there\n", o->tty ? "\r" : "", done);
+		}
+		if (x->state == XS_DONE) {
+			human(x->wire, done, sizeof done);
+			if (o->tty)
+				fputc('\n', stderr);
+			if (x->dir == XFER_IN)
+				printf("%s\n", x->result ? x->result : "");
+			fprintf(stderr, "done: every file verified (%s over the network)\n", done);
+			core_quit(c, ONESHOT_OK);
+		} else if (x->state == XS_REJECTED || x->state == XS_CANCELLED) {
+			fprintf(stderr, "\nconfab: %s\n", x->reason ? x->reason : xfer_state_name(x->state));
+			finish(o, ONESHOT_REJECTED);
+		} else if (x->state == XS_FAILED) {
+			fprintf(stderr, "\nconfab: transfer failed: %s\n", x->reason ? x->reason : "?");
+			finish(o, ONESHOT_FAILED);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The answer to "Accept?" on the terminal. */
+static void
+on_stdin(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct oneshot *o = arg;
+	ssize_t r;
+	char c;
+
+	r = read(fd, &c, 1);
+	if (r <= 0) {
+		loop_fd_del(loop, fd);
+		if (o->asking) {
+			o->asking = 0;
+			xfer_reject(&o->core, o->x, NULL);
+			finish(o, ONESHOT_REJECTED);
+		}
+		return;
+	}
+	if (!o->asking)
+		return;
+	if (c != '\n') {
+		if (o->alen < sizeof o->answer - 1)
+			o->answer[o->alen++] = c;
+		return;
+	}
+	o->answer[o->alen] = '\0';
+	o->alen = 0;
+	o->asking = 0;
+	if (o->answer[0] == 'y' || o->answer[0] == 'Y') {
+		if (xfer_accept(&o->core, o->x, NULL, NULL) == -1)
+			finish(o, ONESHOT_FAILED);
+	} else {
+		xfer_reject(&o->core, o->x, NULL);
+		finish(o, ONESHOT_REJECTED);
+	}
+}
+
+/* SIGINT / SIGTERM: cancel and leave. */
+static void
+on_signal(struct loop *loop, int signo, void *arg)
+{
+	struct oneshot *o = arg;
+
+	if (o->x != NULL && o->x->state != XS_DONE)
+		xfer_cancel(&o->core, o->x, NULL);
+	finish(o, ONESHOT_REJECTED);
+}
+
+/* Common set-up and loop for both directions. */
+static int
+run(struct oneshot *o, const struct core_options *opt, const char *target)
+{
+	struct frontend fe = { on_event, NULL, o };
+	char err[512];
+	int rc = ONESHOT_FAILED;
+
+	signal(SIGPIPE, SIG_IGN);
+	o->tty = isatty(STDERR_FILENO);
+	if ((o->loop = loop_new()) == NULL)
+		return ONESHOT_FAILED;
+	if (core_init(&o->core, o->loop, opt, &fe, err, sizeof err) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		core_free(&o->core);
+		loop_free(o->loop);
+		return ONESHOT_FAILED;
+	}
+	loop_signal(o->loop, SIGINT, on_signal, o);
+	loop_signal(o->loop, SIGTERM, on_signal, o);
+	if (o->sending) {
+		if (core_connect(&o->core, target, NULL) == -1)
+			rc = ONESHOT_UNREACHABLE;
+		else
+			rc = -1;
+	} else {
+		char addrs[8][SOCK_ADDRSTRLEN];
+		size_t n = net_listen_addrs(o->core.net, addrs, 8), i;
+
+		fprintf(stderr, "waiting for an offer; this is %s (%s), listening on", o->core.nick,
+		    o->core.id.fp);
+		for (i = 0; i < n; i++)
+			fprintf(stderr, " %s", addrs[i]);
+		fputc('\n', stderr);
+		loop_fd_add(o->loop, STDIN_FILENO, POLLIN, on_stdin, o);
+		rc = -1;
+	}
+	if (rc == -1) {
+		loop_run(o->loop);
+		rc = o->core.exit_code;
+	}
+	core_free(&o->core);
+	loop_free(o->loop);
+	return rc;
+}
+
+/* confab send --to TARGET PATH... */
+int
+oneshot_send(const struct core_options *opt, const char *target, char *const *paths, int npaths)
+{
+	struct oneshot o;
+	struct core_options so = *opt;
+
+	memset(&o, 0, sizeof o);
+	o.sending = 1;
+	o.paths = paths;
+	o.npaths = npaths;
+	if (so.nlisten == 0) {
+		so.listen[0] = "127.0.0.1:0";   /* a sender needs no public listener */
+		so.nlisten = 1;
+	}
+	return run(&o, &so, target);
+}
+
+/* confab recv [--dir DIR] [--from FP] [--yes] */
+int
+oneshot_recv(const struct core_options *opt, const char *from, int yes)
+{
+	struct oneshot o;
+	struct core_options ro = *opt;
+	char norm[FP_LEN + 2];
+
+	memset(&o, 0, sizeof o);
+	if (from != NULL) {
+		if (fp_normalise(from, norm, sizeof norm) < FP_MIN_PREFIX) {
+			fprintf(stderr, "confab: --from needs a fingerprint (or 4+ characters of one)\n");
+			return ONESHOT_USAGE;
+		}
+		o.from = norm;
+	}
+	if (yes && from == NULL) {
+		fprintf(stderr, "confab: --yes accepts only from a peer named with --from FINGERPRINT\n");
+		return ONESHOT_USAGE;
+	}
+	o.yes = yes;
+	ro.accept_from = NULL;
+	if (yes && strlen(norm) == FP_LEN)
+		ro.accept_from = norm;
+	else if (yes) {
+		fprintf(stderr, "confab: --yes needs the full fingerprint in --from\n");
+		return ONESHOT_USAGE;
+	}
+	return run(&o, &ro, NULL);
+}
