@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "core.h"
+#include "lan.h"          /* LAN discovery */
 #include "log.h"
 #include "text.h"
 #include "transfer.h"
@@ -574,6 +575,7 @@ on_closed(struct session *s, const char *reason, void *arg)
 	if (p->pending == s) {
 		/* our on-demand connect failed before the handshake finished */
 		p->pending = NULL;
+		lan_connect_failed(c, p, s);   /* LAN: warn if the host proved another key */
 		if (p->sess == NULL && !c->quitting) {
 			p->state = p->lan_port != 0 ? PEER_DISCOVERED : PEER_OFFLINE;
 			core_error(c, NULL, p, "cannot reach %s at %s: %s", p->nick, session_addr(s), reason);
@@ -745,6 +747,7 @@ core_set_nick(struct core *c, const char *nick, const char *cmd)
 	for (p = c->peers; p != NULL; p = p->next)
 		if (p->sess != NULL && session_state(p->sess) == SS_OPEN)
 			send_hello(c, p->sess);
+	lan_set_nick(c);   /* LAN: announce the new nick */
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_NICK;
 	ev.text = c->nick;
@@ -856,6 +859,9 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 		net_set_ciphers(c->net, opt->ciphers);
 	if (start_listening(c, err, errlen) == -1)
 		return -1;
+	/* LAN discovery: a failure to start it is logged, never fatal */
+	if (!opt->no_discovery)
+		lan_start(c);
 	log_info("confab %s started as %s (%s)", CONFAB_VERSION, c->nick, c->id.fp);
 	return 0;
 }
@@ -881,6 +887,7 @@ core_quit(struct core *c, int exit_code)
 	c->exit_code = exit_code;
 	if (c->fe.quit != NULL)
 		c->fe.quit(c, c->fe.arg);
+	lan_stop(c);   /* LAN: goodbye beacon, before the sessions close */
 	if (c->net != NULL)
 		net_shutdown(c->net, "quit");
 	loop_stop(c->loop);
@@ -893,6 +900,7 @@ core_free(struct core *c)
 	struct peer *p;
 
 	c->quitting = 1;
+	lan_stop(c);   /* LAN: harmless if core_quit already stopped it */
 	xfer_free_all(c);
 	net_free(c->net);
 	c->net = NULL;

@@ -137,6 +137,8 @@ struct core_options {
 	const char *listen[8];
 	int         nlisten;
 	int         no_discovery;
+	const char *discovery_iface;     /* LAN discovery on this interface only (NULL: all) */
+	int         discovery_refresh_s; /* shortest LAN refresh interval, 0: default (tests) */
 	int         no_nat;
 	int         keepalive_s;    /* 0: default */
 	int         handshake_s;    /* 0: default */
@@ -145,6 +147,7 @@ struct core_options {
 	int         debug;
 	const char *download_dir;   /* NULL: the default */
 	const char *accept_from;    /* auto-accept offers from this fingerprint (confab recv --yes) */
+	uint64_t    limit_rate;     /* bytes/s of outgoing file data, 0: no limit */
 };
 
 struct core {
@@ -160,9 +163,13 @@ struct core {
 	struct frontend     fe;
 	int                 quitting;
 	int                 exit_code;
+	struct lan         *lan;         /* LAN discovery (app/lan.c), NULL when off */
 	struct xfer        *xfers;       /* newest first */
 	uint32_t            next_handle;
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
+	double              tokens;          /* --limit-rate token bucket */
+	uint64_t            tokens_t;
+	struct loop_timer   rate_timer;
 };
 
 /* Load identity and paths, start listening.  Returns 0 or -1 with err set. */

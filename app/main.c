@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@ static const char usage_text[] =
 "  --listen ADDR:PORT  listen there (repeatable; default 0.0.0.0 and [::] port %d,\n"
 "                      or any free port if that one is taken)\n"
 "  --no-discovery      do not announce or look for peers on the LAN\n"
+"  --discovery-iface IFACE  LAN discovery on IFACE only (may be loopback)\n"
+"  --discovery-refresh SECS  shortest LAN announcement interval (default 30;\n"
+"                      shorter for tests: peers expire after 3 missed ones)\n"
 "  --no-nat            do not ask the router for a port mapping\n"
 "  --log FILE          write diagnostics to FILE (default: confab.log in the state dir)\n"
 "  --debug             more detail in the log\n"
@@ -39,6 +43,7 @@ static const char usage_text[] =
 "  --cipher NAME       offer only chachapoly or aesgcm (default: both where available)\n"
 "  --download-dir DIR  where received files go (default: XDG download dir/confab,\n"
 "                      or DIR/downloads with --home DIR)\n"
+"  --limit-rate RATE   cap outgoing file data at RATE bytes/s (suffix k, m, g)\n"
 "  --headless          run without a screen (see confab(1), HEADLESS MODE)\n"
 "\n"
 "send/recv options: --to HOST:PORT (send), --dir DIR, --from FINGERPRINT,\n"
@@ -56,7 +61,8 @@ static const char usage_text[] =
 enum {
 	OPT_HOME = 256, OPT_NICK, OPT_LISTEN, OPT_NODISC, OPT_NONAT, OPT_LOG,
 	OPT_DEBUG, OPT_KEEPALIVE, OPT_HSTIMEOUT, OPT_CIPHER, OPT_HEADLESS,
-	OPT_DLDIR, OPT_TO, OPT_DIR, OPT_FROM, OPT_YES,
+	OPT_DLDIR, OPT_TO, OPT_DIR, OPT_FROM, OPT_YES, OPT_RATE,
+	OPT_DISC_IFACE, OPT_DISC_REFRESH,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +70,8 @@ static const struct option long_opts[] = {
 	{ "nick", required_argument, NULL, OPT_NICK },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "no-discovery", no_argument, NULL, OPT_NODISC },
+	{ "discovery-iface", required_argument, NULL, OPT_DISC_IFACE },
+	{ "discovery-refresh", required_argument, NULL, OPT_DISC_REFRESH },
 	{ "no-nat", no_argument, NULL, OPT_NONAT },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "debug", no_argument, NULL, OPT_DEBUG },
@@ -76,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "yes", no_argument, NULL, OPT_YES },
+	{ "limit-rate", required_argument, NULL, OPT_RATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -137,6 +146,21 @@ main(int argc, char **argv)
 		case OPT_NODISC:
 			opt.no_discovery = 1;
 			break;
+		case OPT_DISC_IFACE:
+			if (*optarg == '\0' || strlen(optarg) >= IF_NAMESIZE) {
+				fprintf(stderr, "confab: --discovery-iface takes an interface name\n");
+				return EXIT_USAGE;
+			}
+			opt.discovery_iface = optarg;
+			break;
+		case OPT_DISC_REFRESH:
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 3600) {
+				fprintf(stderr, "confab: --discovery-refresh takes 1 to 3600 seconds\n");
+				return EXIT_USAGE;
+			}
+			opt.discovery_refresh_s = (int)v;
+			break;
 		case OPT_NONAT:
 			opt.no_nat = 1;
 			break;
@@ -194,6 +218,20 @@ main(int argc, char **argv)
 			break;
 		case OPT_YES:
 			yes = 1;
+			break;
+		case OPT_RATE:
+			v = strtol(optarg, &end, 10);
+			if (*end == 'k' || *end == 'K')
+				v *= 1000, end++;
+			else if (*end == 'm' || *end == 'M')
+				v *= 1000000, end++;
+			else if (*end == 'g' || *end == 'G')
+				v *= 1000000000, end++;
+			if (*optarg == '\0' || *end != '\0' || v < 1000) {
+				fprintf(stderr, "confab: --limit-rate takes bytes per second, 1000 at least (e.g. 500k, 20m)\n");
+				return EXIT_USAGE;
+			}
+			opt.limit_rate = (uint64_t)v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -660,6 +660,45 @@ bulk_data(struct xfer *x, struct buf *b)
 	return 1;
 }
 
+/* The rate limit allows more data again: wake every session with work. */
+static void
+rate_refill(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct core *c = arg;
+	struct xfer *x;
+
+	for (x = c->xfers; x != NULL; x = x->next)
+		if (x->dir == XFER_OUT && x->state == XS_RUNNING && x->peer->sess != NULL)
+			session_want_bulk(x->peer->sess);
+}
+
+/*
+ * --limit-rate: a token bucket of at most a quarter second of data.  Returns
+ * 1 if a full data record may go now; else arms the refill timer.
+ */
+static int
+rate_ok(struct core *c)
+{
+	uint64_t now = loop_now(c->loop);
+	double cap;
+
+	if (c->opt.limit_rate == 0)
+		return 1;
+	cap = (double)c->opt.limit_rate / 4;
+	if (cap < XFER_DATA_MAX)
+		cap = XFER_DATA_MAX;
+	c->tokens += (double)(now - c->tokens_t) * (double)c->opt.limit_rate / 1000;
+	c->tokens_t = now;
+	if (c->tokens > cap)
+		c->tokens = cap;
+	if (c->tokens >= XFER_DATA_MAX)
+		return 1;
+	if (!loop_timer_armed(&c->rate_timer))
+		loop_timer_set(c->loop, &c->rate_timer,
+		    1 + (uint64_t)((XFER_DATA_MAX - c->tokens) * 1000 / (double)c->opt.limit_rate));
+	return 0;
+}
+
 /* The session has room: produce one record for one of this peer's transfers. */
 int
 xfer_bulk(struct core *c, struct peer *p, struct buf *b)
@@ -682,7 +721,11 @@ xfer_bulk(struct core *c, struct peer *p, struct buf *b)
 	}
 	if (pick == NULL)
 		return 0;
+	if (pick->state == XS_RUNNING && !rate_ok(c))
+		return 0;
 	r = pick->state == XS_OFFERING ? bulk_offer_part(pick, b) : bulk_data(pick, b);
+	if (r == 1 && pick->state == XS_RUNNING && c->opt.limit_rate != 0)
+		c->tokens -= (double)buf_len(b);
 	pick->t_progress = pick->t_progress;   /* progress() keeps its own clock */
 	if (r == 1) {
 		/* move pick to the end of its peer's turn order */
@@ -897,19 +940,23 @@ got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
 	x->t_start = x->t_progress = loop_now(c->loop);
 }
 
-/* Accept x at once if policy says so (a re-offer we accepted before, or confab recv --yes). */
-static void
-maybe_auto_accept(struct core *c, struct xfer *x)
+/*
+ * Whether policy accepts x without asking: an offer sent again that we had
+ * accepted before (its saved state carries the same id), or confab recv
+ * --yes from the one peer the user named.
+ */
+static int
+auto_accept(struct core *c, struct xfer *x)
 {
 	char oldid[XFER_ID_HEX + 1] = "";
 
 	if (state_load(x, oldid) && strcmp(oldid, x->idhex) == 0) {
 		log_info("transfer %s: offered again, resuming into %s", x->idhex, x->target);
-		xfer_accept(c, x, x->target, NULL);
-		return;
+		return 1;
 	}
-	if (c->opt.accept_from != NULL && strcmp(c->opt.accept_from, x->peer->fp) == 0)
-		xfer_accept(c, x, NULL, NULL);
+	free(x->target);
+	x->target = NULL;
+	return c->opt.accept_from != NULL && strcmp(c->opt.accept_from, x->peer->fp) == 0;
 }
 
 /* OFFER_PART: more entries of an offer being collected. */
@@ -950,8 +997,10 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 	x->state = XS_PENDING;
 	log_info("transfer %s: offer from %s: %zu entries, %llu bytes", x->idhex, p->fp,
 	    x->list.n, (unsigned long long)x->total);
+	x->auto_accept = auto_accept(c, x);
 	emit(x, EV_OFFER);
-	maybe_auto_accept(c, x);
+	if (x->auto_accept && x->state == XS_PENDING)
+		xfer_accept(c, x, x->target, NULL);
 }
 
 /* Send ACCEPT and the resume entries for the files we have a part of. */
@@ -1187,7 +1236,7 @@ got_data(struct xfer *x, const struct rec_data *d)
 		x->cur_open = 1;
 	}
 	/* a run of zeros past everything written stays a hole (sparse files stay sparse) */
-	if (d->p[0] == 0 && sodium_is_zero(d->p, d->len))
+	if (d->p[0] == 0 && memcmp(d->p, d->p + 1, d->len - 1) == 0)
 		done = d->len;
 	while (done < d->len) {
 		w = pwrite(x->fd, d->p + done, d->len - done, (off_t)(x->off + done));
@@ -1430,6 +1479,8 @@ xfer_peer_offline(struct core *c, struct peer *p)
 int
 xfer_init(struct core *c)
 {
+	loop_timer_init(&c->rate_timer, rate_refill, c);
+	c->tokens_t = loop_now(c->loop);
 	if (paths_join(c->xfer_dir, sizeof c->xfer_dir, c->paths.state, "transfers") == -1 ||
 	    paths_mkdirs(c->xfer_dir, 0700) == -1)
 		return -1;
@@ -1442,6 +1493,7 @@ xfer_free_all(struct core *c)
 {
 	struct xfer *x;
 
+	loop_timer_del(c->loop, &c->rate_timer);
 	while ((x = c->xfers) != NULL) {
 		c->xfers = x->next;
 		if (x->dir == XFER_IN && x->state == XS_RUNNING)

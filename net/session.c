@@ -13,7 +13,7 @@
 #define PROLOGUE_TAG     "confab/1"
 #define IN_CAP           (256 * 1024)       /* at least one whole frame */
 #define IN_READ_PRE      4096               /* read size before the handshake is done */
-#define OUT_LOW          (64 * 1024)        /* refill the output below this */
+#define OUT_LOW          (192 * 1024)       /* refill the output below this */
 #define OUT_CAP          (OUT_LOW + WIRE_FRAME_HDR + WIRE_FRAME_MAX + 1024)
 #define TURN_BUDGET      (1024 * 1024)      /* bytes moved per session per turn */
 #define MAX_LISTENERS    8
@@ -467,6 +467,10 @@ session_close(struct session *s, uint8_t reason, const char *why)
 	if (s->state == SS_CLOSED)
 		return;
 	if (s->state == SS_OPEN) {
+		/* what was queued before the goodbye goes out before it */
+		s->want_bulk = 0;
+		if (fill(s) == -1)
+			buf_reset(&s->out);
 		buf_init(&b, 512);
 		if (wire_put_bye(&b, reason, why) == BUF_OK &&
 		    seal(s, buf_ptr(&b), buf_len(&b)) == 0) {

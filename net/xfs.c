@@ -485,7 +485,8 @@ walk_dir(struct walk *w, int dfd, size_t rellen)
 		free(src);
 		return -1;
 	}
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof *names, cmp_str);
 	for (i = 0; i < n; i++) {
 		nl = strlen(names[i]);
 		len = rellen;

@@ -37,7 +37,9 @@ usage(void)
 	    "usage: hostile MODE HOST:PORT [ARG...]\n"
 	    "modes: garbage | bad-preamble | oversize-hs | truncated-hs | stall SECS |\n"
 	    "       oversize-frame | badauth | malformed | replay | unknown-then-msg TEXT |\n"
-	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello\n");
+	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello |\n"
+	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
+	    "       offer-flood N\n");
 	exit(2);
 }
 
@@ -185,6 +187,130 @@ send_rec(struct conn *c, const struct buf *rec, uint8_t *sent, size_t *sentlen)
 		*sentlen = n;
 	}
 	return put_frame(c->fd, ct, n);
+}
+
+/* Read and decrypt one record (skipping PING, answering nothing); returns its type or -1. */
+static int
+recv_rec(struct conn *c, uint8_t *pt, size_t *ptlen, int secs)
+{
+	uint8_t ct[WIRE_FRAME_MAX];
+	struct pollfd p = { c->fd, POLLIN, 0 };
+	size_t n;
+
+	for (;;) {
+		if (poll(&p, 1, secs * 1000) != 1)
+			return -1;
+		if (get_frame(c->fd, ct, sizeof ct, &n) == -1 || n < NOISE_TAGLEN + 1)
+			return -1;
+		if (noise_cs_decrypt(&c->rx, NULL, 0, ct, n, pt) != 0)
+			return -1;
+		*ptlen = n - NOISE_TAGLEN;
+		if (pt[0] != REC_PING && pt[0] != REC_PONG && pt[0] != REC_HELLO)
+			return pt[0];
+	}
+}
+
+/* Wait for a CANCEL or ACCEPT (or XFER_RESULT); print what came. */
+static int
+await_answer(struct conn *c, int secs)
+{
+	uint8_t pt[WIRE_FRAME_MAX];
+	struct record r;
+	size_t n;
+	int t;
+
+	while ((t = recv_rec(c, pt, &n, secs)) != -1) {
+		if (wire_decode(pt, n, &r) != WIRE_OK)
+			continue;
+		if (t == REC_CANCEL) {
+			printf("cancelled %u %.*s\n", r.u.result.code, (int)r.u.result.text_len, r.u.result.text);
+			return REC_CANCEL;
+		}
+		if (t == REC_ACCEPT) {
+			printf("accepted\n");
+			return REC_ACCEPT;
+		}
+		if (t == REC_XFER_RESULT) {
+			printf("result %u\n", r.u.result.code);
+			return REC_XFER_RESULT;
+		}
+	}
+	printf("no answer\n");
+	return -1;
+}
+
+/* Offer files named by argv entries "NAME" (1 byte each; "NAME:SIZE" sets the size, "NAME/" a dir). */
+static int
+send_offer(struct conn *c, uint32_t handle, char **names, int n, uint64_t total_override)
+{
+	uint8_t id[WIRE_ID_LEN], key[XFER_KEY_LEN];
+	uint64_t total = 0;
+	struct buf b;
+	int i;
+
+	randombytes_buf(id, sizeof id);
+	randombytes_buf(key, sizeof key);
+	for (i = 0; i < n; i++) {
+		char *colon = strrchr(names[i], ':');
+
+		if (names[i][strlen(names[i]) - 1] != '/')
+			total += colon ? strtoull(colon + 1, NULL, 10) : 1;
+	}
+	buf_init(&b, WIRE_RECORD_MAX);
+	wire_put_offer(&b, id, handle, (uint32_t)n, total_override ? total_override : total, key);
+	send_rec(c, &b, NULL, NULL);
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, handle, 0);
+	for (i = 0; i < n; i++) {
+		char name[8192], *colon;
+		uint64_t size = 1;
+		int dir = 0;
+		size_t len;
+
+		snprintf(name, sizeof name, "%s", names[i]);
+		if ((colon = strrchr(name, ':')) != NULL) {
+			size = strtoull(colon + 1, NULL, 10);
+			*colon = '\0';
+		}
+		len = strlen(name);
+		if (len > 1 && name[len - 1] == '/') {
+			name[--len] = '\0';
+			dir = 1;
+			size = 0;
+		}
+		/* "%00" in a name stands for a NUL byte */
+		{
+			char *q;
+
+			while ((q = strstr(name, "%00")) != NULL) {
+				*q = '\0';
+				memmove(q + 1, q + 3, strlen(q + 3) + 1);
+				len -= 2;
+			}
+		}
+		wire_put_entry(&b, name, len, (uint8_t)dir, size, 1500000000000000000LL, 0644);
+	}
+	wire_end_list(&b, (uint16_t)n);
+	send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+	return 0;
+}
+
+/* Send one DATA record. */
+static int
+send_data(struct conn *c, uint32_t handle, uint32_t index, uint64_t off, size_t len)
+{
+	uint8_t junk[4096];
+	struct buf b;
+	int rc;
+
+	memset(junk, 'x', sizeof junk);
+	buf_init(&b, WIRE_RECORD_MAX);
+	wire_put_data_hdr(&b, handle, index, off);
+	buf_put(&b, junk, len > sizeof junk ? sizeof junk : len);
+	rc = send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+	return rc;
 }
 
 /* Send HELLO with a nick. */
@@ -417,6 +543,63 @@ main(int argc, char **argv)
 		}
 		send_msg_id(&c, id, argv[3], NULL, NULL);
 		return verdict(c.fd, 2) == 1 ? 0 : 1;
+	}
+	if (strcmp(mode, "offer") == 0) {
+		/* offer names; print the victim's answer (it must refuse bad names) */
+		if (argc < 4)
+			usage();
+		send_offer(&c, 1, argv + 3, argc - 3, 0);
+		return await_answer(&c, 20) == -1;
+	}
+	if (strcmp(mode, "offer-total") == 0) {
+		/* one file "x" of 10 bytes but a declared total of argv[3] */
+		char *one[] = { "x:10" };
+
+		if (argc < 4)
+			usage();
+		send_offer(&c, 1, one, 1, strtoull(argv[3], NULL, 10));
+		return await_answer(&c, 20) == -1;
+	}
+	if (strcmp(mode, "lie-size") == 0 || strcmp(mode, "lie-offset") == 0 ||
+	    strcmp(mode, "short-file") == 0) {
+		/* a 10-byte file "x"; once accepted, break the rules */
+		char *one[] = { "x:10" };
+
+		send_offer(&c, 1, one, 1, 0);
+		if (await_answer(&c, 30) != REC_ACCEPT)
+			return 1;
+		if (strcmp(mode, "lie-size") == 0) {
+			send_data(&c, 1, 0, 0, 8);
+			send_data(&c, 1, 0, 8, 8);   /* 16 bytes of a 10-byte file */
+		} else if (strcmp(mode, "lie-offset") == 0) {
+			send_data(&c, 1, 0, 100, 5);
+		} else {
+			send_data(&c, 1, 0, 0, 5);
+			buf_init(&b, 64);
+			wire_put_file_end(&b, 1, 0, 10, 0);
+			send_rec(&c, &b, NULL, NULL);
+			wire_put_xfer_done(&b, 1);
+			buf_free(&b);
+		}
+		return await_answer(&c, 10) == -1;
+	}
+	if (strcmp(mode, "offer-flood") == 0) {
+		/* many offers at once: the victim refuses those beyond its limits */
+		uint8_t pt[WIRE_FRAME_MAX];
+		char *one[] = { "f:1" };
+		int k, busy = 0, t;
+		size_t plen;
+
+		if (argc < 4)
+			usage();
+		n = atoi(argv[3]);
+		for (k = 0; k < n; k++)
+			send_offer(&c, (uint32_t)(k + 1), one, 1, 0);
+		while ((t = recv_rec(&c, pt, &plen, 3)) != -1)
+			if (t == REC_CANCEL)
+				busy++;
+		printf("offers %d refused %d\n", n, busy);
+		return 0;
 	}
 	if (strcmp(mode, "chat") == 0) {
 		if (argc < 5)

@@ -30,6 +30,16 @@ wait_screen_count() {
 	return 1
 }
 
+# wait_bell NAME: wait until the pane has rung the terminal bell.
+wait_bell() {
+	local i=0
+	while [ $i -lt 50 ]; do
+		[ "$(pane_fmt "$1" '#{window_bell_flag}')" = 1 ] && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
 # alice: colour terminal (tmux-256color); bob: NO_COLOR on TERM=screen.
 ui alice 100 30 TERM=tmux-256color
 TM pipe-pane -t alice -o "cat >>'$T/alice.tty'"
@@ -48,15 +58,19 @@ check "alice's peer list shows bob online" wait_screen alice 'peers 1/1 online'
 check "bob's peer list shows alice online" wait_screen bob 'peers 1/1 online'
 say_line alice "/query bob"
 check "/query opens window 2 for bob" wait_screen alice '^ 2:bob +online'
+check "bob's terminal has not rung yet" test "$(pane_fmt bob '#{window_bell_flag}')" = 0
 say_line alice "hello from alice"
 check "bob's status bar shows activity in window 2" wait_screen bob '\[act: 2\]'
 check "bob's peer list shows 1 unread from alice" wait_screen bob 'alice 1 '
+check "a message for a window bob is not looking at rings the bell" wait_bell bob
 keys bob M-2
 check "Alt-2 takes bob to alice's window with her message" wait_screen bob '<alice> hello from alice'
 check "the activity mark is gone once read" wait_gone bob '\[act: 2\]'
 check "alice sees her message delivered (marked)" wait_screen alice '✓ <alice> hello from alice'
 say_line bob "hi alice, ünïcödé 日本語 😀 ok"
 check "alice gets bob's reply with wide characters intact" wait_screen alice '<bob> hi alice, ünïcödé 日本語 😀 ok'
+sleep 0.5
+check "a message in the window alice looks at does not ring" test "$(pane_fmt alice '#{window_bell_flag}')" = 0
 
 # --- window switching ----------------------------------------------------
 keys alice M-1
@@ -84,8 +98,13 @@ paste bob "$lines
 /quit pasted, not run
 half line"
 check "a pasted line starting with / arrives as text" wait_screen alice '<bob> /quit pasted, not run'
-check "bob is still running after the paste" test "$(pane_fmt bob '#{pane_dead}')" = 0
+check "bob is still running after the paste" kill -0 "${TUI_PID[bob]}"
 check "the paste's last half line waits in bob's input" wait_screen bob '^\[alice\] half line'
+keys bob C-u
+type_text bob $'\e[200~an unterminated paste'
+sleep 1
+check "a paste without its end marker is not typed in at once" not shows bob 'unterminated paste'
+check "a paste without its end marker is taken after a pause" wait_screen bob '^\[alice\] an unterminated paste$' 8
 keys bob C-u
 c=$(screen alice | grep -c '<bob> scroll-')
 check "alice's view is full of pasted lines" test "$c" -ge 20
@@ -153,6 +172,22 @@ keys alice C-u
 type_text alice "see $T/files/re"; keys alice Tab Tab BTab Tab; type_text alice "X"
 check "Tab and Shift-Tab cycle through the matches" wait_screen alice "/files/report-2024\\.txt X\$"
 keys alice C-u
+: >"$T/files/with space.txt"
+type_text alice "see $T/files/wi"; keys alice Tab; type_text alice "X"
+check "a completed path with a blank is escaped for the command parser" wait_screen alice '/files/with\\ space\.txt X$'
+keys alice C-u
+
+# --- a file offer: shown in the window, the status bar, and taken with /accept --
+echo "quarterly numbers" >"$T/files/report-2024.txt"
+type_text alice "/send bob $T/files/rep"; keys alice Tab Enter
+check "bob's window shows alice's offer with its id" wait_screen bob 'alice offers report-2024\.txt \(1 item, 18 B\): /accept [0-9a-f]{8}'
+check "bob's status bar counts the offer" wait_screen bob '\[offers: 1, /accept ID\]'
+xid=$(screen bob | grep -oE 'accept [0-9a-f]{8}' | head -n 1 | cut -d' ' -f2)
+say_line bob "/accept $xid"
+check "bob sees the transfer done and where it went" wait_screen bob "transfer $xid from alice \\(18 B\\): done, saved as"
+check "alice sees it done too" wait_screen alice "transfer $xid to bob \\(18 B\\): done"
+check "the file arrived intact" cmp "$T/files/report-2024.txt" "$T/bob/downloads/report-2024.txt"
+check "no transfer is left in the status bars" not shows bob '\[offers:|\[xfer:'
 
 # --- help matches the code --------------------------------------------------
 TM resize-window -t alice -x 160 -y 60
@@ -173,6 +208,7 @@ evil_text=$(printf 'a\033[2Jb\033]0;PWNED2\007c \033[31mred\033[0m \033]2;x\033\
 verdict=$("$top_builddir/tests/hostile" chat "$addr_a" "$evil_nick" "$evil_text")
 diag "hostile peer: $verdict"
 check "alice is told of activity in window 3" wait_screen alice '\[act: 3\]'
+check "the message in another window rang alice's bell" wait_bell alice
 keys alice M-3
 check "the hostile peer's window title shows the clean nick" wait_screen alice '^ 3:evil '
 check "the message shows with its escape sequences removed" wait_screen alice '<evil> abc red d E end +│'
@@ -187,8 +223,7 @@ idle_report alice "${TUI_PID[alice]}" 10
 # --- leaving: /quit and SIGTERM give the terminal back -----------------------
 say_line alice "/quit"
 check "alice exits after /quit" wait_dead alice 10
-diag "alice's exit: status '$(pane_fmt alice '#{pane_dead_status}')' signal '$(pane_fmt alice '#{pane_dead_signal}')'"
-check "alice's exit status is 0" test "$(pane_fmt alice '#{pane_dead_status}')" = 0
+check "alice's exit status is 0" test "$(exit_status alice)" = 0
 check "alice left the alternate screen" test "$(pane_fmt alice '#{alternate_on}')" = 0
 # what alice wrote last to the terminal: the modes are switched back
 tail_out=$(tail -c 300 "$T/alice.tty" | cat -v)
@@ -198,7 +233,7 @@ check "alice turned bracketed paste off at the end" test "$(grep -ao $'\e\\[?200
 check "bob sees alice go offline" wait_screen bob '○ +alice|alice is offline'
 kill -TERM "${TUI_PID[bob]}"
 check "bob exits on SIGTERM" wait_dead bob 10
-check "bob's exit status after SIGTERM is 0" test "$(pane_fmt bob '#{pane_dead_status}')" = 0
+check "bob's exit status after SIGTERM is 0" test "$(exit_status bob)" = 0
 check "bob left the alternate screen" test "$(pane_fmt bob '#{alternate_on}')" = 0
 
 # SIGHUP (the terminal went away) on a plain vt100 without UTF-8.
@@ -224,7 +259,7 @@ check "erin starts" quiet status_addr erin
 check "erin is in the alternate screen" test "$(pane_fmt erin '#{alternate_on}')" = 1
 kill -SEGV "${TUI_PID[erin]}"
 check "erin dies of SIGSEGV" wait_dead erin 10
-diag "erin's exit: status '$(pane_fmt erin '#{pane_dead_status}')' signal '$(pane_fmt erin '#{pane_dead_signal}')'"
+check "erin's exit status says SIGSEGV (or a sanitizer's report)" test "$(exit_status erin)" = 139 -o "$(exit_status erin)" = 1
 check "erin left the alternate screen before dying" test "$(pane_fmt erin '#{alternate_on}')" = 0
 check "erin's last cursor mode sent is 'visible'" test "$(grep -ao $'\e\\[?25[hl]' "$T/erin.tty" | tail -n 1 | cat -v)" = '^[[?25h'
 check "erin turned bracketed paste off" test "$(grep -ao $'\e\\[?2004[hl]' "$T/erin.tty" | tail -n 1 | cat -v)" = '^[[?2004l'

@@ -114,8 +114,7 @@ check "the confab process on the far side is found" test -n "$rpid"
 
 say_line alice "/quit"
 check "the ssh session ends when confab quits" wait_dead alice 15
-diag "ssh's exit: status '$(pane_fmt alice '#{pane_dead_status}')' signal '$(pane_fmt alice '#{pane_dead_signal}')'"
-check "ssh exits 0 (confab's status comes back through ssh)" test "$(pane_fmt alice '#{pane_dead_status}')" = 0
+check "ssh exits 0 (confab's status comes back through ssh)" test "$(exit_status alice)" = 0
 check "bob sees alice go offline" quiet wait_for bob '.event=="peer" and .state=="offline" and .nick=="alice"' 5
 check "no confab is left running on the far side" not pgrep -f -- "^$CONFAB --home $T/alice"
 done_testing

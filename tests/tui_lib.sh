@@ -32,12 +32,24 @@ tui_cleanup() {
 }
 
 # tui_start NAME COLS ROWS COMMAND...: run COMMAND in a new tmux session NAME.
+# A shell around it records the exit status in $T/NAME.rc (tmux may report a
+# pane dead before it has collected the status); TUI_PID[NAME] is COMMAND's pid.
 tui_start() {
 	local name=$1 cols=$2 rows=$3; shift 3
-	local cmd="" a
+	local cmd="" a sh i=0
 	for a in "$@"; do cmd="$cmd $(printf '%q' "$a")"; done
-	TM new-session -d -s "$name" -x "$cols" -y "$rows" "ulimit -c 0; exec$cmd" || return 1
-	TUI_PID[$name]=$(TM display -p -t "$name" '#{pane_pid}')
+	rm -f "$T/$name.rc"
+	TM new-session -d -s "$name" -x "$cols" -y "$rows" \
+		"ulimit -c 0; $cmd; echo \$? >$(printf '%q' "$T/$name.rc.tmp"); mv $(printf '%q' "$T/$name.rc.tmp") $(printf '%q' "$T/$name.rc")" ||
+		return 1
+	sh=$(TM display -p -t "$name" '#{pane_pid}')
+	TUI_PID[$name]=""
+	while [ $i -lt 100 ] && [ -z "${TUI_PID[$name]}" ]; do
+		TUI_PID[$name]=$(pgrep -P "$sh" | head -n 1)
+		[ -n "${TUI_PID[$name]}" ] || sleep 0.05
+		i=$((i + 1))
+	done
+	[ -n "${TUI_PID[$name]}" ]
 }
 
 # screen NAME: the pane's text now.
@@ -96,14 +108,15 @@ pane_fmt() { TM display -p -t "$1" "$2"; }
 wait_dead() {
 	local name=$1 secs=${2:-10} i=0
 	while [ $i -lt $((secs * 10)) ]; do
-		# dead, and tmux has collected the exit status or signal
-		[ "$(pane_fmt "$name" '#{pane_dead}:#{pane_dead_status}#{pane_dead_signal}')" != 1: ] &&
-			[ "$(pane_fmt "$name" '#{pane_dead}')" = 1 ] && return 0
+		[ -s "$T/$name.rc" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
 	return 1
 }
+
+# exit_status NAME: the exit status of the program in the pane (128+N: signal N).
+exit_status() { cat "$T/$1.rc" 2>/dev/null; }
 
 # status_addr NAME: the first listening address shown in the status bar.
 status_addr() {

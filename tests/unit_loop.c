@@ -155,13 +155,16 @@ test_timer_callbacks(void)
 	start = now_ms();
 	while (now_ms() - start < 300 && !(idx4 >= 0 && n0 == 4)) {
 		loop_once(l, 20);
-		for (i = 0; i < c->nfired; i++) {
+		for (i = 0, n0 = 0; i < c->nfired; i++) {
 			if (c->order[i] == 3 && idx3 < 0)
 				idx3 = i;
 			if (c->order[i] == 4 && idx4 < 0)
 				idx4 = i;
+			n0 += c->order[i] == 0;
 		}
 	}
+	loop_once(l, 5);   /* a turn more: a wrongly kept timer 2 or 5 would show */
+	n0 = 0;
 	for (i = 0; i < c->nfired; i++) {
 		n0 += c->order[i] == 0;
 		n2 += c->order[i] == 2;
@@ -253,8 +256,9 @@ test_timer_random(void)
 	free(r);
 }
 
-/* A timer that re-arms itself at 0 ms cannot trap loop_once. */
 static int spin_count;
+
+/* Count a firing and re-arm at 0 ms. */
 static void
 spin_cb(struct loop *l, struct loop_timer *t, void *arg)
 {
@@ -262,6 +266,7 @@ spin_cb(struct loop *l, struct loop_timer *t, void *arg)
 	loop_timer_set(l, t, 0);
 }
 
+/* A timer that re-arms itself at 0 ms cannot trap loop_once. */
 static void
 test_timer_spin(void)
 {
@@ -571,14 +576,16 @@ test_signals(void)
 	loop_free(l);
 }
 
-/* loop_once honours max_ms and an earlier timer. */
 static int once_fired;
+
+/* Note that the timer fired. */
 static void
 once_cb(struct loop *l, struct loop_timer *t, void *arg)
 {
 	once_fired++;
 }
 
+/* loop_once honours max_ms and an earlier timer. */
 static void
 test_once(void)
 {
@@ -608,7 +615,7 @@ test_once(void)
 	loop_free(l);
 }
 
-/* loop_run returns after a callback calls loop_stop. */
+/* Stop the loop on the third firing, else re-arm. */
 static void
 stop_cb(struct loop *l, struct loop_timer *t, void *arg)
 {
@@ -620,6 +627,7 @@ stop_cb(struct loop *l, struct loop_timer *t, void *arg)
 		loop_timer_set(l, t, 1);
 }
 
+/* loop_run returns after a callback calls loop_stop. */
 static void
 test_run(void)
 {

@@ -413,10 +413,224 @@ test_preamble(void)
 	    "a later version is parsed and reported for the caller to judge");
 }
 
+/* Every prefix of a DATA record from its header + 1 byte on is itself valid. */
+static int
+data_prefixes_ok(const uint8_t *p, size_t n)
+{
+	struct record r;
+	size_t k;
+	int bad = 0;
+
+	for (k = 0; k < n; k++) {
+		int want = k >= XFER_DATA_HDR + 1 ? WIRE_OK : WIRE_EMALFORMED;
+
+		if (wire_decode(p, k, &r) != want)
+			bad++;
+	}
+	return bad;
+}
+
+/* The file transfer records: round trips, exact sizes, truncation, limits. */
+static void
+test_xfer(void)
+{
+	static const uint8_t key[XFER_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+	struct wire_resume rs, rs2;
+	struct wire_entry e;
+	struct rec_list l;
+	struct record r;
+	struct buf b;
+	char *path;
+	int rc;
+
+	buf_init(&b, WIRE_RECORD_MAX);
+
+	/* OFFER */
+	is_int(wire_put_offer(&b, id16, 0x01020304, 3, 0x1122334455667788ull, key), BUF_OK, "encode OFFER");
+	is_int(buf_len(&b), 1 + 16 + 4 + 4 + 8 + 32, "OFFER is 65 bytes");
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_OFFER && memcmp(r.u.offer.id, id16, WIRE_ID_LEN) == 0 &&
+	    r.u.offer.handle == 0x01020304 && r.u.offer.count == 3 &&
+	    r.u.offer.total == 0x1122334455667788ull && memcmp(r.u.offer.key, key, XFER_KEY_LEN) == 0,
+	    "decode OFFER with every field");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated OFFER is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "OFFER + one stray byte is malformed");
+
+	/* OFFER_PART with a directory and a file */
+	buf_reset(&b);
+	is_int(wire_begin_list(&b, REC_OFFER_PART, 9, 100), BUF_OK, "begin OFFER_PART");
+	is_int(wire_put_entry(&b, "dir", 3, 1, 0, -5, 0755), BUF_OK, "directory entry");
+	is_int(wire_put_entry(&b, "dir/f", 5, 0, 12345, 1700000000123456789ll, 0644), BUF_OK, "file entry");
+	wire_end_list(&b, 2);
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_OFFER_PART && r.u.list.handle == 9 && r.u.list.first == 100 &&
+	    r.u.list.count == 2, "decode OFFER_PART header");
+	l = r.u.list;
+	ok(wire_next_entry(&l, &e) == 0 && e.path_len == 3 && memcmp(e.path, "dir", 3) == 0 &&
+	    e.type == 1 && e.size == 0 && e.mtime_ns == -5 && e.mode == 0755, "first entry: the directory");
+	ok(wire_next_entry(&l, &e) == 0 && e.path_len == 5 && memcmp(e.path, "dir/f", 5) == 0 &&
+	    e.type == 0 && e.size == 12345 && e.mtime_ns == 1700000000123456789ll && e.mode == 0644,
+	    "second entry: the file (negative and large times survive)");
+	is_int(wire_next_entry(&l, &e), -1, "then no more");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated OFFER_PART is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "OFFER_PART + one stray byte is malformed");
+	wire_end_list(&b, 0);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "an OFFER_PART of 0 entries is malformed");
+	wire_end_list(&b, 3);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "one claiming 3 of 2 entries is malformed");
+	wire_end_list(&b, 1);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "one claiming 1 of 2 entries is malformed");
+
+	/* entries the decoder refuses */
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
+	wire_put_entry(&b, "x", 1, 2, 0, 0, 0644);
+	wire_end_list(&b, 1);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "entry type 2 is malformed");
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
+	wire_put_entry(&b, "d", 1, 1, 1, 0, 0755);
+	wire_end_list(&b, 1);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "a directory with a size is malformed");
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
+	wire_put_entry(&b, "", 0, 0, 1, 0, 0644);
+	wire_end_list(&b, 1);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "an empty path is malformed");
+	path = malloc(XFER_PATH_MAX + 1);
+	memset(path, 'p', XFER_PATH_MAX + 1);
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
+	is_int(wire_put_entry(&b, path, XFER_PATH_MAX + 1, 0, 1, 0, 0644), BUF_ETOOBIG, "a 4097-byte path is not encoded");
+	is_int(wire_put_entry(&b, path, XFER_PATH_MAX, 0, 1, 0, 0644), BUF_OK, "a 4096-byte path is");
+	wire_end_list(&b, 1);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "and decodes");
+	/* the same by hand with 4097 bytes */
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
+	buf_put_str16(&b, path, XFER_PATH_MAX + 1);
+	buf_put_u8(&b, 0);
+	buf_put_u64(&b, 1);
+	buf_put_u64(&b, 0);
+	buf_put_u32(&b, 0644);
+	wire_end_list(&b, 1);
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "a 4097-byte path is malformed");
+	/* entries stop at the record limit, all or nothing */
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
+	{
+		int n = 0;
+		size_t before;
+
+		for (;;) {
+			before = buf_len(&b);
+			if (wire_put_entry(&b, path, XFER_PATH_MAX, 0, 1, 0, 0644) != BUF_OK)
+				break;
+			n++;
+		}
+		ok(n > 1 && buf_len(&b) == before && buf_len(&b) <= WIRE_RECORD_MAX,
+		    "%d big entries fit one record and the refused one left nothing behind", n);
+		wire_end_list(&b, (uint16_t)n);
+		rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+		ok(rc == WIRE_OK && r.u.list.count == n, "the full record decodes");
+	}
+	free(path);
+
+	/* ACCEPT */
+	buf_reset(&b);
+	is_int(wire_put_accept(&b, 77, 2), BUF_OK, "encode ACCEPT");
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_ACCEPT && r.u.handle == 77 && r.accept_resumes == 2, "decode ACCEPT");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated ACCEPT is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "ACCEPT + one stray byte is malformed");
+
+	/* RESUME */
+	memset(&rs, 0, sizeof rs);
+	rs.index = 4;
+	rs.offset = 1ull << 40;
+	rs.flags = XRESUME_DONE;
+	memset(rs.mac, 0x3c, sizeof rs.mac);
+	buf_reset(&b);
+	wire_begin_list(&b, REC_RESUME, 77, 0);
+	is_int(wire_put_resume(&b, &rs), BUF_OK, "RESUME entry");
+	wire_end_list(&b, 1);
+	is_int(buf_len(&b), 1 + 4 + 2 + 4 + 8 + 1 + 16, "RESUME with one entry is 36 bytes");
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_RESUME && r.u.list.handle == 77 && r.u.list.count == 1, "decode RESUME");
+	l = r.u.list;
+	ok(wire_next_resume(&l, &rs2) == 0 && rs2.index == 4 && rs2.offset == 1ull << 40 &&
+	    rs2.flags == XRESUME_DONE && memcmp(rs2.mac, rs.mac, XFER_MAC_LEN) == 0, "its entry");
+	is_int(wire_next_resume(&l, &rs2), -1, "then no more");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated RESUME is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "RESUME + one stray byte is malformed");
+
+	/* DATA: the bytes run to the end of the record */
+	buf_reset(&b);
+	is_int(wire_put_data_hdr(&b, 77, 4, 4096), BUF_OK, "encode DATA header");
+	is_int(buf_len(&b), XFER_DATA_HDR, "the header is XFER_DATA_HDR bytes");
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "DATA with no bytes is malformed");
+	buf_put(&b, "payload", 7);
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_DATA && r.u.data.handle == 77 && r.u.data.index == 4 &&
+	    r.u.data.offset == 4096 && r.u.data.len == 7 && memcmp(r.u.data.p, "payload", 7) == 0,
+	    "decode DATA");
+	is_int(data_prefixes_ok(buf_ptr(&b), buf_len(&b)), 0,
+	    "DATA prefixes are malformed up to the header and valid (shorter) after it");
+
+	/* FILE_END */
+	buf_reset(&b);
+	is_int(wire_put_file_end(&b, 77, 4, 99999, 1), BUF_OK, "encode FILE_END");
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_FILE_END && r.u.fend.handle == 77 && r.u.fend.index == 4 &&
+	    r.u.fend.size == 99999 && r.u.fend.status == 1, "decode FILE_END");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated FILE_END is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "FILE_END + one stray byte is malformed");
+
+	/* XFER_DONE */
+	buf_reset(&b);
+	is_int(wire_put_xfer_done(&b, 77), BUF_OK, "encode XFER_DONE");
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_XFER_DONE && r.u.handle == 77, "decode XFER_DONE");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated XFER_DONE is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "XFER_DONE + one stray byte is malformed");
+
+	/* XFER_RESULT */
+	buf_reset(&b);
+	is_int(wire_put_result(&b, 77, 2, "disk full"), BUF_OK, "encode XFER_RESULT");
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_XFER_RESULT && r.u.result.handle == 77 && r.u.result.code == 2 &&
+	    r.u.result.text_len == 9 && memcmp(r.u.result.text, "disk full", 9) == 0, "decode XFER_RESULT");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated XFER_RESULT is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "XFER_RESULT + one stray byte is malformed");
+
+	/* CANCEL */
+	buf_reset(&b);
+	is_int(wire_put_cancel(&b, 77, XDIR_RECEIVING, XCANCEL_NOSPACE, "no room"), BUF_OK, "encode CANCEL");
+	{
+		static const uint8_t want[] = {
+			0x18, 0, 0, 0, 77, XDIR_RECEIVING, XCANCEL_NOSPACE, 7, 'n', 'o', ' ', 'r', 'o', 'o', 'm',
+		};
+
+		ok(buf_len(&b) == sizeof want && memcmp(buf_ptr(&b), want, sizeof want) == 0,
+		    "CANCEL: type, u32 handle, u8 direction, u8 reason, str8 text");
+	}
+	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
+	ok(rc == WIRE_OK && r.type == REC_CANCEL && r.u.result.handle == 77 &&
+	    r.u.result.dir == XDIR_RECEIVING && r.u.result.code == XCANCEL_NOSPACE &&
+	    r.u.result.text_len == 7, "decode CANCEL");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated CANCEL is malformed");
+	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "CANCEL + one stray byte is malformed");
+	b.d[b.off + 5] = 2;
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "CANCEL direction 2 is malformed");
+
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_records();
+	test_xfer();
 	test_layout();
 	test_malformed();
 	test_extensions();

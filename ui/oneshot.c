@@ -70,8 +70,8 @@ on_offer(struct oneshot *o, struct xfer *x)
 		return;
 	}
 	o->x = x;
-	if (x->state == XS_RUNNING)
-		return;   /* accepted already: a resume, or --yes with --from */
+	if (x->auto_accept)
+		return;   /* accepted by policy: a resume, or --yes with --from */
 	human(x->total, tot, sizeof tot);
 	fprintf(stderr, "%s (%s) offers %zu item(s), %s:\n", x->peer->nick, x->peer->fp, x->list.n, tot);
 	for (i = 0; i < x->list.n && i < 50; i++) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "main.h"
 #include "text.h"
+#include "transfer.h"
 #include "tui.h"
 #include "tui_int.h"
 
@@ -306,6 +308,58 @@ cur_conv(struct tui *t)
 
 /* --- events from the core ------------------------------------------------ */
 
+/* A byte count for people: "512 B", "1.5 MB". */
+static void
+human_bytes(uint64_t n, char *out, size_t outlen)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outlen, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, outlen, "%.1f %s", v, units[u]);
+}
+
+/* A transfer event: a line in the peer's conversation (the model keeps it). */
+static void
+note_xfer(struct tui *t, const struct core_event *ev)
+{
+	const struct xfer *x = ev->xfer;
+	struct peer *p = ev->peer;
+	const char *first;
+	char size[32];
+	long i;
+
+	if (x == NULL || p == NULL)
+		return;
+	first = x->list.n > 0 && x->list.v[0].rel != NULL ? x->list.v[0].rel : "?";
+	human_bytes(x->total, size, sizeof size);
+	i = win_open(t, &p->conv);
+	if (ev->type == EV_OFFER) {
+		core_note(&t->core, &p->conv, LINE_SYSTEM,
+		    "%s offers %s%s (%zu item%s, %s): /accept %.8s [DIR] or /reject %.8s",
+		    p->nick, first, x->list.n > 1 ? " and more" : "", x->list.n,
+		    x->list.n == 1 ? "" : "s", size, x->idhex, x->idhex);
+		if (i != (long)t->cur) {
+			p->conv.unread++;
+			if (t->bell)
+				t->want_bell = 1;
+		}
+		return;
+	}
+	core_note(&t->core, &p->conv, x->state == XS_FAILED ? LINE_ERROR : LINE_SYSTEM,
+	    "transfer %.8s %s %s (%s): %s%s%s", x->idhex, x->dir == XFER_IN ? "from" : "to",
+	    p->nick, size, xfer_state_name(x->state),
+	    x->reason ? ": " : x->result && x->state == XS_DONE ? ", saved as " : "",
+	    x->reason ? x->reason : x->result && x->state == XS_DONE ? x->result : "");
+}
+
 /* Turn one core event into UI state; drawing happens before the loop sleeps. */
 static void
 on_event(struct core *c, const struct core_event *ev, void *arg)
@@ -334,6 +388,10 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_SENT:
 		win_open(t, &ev->peer->conv);
 		break;
+	case EV_OFFER:
+	case EV_TRANSFER:
+		note_xfer(t, ev);
+		break;
 	case EV_ERROR:
 		/* errors answer what was typed: show them where it was typed */
 		core_note(c, cur_conv(t), LINE_ERROR, "%s", ev->text);
@@ -354,6 +412,7 @@ on_quit(struct core *c, void *arg)
 	struct tui *t = arg;
 
 	loop_timer_del(t->loop, &t->clock);
+	loop_timer_del(t->loop, &t->paste_timer);
 }
 
 /* --- drawing hook, clock, signals ---------------------------------------- */
@@ -407,7 +466,8 @@ on_winch(struct loop *l, int signo, void *arg)
 	struct tui *t = arg;
 	struct winsize ws;
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+	    (ws.ws_row != LINES || ws.ws_col != COLS)) {
 		resize_term(ws.ws_row, ws.ws_col);
 		log_debug("tui: resized to %ux%u", ws.ws_col, ws.ws_row);
 	}
@@ -713,18 +773,43 @@ comp_peers(struct tui *t, const char *word)
 	}
 }
 
-/* Candidates for a file path ("~/" means $HOME). */
+/* Copy in to out with blanks, quotes and backslashes escaped as the command parser reads them. */
 static void
-comp_paths(struct tui *t, const char *word)
+escape_path(const char *in, char *out, size_t outlen)
 {
-	const char *slash = strrchr(word, '/'), *base, *home = getenv("HOME");
-	char dir[4096], shown[4096], full[8192];
+	size_t k = 0;
+
+	for (; *in != '\0' && k + 3 < outlen; in++) {
+		if (*in == ' ' || *in == '\t' || *in == '"' || *in == '\\')
+			out[k++] = '\\';
+		out[k++] = *in;
+	}
+	out[k] = '\0';
+}
+
+/* Candidates for a file path ("~/" means $HOME); word is as typed (may hold escapes). */
+static void
+comp_paths(struct tui *t, const char *typed)
+{
+	const char *slash, *base, *home = getenv("HOME");
+	char word[PATH_MAX], dir[PATH_MAX], shown[PATH_MAX], full[2 * PATH_MAX], esc[2 * PATH_MAX];
+	char quoted[4 * PATH_MAX];
 	struct dirent *de;
 	struct stat st;
+	size_t bl, k = 0;
+	int isdir;
 	DIR *d;
-	size_t bl;
 
-	if (slash != NULL) {
+	/* undo the escapes and quotes the command parser would undo */
+	for (; *typed != '\0' && k + 1 < sizeof word; typed++) {
+		if (*typed == '"')
+			continue;
+		if (*typed == '\\' && typed[1] != '\0')
+			typed++;
+		word[k++] = *typed;
+	}
+	word[k] = '\0';
+	if ((slash = strrchr(word, '/')) != NULL) {
 		snprintf(shown, sizeof shown, "%.*s", (int)(slash - word + 1), word);
 		base = slash + 1;
 	} else {
@@ -746,8 +831,10 @@ comp_paths(struct tui *t, const char *word)
 		if (strncmp(de->d_name, base, bl) != 0)
 			continue;
 		snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
-		comp_add(t, shown, de->d_name,
-		    stat(full, &st) == 0 && S_ISDIR(st.st_mode) ? "/" : " ");
+		isdir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+		snprintf(esc, sizeof esc, "%s%s", shown, de->d_name);
+		escape_path(esc, quoted, sizeof quoted);
+		comp_add(t, quoted, isdir ? "/" : " ", "");
 	}
 	closedir(d);
 }
@@ -792,8 +879,10 @@ complete(struct tui *t, int dir)
 		return;
 	}
 	comp_reset(t);
-	for (start = e->cur; start > 0 && e->cp[start - 1] != ' '; start--)
-		;
+	/* the word before the cursor; "\\ " is an escaped blank inside it */
+	for (start = e->cur; start > 0; start--)
+		if (e->cp[start - 1] == ' ' && !(start >= 2 && e->cp[start - 2] == '\\'))
+			break;
 	for (i = 0, first = 1; i < start; i++)
 		if (e->cp[i] != ' ')
 			first = 0;
@@ -872,6 +961,8 @@ paste_add(struct tui *t, uint32_t cp)
 	char enc[4];
 	size_t n;
 
+	loop_timer_set(t->loop, &t->paste_timer, TUI_PASTE_IDLE_MS);
+
 	if (cp == '\n' && t->paste_cr) {
 		t->paste_cr = 0;   /* "\r\n" is one line break */
 		return;
@@ -922,6 +1013,7 @@ paste_finish(struct tui *t)
 	size_t nlines = 0, n, tail;
 
 	t->pasting = 0;
+	loop_timer_del(t->loop, &t->paste_timer);
 	if (t->paste_overflow)
 		core_note(&t->core, cv, LINE_ERROR, "paste longer than %d bytes: the rest was dropped",
 		    TUI_PASTE_MAX);
@@ -978,6 +1070,19 @@ paste_finish(struct tui *t)
 	free(before);
 	free(after);
 	free(all);
+}
+
+/* A paste went silent without its end marker: take what came as the paste. */
+static void
+on_paste_idle(struct loop *l, struct loop_timer *tm, void *arg)
+{
+	struct tui *t = arg;
+
+	if (!t->pasting)
+		return;
+	log_warn("tui: a bracketed paste never ended; taking %zu bytes as pasted", t->npaste);
+	paste_finish(t);
+	t->dirty = 1;
 }
 
 /* Switch to the next (dir 1) or previous (-1) window. */
@@ -1145,6 +1250,7 @@ csi_done(struct tui *t, char final)
 	if (final == '~' && strcmp(p, "200") == 0) {
 		t->pasting = 1;
 		t->npaste = 0;
+		loop_timer_set(t->loop, &t->paste_timer, TUI_PASTE_IDLE_MS);
 		t->paste_overflow = 0;
 		t->paste_cr = 0;
 		return;
@@ -1381,11 +1487,13 @@ tui_run(const struct core_options *opt)
 	}
 	loop_fd_add(t->loop, STDIN_FILENO, POLLIN, on_stdin, t);
 	loop_signal(t->loop, SIGWINCH, on_winch, t);
+	on_winch(t->loop, SIGWINCH, t);   /* a resize before the handler was in place */
 	loop_signal(t->loop, SIGTERM, on_term, t);
 	loop_signal(t->loop, SIGHUP, on_term, t);
 	loop_signal(t->loop, SIGINT, on_term, t);
 	loop_before_sleep(t->loop, before_sleep, t);
 	loop_timer_init(&t->clock, on_clock, t);
+	loop_timer_init(&t->paste_timer, on_paste_idle, t);
 	clock_arm(t);
 	core_ready(&t->core);
 	welcome(t);
@@ -1401,6 +1509,7 @@ tui_run(const struct core_options *opt)
 out_core:
 	loop_before_sleep_del(t->loop, before_sleep, t);
 	loop_timer_del(t->loop, &t->clock);
+	loop_timer_del(t->loop, &t->paste_timer);
 	core_free(&t->core);
 	if (saved_err != -1) {
 		dup2(saved_err, STDERR_FILENO);

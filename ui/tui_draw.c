@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "text.h"
+#include "transfer.h"
 #include "tui_int.h"
 
 #define NICK_COLS   16   /* columns of a nick in a line's prefix */
@@ -521,11 +522,38 @@ draw_title(struct tui *t)
 	attrset(A_NORMAL);
 }
 
+/* Active transfers and offers waiting for an answer, for the status bar ("" if none). */
+static void
+xfer_summary(struct tui *t, char *out, size_t outlen)
+{
+	const struct xfer *x;
+	unsigned active = 0, offers = 0;
+	uint64_t total = 0, done = 0;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (x = t->core.xfers; x != NULL; x = x->next) {
+		if (x->dir == XFER_IN && x->state == XS_PENDING) {
+			offers++;
+		} else if (x->state == XS_OFFERING || x->state == XS_PENDING ||
+		    x->state == XS_RUNNING || x->state == XS_WAITING) {
+			active++;
+			total += x->total;
+			done += x->done < x->total ? x->done : x->total;
+		}
+	}
+	if (active > 0)
+		len = (size_t)snprintf(out, outlen, " [xfer: %u at %u%%]", active,
+		    total > 0 ? (unsigned)(done * 100 / total) : 0);
+	if (offers > 0 && len < outlen)
+		snprintf(out + len, outlen - len, " [offers: %u, /accept ID]", offers);
+}
+
 /* Draw the status bar: clock, identity, addresses, window, activity. */
 static void
 draw_status(struct tui *t, int y)
 {
-	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN];
+	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[96];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, k, len, naddrs;
@@ -552,6 +580,9 @@ draw_status(struct tui *t, int y)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s] [%zu/%zu]",
 		    t->core.opt.no_nat ? " nat:off" : "", t->core.opt.no_discovery ? " lan:off" : "",
 		    t->cur + 1, t->nwin);
+	xfer_summary(t, xf, sizeof xf);
+	if (xf[0] != '\0' && len < sizeof buf - sizeof xf)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", xf);
 	if (act[0] != '\0' && len < sizeof buf - 40)
 		snprintf(buf + len, sizeof buf - len, " [act: %s]", act);
 	move(y, 0);

@@ -13,6 +13,7 @@
 #define TUI_SIDEBAR_W    26      /* sidebar columns, including its border */
 #define TUI_PASTE_MAX    (1024 * 1024)
 #define TUI_ESCDELAY_MS  50
+#define TUI_PASTE_IDLE_MS 3000   /* a paste silent this long is taken as ended */
 
 /* Colour pairs (only the 8 basic colours on the terminal's default background). */
 enum {
@@ -62,6 +63,7 @@ struct tui {
 	size_t           npaste, apaste;
 	int              paste_overflow;
 	int              paste_cr;    /* the last pasted key was '\r' */
+	struct loop_timer paste_timer; /* ends a paste whose end marker never came */
 
 	/* display */
 	int              dirty;

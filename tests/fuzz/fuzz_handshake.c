@@ -212,12 +212,14 @@ s_established(struct session *s, void *arg)
 	return -1;
 }
 
+/* Records need an open session, which no fuzz input can reach. */
 static void
 s_record(struct session *s, const struct record *r, void *arg)
 {
-	abort();   /* records need an open session */
+	abort();
 }
 
+/* Every ending has a reason. */
 static void
 s_closed_cb(struct session *s, const char *reason, void *arg)
 {
