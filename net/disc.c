@@ -48,6 +48,7 @@ struct dif {
 	int            joined4, joined6;
 	struct in_addr brd;           /* IPv4 broadcast address */
 	int            has_brd;
+	struct in_addr addr4;         /* our IPv4 source address on it */
 	uint64_t       sent4_at, sent6_at;   /* last beacon of ours to the group */
 	uint64_t       burst_t0;      /* when the start-up query went out */
 	int            burst_step;    /* next start-up step, or -1 */
@@ -306,9 +307,14 @@ build(struct disc *d, uint8_t flags, int with_known, struct buf *out)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Send an IPv4 datagram out of one interface (IP_PKTINFO picks it). */
+/*
+ * Send an IPv4 datagram out of one interface (IP_PKTINFO picks it, and src if
+ * not 0 the source: needed on loopback, whose 127.0.0.1 the kernel would not
+ * pick for a multicast).
+ */
 static int
-send4(struct disc *d, const struct sockaddr_in *to, int ifindex, const struct buf *b)
+send4(struct disc *d, const struct sockaddr_in *to, int ifindex, struct in_addr src,
+    const struct buf *b)
 {
 	union {
 		char           buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
@@ -335,6 +341,7 @@ send4(struct disc *d, const struct sockaddr_in *to, int ifindex, const struct bu
 	c->cmsg_type = IP_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof pi);
 	pi.ipi_ifindex = ifindex;
+	pi.ipi_spec_dst = src;
 	memcpy(CMSG_DATA(c), &pi, sizeof pi);
 	if (sendmsg(d->tx4, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == -1) {
 		d->st.tx_err++;
@@ -369,13 +376,13 @@ send_groups(struct disc *d, struct dif *f, const struct buf *b, int v4, int v6, 
 		s4.sin_family = AF_INET;
 		s4.sin_port = htons(DISC_PORT);
 		s4.sin_addr = d->group4;
-		if (send4(d, &s4, f->ifindex, b) == 0) {
+		if (send4(d, &s4, f->ifindex, f->addr4, b) == 0) {
 			d->st.tx_mcast++;
 			f->sent4_at = loop_now(d->loop);
 		}
 		if (bcast) {
 			s4.sin_addr.s_addr = f->has_brd ? f->brd.s_addr : htonl(INADDR_BROADCAST);
-			if (send4(d, &s4, f->ifindex, b) == 0)
+			if (send4(d, &s4, f->ifindex, f->addr4, b) == 0)
 				d->st.tx_bcast++;
 		}
 	}
@@ -515,7 +522,10 @@ send_reply(struct disc *d, const struct reply *r, const struct buf *b)
 	if (r->to.ss_family == AF_INET) {
 		if (d->tx4 < 0)
 			return;
-		rc = send4(d, (const struct sockaddr_in *)&r->to, r->ifindex, b);
+		struct in_addr any;
+
+		any.s_addr = 0;
+		rc = send4(d, (const struct sockaddr_in *)&r->to, r->ifindex, any, b);
 	} else {
 		if (d->tx6 < 0)
 			return;
@@ -999,7 +1009,7 @@ ifs_changed(void *arg)
 	for (i = 0; i < ifwatch_nlinks(d->ifw); i++) {
 		const struct ifw_link *l = ifwatch_link(d->ifw, i);
 		int named = d->iface[0] != '\0', v4 = 0, v6 = 0, up, mc, has_brd = 0;
-		struct in_addr brd;
+		struct in_addr brd, addr4;
 		struct dif *f;
 
 		if (named && strcmp(l->name, d->iface) != 0)
@@ -1009,12 +1019,15 @@ ifs_changed(void *arg)
 		up = (l->flags & IFF_UP) && (l->flags & IFF_RUNNING);
 		mc = (l->flags & IFF_MULTICAST) || named;
 		memset(&brd, 0, sizeof brd);
+		memset(&addr4, 0, sizeof addr4);
 		for (j = 0; up && j < ifwatch_naddrs(d->ifw); j++) {
 			const struct ifw_addr *a = ifwatch_addr(d->ifw, j);
 
 			if (a->ifindex != l->ifindex)
 				continue;
 			if (a->family == AF_INET && (mc || (l->flags & IFF_BROADCAST))) {
+				if (!v4)
+					memcpy(&addr4, a->addr, 4);
 				v4 = 1;
 				if (!has_brd && a->has_brd && (l->flags & IFF_BROADCAST)) {
 					memcpy(&brd, a->brd, 4);
@@ -1050,6 +1063,13 @@ ifs_changed(void *arg)
 		f->alive = 1;
 		f->brd = brd;
 		f->has_brd = has_brd;
+		if (f->v4 && v4 && f->addr4.s_addr != addr4.s_addr) {
+			/* a new IPv4 address: tell the segment now, not at the next refresh */
+			f->burst_v4 = 1;
+			f->burst_step = 0;
+			f->burst_at = loop_now(d->loop);
+		}
+		f->addr4 = addr4;
 		dif_apply(d, f, v4, v6);
 	}
 	i = 0;

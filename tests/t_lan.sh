@@ -4,7 +4,7 @@
 # file go to a peer chosen by nick, no address typed; a nick change is
 # announced; a clean quit goes offline at once and a restart is seen again; a
 # killed host expires within the documented time; an interface that comes up
-# later is used without a restart.
+# later is used without a restart; loopback is used only when asked.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lan_lib.sh"
 
@@ -126,6 +126,19 @@ check "and alice lists dave" wait_lists alice 5 dave
 t=$(log_ms dave "lan: ${FP_CACHE[alice]} ") && diag "late interface: alice listed $((t - t0)) ms after the link came up"
 ip -n "$(ns d)" link set eth0 down
 check "when it goes down again, alice is dropped at once" wait_state dave alice offline 2
+
+# Loopback only when asked: two instances in one namespace with no network.
+lab_ns l
+start_host lo1 l --discovery-iface lo --listen 127.0.0.1:0
+start_host lo2 l --discovery-iface lo --listen 127.0.0.1:0
+start_host lo3 l --listen 127.0.0.1:0
+fp_learn lo1 lo2 lo3
+check "two instances on one machine find each other on loopback when asked" wait_lists lo1 5 lo2 && wait_lists lo2 5 lo1
+e=$(events lo1 "select(.event==\"peer\" and .fingerprint==\"${FP_CACHE[lo2]}\")" | head -n 1)
+check "at 127.0.0.1 and lo2's port" test "$(jq -r .addr <<<"$e")" = "$(addr_of lo2)"
+check "an instance that was not asked stays off loopback" grep -q "discovery off" "$T/lo3.log"
+check "and lists nobody" test "$(count_events lo3 '.event=="peer"')" -eq 0
+check "nor is it listed" test "$(count_events lo1 ".event==\"peer\" and .fingerprint==\"${FP_CACHE[lo3]}\"")" -eq 0
 
 check "every process is still running" alive alice
 check "every event line is valid JSON" jq -e . "$T/alice.out" "$T/bob.out" "$T/carol.out" "$T/dave.out"

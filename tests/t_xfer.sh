@@ -199,6 +199,30 @@ else
 	tap 1 "cannot mount a tmpfs for the full-disk case (needs root)"
 fi
 
+# --- several at once, both directions ------------------------------------------------
+diag "t=${SECONDS}s"
+head -c 30000000 /dev/urandom >"$src/c1.bin"
+head -c 20000000 /dev/urandom >"$src/c2.bin"
+head -c 25000000 /dev/urandom >"$src/c3.bin"
+ida=$(send_offer "/send bob $src/c1.bin")
+idb=$(send_offer "/send bob $src/c2.bin")
+n0=$(count_events alice '.event=="offer"')
+say bob "/send alice $src/c3.bin"
+wait_count alice '.event=="offer"' $((n0 + 1)) 10
+idc=$(events alice 'select(.event=="offer") | .id' | tail -n 1 | tr -d '"')
+say bob "/accept $ida"; say bob "/accept $idb"; say alice "/accept $idc $T/alice-in"
+check "two outgoing and one incoming at once: the first completes" done_ok bob "$ida" 60
+check "the second completes" done_ok bob "$idb" 60
+check "the one in the other direction completes" done_ok alice "$idc" 60
+check "all three identical" \
+	bash -c "cmp -s '$src/c1.bin' '$T/bob-dl/c1.bin' && cmp -s '$src/c2.bin' '$T/bob-dl/c2.bin' && cmp -s '$src/c3.bin' '$T/alice-in/c3.bin'"
+# fairness: both of alice's transfers made progress before either finished
+p1=$(events bob "select(.event==\"progress\" and .id==\"$idb\") | .bytes" | head -n 1)
+first_done=$(events bob "select(.event==\"transfer\" and .state==\"done\") | .id" | grep -n -e "$ida" -e "$idb" | head -n 1)
+diag "first progress of the second transfer: ${p1:-none} bytes; first done: $first_done"
+check "the two transfers to bob were interleaved, not queued" \
+	test "$(events bob "select(.event==\"progress\" and (.id==\"$ida\" or .id==\"$idb\") and .bytes < .total) | .id" | sort -u | wc -l)" -eq 2
+
 # --- hostile offers from a peer that speaks the protocol -------------------------------
 diag "t=${SECONDS}s"
 ba=$(addr_of bob)

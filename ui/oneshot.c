@@ -24,6 +24,7 @@ struct oneshot {
 	int           yes;
 	int           tty;        /* stderr is a terminal: redraw one progress line */
 	int           asking;     /* waiting for y/n on stdin */
+	int           connected;  /* send: the peer came online */
 	struct xfer  *x;          /* the transfer we care about */
 	char          answer[64];
 	size_t        alen;
@@ -105,6 +106,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_PEER:
 		if (o->sending && ev->peer->state == PEER_ONLINE && o->x == NULL) {
 			fprintf(stderr, "connected to %s (%s)\n", ev->peer->nick, ev->peer->fp);
+			o->connected = 1;
 			if (xfer_send(c, ev->peer, o->paths, o->npaths, NULL) == -1) {
 				finish(o, ONESHOT_FAILED);
 				return;
@@ -119,7 +121,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		break;
 	case EV_ERROR:
 		fprintf(stderr, "confab: %s\n", ev->text);
-		if (o->sending && o->x == NULL)
+		if (o->sending && !o->connected)
 			finish(o, ONESHOT_UNREACHABLE);
 		break;
 	case EV_OFFER:

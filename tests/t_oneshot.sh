@@ -1,0 +1,58 @@
+#!/bin/bash
+# t_oneshot.sh - "confab send" and "confab recv": one transfer, then exit
+# with a status that says how it went.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/src/dir/sub" "$T/src/dir/empty"
+head -c 2000000 /dev/urandom >"$T/src/dir/sub/data.bin"
+echo hello >"$T/src/hello.txt"
+fs=$("$CONFAB" id --home "$T/s")
+port=$((20000 + RANDOM % 20000))
+COMMON="--no-discovery --no-nat"
+
+# recv_bg ARGS...: start a receiver in the background on $port
+recv_bg() {
+	"$CONFAB" recv --home "$T/r" $COMMON --listen "127.0.0.1:$port" "$@" \
+		>"$T/recv.out" 2>"$T/recv.err" </dev/null &
+	rpid=$!
+	for _ in $(seq 50); do grep -q "waiting for an offer" "$T/recv.err" 2>/dev/null && return; sleep 0.1; done
+}
+
+recv_bg --dir "$T/in" --from "$fs" --yes
+"$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/dir" "$T/src/hello.txt" 2>"$T/send.err"
+src=$?
+wait $rpid; rrc=$?
+check "send exits 0 when every file arrived verified" test $src -eq 0
+check "recv --yes --from exits 0 after the transfer" test $rrc -eq 0
+check "recv prints where the files landed" grep -q "^$T/in/dir" "$T/recv.out"
+check "the tree arrived identical, empty folder kept" diff -r "$T/src/dir" "$T/in/dir"
+check "the second file arrived" cmp -s "$T/src/hello.txt" "$T/in/hello.txt"
+
+# without --yes and without a terminal, recv refuses and both sides say so
+recv_bg --dir "$T/in2"
+"$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/hello.txt" 2>"$T/send.err"
+src=$?
+wait $rpid; rrc=$?
+check "recv without --yes and no terminal rejects (exit 3)" test $rrc -eq 3
+check "send learns it was rejected (exit 3)" test $src -eq 3
+check "nothing arrived" test ! -e "$T/in2/hello.txt"
+
+# --yes only ever accepts from the peer named with --from
+recv_bg --dir "$T/in3" --from "$("$CONFAB" id --home "$T/other")" --yes
+"$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/hello.txt" 2>"$T/send.err"
+src=$?
+kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
+check "an offer from someone else is rejected even with --yes" test $src -eq 3
+check "nothing from them arrived" test ! -e "$T/in3/hello.txt"
+
+"$CONFAB" recv --home "$T/r" $COMMON --yes </dev/null >/dev/null 2>&1; rc=$?
+check "--yes without --from is a usage error (exit 2)" test $rc -eq 2
+"$CONFAB" send --home "$T/s" $COMMON --to 127.0.0.1:1 "$T/src/hello.txt" 2>/dev/null; rc=$?
+check "send to a closed port exits 4" test $rc -eq 4
+"$CONFAB" send --home "$T/s" $COMMON "$T/src/hello.txt" 2>/dev/null; rc=$?
+check "send without --to is a usage error (exit 2)" test $rc -eq 2
+recv_bg --dir "$T/in4" --from "$fs" --yes
+"$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/missing" 2>"$T/send.err"; rc=$?
+kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
+check "send of a missing file fails (exit 1) and says why" test $rc -eq 1 -a -n "$(grep missing "$T/send.err")"
+done_testing
