@@ -165,14 +165,34 @@ split_words(char *args, char **words, int max)
 	}
 }
 
+/*
+ * A path word as the user means it: "~" or "~/..." is below $HOME (the UI's
+ * path completion offers such paths).  Returns NULL if word needs no change,
+ * else a new string (caller frees).
+ */
+static char *
+home_path(const char *word)
+{
+	const char *home = getenv("HOME");
+	size_t n;
+	char *out;
+
+	if (word[0] != '~' || (word[1] != '\0' && word[1] != '/') || home == NULL || home[0] != '/')
+		return NULL;
+	n = strlen(home) + strlen(word);
+	if ((out = malloc(n)) != NULL)
+		snprintf(out, n, "%s%s", home, word + 1);
+	return out;
+}
+
 /* /send PEER PATH... */
 static int
 cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	char *words[65];
+	char *words[65], *expanded[65] = { NULL };
 	const char *why;
 	struct peer *p;
-	int n = split_words(args, words, 65);
+	int n = split_words(args, words, 65), i, rc;
 
 	if (n < 2) {
 		core_error(c, line, NULL, n == -1 ? "unbalanced quotes or too many paths (64 at most)" :
@@ -183,7 +203,13 @@ cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
 		core_error(c, line, NULL, "%s: %s", words[0], why);
 		return -1;
 	}
-	return xfer_send(c, p, words + 1, n - 1, line);
+	for (i = 1; i < n; i++)
+		if ((expanded[i] = home_path(words[i])) != NULL)
+			words[i] = expanded[i];
+	rc = xfer_send(c, p, words + 1, n - 1, line);
+	for (i = 1; i < n; i++)
+		free(expanded[i]);
+	return rc;
 }
 
 /* Find the transfer named by the first word of args. */
@@ -208,8 +234,8 @@ static int
 cmd_accept(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	struct xfer *x = xfer_arg(c, line, &args, "/accept ID [DIR]");
-	char *words[2];
-	int n;
+	char *words[2], *expanded = NULL;
+	int n, rc;
 
 	if (x == NULL)
 		return -1;
@@ -218,11 +244,15 @@ cmd_accept(struct core *c, struct conversation *cur, const char *line, char *arg
 		core_error(c, line, NULL, "usage: /accept ID [DIR] (quote a directory with spaces)");
 		return -1;
 	}
+	if (n == 1 && (expanded = home_path(words[0])) != NULL)
+		words[0] = expanded;
 	if (n == 1 && words[0][0] != '/') {
 		core_error(c, line, NULL, "the directory must be an absolute path");
 		return -1;
 	}
-	return xfer_accept(c, x, n == 1 ? words[0] : NULL, line);
+	rc = xfer_accept(c, x, n == 1 ? words[0] : NULL, line);
+	free(expanded);
+	return rc;
 }
 
 /* /reject ID */
@@ -265,6 +295,99 @@ cmd_transfers(struct core *c, struct conversation *cur, const char *line, char *
 	return 0;
 }
 
+/* Find the peer named by the first word of args (the rest stays in args). */
+static struct peer *
+peer_arg(struct core *c, const char *line, char **args, const char *usage)
+{
+	const char *why;
+	struct peer *p;
+	char *name = next_word(args);
+
+	if (name == NULL) {
+		core_error(c, line, NULL, "usage: %s", usage);
+		return NULL;
+	}
+	if ((p = core_find_peer(c, name, &why)) == NULL)
+		core_error(c, line, NULL, "%s: %s", name, why);
+	return p;
+}
+
+/* /verify PEER: show the code to compare. */
+static int
+cmd_verify(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct core_event ev;
+	struct peer *p = peer_arg(c, line, &args, "/verify PEER");
+	char code[16];
+
+	if (p == NULL)
+		return -1;
+	core_verify_code(c, p, code);
+	core_note(c, &p->conv, LINE_SYSTEM,
+	    "verification code with %s: %s - compare it with %s (by voice, in person); "
+	    "if it is the same on both screens, type /trust %s", p->nick, code, p->nick, p->nick);
+	memset(&ev, 0, sizeof ev);
+	ev.type = EV_VERIFY;
+	ev.peer = p;
+	ev.text = code;
+	ev.cmd = line;
+	if (c->fe.event != NULL)
+		c->fe.event(c, &ev, c->fe.arg);
+	return 0;
+}
+
+/* /trust, /block, /unblock PEER */
+static int
+cmd_trust(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	enum trust t = strncmp(line, "/trust", 6) == 0 ? TRUST_VERIFIED :
+	    strncmp(line, "/block", 6) == 0 ? TRUST_BLOCKED : TRUST_UNVERIFIED;
+	struct peer *p = peer_arg(c, line, &args, t == TRUST_VERIFIED ? "/trust PEER" :
+	    t == TRUST_BLOCKED ? "/block PEER" : "/unblock PEER");
+
+	return p == NULL ? -1 : core_set_trust(c, p, t, line);
+}
+
+/* /rename PEER NAME */
+static int
+cmd_rename(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct peer *p = peer_arg(c, line, &args, "/rename PEER NAME");
+	char *name;
+
+	if (p == NULL)
+		return -1;
+	if ((name = next_word(&args)) == NULL || *skip_blanks(args) != '\0') {
+		core_error(c, line, p, "usage: /rename PEER NAME (no spaces)");
+		return -1;
+	}
+	return core_rename(c, p, name, line);
+}
+
+/* /forget PEER */
+static int
+cmd_forget(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct peer *p = peer_arg(c, line, &args, "/forget PEER");
+
+	return p == NULL ? -1 : core_forget(c, p, line);
+}
+
+/* /history-clear [PEER]: forget a conversation's history (the UI's /clear --history). */
+static int
+cmd_history_clear(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct peer *p;
+
+	if (*skip_blanks(args) == '\0' && cur != NULL && cur->peer != NULL)
+		p = cur->peer;
+	else if ((p = peer_arg(c, line, &args, "/history-clear PEER")) == NULL)
+		return -1;
+	core_clear_history(c, p);
+	core_note(c, &p->conv, LINE_SYSTEM, "history with %s cleared", p->nick);
+	return 0;
+}
+
 /* /quit */
 static int
 cmd_quit(struct core *c, struct conversation *cur, const char *line, char *args)
@@ -283,6 +406,13 @@ const struct cmd_def cmd_table[] = {
 	{ "reject", "ID", "reject an offer", cmd_reject },
 	{ "cancel", "ID", "cancel a transfer, either direction", cmd_cancel },
 	{ "transfers", "", "list transfers", cmd_transfers },
+	{ "verify", "PEER", "show the code to compare with PEER before /trust", cmd_verify },
+	{ "trust", "PEER", "mark PEER verified (after comparing /verify codes)", cmd_trust },
+	{ "block", "PEER", "refuse PEER's connections, messages and beacons", cmd_trust },
+	{ "unblock", "PEER", "undo /block (PEER becomes unverified)", cmd_trust },
+	{ "rename", "PEER NAME", "call PEER by a name of your choosing", cmd_rename },
+	{ "forget", "PEER", "forget PEER: trust, history, queued messages", cmd_forget },
+	{ "history-clear", "[PEER]", "delete the conversation history with PEER", cmd_history_clear },
 	{ "whoami", "", "show your nick, fingerprint and addresses", cmd_whoami },
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },
 	{ NULL, NULL, NULL, NULL },

@@ -12,6 +12,7 @@
 #include "core.h"
 #include "lan.h"          /* LAN discovery */
 #include "log.h"
+#include "store.h"
 #include "text.h"
 #include "transfer.h"
 
@@ -19,6 +20,8 @@ static int  on_established(struct session *, void *);
 static void on_record(struct session *, const struct record *, void *);
 static void on_closed(struct session *, const char *, void *);
 static int  on_bulk(struct session *, struct buf *, void *);
+static void peer_retry(struct loop *, struct loop_timer *, void *);
+static void flush_outq(struct core *, struct peer *);
 
 static const struct net_ops core_net_ops = {
 	.established = on_established,
@@ -49,8 +52,8 @@ emit(struct core *c, const struct core_event *ev)
 }
 
 /* Append a line to a conversation, dropping the oldest beyond the cap. */
-static struct chat_line *
-conv_add(struct conversation *cv, enum line_kind kind, const char *nick, const char *text)
+struct chat_line *
+core_conv_add(struct conversation *cv, enum line_kind kind, const char *nick, const char *text)
 {
 	struct chat_line *l;
 
@@ -124,7 +127,7 @@ core_note(struct core *c, struct conversation *cv, enum line_kind kind, const ch
 	va_end(ap);
 	if (cv == NULL)
 		cv = &c->home;
-	if ((l = conv_add(cv, kind, NULL, text)) == NULL)
+	if ((l = core_conv_add(cv, kind, NULL, text)) == NULL)
 		return;
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_LINE;
@@ -207,6 +210,7 @@ peer_new(struct core *c, const uint8_t pk[ID_KEYLEN])
 	fp_encode(pk, p->fp);
 	p->core = c;
 	loop_timer_init(&p->settle, peer_settle, p);
+	loop_timer_init(&p->retry, peer_retry, p);
 	snprintf(p->nick, sizeof p->nick, "%.*s", FP_SHORT, p->fp);
 	p->conv.peer = p;
 	/* keep the list in creation order */
@@ -300,6 +304,268 @@ core_find_peer(struct core *c, const char *name, const char **why)
 	return found;
 }
 
+/* Hold an ACK until the id it acknowledges is on disk. */
+static void
+ack_later(struct peer *p, const uint8_t id[WIRE_ID_LEN])
+{
+	if (p->nacks == p->aacks) {
+		size_t na = p->aacks ? p->aacks * 2 : 64;
+		uint8_t (*n)[WIRE_ID_LEN] = realloc(p->acks, na * WIRE_ID_LEN);
+
+		if (n == NULL)
+			return;   /* the sender will resend; we acknowledge then */
+		p->acks = n;
+		p->aacks = na;
+	}
+	memcpy(p->acks[p->nacks++], id, WIRE_ID_LEN);
+}
+
+/* Name of a trust state. */
+const char *
+trust_name(enum trust t)
+{
+	switch (t) {
+	case TRUST_UNVERIFIED: return "unverified";
+	case TRUST_VERIFIED:   return "verified";
+	case TRUST_BLOCKED:    return "blocked";
+	}
+	return "unknown";
+}
+
+/* Tell the front-end about a security warning concerning p. */
+static void
+warn_peer(struct core *c, struct peer *p, const char *fmt, ...)
+{
+	struct core_event ev;
+	char text[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	log_warn("%s", text);
+	core_note(c, NULL, LINE_ERROR, "%s", text);
+	core_note(c, &p->conv, LINE_ERROR, "%s", text);
+	memset(&ev, 0, sizeof ev);
+	ev.type = EV_WARNING;
+	ev.peer = p;
+	ev.text = text;
+	emit(c, &ev);
+}
+
+/*
+ * A peer announced a nick (HELLO or a LAN beacon).  Unless the user renamed
+ * it, that becomes its name, except when another known key already goes by
+ * that name: then it is shown as a different peer, "nick~abcd", with a
+ * warning, and never merged with the one the user knows.
+ */
+void
+core_peer_announce(struct core *c, struct peer *p, const char *nick)
+{
+	struct peer *q;
+	int clash = 0;
+
+	if (strcmp(p->announced, nick) == 0 && p->nick[0] != '\0' && strncmp(p->nick, p->fp, FP_SHORT) != 0)
+		return;
+	snprintf(p->announced, sizeof p->announced, "%s", nick);
+	store_peers_dirty(c);
+	for (q = c->peers; q != NULL; q = q->next) {
+		if (q == p || !q->known)
+			continue;
+		if (strcasecmp(q->nick, nick) == 0 || strcasecmp(q->announced, nick) == 0) {
+			clash = 1;
+			break;
+		}
+	}
+	if (clash && !p->renamed) {
+		snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
+		if (!p->nick_clash) {
+			p->nick_clash = 1;
+			warn_peer(c, p, "WARNING: a different key (%s) calls itself \"%s\", like %s (%s)%s. "
+			    "It is shown as %s. Do not trust it before you /verify it.",
+			    p->fp, nick, q->nick, q->fp,
+			    q->trust == TRUST_VERIFIED ? ", whom you verified" : "", p->nick);
+		}
+		return;
+	}
+	if (!p->renamed)
+		snprintf(p->nick, sizeof p->nick, "%s", nick);
+}
+
+/* The verification code: 12 digits from both keys (smaller key first). */
+void
+core_verify_code(struct core *c, const struct peer *p, char out[16])
+{
+	const uint8_t *a = c->id.pub, *b = p->pk, *t;
+	crypto_generichash_state st;
+	uint8_t h[32];
+	uint64_t v = 0;
+	int i;
+
+	if (memcmp(a, b, ID_KEYLEN) > 0) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)"confab-verify-1", 15);
+	crypto_generichash_update(&st, a, ID_KEYLEN);
+	crypto_generichash_update(&st, b, ID_KEYLEN);
+	crypto_generichash_final(&st, h, sizeof h);
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	v %= 1000000000000ull;
+	snprintf(out, 16, "%03u %03u %03u %03u", (unsigned)(v / 1000000000ull),
+	    (unsigned)(v / 1000000 % 1000), (unsigned)(v / 1000 % 1000), (unsigned)(v % 1000));
+}
+
+/* Set a peer's trust. */
+int
+core_set_trust(struct core *c, struct peer *p, enum trust t, const char *cmd)
+{
+	p->trust = t;
+	p->known = 1;
+	store_peers_dirty(c);
+	if (t == TRUST_VERIFIED)
+		p->nick_clash = 0;
+	core_note(c, &p->conv, LINE_SYSTEM, "%s (%s) is now %s", p->nick, p->fp, trust_name(t));
+	if (t == TRUST_BLOCKED) {
+		loop_timer_del(c->loop, &p->retry);
+		if (p->pending != NULL)
+			session_close(p->pending, BYE_BLOCKED, "blocked");
+		if (p->sess != NULL)
+			session_close(p->sess, BYE_BLOCKED, "blocked");
+	}
+	peer_changed(c, p, NULL);
+	return 0;
+}
+
+/* Give a peer a name of our choosing. */
+int
+core_rename(struct core *c, struct peer *p, const char *name, const char *cmd)
+{
+	char clean[NICK_BUF];
+	struct peer *q;
+	size_t n = strlen(name);
+
+	text_sanitize((const uint8_t *)name, n, clean, sizeof clean, 0);
+	if (n == 0 || n > NICK_MAX || strcmp(clean, name) != 0 || strchr(name, ' ') != NULL) {
+		core_error(c, cmd, p, "a name is 1 to %d bytes of printable UTF-8 without spaces", NICK_MAX);
+		return -1;
+	}
+	for (q = c->peers; q != NULL; q = q->next) {
+		if (q != p && strcasecmp(q->nick, name) == 0) {
+			core_error(c, cmd, p, "%s already names another peer (%.8s)", name, q->fp);
+			return -1;
+		}
+	}
+	snprintf(p->nick, sizeof p->nick, "%s", name);
+	p->renamed = 1;
+	p->known = 1;
+	store_peers_dirty(c);
+	peer_changed(c, p, NULL);
+	return 0;
+}
+
+/* Forget everything about a peer. */
+int
+core_forget(struct core *c, struct peer *p, const char *cmd)
+{
+	struct outmsg *m;
+
+	loop_timer_del(c->loop, &p->retry);
+	if (p->pending != NULL)
+		session_close(p->pending, BYE_QUIT, "forgotten");
+	if (p->sess != NULL)
+		session_close(p->sess, BYE_QUIT, "forgotten");
+	store_forget(c, p);
+	while ((m = p->outq) != NULL) {
+		p->outq = m->next;
+		free(m->text);
+		free(m);
+	}
+	p->outq_tail = NULL;
+	p->noutq = 0;
+	p->nseen = p->seen_pos = 0;
+	p->nacks = 0;
+	core_clear_history(c, p);
+	p->known = 0;
+	p->trust = TRUST_UNVERIFIED;
+	p->renamed = 0;
+	p->addr[0] = '\0';
+	core_note(c, NULL, LINE_SYSTEM, "forgot %s (%s)", p->nick, p->fp);
+	peer_changed(c, p, "forgotten");
+	return 0;
+}
+
+/* Clear a conversation, on screen and on disk. */
+void
+core_clear_history(struct core *c, struct peer *p)
+{
+	struct outmsg *m;
+
+	for (m = p->outq; m != NULL; m = m->next)
+		m->line = NULL;
+	conv_free(&p->conv);
+	p->conv.unread = 0;
+	store_history_clear(c, p);
+}
+
+/* Before each sleep: make logged records durable, then send what waited for that. */
+static void
+core_before_sleep(struct loop *loop, void *arg)
+{
+	struct core *c = arg;
+	struct peer *p;
+	struct buf b;
+	size_t i;
+
+	store_flush(c);
+	for (p = c->peers; p != NULL; p = p->next) {
+		if (p->nacks > 0) {
+			if (p->sess != NULL) {
+				buf_init(&b, 64);
+				for (i = 0; i < p->nacks; i++) {
+					buf_reset(&b);
+					if (wire_put_ack(&b, p->acks[i]) == BUF_OK)
+						session_send_buf(p->sess, &b);
+				}
+				buf_free(&b);
+			}
+			p->nacks = 0;
+		}
+		if (p->out_pending) {
+			p->out_pending = 0;
+			flush_outq(c, p);
+		}
+	}
+}
+
+/* Try again to reach a known peer that went away. */
+static void
+peer_retry(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct peer *p = arg;
+
+	if (p->sess != NULL || p->pending != NULL || p->trust == TRUST_BLOCKED || p->core->quitting)
+		return;
+	if (core_connect_peer(p->core, p) == 0)
+		p->auto_connecting = 1;
+}
+
+/* Arm the reconnect timer with exponential back-off (2 s doubling to 5 min). */
+static void
+schedule_retry(struct core *c, struct peer *p)
+{
+	if (!p->known || p->trust == TRUST_BLOCKED || c->quitting || p->addr[0] == '\0')
+		return;
+	p->backoff_ms = p->backoff_ms == 0 ? 2000 : p->backoff_ms * 2;
+	if (p->backoff_ms > 300000)
+		p->backoff_ms = 300000;
+	/* a little jitter so that two sides do not knock at the same instant */
+	loop_timer_set(c->loop, &p->retry, p->backoff_ms + randombytes_uniform(1000));
+}
+
 /* Send our HELLO on a fresh session. */
 static int
 send_hello(struct core *c, struct session *s)
@@ -327,6 +593,8 @@ send_outmsg(struct peer *p, struct outmsg *m)
 	if (rc == BUF_OK)
 		rc = session_send_buf(p->sess, &b);
 	buf_free(&b);
+	if (rc == 0)
+		m->sent_on = session_id(p->sess);
 	return rc;
 }
 
@@ -350,13 +618,17 @@ line_state(struct core *c, struct peer *p, struct outmsg *m, enum msg_state st, 
 	emit(c, &ev);
 }
 
-/* (Re)send every unacknowledged message, oldest first. */
+/* Send every unacknowledged message not yet sent on the current session, oldest first. */
 static void
 flush_outq(struct core *c, struct peer *p)
 {
 	struct outmsg *m;
 
+	if (p->sess == NULL || !p->hello)
+		return;
 	for (m = p->outq; m != NULL; m = m->next) {
+		if (m->sent_on == session_id(p->sess))
+			continue;
 		if (send_outmsg(p, m) != 0) {
 			log_warn("peer %s: send queue full, retrying later", p->fp);
 			break;
@@ -380,6 +652,10 @@ on_established(struct session *s, void *arg)
 		return -1;
 	if (p->pending == s)
 		p->pending = NULL;
+	if (p->trust == TRUST_BLOCKED) {
+		log_info("refusing blocked peer %s at %s", p->fp, session_addr(s));
+		return -1;
+	}
 	session_set_user(s, p);
 	old = p->sess;
 	if (old != NULL && old != s) {
@@ -408,7 +684,16 @@ on_established(struct session *s, void *arg)
 	if (p->via[0] == '\0')
 		snprintf(p->via, sizeof p->via, "direct");
 	session_set_user(s, p);
-	snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
+	/* the address to reconnect to: where we reached it, or where it listens */
+	if (session_initiator(s))
+		snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
+	else if (p->addr[0] == '\0')
+		snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
+	if (!p->known) {
+		p->known = 1;
+		store_peers_dirty(c);
+	}
+	loop_timer_del(c->loop, &p->retry);
 	if (p->state != PEER_ONLINE)
 		p->state = PEER_CONNECTING;
 	if (send_hello(c, s) != 0)
@@ -441,8 +726,11 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 
 	text_sanitize(h->nick, h->nick_len, nick, sizeof nick, 0);
 	if (nick[0] != '\0')
-		snprintf(p->nick, sizeof p->nick, "%s", nick);
+		core_peer_announce(c, p, nick);
 	p->hello = 1;
+	p->last_seen = loop_wallclock_ms();
+	p->backoff_ms = 0;
+	store_peers_dirty(c);
 	if (first) {
 		p->state = PEER_ONLINE;
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
@@ -465,16 +753,21 @@ got_msg(struct core *c, struct peer *p, const struct rec_msg *m)
 	size_t cap = m->text_len * 3 + 1;
 	struct buf b;
 
-	buf_init(&b, 64);
-	if (wire_put_ack(&b, m->id) == BUF_OK)
-		session_send_buf(p->sess, &b);
-	buf_free(&b);
-	if (seen_check(p, m->id))
-		return;   /* a retransmission: already shown */
+	if (seen_check(p, m->id)) {
+		/* a retransmission: already shown, acknowledge it again */
+		buf_init(&b, 64);
+		if (wire_put_ack(&b, m->id) == BUF_OK)
+			session_send_buf(p->sess, &b);
+		buf_free(&b);
+		return;
+	}
+	/* the ACK goes out only once the id is on disk (store_flush), so a crash never shows it twice */
+	store_seen_add(c, p, m->id);
+	ack_later(p, m->id);
 	if ((text = malloc(cap)) == NULL)
 		return;
 	text_sanitize(m->text, m->text_len, text, cap, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
-	l = conv_add(&p->conv, LINE_MSG_IN, p->nick, text);
+	l = core_conv_add(&p->conv, LINE_MSG_IN, p->nick, text);
 	free(text);
 	if (l == NULL)
 		return;
@@ -483,6 +776,7 @@ got_msg(struct core *c, struct peer *p, const struct rec_msg *m)
 	/* the sender's clock is only a claim: keep ours unless it is close */
 	if (m->ts_ms > 0 && (m->ts_ms > l->ts_ms ? m->ts_ms - l->ts_ms : l->ts_ms - m->ts_ms) < 300000)
 		l->ts_ms = m->ts_ms;
+	store_history_add(c, p, l);
 	p->conv.unread++;
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_MESSAGE;
@@ -505,6 +799,7 @@ got_ack(struct core *c, struct peer *p, const uint8_t id[WIRE_ID_LEN])
 		if (p->outq_tail == m)
 			p->outq_tail = prev;
 		p->noutq--;
+		store_queue_ack(c, p, m->id);
 		line_state(c, p, m, MSG_DELIVERED, EV_DELIVERED);
 		sodium_memzero(m->text, m->len);
 		free(m->text);
@@ -595,6 +890,10 @@ on_closed(struct session *s, const char *reason, void *arg)
 	xfer_peer_offline(c, p);
 	if (c->quitting)
 		return;
+	p->last_seen = loop_wallclock_ms();
+	store_peers_dirty(c);
+	if (strcmp(reason, "peer quit") != 0 && strcmp(reason, "forgotten") != 0)
+		schedule_retry(c, p);
 	if (was_online)
 		core_note(c, &p->conv, LINE_SYSTEM, "%s is offline (%s)", p->nick, reason);
 	peer_changed(c, p, reason);
@@ -697,7 +996,7 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	memcpy(m->text, text, len);
 	m->len = len;
 	text_sanitize((const uint8_t *)text, len, clean, len * 3 + 1, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
-	m->line = conv_add(&p->conv, LINE_MSG_OUT, c->nick, clean);
+	m->line = core_conv_add(&p->conv, LINE_MSG_OUT, c->nick, clean);
 	free(clean);
 	sodium_bin2hex(hex, sizeof hex, m->id, WIRE_ID_LEN);
 	if (m->line != NULL) {
@@ -711,9 +1010,16 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 		p->outq = m;
 	p->outq_tail = m;
 	p->noutq++;
-	if (p->sess != NULL && p->hello && send_outmsg(p, m) == 0 && m->line != NULL)
-		m->line->state = MSG_SENT;
-	else if (p->sess == NULL)
+	if (m->line != NULL)
+		store_history_add(c, p, m->line);
+	/* logged first, sent once the log is on disk (store_flush) */
+	store_queue_add(c, p, m);
+	p->out_pending = 1;
+	if (!p->known) {
+		p->known = 1;
+		store_peers_dirty(c);
+	}
+	if (p->sess == NULL)
 		core_connect_peer(c, p);   /* on demand; the queue goes out on HELLO */
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_SENT;
@@ -828,6 +1134,10 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	} else if (paths_join(path, sizeof path, c->paths.state, "confab.log") == 0) {
 		log_open(path, opt->debug ? LOG_DEBUG : LOG_INFO);
 	}
+	if (store_init(c, err, errlen) == -1)
+		return -1;
+	/* before the net's own hook, so that what it releases is written this turn */
+	loop_before_sleep(loop, core_before_sleep, c);
 	if (xfer_init(c) == -1) {
 		snprintf(err, errlen, "cannot create %s/transfers: %s", c->paths.state, strerror(errno));
 		return -1;
@@ -859,6 +1169,17 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 		net_set_ciphers(c->net, opt->ciphers);
 	if (start_listening(c, err, errlen) == -1)
 		return -1;
+	if (c->opt.history_lines == 0 && !c->opt.history_set)
+		c->opt.history_lines = 1000;
+	store_load(c);
+	{
+		/* known peers: try their last addresses, with back-off if that fails */
+		struct peer *p;
+
+		for (p = c->peers; p != NULL; p = p->next)
+			if (p->known && p->trust != TRUST_BLOCKED && p->addr[0] != '\0')
+				loop_timer_set(loop, &p->retry, 200 + randombytes_uniform(800));
+	}
 	/* LAN discovery: a failure to start it is logged, never fatal */
 	if (!opt->no_discovery)
 		lan_start(c);
@@ -888,6 +1209,7 @@ core_quit(struct core *c, int exit_code)
 	if (c->fe.quit != NULL)
 		c->fe.quit(c, c->fe.arg);
 	lan_stop(c);   /* LAN: goodbye beacon, before the sessions close */
+	core_before_sleep(c->loop, c);   /* durable records, held ACKs and messages go before BYE */
 	if (c->net != NULL)
 		net_shutdown(c->net, "quit");
 	loop_stop(c->loop);
@@ -902,11 +1224,15 @@ core_free(struct core *c)
 	c->quitting = 1;
 	lan_stop(c);   /* LAN: harmless if core_quit already stopped it */
 	xfer_free_all(c);
+	store_free(c);
+	loop_before_sleep_del(c->loop, core_before_sleep, c);
 	net_free(c->net);
 	c->net = NULL;
 	while ((p = c->peers) != NULL) {
 		c->peers = p->next;
 		loop_timer_del(c->loop, &p->settle);
+		loop_timer_del(c->loop, &p->retry);
+		free(p->acks);
 		peer_free(p);
 	}
 	conv_free(&c->home);

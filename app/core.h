@@ -19,6 +19,12 @@
 #define OUTQ_MAX        5000               /* unacknowledged messages per peer */
 #define DEFAULT_PORT    7470
 
+enum trust {
+	TRUST_UNVERIFIED = 0,  /* first use: we only know the key it proved */
+	TRUST_VERIFIED,        /* the user compared /verify codes and said /trust */
+	TRUST_BLOCKED,         /* refused silently */
+};
+
 enum peer_state {
 	PEER_OFFLINE = 0,
 	PEER_DISCOVERED,    /* seen on the LAN, no session */
@@ -47,6 +53,7 @@ struct chat_line {
 	enum msg_state state;          /* LINE_MSG_OUT only */
 	char           nick[NICK_BUF]; /* author at the time */
 	char          *text;           /* UTF-8, may contain '\n' */
+	int            history;        /* loaded from (or written to) the history file */
 };
 
 struct peer;
@@ -68,6 +75,7 @@ struct outmsg {
 	char          *text;
 	size_t         len;
 	struct chat_line *line;        /* its line in the conversation, if still there */
+	unsigned long  sent_on;        /* id of the session it was last sent on, 0 if none */
 };
 
 struct peer {
@@ -91,6 +99,19 @@ struct peer {
 	struct conversation conv;
 	struct loop_timer settle;          /* after a duplicate BYE: wait for the other session */
 	struct core     *core;
+	/* trust and memory */
+	enum trust       trust;
+	int              known;            /* saved in the peers file */
+	int              renamed;          /* nick is the user's name for it */
+	char             announced[NICK_BUF];   /* the nick it announced last */
+	int              nick_clash;       /* announced a nick another known key uses */
+	uint64_t         last_seen;        /* wall-clock ms */
+	struct loop_timer retry;           /* reconnect with back-off */
+	uint64_t         backoff_ms;
+	int              auto_connecting;  /* the pending connect was ours, not the user's */
+	int              out_pending;      /* messages wait for the store flush to go out */
+	uint8_t        (*acks)[WIRE_ID_LEN];    /* ACKs wait for the store flush */
+	size_t           nacks, aacks;
 };
 
 enum core_event_type {
@@ -106,9 +127,12 @@ enum core_event_type {
 	EV_OFFER,       /* an incoming offer is complete and waits for the user (xfer) */
 	EV_PROGRESS,    /* a transfer moved (xfer), at most a few times a second */
 	EV_TRANSFER,    /* a transfer changed state (xfer) */
+	EV_VERIFY,      /* text: the verification code for peer */
+	EV_WARNING,     /* text: a security warning about peer (key or nick change) */
 };
 
 struct xfer;
+struct store;
 
 struct core_event {
 	enum core_event_type    type;
@@ -131,6 +155,9 @@ struct frontend {
 	void  *arg;
 };
 
+/* core_options.colors (configuration file, app/conffile.c) */
+enum { COLORS_AUTO = 0, COLORS_ON, COLORS_OFF };
+
 struct core_options {
 	const char *home;
 	const char *nick;
@@ -148,6 +175,14 @@ struct core_options {
 	const char *download_dir;   /* NULL: the default */
 	const char *accept_from;    /* auto-accept offers from this fingerprint (confab recv --yes) */
 	uint64_t    limit_rate;     /* bytes/s of outgoing file data, 0: no limit */
+	/* trust and memory (app/store.c) */
+	size_t      history_lines;  /* history kept per peer; 0: none (see history_set) */
+	int         history_set;    /* history_lines was given (else 1000) */
+	int         auto_accept_verified;   /* accept files from verified peers without asking */
+	/* --- configuration file only (app/conffile.c): read by the UI --- */
+	int         no_bell;        /* no bell for messages in other windows (UI default) */
+	int         colors;         /* COLORS_AUTO (unless $NO_COLOR), COLORS_ON, COLORS_OFF */
+	/* --- end of configuration file only --- */
 };
 
 struct core {
@@ -164,6 +199,7 @@ struct core {
 	int                 quitting;
 	int                 exit_code;
 	struct lan         *lan;         /* LAN discovery (app/lan.c), NULL when off */
+	struct store       *store;       /* what we remember (app/store.c) */
 	struct xfer        *xfers;       /* newest first */
 	uint32_t            next_handle;
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
@@ -210,6 +246,19 @@ void core_peer_changed(struct core *, struct peer *, const char *reason);
  * session exists or is on its way, -1 if there is no address to try.
  */
 int  core_connect_peer(struct core *, struct peer *);
+
+/* Append a line to a conversation (oldest dropped beyond CONV_MAX_LINES). */
+struct chat_line *core_conv_add(struct conversation *, enum line_kind, const char *nick, const char *text);
+/* A peer announced a nick: adopt it, unless another known key uses it (then warn). */
+void core_peer_announce(struct core *, struct peer *, const char *nick);
+/* The verification code for a peer: 12 digits from both keys, in groups of 3. */
+void core_verify_code(struct core *, const struct peer *, char out[16]);
+/* Trust verbs: set the state, save it, tell the front-end. */
+int  core_set_trust(struct core *, struct peer *, enum trust, const char *cmd);
+int  core_rename(struct core *, struct peer *, const char *name, const char *cmd);
+int  core_forget(struct core *, struct peer *, const char *cmd);
+void core_clear_history(struct core *, struct peer *);
+const char *trust_name(enum trust);
 
 /* Short state name: "offline", "discovered", "connecting", "online". */
 const char *peer_state_name(enum peer_state);

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "conffile.h"
 #include "core.h"
 #include "headless.h"
 #include "identity.h"
+#include "log.h"
 #include "main.h"
 #include "oneshot.h"
 #include "paths.h"
@@ -45,6 +48,8 @@ static const char usage_text[] =
 "                      or DIR/downloads with --home DIR)\n"
 "  --limit-rate RATE   cap outgoing file data at RATE bytes/s (suffix k, m, g)\n"
 "  --headless          run without a screen (see confab(1), HEADLESS MODE)\n"
+"  --print-config      print the configuration in effect (the config file with\n"
+"                      these options applied) as a config file, and exit\n"
 "\n"
 "send/recv options: --to HOST:PORT (send), --dir DIR, --from FINGERPRINT,\n"
 "  --yes (accept without asking, only from --from). Exit status: 0 every file\n"
@@ -56,13 +61,16 @@ static const char usage_text[] =
 "  /connect HOST:PORT, /msg PEER TEXT, /peers, /nick NAME, /whoami, /quit,\n"
 "  /send PEER PATH..., /accept ID [DIR], /reject ID, /cancel ID, /transfers\n"
 "  PEER is a nick or a fingerprint prefix of 4 characters or more.\n"
+"Settings are read from the file config in the config directory (DIR with\n"
+"--home DIR, else $XDG_CONFIG_HOME/confab); the first start writes it with every\n"
+"key documented.  Options given here win over it.\n"
 "See confab(1) for keys, every command, files and exit codes.\n";
 
 enum {
 	OPT_HOME = 256, OPT_NICK, OPT_LISTEN, OPT_NODISC, OPT_NONAT, OPT_LOG,
 	OPT_DEBUG, OPT_KEEPALIVE, OPT_HSTIMEOUT, OPT_CIPHER, OPT_HEADLESS,
 	OPT_DLDIR, OPT_TO, OPT_DIR, OPT_FROM, OPT_YES, OPT_RATE,
-	OPT_DISC_IFACE, OPT_DISC_REFRESH,
+	OPT_DISC_IFACE, OPT_DISC_REFRESH, OPT_PRINT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -85,6 +93,7 @@ static const struct option long_opts[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "yes", no_argument, NULL, OPT_YES },
 	{ "limit-rate", required_argument, NULL, OPT_RATE },
+	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -116,11 +125,98 @@ run_id(const struct core_options *opt)
 	return EXIT_OK;
 }
 
+/* The problems found in the config file, kept to be logged once the log is open. */
+struct config_problems {
+	char  **v;
+	size_t  n;
+};
+
+/* config_warn_fn: say it on stderr now (before any screen), keep it for the log. */
+static void
+config_problem(void *arg, const char *msg)
+{
+	struct config_problems *p = arg;
+	char **v;
+
+	fprintf(stderr, "confab: %s\n", msg);
+	if ((v = realloc(p->v, (p->n + 1) * sizeof *v)) == NULL)
+		return;
+	p->v = v;
+	if ((p->v[p->n] = strdup(msg)) != NULL)
+		p->n++;
+}
+
+/*
+ * Read the config file (written with its documentation if missing, unless
+ * only printing) and fill the options the command line left unset.  With
+ * print, print the configuration in effect.  Problems go to stderr and to the
+ * log (which core_init opens again, appending).  Returns -1 only if printing
+ * fails; a broken or unreadable file leaves the defaults in place.
+ */
+static int
+load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int print)
+{
+	struct config_problems probs = { NULL, 0 };
+	struct config eff;
+	struct paths paths;
+	struct stat st;
+	char path[PATH_MAX], logpath[PATH_MAX], err[512];
+	int n = 0, created = 0, rc = 0;
+	size_t i;
+
+	config_defaults(cfg);
+	if (paths_init(&paths, opt->home, err, sizeof err) == -1) {
+		if (!print)
+			return 0;   /* core_init reports it */
+		fprintf(stderr, "confab: %s\n", err);
+		return -1;
+	}
+	if (paths_join(path, sizeof path, paths.config, CONFIG_FILE) == -1) {
+		config_problem(&probs, "config directory path too long; using the defaults");
+		n = 1;
+	} else {
+		created = !print && stat(path, &st) == -1 && errno == ENOENT;
+		n = config_load(cfg, path, !print, config_problem, &probs);
+		created = created && n == 0 && stat(path, &st) == 0;
+	}
+	if (n != 0)
+		fprintf(stderr, "confab: %s: %s\n", path[0] ? path : "config",
+		    n < 0 ? "not read; every key keeps its default" :
+		    "the keys with problems keep their defaults");
+	config_apply(cfg, opt, cli_set);
+	if (print) {
+		config_from_options(&eff, opt, paths.downloads);
+		if (config_write(stdout, &eff, 1) == -1 || fflush(stdout) == EOF) {
+			fprintf(stderr, "confab: cannot write the configuration: %s\n", strerror(errno));
+			rc = -1;
+		}
+	} else if (n != 0 || created) {
+		/* the same log core_init opens; it appends */
+		if (opt->log_file != NULL)
+			snprintf(logpath, sizeof logpath, "%s", opt->log_file);
+		else if (paths_join(logpath, sizeof logpath, paths.state, "confab.log") == -1)
+			logpath[0] = '\0';
+		if (logpath[0] != '\0' && log_open(logpath, opt->debug ? LOG_DEBUG : LOG_INFO) == 0) {
+			if (created)
+				log_info("config: wrote the documented defaults to %s", path);
+			for (i = 0; i < probs.n; i++)
+				log_warn("config: %s", probs.v[i]);
+			log_close();
+		}
+	}
+	for (i = 0; i < probs.n; i++)
+		free(probs.v[i]);
+	free(probs.v);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct core_options opt;
-	int c, headless = 0, yes = 0;
+	int c, headless = 0, yes = 0, print_config = 0;
+	unsigned cli_set = 0;   /* CONFIG_BIT of each key the command line gave */
+	static struct config cfg;   /* opt points into it */
 	const char *to = NULL, *from = NULL;
 	static char dlbuf[PATH_MAX];
 	long v;
@@ -135,6 +231,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_NICK:
 			opt.nick = optarg;
+			cli_set |= CONFIG_BIT(CONFIG_NICK);
 			break;
 		case OPT_LISTEN:
 			if (opt.nlisten == (int)(sizeof opt.listen / sizeof opt.listen[0])) {
@@ -142,9 +239,11 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opt.listen[opt.nlisten++] = optarg;
+			cli_set |= CONFIG_BIT(CONFIG_LISTEN);
 			break;
 		case OPT_NODISC:
 			opt.no_discovery = 1;
+			cli_set |= CONFIG_BIT(CONFIG_DISCOVERY);
 			break;
 		case OPT_DISC_IFACE:
 			if (*optarg == '\0' || strlen(optarg) >= IF_NAMESIZE) {
@@ -152,6 +251,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opt.discovery_iface = optarg;
+			cli_set |= CONFIG_BIT(CONFIG_DISCOVERY_IFACE);
 			break;
 		case OPT_DISC_REFRESH:
 			v = strtol(optarg, &end, 10);
@@ -163,6 +263,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_NONAT:
 			opt.no_nat = 1;
+			cli_set |= CONFIG_BIT(CONFIG_NAT);
 			break;
 		case OPT_LOG:
 			opt.log_file = optarg;
@@ -177,6 +278,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opt.keepalive_s = (int)v;
+			cli_set |= CONFIG_BIT(CONFIG_KEEPALIVE);
 			break;
 		case OPT_HSTIMEOUT:
 			v = strtol(optarg, &end, 10);
@@ -209,6 +311,7 @@ main(int argc, char **argv)
 				opt.download_dir = dlbuf;
 			} else
 				opt.download_dir = optarg;
+			cli_set |= CONFIG_BIT(CONFIG_DOWNLOAD_DIR);
 			break;
 		case OPT_TO:
 			to = optarg;
@@ -227,11 +330,15 @@ main(int argc, char **argv)
 				v *= 1000000, end++;
 			else if (*end == 'g' || *end == 'G')
 				v *= 1000000000, end++;
-			if (*optarg == '\0' || *end != '\0' || v < 1000) {
-				fprintf(stderr, "confab: --limit-rate takes bytes per second, 1000 at least (e.g. 500k, 20m)\n");
+			if (*optarg == '\0' || *end != '\0' || (v != 0 && v < 1000)) {
+				fprintf(stderr, "confab: --limit-rate takes bytes per second, 1000 at least (e.g. 500k, 20m), or 0 for no cap\n");
 				return EXIT_USAGE;
 			}
 			opt.limit_rate = (uint64_t)v;
+			cli_set |= CONFIG_BIT(CONFIG_LIMIT_RATE);
+			break;
+		case OPT_PRINT_CONFIG:
+			print_config = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -244,9 +351,13 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (!print_config && optind + 1 == argc && strcmp(argv[optind], "id") == 0)
+		return run_id(&opt);
+	if (load_config(&cfg, &opt, cli_set, print_config) == -1)
+		return EXIT_FAILURE_;
+	if (print_config)
+		return EXIT_OK;
 	if (optind < argc) {
-		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc)
-			return run_id(&opt);
 		if (strcmp(argv[optind], "send") == 0) {
 			if (to == NULL || optind + 1 == argc) {
 				fprintf(stderr, "usage: confab send --to HOST:PORT PATH...\n");

@@ -22,6 +22,7 @@
 #define PROGRESS_MS       250
 #define MAC_CHUNK         (1024 * 1024)
 #define FINISHED_KEEP     64                       /* finished transfers kept for display */
+#define REFUSED_SHOWN     96                       /* bytes of a refused name quoted in the reason */
 
 static void xfer_fail(struct xfer *, enum xfer_state, uint8_t cancel_reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -370,11 +371,13 @@ prune(struct core *c)
 static struct xfer *
 xfer_new(struct core *c, struct peer *p, enum xfer_dir dir)
 {
+	static uint64_t serial;
 	struct xfer *x;
 
 	prune(c);
 	if ((x = calloc(1, sizeof *x)) == NULL)
 		return NULL;
+	x->serial = ++serial;   /* xfer_bulk reorders c->xfers: listings sort by this */
 	x->core = c;
 	x->peer = p;
 	x->dir = dir;
@@ -975,7 +978,12 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 	}
 	while (wire_next_entry(l, &e) == 0) {
 		if (!xfs_path_ok((const char *)e.path, e.path_len, &why)) {
-			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "refused a file name: %s", why);
+			/* name the culprit, neutralised, so the user sees what was refused */
+			char shown[REFUSED_SHOWN * 3 + 1];
+
+			text_sanitize(e.path, e.path_len > REFUSED_SHOWN ? REFUSED_SHOWN : e.path_len,
+			    shown, sizeof shown, 0);
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "refused a file name \"%s\": %s", shown, why);
 			return;
 		}
 		if (!parent_known(x, (const char *)e.path, e.path_len)) {

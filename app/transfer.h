@@ -46,6 +46,8 @@ struct xfer {
 	char            *reason;       /* why it failed or was cancelled */
 	char            *result;       /* in: where it landed (first top-level name) */
 	int              auto_accept;
+	uint64_t         serial;       /* creation order (newest: highest); the list is reordered */
+	int              fe_state;     /* owned by the front-end: the state it last reported */
 
 	/* per-file resume state: offset the data starts at, and files already done */
 	uint64_t        *start;

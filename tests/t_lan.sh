@@ -111,6 +111,16 @@ check "carol (online) goes offline at once" wait_state alice carol offline 2
 t1=$(now_ms)
 diag "online peer: offline $((t1 - t0)) ms after /quit"
 
+# A peer we talked to is reconnected as soon as it is heard again, and what
+# we queued for it while it was away is delivered.
+say alice "/msg carol while you were away"
+check "a message to the offline carol is queued" wait_for alice '.event=="sent" and .queued==true' 5
+start_host carol c --discovery-refresh $REFRESH --download-dir "$T/carol-dl"
+check "alice reconnects to the returning carol by herself" wait_state alice carol online 5
+check "and the queued message arrives" wait_for carol '.event=="message" and .text=="while you were away"' 10
+say carol "/quit"
+stop_peer carol
+
 # An interface that appears later: dave starts with his link down.
 lab_ns d
 lab_link sw d eth0

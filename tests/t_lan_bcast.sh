@@ -11,8 +11,10 @@ lab_switch sw
 SW=$(ns sw)
 # drop IPv4 (01:00:5e/25) and IPv6 (33:33/16) multicast frames between ports
 ip netns exec "$SW" ebtables -A FORWARD -d 01:00:5e:00:00:00/ff:ff:ff:80:00:00 -j DROP &&
-ip netns exec "$SW" ebtables -A FORWARD -d 33:33:00:00:00:00/ff:ff:00:00:00:00 -j DROP
-check "the bridge drops multicast" test $? -eq 0
+ip netns exec "$SW" ebtables -A FORWARD -d 33:33:00:00:00:00/ff:ff:00:00:00:00 -j DROP ||
+	skip_all "ebtables cannot filter this bridge"
+check "the bridge drops IPv4 and IPv6 multicast" \
+	test "$(ip netns exec "$SW" ebtables -L FORWARD | grep -c DROP)" -eq 2
 lab_host a sw 10.79.0.1/24
 lab_host b sw 10.79.0.2/24
 

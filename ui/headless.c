@@ -93,6 +93,9 @@ peer_fields(struct json *j, const struct peer *p)
 	json_str(j, "addr", p->addr);
 	if (p->via[0] != '\0')
 		json_str(j, "via", p->via);
+	json_str(j, "trust", trust_name(p->trust));
+	if (p->nick_clash)
+		json_str(j, "warning", "nick-clash");
 }
 
 /* The fields every transfer event carries. */
@@ -204,6 +207,18 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			json_str(&j, "path", ev->xfer->result);
 		if (ev->xfer->reason != NULL)
 			json_str(&j, "reason", ev->xfer->reason);
+		break;
+	case EV_VERIFY:
+		json_str(&j, "event", "verify");
+		json_str(&j, "peer", ev->peer->fp);
+		json_str(&j, "nick", ev->peer->nick);
+		json_str(&j, "code", ev->text);
+		break;
+	case EV_WARNING:
+		json_str(&j, "event", "warning");
+		json_str(&j, "peer", ev->peer->fp);
+		json_str(&j, "nick", ev->peer->nick);
+		json_str(&j, "message", ev->text);
 		break;
 	case EV_NICK:
 		json_str(&j, "event", "nick");

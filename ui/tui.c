@@ -57,6 +57,7 @@ static void ui_clear(struct tui *, char *);
 static void ui_window(struct tui *, char *);
 static void ui_query(struct tui *, char *);
 static void ui_bell(struct tui *, char *);
+static void ui_transfers(struct tui *, char *);
 
 static const struct ui_cmd ui_cmds[] = {
 	{ "help", "[COMMAND]", "list commands and keys", ui_help },
@@ -65,6 +66,8 @@ static const struct ui_cmd ui_cmds[] = {
 	{ "close", "", "close this conversation window (the conversation is kept)", ui_close },
 	{ "clear", "", "clear this window (scrollback is hidden, not deleted)", ui_clear },
 	{ "bell", "[on|off]", "ring the terminal bell for messages in other windows", ui_bell },
+	{ "transfers", "", "go to the transfers window: every transfer, its progress, offers in full",
+	  ui_transfers },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -75,11 +78,12 @@ static const char *const key_help[] = {
 	"Alt-Left/Right   previous / next window   Alt-A  next window with unread messages",
 	"PgUp / PgDn      scroll back / forward     Ctrl-End, Alt->  back to the newest line",
 	"F2, Alt-S        show / hide the peer list Ctrl-L  redraw the screen",
+	"F3, Alt-T        the transfers window (again: back where you were); PgUp / PgDn scroll it",
 	"Left/Right, C-b/C-f  move   Home/End, C-a/C-e  line start/end   M-b/M-f, C-Left/Right  word",
 	"Backspace (^H or ^?)  delete back   Delete, C-d  delete   C-t  transpose",
 	"C-k kill to end   C-u kill to start   C-w kill word back   M-d kill word   M-Backspace kill word back",
 	"C-y yank   M-y yank older kill   C-c  clear the line (it can be yanked back)",
-	"Up/Down  history   Tab / Shift-Tab  complete commands, nicks and file paths (again: next match)",
+	"Up/Down  history   Tab / Shift-Tab  complete commands, nicks, file paths, transfer ids (again: next match)",
 	"A paste of several lines is sent as text lines, one message per line, never run as commands",
 	NULL,
 };
@@ -308,56 +312,103 @@ cur_conv(struct tui *t)
 
 /* --- events from the core ------------------------------------------------ */
 
-/* A byte count for people: "512 B", "1.5 MB". */
+/* Make the transfers window the current one (opening it), remembering where we were. */
 static void
-human_bytes(uint64_t n, char *out, size_t outlen)
+xwin_show(struct tui *t)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-	double v = (double)n;
-	size_t u = 0;
+	long i;
 
-	while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1000;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outlen, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, outlen, "%.1f %s", v, units[u]);
+	if (cur_conv(t) != &t->xconv)
+		t->back = cur_conv(t);
+	if ((i = win_open(t, &t->xconv)) >= 0)
+		win_switch(t, (size_t)i);
 }
 
-/* A transfer event: a line in the peer's conversation (the model keeps it). */
+/* F3 / Alt-T: to the transfers window, or from it back where we were. */
+static void
+xwin_toggle(struct tui *t)
+{
+	long i;
+
+	if (cur_conv(t) != &t->xconv) {
+		xwin_show(t);
+		return;
+	}
+	i = t->back != NULL ? win_find(t, t->back) : -1;
+	win_switch(t, i >= 0 ? (size_t)i : 0);
+}
+
+/*
+ * A transfer event: one short line in the peer's window for each change of
+ * state (the transfers window shows the rest).  An offer also opens the
+ * transfers window, where every name is listed.
+ */
 static void
 note_xfer(struct tui *t, const struct core_event *ev)
 {
-	const struct xfer *x = ev->xfer;
+	struct xfer *x = ev->xfer;
 	struct peer *p = ev->peer;
-	const char *first;
-	char size[32];
-	long i;
+	char label[512], what[96], detail[PATH_MAX + NICK_BUF + 64] = "", sz[32];
+	enum line_kind kind = LINE_SYSTEM;
+	long i, xi;
 
-	if (x == NULL || p == NULL)
-		return;
-	first = x->list.n > 0 && x->list.v[0].rel != NULL ? x->list.v[0].rel : "?";
-	human_bytes(x->total, size, sizeof size);
+	if (x == NULL || p == NULL || ev->cmd != NULL)
+		return;   /* ev->cmd: an answer to the core's /transfers; the UI has a window instead */
+	if (ev->type == EV_TRANSFER && (int)x->state == x->fe_state)
+		return;   /* said already */
+	x->fe_state = (int)x->state;
+	tui_xfer_label(x, label, sizeof label);
+	tui_xfer_what(x, what, sizeof what);
 	i = win_open(t, &p->conv);
+	if (ev->type == EV_OFFER && x->auto_accept) {
+		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s offers %s (%s) again: resuming", p->nick,
+		    label, what);
+		return;
+	}
 	if (ev->type == EV_OFFER) {
+		xi = win_open(t, &t->xconv);
 		core_note(&t->core, &p->conv, LINE_SYSTEM,
-		    "%s offers %s%s (%zu item%s, %s): /accept %.8s [DIR] or /reject %.8s",
-		    p->nick, first, x->list.n > 1 ? " and more" : "", x->list.n,
-		    x->list.n == 1 ? "" : "s", size, x->idhex, x->idhex);
-		if (i != (long)t->cur) {
+		    "%s offers %s (%s): /accept %.8s [DIR] or /reject %.8s (F3 lists every name)",
+		    p->nick, label, what, x->idhex, x->idhex);
+		if (i != (long)t->cur && xi != (long)t->cur) {
 			p->conv.unread++;
 			if (t->bell)
 				t->want_bell = 1;
 		}
+		if (xi >= 0 && xi != (long)t->cur)
+			t->xconv.unread++;
 		return;
 	}
-	core_note(&t->core, &p->conv, x->state == XS_FAILED ? LINE_ERROR : LINE_SYSTEM,
-	    "transfer %.8s %s %s (%s): %s%s%s", x->idhex, x->dir == XFER_IN ? "from" : "to",
-	    p->nick, size, xfer_state_name(x->state),
-	    x->reason ? ": " : x->result && x->state == XS_DONE ? ", saved as " : "",
-	    x->reason ? x->reason : x->result && x->state == XS_DONE ? x->result : "");
+	switch (x->state) {
+	case XS_OFFERING:
+		return;   /* the names are on their way; "pending" follows */
+	case XS_PENDING:
+		snprintf(detail, sizeof detail, ", waiting for an answer");
+		break;
+	case XS_RUNNING:
+		if (x->resumed > 0) {
+			tui_human_bytes(x->resumed, sz, sizeof sz);
+			snprintf(detail, sizeof detail, ", resuming with %s already there", sz);
+		}
+		break;
+	case XS_WAITING:
+		snprintf(detail, sizeof detail, " until %s is back", p->nick);
+		break;
+	case XS_DONE:
+		if (x->dir == XFER_OUT)
+			snprintf(detail, sizeof detail, ", verified by %s", p->nick);
+		else if (x->result != NULL)
+			snprintf(detail, sizeof detail, ", saved as %s", x->result);
+		break;
+	case XS_FAILED:
+		kind = LINE_ERROR;
+		/* fall through */
+	default:
+		snprintf(detail, sizeof detail, ": %s", x->reason ? x->reason : "?");
+		break;
+	}
+	core_note(&t->core, &p->conv, kind, "transfer %.8s %s %s: %s (%s): %s%s", x->idhex,
+	    x->dir == XFER_IN ? "from" : "to", p->nick, label, what, xfer_state_name(x->state), detail);
 }
 
 /* Turn one core event into UI state; drawing happens before the loop sleeps. */
@@ -392,6 +443,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_TRANSFER:
 		note_xfer(t, ev);
 		break;
+	case EV_PROGRESS:
+		break;   /* drawn from the model at the next redraw (at most one per loop turn) */
 	case EV_ERROR:
 		/* errors answer what was typed: show them where it was typed */
 		core_note(c, cur_conv(t), LINE_ERROR, "%s", ev->text);
@@ -534,26 +587,32 @@ ui_help(struct tui *t, char *args)
 	if (name != NULL) {
 		if (*name == '/')
 			name++;
-		if ((d = cmd_find(cmd_table, name)) != NULL) {
-			core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", d->name, d->args, d->help);
-			return;
-		}
 		for (u = ui_cmds; u->name != NULL; u++) {
 			if (strcmp(u->name, name) == 0) {
 				core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", u->name, u->args, u->help);
 				return;
 			}
 		}
+		if ((d = cmd_find(cmd_table, name)) != NULL) {
+			core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", d->name, d->args, d->help);
+			return;
+		}
 		core_note(&t->core, cv, LINE_ERROR, "no command /%s (/help lists them)", name);
 		return;
 	}
 	core_note(&t->core, cv, LINE_SYSTEM, "Commands (PEER is a nick or a fingerprint prefix of 4+ characters):");
-	for (d = cmd_table; d->name != NULL; d++)
-		core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", d->name, *d->args ? " " : "",
-		    d->args, d->help);
+	for (d = cmd_table; d->name != NULL; d++) {
+		/* a command the UI does its own way is described as the UI does it */
+		for (u = ui_cmds; u->name != NULL && strcmp(u->name, d->name) != 0; u++)
+			;
+		core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", d->name,
+		    *(u->name ? u->args : d->args) ? " " : "", u->name ? u->args : d->args,
+		    u->name ? u->help : d->help);
+	}
 	for (u = ui_cmds; u->name != NULL; u++)
-		core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", u->name, *u->args ? " " : "",
-		    u->args, u->help);
+		if (cmd_find(cmd_table, u->name) == NULL)
+			core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", u->name, *u->args ? " " : "",
+			    u->args, u->help);
 	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer.");
 	core_note(&t->core, cv, LINE_SYSTEM, "Keys:");
 	for (i = 0; key_help[i] != NULL; i++)
@@ -654,6 +713,17 @@ ui_bell(struct tui *t, char *args)
 	}
 	core_note(&t->core, cur_conv(t), LINE_SYSTEM, "bell for messages in other windows: %s",
 	    t->bell ? "on" : "off");
+}
+
+/* /transfers: the transfers window. */
+static void
+ui_transfers(struct tui *t, char *args)
+{
+	if (!blank(args)) {
+		ui_error(t, "usage: /transfers");
+		return;
+	}
+	xwin_show(t);
 }
 
 /* Run a line typed in the input (never one from a paste). */
@@ -839,23 +909,97 @@ comp_paths(struct tui *t, const char *typed)
 	closedir(d);
 }
 
-/* Whether the command at the start of the line takes a file name. */
-static int
-cmd_takes_file(const char *line)
+/* Candidates for a transfer id: offers for /accept and /reject, else transfers under way. */
+static void
+comp_ids(struct tui *t, const char *word, const char *cmd)
 {
-	const struct cmd_def *d;
-	char name[64];
-	size_t n;
+	int offers = strcmp(cmd, "accept") == 0 || strcmp(cmd, "reject") == 0;
+	const struct xfer *x;
+	size_t n = strlen(word);
+	char id[16];
 
-	if (line[0] != '/')
-		return 0;
-	n = strcspn(line + 1, " ");
-	if (n == 0 || n >= sizeof name)
-		return 0;
-	memcpy(name, line + 1, n);
-	name[n] = '\0';
-	d = cmd_find(cmd_table, name);
-	return d != NULL && (strstr(d->args, "FILE") != NULL || strstr(d->args, "PATH") != NULL);
+	for (x = t->core.xfers; x != NULL; x = x->next) {
+		if (offers ? !tui_xfer_is_offer(x) : tui_xfer_ended(x))
+			continue;
+		if (strncasecmp(x->idhex, word, n) != 0)
+			continue;
+		snprintf(id, sizeof id, "%.8s", x->idhex);
+		comp_add(t, id, " ", "");
+	}
+}
+
+enum arg_kind { ARG_OTHER = 0, ARG_PEER, ARG_PATH, ARG_ID };
+
+/*
+ * What the word starting at code point start stands for, from its place
+ * among the arguments of the command the line starts with, as the command's
+ * argument synopsis names it ("PEER PATH...", "ID [DIR]").  ARG_OTHER when
+ * the line is not a command or the place is free text.  The command's name
+ * goes to cmd.
+ */
+static enum arg_kind
+arg_kind(struct tui *t, size_t start, char *cmd, size_t cmdlen)
+{
+	const struct edit *e = &t->edit;
+	const struct cmd_def *d;
+	const struct ui_cmd *u;
+	const char *args = NULL, *p, *tok = NULL;
+	size_t i, k = 0, n = 0, tl = 0, j;
+	int inq = 0, inword = 0, found = 0;
+
+	if (e->len == 0 || e->cp[0] != '/')
+		return ARG_OTHER;
+	for (i = 1; i < e->len && e->cp[i] != ' ' && e->cp[i] < 0x80 && n + 1 < cmdlen; i++)
+		cmd[n++] = (char)e->cp[i];
+	cmd[n] = '\0';
+	if (i < e->len && e->cp[i] != ' ')
+		return ARG_OTHER;
+	/* count the words before start, as the command parser splits them */
+	for (; i < start; i++) {
+		if (!inq && e->cp[i] == ' ') {
+			inword = 0;
+			continue;
+		}
+		if (!inword) {
+			inword = 1;
+			k++;
+		}
+		if (e->cp[i] == '"')
+			inq = !inq;
+		else if (e->cp[i] == '\\' && i + 1 < start)
+			i++;
+	}
+	for (u = ui_cmds; u->name != NULL && args == NULL; u++)
+		if (strcmp(u->name, cmd) == 0)
+			args = u->args;
+	if (args == NULL && (d = cmd_find(cmd_table, cmd)) != NULL)
+		args = d->args;
+	if (args == NULL)
+		return ARG_OTHER;
+	/* the k-th word of the synopsis; a last "WORD..." repeats */
+	for (p = args, j = 0;; j++) {
+		p += strspn(p, " ");
+		if (*p == '\0')
+			break;
+		tok = p;
+		tl = strcspn(p, " ");
+		p += tl;
+		if (j == k) {
+			found = 1;
+			break;
+		}
+	}
+	if (tok == NULL || (!found && (tl < 3 || strncmp(tok + tl - 3, "...", 3) != 0)))
+		return ARG_OTHER;
+	if (*tok == '[')
+		tok++, tl--;
+	if (strncmp(tok, "PEER", 4) == 0)
+		return ARG_PEER;
+	if (strncmp(tok, "PATH", 4) == 0 || strncmp(tok, "FILE", 4) == 0 || strncmp(tok, "DIR", 3) == 0)
+		return ARG_PATH;
+	if (strncmp(tok, "ID", 2) == 0)
+		return ARG_ID;
+	return ARG_OTHER;
 }
 
 /* Tab (dir 1) or Shift-Tab (dir -1): complete the word before the cursor. */
@@ -864,8 +1008,9 @@ complete(struct tui *t, int dir)
 {
 	struct edit *e = &t->edit;
 	struct tui_comp *c = &t->comp;
-	char *word, *line, *cand;
+	char *word, *cand, cmd[32];
 	size_t start, i, lcp;
+	enum arg_kind kind = ARG_OTHER;
 	int first;
 
 	if (c->active && e->prev_op == EDIT_OP_COMPLETE && c->ncand > 0) {
@@ -888,18 +1033,20 @@ complete(struct tui *t, int dir)
 			first = 0;
 	if ((word = edit_slice(e, start, e->cur)) == NULL)
 		return;
-	if ((line = edit_text(e)) == NULL) {
-		free(word);
-		return;
-	}
+	if (!first)
+		kind = arg_kind(t, start, cmd, sizeof cmd);
 	if (first && word[0] == '/' && strchr(word + 1, '/') == NULL)
 		comp_commands(t, word);
-	else if (strchr(word, '/') != NULL || word[0] == '~' || (word[0] == '.' && word[1] == '/') ||
-	    (!first && cmd_takes_file(line)))
+	else if (kind == ARG_PEER)
+		comp_peers(t, word);
+	else if (kind == ARG_PATH)
+		comp_paths(t, word);
+	else if (kind == ARG_ID)
+		comp_ids(t, word, cmd);
+	else if (strchr(word, '/') != NULL || word[0] == '~' || (word[0] == '.' && word[1] == '/'))
 		comp_paths(t, word);
 	else
 		comp_peers(t, word);
-	free(line);
 	if (c->ncand == 0) {
 		free(word);
 		return;
@@ -1113,8 +1260,20 @@ page(struct tui *t, int dir)
 {
 	long h = tui_chat_height(t) - 2;
 
-	tui_scroll(t, h > 1 ? dir * h : dir);
+	if (cur_conv(t) == &t->xconv)
+		tui_xfer_scroll(t, h > 1 ? -dir * h : -dir);   /* the list: PgDn goes down */
+	else
+		tui_scroll(t, h > 1 ? dir * h : dir);
 	t->dirty = 1;
+}
+
+/* Back to the newest line (in the transfers window: the top of the list). */
+static void
+to_newest(struct tui *t)
+{
+	t->win[t->cur].scrolled = 0;
+	if (cur_conv(t) == &t->xconv)
+		t->xscroll = 0;
 }
 
 /* A key with Alt (sent as ESC then the key). */
@@ -1139,7 +1298,8 @@ key_alt(struct tui *t, int code, wint_t k)
 	case 'y': case 'Y': edit_yank_pop(e); break;
 	case 's': case 'S': t->sidebar = !t->sidebar; break;
 	case 'a': case 'A': win_next_active(t); break;
-	case '>': t->win[t->cur].scrolled = 0; break;
+	case 't': case 'T': xwin_toggle(t); break;
+	case '>': to_newest(t); break;
 	case 127: case 8:   edit_kill_alnum_back(e); break;
 	case '0':           win_switch(t, 9); break;
 	default:
@@ -1169,6 +1329,7 @@ key_plain(struct tui *t, int code, wint_t k)
 		case KEY_PPAGE:     page(t, 1); break;
 		case KEY_NPAGE:     page(t, -1); break;
 		case KEY_F(2):      t->sidebar = !t->sidebar; break;
+		case KEY_F(3):      xwin_toggle(t); break;
 		case KEY_BTAB:      complete(t, -1); break;
 		case KEY_ENTER:     submit(t); break;
 		case KEY_RESIZE:    t->full = 1; break;
@@ -1185,7 +1346,7 @@ key_plain(struct tui *t, int code, wint_t k)
 			else if (strcmp(name, "kRIT3") == 0)
 				win_step(t, 1);
 			else if (strcmp(name, "kEND5") == 0 || strcmp(name, "kEND3") == 0)
-				t->win[t->cur].scrolled = 0;
+				to_newest(t);
 			break;
 		}
 		return;
@@ -1415,6 +1576,20 @@ stderr_to_log(struct tui *t)
 	return saved;
 }
 
+/* Free the transfers window's notes (the core frees the other conversations). */
+static void
+xconv_free(struct conversation *cv)
+{
+	size_t i;
+
+	for (i = 0; i < cv->nlines; i++) {
+		free(cv->lines[i]->text);
+		free(cv->lines[i]);
+	}
+	free(cv->lines);
+	memset(cv, 0, sizeof *cv);
+}
+
 /* The welcome lines in the home window. */
 static void
 welcome(struct tui *t)
@@ -1517,6 +1692,7 @@ out_core:
 	}
 out:
 	comp_reset(t);
+	xconv_free(&t->xconv);
 	edit_free(&t->edit);
 	free(t->paste);
 	free(t->win);

@@ -29,8 +29,8 @@ struct prefix {
  * only if asked, and everything outside ASCII shown as '?' when the locale is
  * not UTF-8.  Returns the length.
  */
-static size_t
-disp_clean(const struct tui *t, const char *in, size_t n, char *out, size_t outmax, int keep_nl)
+size_t
+tui_disp_clean(const struct tui *t, const char *in, size_t n, char *out, size_t outmax, int keep_nl)
 {
 	size_t len, i, k;
 	uint32_t cp;
@@ -54,8 +54,8 @@ disp_clean(const struct tui *t, const char *in, size_t n, char *out, size_t outm
 }
 
 /* Add at most cols columns of clean UTF-8 at the cursor; returns the columns used. */
-static int
-put_cols(const char *s, size_t n, int cols)
+int
+tui_put_cols(const char *s, size_t n, int cols)
 {
 	size_t used, len;
 
@@ -68,18 +68,18 @@ put_cols(const char *s, size_t n, int cols)
 }
 
 /* Add a model string (cleaned first) in at most cols columns. */
-static int
-put_model(const struct tui *t, const char *s, int cols)
+int
+tui_put_model(const struct tui *t, const char *s, int cols)
 {
 	char buf[1024];
-	size_t n = disp_clean(t, s, strlen(s), buf, sizeof buf, 0);
+	size_t n = tui_disp_clean(t, s, strlen(s), buf, sizeof buf, 0);
 
-	return put_cols(buf, n, cols);
+	return tui_put_cols(buf, n, cols);
 }
 
 /* Fill the rest of row y (up to column x1) with blanks. */
-static void
-pad_to(int y, int x1)
+void
+tui_pad_to(int y, int x1)
 {
 	int y0, x;
 
@@ -103,8 +103,8 @@ tui_nick_pair(const char *key)
 }
 
 /* An attribute for a colour pair, or a monochrome fallback. */
-static attr_t
-color_attr(const struct tui *t, int pair, attr_t mono)
+attr_t
+tui_color_attr(const struct tui *t, int pair, attr_t mono)
 {
 	return t->color ? COLOR_PAIR(pair) : mono;
 }
@@ -113,6 +113,8 @@ color_attr(const struct tui *t, int pair, attr_t mono)
 const char *
 tui_win_name(struct tui *t, size_t i)
 {
+	if (i < t->nwin && t->win[i].conv == &t->xconv)
+		return "transfers";
 	if (i >= t->nwin || t->win[i].conv->peer == NULL)
 		return "home";
 	return t->win[i].conv->peer->nick;
@@ -160,7 +162,7 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 			switch (l->state) {
 			case MSG_QUEUED:
 				snprintf(p->mark, sizeof p->mark, "%s ", t->utf8 ? "\xe2\x80\xa6" : "~");
-				p->mark_attr = color_attr(t, PAIR_YELLOW, A_DIM);
+				p->mark_attr = tui_color_attr(t, PAIR_YELLOW, A_DIM);
 				break;
 			case MSG_SENT:
 				snprintf(p->mark, sizeof p->mark, "%s ", t->utf8 ? "\xc2\xb7" : "-");
@@ -168,15 +170,15 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 				break;
 			case MSG_DELIVERED:
 				snprintf(p->mark, sizeof p->mark, "%s ", t->utf8 ? "\xe2\x9c\x93" : "+");
-				p->mark_attr = color_attr(t, PAIR_GREEN, A_NORMAL);
+				p->mark_attr = tui_color_attr(t, PAIR_GREEN, A_NORMAL);
 				break;
 			}
 			p->nick_attr = A_BOLD;
 		} else {
 			snprintf(p->mark, sizeof p->mark, "  ");
-			p->nick_attr = color_attr(t, tui_nick_pair(cv->peer ? cv->peer->fp : l->nick), A_NORMAL) | A_BOLD;
+			p->nick_attr = tui_color_attr(t, tui_nick_pair(cv->peer ? cv->peer->fp : l->nick), A_NORMAL) | A_BOLD;
 		}
-		n = disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
+		n = tui_disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
 		n = text_fit(nick, n, NICK_COLS, &used);
 		snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
 		p->width = 6 + 2 + (int)used + 3;
@@ -184,14 +186,14 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 		break;
 	case LINE_ERROR:
 		snprintf(p->mark, sizeof p->mark, "!!! ");
-		p->mark_attr = color_attr(t, PAIR_RED, A_BOLD) | A_BOLD;
-		p->text_attr = color_attr(t, PAIR_RED, A_BOLD);
+		p->mark_attr = tui_color_attr(t, PAIR_RED, A_BOLD) | A_BOLD;
+		p->text_attr = tui_color_attr(t, PAIR_RED, A_BOLD);
 		p->width = 6 + 4;
 		break;
 	default:
 		snprintf(p->mark, sizeof p->mark, "-!- ");
-		p->mark_attr = color_attr(t, PAIR_CYAN, A_BOLD);
-		p->text_attr = color_attr(t, PAIR_CYAN, A_DIM);
+		p->mark_attr = tui_color_attr(t, PAIR_CYAN, A_BOLD);
+		p->text_attr = tui_color_attr(t, PAIR_CYAN, A_DIM);
 		p->width = 6 + 4;
 		break;
 	}
@@ -212,7 +214,7 @@ line_layout(struct tui *t, const struct conversation *cv, const struct chat_line
 	size_t n, pos = 0, seg, row = 0, avail, indent, show;
 
 	line_prefix(t, cv, l, &p);
-	n = disp_clean(t, l->text, strlen(l->text), buf, sizeof buf, 1);
+	n = tui_disp_clean(t, l->text, strlen(l->text), buf, sizeof buf, 1);
 	indent = (size_t)p.width <= (size_t)width / 2 ? (size_t)p.width : 2;
 	for (;;) {
 		avail = (size_t)width - (row == 0 ? (size_t)p.width : indent);
@@ -235,7 +237,7 @@ line_layout(struct tui *t, const struct conversation *cv, const struct chat_line
 			show = seg;
 			if (show > 0 && buf[pos + show - 1] == '\n')
 				show--;
-			put_cols(buf + pos, show, (int)avail);
+			tui_put_cols(buf + pos, show, (int)avail);
 			attrset(A_NORMAL);
 		}
 		row++;
@@ -385,8 +387,8 @@ struct placed {
 };
 
 /* Draw the conversation view of the current window into rows y0.. of height h. */
-static void
-draw_view(struct tui *t, int y0, int h, int width)
+void
+tui_draw_view(struct tui *t, int y0, int h, int width)
 {
 	struct tui_win *w = &t->win[t->cur];
 	const struct conversation *cv = w->conv;
@@ -431,9 +433,9 @@ draw_view(struct tui *t, int y0, int h, int width)
 			snprintf(msg, sizeof msg, " -- more below -- PgDn ");
 		move(y0 + h - 1, 0);
 		attrset(A_REVERSE | A_BOLD);
-		put_cols(msg, strlen(msg), width);
+		tui_put_cols(msg, strlen(msg), width);
 		attrset(A_REVERSE);
-		pad_to(y0 + h - 1, width);
+		tui_pad_to(y0 + h - 1, width);
 		attrset(A_NORMAL);
 	}
 }
@@ -464,18 +466,18 @@ draw_sidebar(struct tui *t, int x0, int y0, int h)
 	snprintf(head, sizeof head, "peers %d/%zu online", online, t->core.npeers);
 	move(y++, x0 + 2);
 	attrset(A_BOLD);
-	put_cols(head, strlen(head), inner);
+	tui_put_cols(head, strlen(head), inner);
 	attrset(A_NORMAL);
 	for (p = t->core.peers; p != NULL && y < y0 + h; p = p->next, shown++) {
 		if (y == y0 + h - 1 && p->next != NULL) {
 			snprintf(head, sizeof head, "+%zu more", t->core.npeers - (size_t)shown);
 			move(y++, x0 + 2);
-			put_cols(head, strlen(head), inner);
+			tui_put_cols(head, strlen(head), inner);
 			break;
 		}
 		move(y, x0 + 2);
 		attrset(p == cur ? A_REVERSE : A_NORMAL);
-		attron(p->state == PEER_ONLINE ? color_attr(t, PAIR_GREEN, A_BOLD) : A_DIM);
+		attron(p->state == PEER_ONLINE ? tui_color_attr(t, PAIR_GREEN, A_BOLD) : A_DIM);
 		addstr(state_glyph(t, p->state));
 		attrset(p == cur ? A_REVERSE : A_NORMAL);
 		addstr("  ");   /* the second column is kept for the trust mark */
@@ -483,9 +485,9 @@ draw_sidebar(struct tui *t, int x0, int y0, int h)
 		if (p->conv.unread > 0)
 			snprintf(unread, sizeof unread, " %u", p->conv.unread > 999 ? 999 : p->conv.unread);
 		ncols = inner - 3 - FP_SHORT - 1 - (int)strlen(unread);
-		attron(color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
-		x = put_model(t, p->nick, ncols);
-		attroff(color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
+		attron(tui_color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
+		x = tui_put_model(t, p->nick, ncols);
+		attroff(tui_color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
 		if (unread[0] != '\0') {
 			attron(A_BOLD);
 			addstr(unread);
@@ -509,7 +511,9 @@ draw_title(struct tui *t)
 	const struct peer *p = w->conv->peer;
 	char buf[512];
 
-	if (p == NULL)
+	if (w->conv == &t->xconv)
+		tui_xfer_title(t, buf, sizeof buf);
+	else if (p == NULL)
 		snprintf(buf, sizeof buf, " %zu:home  confab %s  --  /help lists commands and keys",
 		    t->cur + 1, CONFAB_VERSION);
 	else
@@ -517,43 +521,16 @@ draw_title(struct tui *t)
 		    peer_state_name(p->state), p->addr[0] ? p->addr : "-", p->fp);
 	move(0, 0);
 	attrset(A_REVERSE);
-	put_model(t, buf, t->cols);
-	pad_to(0, t->cols);
+	tui_put_model(t, buf, t->cols);
+	tui_pad_to(0, t->cols);
 	attrset(A_NORMAL);
-}
-
-/* Active transfers and offers waiting for an answer, for the status bar ("" if none). */
-static void
-xfer_summary(struct tui *t, char *out, size_t outlen)
-{
-	const struct xfer *x;
-	unsigned active = 0, offers = 0;
-	uint64_t total = 0, done = 0;
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (x = t->core.xfers; x != NULL; x = x->next) {
-		if (x->dir == XFER_IN && x->state == XS_PENDING) {
-			offers++;
-		} else if (x->state == XS_OFFERING || x->state == XS_PENDING ||
-		    x->state == XS_RUNNING || x->state == XS_WAITING) {
-			active++;
-			total += x->total;
-			done += x->done < x->total ? x->done : x->total;
-		}
-	}
-	if (active > 0)
-		len = (size_t)snprintf(out, outlen, " [xfer: %u at %u%%]", active,
-		    total > 0 ? (unsigned)(done * 100 / total) : 0);
-	if (offers > 0 && len < outlen)
-		snprintf(out + len, outlen - len, " [offers: %u, /accept ID]", offers);
 }
 
 /* Draw the status bar: clock, identity, addresses, window, activity. */
 static void
 draw_status(struct tui *t, int y)
 {
-	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[96];
+	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[160];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, k, len, naddrs;
@@ -580,15 +557,15 @@ draw_status(struct tui *t, int y)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s] [%zu/%zu]",
 		    t->core.opt.no_nat ? " nat:off" : "", t->core.opt.no_discovery ? " lan:off" : "",
 		    t->cur + 1, t->nwin);
-	xfer_summary(t, xf, sizeof xf);
+	tui_xfer_status(t, xf, sizeof xf);
 	if (xf[0] != '\0' && len < sizeof buf - sizeof xf)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", xf);
 	if (act[0] != '\0' && len < sizeof buf - 40)
 		snprintf(buf + len, sizeof buf - len, " [act: %s]", act);
 	move(y, 0);
 	attrset(A_REVERSE);
-	put_model(t, buf, t->cols);
-	pad_to(y, t->cols);
+	tui_put_model(t, buf, t->cols);
+	tui_pad_to(y, t->cols);
 	attrset(A_NORMAL);
 }
 
@@ -601,7 +578,7 @@ draw_input(struct tui *t, int y)
 	size_t n, used, i, w, avail, pw;
 	int x;
 
-	n = disp_clean(t, tui_win_name(t, t->cur), strlen(tui_win_name(t, t->cur)), name, sizeof name, 0);
+	n = tui_disp_clean(t, tui_win_name(t, t->cur), strlen(tui_win_name(t, t->cur)), name, sizeof name, 0);
 	n = text_fit(name, n, 12, &used);
 	snprintf(prompt, sizeof prompt, "[%.*s] ", (int)n, name);
 	pw = used + 3;
@@ -648,10 +625,10 @@ draw_too_small(struct tui *t)
 	n1 = snprintf(l1, sizeof l1, "terminal too small");
 	n2 = snprintf(l2, sizeof l2, "%dx%d, need %dx%d", t->cols, t->rows, TUI_MIN_COLS, TUI_MIN_ROWS);
 	move(y < 0 ? 0 : y, n1 < t->cols ? (t->cols - n1) / 2 : 0);
-	put_cols(l1, (size_t)n1, t->cols);
+	tui_put_cols(l1, (size_t)n1, t->cols);
 	if (t->rows > 1) {
 		move(y < 0 ? 1 : y + 1, n2 < t->cols ? (t->cols - n2) / 2 : 0);
-		put_cols(l2, (size_t)n2, t->cols);
+		tui_put_cols(l2, (size_t)n2, t->cols);
 	}
 }
 
@@ -671,7 +648,10 @@ tui_draw(struct tui *t)
 	h = tui_chat_height(t);
 	width = tui_chat_width(t);
 	draw_title(t);
-	draw_view(t, 1, h, width);
+	if (t->win[t->cur].conv == &t->xconv)
+		tui_xfer_view(t, 1, h, width);
+	else
+		tui_draw_view(t, 1, h, width);
 	if (tui_sidebar_shown(t))
 		draw_sidebar(t, width, 1, h);
 	draw_status(t, t->rows - 2);

@@ -1,9 +1,11 @@
-/* tui_int.h - the ncurses front-end's state, shared by tui.c and tui_draw.c. */
+/* tui_int.h - the ncurses front-end's state, shared by tui.c, tui_draw.c and tui_xfer.c. */
 #ifndef CONFAB_TUI_INT_H
 #define CONFAB_TUI_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <curses.h>
 
 #include "core.h"
 #include "tui_edit.h"
@@ -54,6 +56,11 @@ struct tui {
 	struct edit      edit;
 	struct tui_comp  comp;
 
+	/* the transfers window: its notes (answers typed there) and the list's scroll */
+	struct conversation xconv;
+	long             xscroll;     /* rows of the list scrolled past (0: the top) */
+	struct conversation *back;    /* where F3 / Alt-T returns to from the transfers window */
+
 	/* key decoding */
 	int              ks;
 	char             csi[32];
@@ -81,6 +88,22 @@ struct tui {
 
 /* tui_draw.c */
 void   tui_draw(struct tui *);
+/* Draw the current window's lines into rows y0..y0+h-1, width columns. */
+void   tui_draw_view(struct tui *, int y0, int h, int width);
+/*
+ * Copy a model string into something safe to print (text_sanitize again, tabs
+ * to spaces, '?' for non-ASCII without a UTF-8 locale).  Returns the length.
+ */
+size_t tui_disp_clean(const struct tui *, const char *in, size_t n, char *out, size_t outmax,
+                      int keep_nl);
+/* Add at most cols columns of clean UTF-8 at the cursor; returns the columns used. */
+int    tui_put_cols(const char *s, size_t n, int cols);
+/* Add a model string (cleaned first) in at most cols columns; returns the columns used. */
+int    tui_put_model(const struct tui *, const char *s, int cols);
+/* Fill row y with blanks from the cursor up to column x1. */
+void   tui_pad_to(int y, int x1);
+/* A colour pair's attribute, or the monochrome fallback. */
+attr_t tui_color_attr(const struct tui *, int pair, attr_t mono);
 /* Width of the chat area at the current size. */
 int    tui_chat_width(struct tui *);
 /* Height of the chat area at the current size. */
@@ -93,5 +116,26 @@ int    tui_sidebar_shown(struct tui *);
 int    tui_nick_pair(const char *key);
 /* Display name of a window. */
 const char *tui_win_name(struct tui *, size_t i);
+
+/* tui_xfer.c: the transfers window and transfer summaries */
+struct xfer;
+/* Draw the transfers list (and the window's notes) into rows y0..y0+h-1. */
+void   tui_xfer_view(struct tui *, int y0, int h, int width);
+/* The transfers window's title line. */
+void   tui_xfer_title(struct tui *, char *out, size_t outlen);
+/* The status bar's transfer part: the most relevant running transfer, offers ("" if none). */
+void   tui_xfer_status(struct tui *, char *out, size_t outlen);
+/* Scroll the transfers list by n rows (positive: down, towards older transfers). */
+void   tui_xfer_scroll(struct tui *, long n);
+/* A byte count for people: "512 B", "1.5 MB" (decimal units). */
+void   tui_human_bytes(uint64_t n, char *out, size_t outlen);
+/* What a transfer holds, sanitised: its first top-level name and "and N more". */
+void   tui_xfer_label(const struct xfer *, char *out, size_t outlen);
+/* Its size and counts: "18 B", or "3 files, 1 folder, 12.3 MB". */
+void   tui_xfer_what(const struct xfer *, char *out, size_t outlen);
+/* Whether a transfer is an incoming offer waiting for the user's answer. */
+int    tui_xfer_is_offer(const struct xfer *);
+/* Whether a transfer has ended (done, failed, cancelled, rejected). */
+int    tui_xfer_ended(const struct xfer *);
 
 #endif

@@ -1,0 +1,677 @@
+/* store.c - what confab remembers: known peers, history, the offline queue, seen ids. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "store.h"
+#include "text.h"
+
+#define PEERS_MAGIC   "confab-peers 1"
+#define LINE_MAX_     (WIRE_TEXT_MAX * 4 + 512)
+
+enum pend_kind { PEND_HISTORY = 0, PEND_QUEUE, PEND_SEEN, PEND_KINDS };
+
+static const char *const pend_dir[PEND_KINDS] = { "history", "queue", "seen" };
+
+/* Buffered appends for one peer. */
+struct pend {
+	struct pend *next;
+	struct peer *p;
+	struct buf   b[PEND_KINDS];
+	size_t       lines[PEND_KINDS];
+};
+
+struct store {
+	struct pend *pend;
+	int          peers_dirty;
+	char         dir[PEND_KINDS][PATH_MAX];
+	char         peers[PATH_MAX];
+};
+
+/* Escape text for one line of a store file. */
+int
+store_escape(const char *in, size_t n, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if (o + 5 >= outlen)
+			return -1;
+		if (ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (ch == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (ch == '\t') {
+			out[o++] = '\\';
+			out[o++] = 't';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Undo store_escape in place. */
+size_t
+store_unescape(char *s)
+{
+	char *r = s, *w = s;
+	unsigned int v;
+
+	while (*r != '\0') {
+		if (*r != '\\' || r[1] == '\0') {
+			*w++ = *r++;
+			continue;
+		}
+		r++;
+		if (*r == 'n')
+			*w++ = '\n', r++;
+		else if (*r == 't')
+			*w++ = '\t', r++;
+		else if (*r == 'x' && sscanf(r + 1, "%2x", &v) == 1 && r[1] != '\0' && r[2] != '\0')
+			*w++ = (char)v, r += 3;
+		else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/* Path of a per-peer file. */
+static int
+peer_path(struct core *c, enum pend_kind k, const struct peer *p, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/%s", c->store->dir[k], p->fp);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* Create the directories. */
+int
+store_init(struct core *c, char *err, size_t errlen)
+{
+	struct store *s;
+	int k;
+
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->store = s;
+	for (k = 0; k < PEND_KINDS; k++) {
+		if (paths_join(s->dir[k], sizeof s->dir[k], c->paths.state, pend_dir[k]) == -1 ||
+		    paths_mkdirs(s->dir[k], 0700) == -1) {
+			snprintf(err, errlen, "cannot create %s/%s: %s", c->paths.state, pend_dir[k],
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (paths_join(s->peers, sizeof s->peers, c->paths.state, "peers") == -1) {
+		snprintf(err, errlen, "state path too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* The pending-append record of a peer, made on first use. */
+static struct pend *
+pend_get(struct core *c, struct peer *p)
+{
+	struct pend *q;
+	int k;
+
+	for (q = c->store->pend; q != NULL; q = q->next)
+		if (q->p == p)
+			return q;
+	if ((q = calloc(1, sizeof *q)) == NULL)
+		return NULL;
+	q->p = p;
+	for (k = 0; k < PEND_KINDS; k++)
+		buf_init(&q->b[k], 16 * 1024 * 1024);
+	q->next = c->store->pend;
+	c->store->pend = q;
+	return q;
+}
+
+/* Queue one line for appending. */
+static void
+pend_line(struct core *c, struct peer *p, enum pend_kind k, const char *line)
+{
+	struct pend *q = pend_get(c, p);
+
+	if (q == NULL || buf_put(&q->b[k], line, strlen(line)) != BUF_OK) {
+		log_err("store: cannot buffer a %s record for %s", pend_dir[k], p->fp);
+		return;
+	}
+	q->lines[k]++;
+}
+
+/* Append one conversation line to the history. */
+void
+store_history_add(struct core *c, struct peer *p, const struct chat_line *l)
+{
+	char *line, *nick, *text;
+	size_t tl = strlen(l->text), cap = tl * 4 + 512;
+
+	if (c->store == NULL || c->opt.history_lines == 0)
+		return;
+	line = malloc(cap);
+	nick = malloc(sizeof l->nick * 4 + 1);
+	text = malloc(tl * 4 + 1);
+	if (line != NULL && nick != NULL && text != NULL &&
+	    store_escape(l->nick, strlen(l->nick), nick, sizeof l->nick * 4 + 1) >= 0 &&
+	    store_escape(l->text, tl, text, tl * 4 + 1) >= 0) {
+		snprintf(line, cap, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)l->ts_ms,
+		    l->kind == LINE_MSG_IN ? "in" : l->kind == LINE_MSG_OUT ? "out" : "sys",
+		    l->id[0] ? l->id : "-", nick, text);
+		pend_line(c, p, PEND_HISTORY, line);
+	}
+	free(line);
+	free(nick);
+	free(text);
+}
+
+/* Log an outgoing message before it is sent. */
+void
+store_queue_add(struct core *c, struct peer *p, const struct outmsg *m)
+{
+	char hex[MSGID_HEX + 1], *text, *line;
+	size_t cap = m->len * 4 + 128;
+
+	if (c->store == NULL)
+		return;
+	text = malloc(m->len * 4 + 1);
+	line = malloc(cap);
+	if (text != NULL && line != NULL && store_escape(m->text, m->len, text, m->len * 4 + 1) >= 0) {
+		sodium_bin2hex(hex, sizeof hex, m->id, WIRE_ID_LEN);
+		snprintf(line, cap, "Q %s %llu %s\n", hex, (unsigned long long)m->ts_ms, text);
+		pend_line(c, p, PEND_QUEUE, line);
+	}
+	free(text);
+	free(line);
+}
+
+/* Log an acknowledgement. */
+void
+store_queue_ack(struct core *c, struct peer *p, const uint8_t id[WIRE_ID_LEN])
+{
+	char hex[MSGID_HEX + 1], line[MSGID_HEX + 4];
+
+	if (c->store == NULL)
+		return;
+	sodium_bin2hex(hex, sizeof hex, id, WIRE_ID_LEN);
+	snprintf(line, sizeof line, "A %s\n", hex);
+	pend_line(c, p, PEND_QUEUE, line);
+}
+
+/* Remember a received message id. */
+void
+store_seen_add(struct core *c, struct peer *p, const uint8_t id[WIRE_ID_LEN])
+{
+	char line[MSGID_HEX + 2];
+
+	if (c->store == NULL)
+		return;
+	sodium_bin2hex(line, MSGID_HEX + 1, id, WIRE_ID_LEN);
+	strcat(line, "\n");
+	pend_line(c, p, PEND_SEEN, line);
+}
+
+/* Mark the peers file for rewriting. */
+void
+store_peers_dirty(struct core *c)
+{
+	if (c->store != NULL)
+		c->store->peers_dirty = 1;
+}
+
+/* Rewrite the peers file atomically. */
+static void
+write_peers(struct core *c)
+{
+	char tmp[PATH_MAX + 8], nick[NICK_BUF * 4 + 1], ann[NICK_BUF * 4 + 1];
+	struct peer *p;
+	FILE *f;
+	int fd;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", c->store->peers);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		log_err("store: %s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	fprintf(f, "%s\n", PEERS_MAGIC);
+	for (p = c->peers; p != NULL; p = p->next) {
+		if (!p->known)
+			continue;
+		store_escape(p->nick, strlen(p->nick), nick, sizeof nick);
+		store_escape(p->announced, strlen(p->announced), ann, sizeof ann);
+		fprintf(f, "%s\t%c\t%d\t%s\t%s\t%s\t%llu\n", p->fp,
+		    p->trust == TRUST_VERIFIED ? 'v' : p->trust == TRUST_BLOCKED ? 'b' : 'u',
+		    p->renamed, nick[0] ? nick : "-", ann[0] ? ann : "-",
+		    p->addr[0] ? p->addr : "-", (unsigned long long)p->last_seen);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, c->store->peers) == -1) {
+		log_err("store: cannot write %s: %s", c->store->peers, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* Write one pending buffer to its file; fsync if durable is set. */
+static int
+append_file(const char *path, struct buf *b, int durable)
+{
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	while (buf_len(b) > 0) {
+		ssize_t w = write(fd, buf_ptr(b), buf_len(b));
+
+		if (w <= 0) {
+			if (w == -1 && errno == EINTR)
+				continue;
+			goto out;
+		}
+		buf_consume(b, (size_t)w);
+	}
+	if (durable && fdatasync(fd) == -1)
+		goto out;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Make the pending appends durable and rewrite the peers file if needed. */
+void
+store_flush(struct core *c)
+{
+	struct store *s = c->store;
+	struct pend *q, *next;
+	char path[PATH_MAX + 64];
+	int k;
+
+	if (s == NULL)
+		return;
+	for (q = s->pend; q != NULL; q = next) {
+		next = q->next;
+		for (k = 0; k < PEND_KINDS; k++) {
+			if (buf_len(&q->b[k]) == 0)
+				continue;
+			if (peer_path(c, (enum pend_kind)k, q->p, path, sizeof path) == -1 ||
+			    append_file(path, &q->b[k], k != PEND_HISTORY) == -1) {
+				log_err("store: cannot append to %s: %s", path, strerror(errno));
+				buf_reset(&q->b[k]);
+			}
+		}
+		/* an empty queue needs no log: start it afresh */
+		if (q->lines[PEND_QUEUE] > 0 && q->p->outq == NULL &&
+		    peer_path(c, PEND_QUEUE, q->p, path, sizeof path) == 0)
+			truncate(path, 0);
+		q->lines[PEND_QUEUE] = 0;
+	}
+	if (s->peers_dirty) {
+		s->peers_dirty = 0;
+		write_peers(c);
+	}
+}
+
+/* Drop a peer's pending appends. */
+static void
+pend_drop(struct core *c, struct peer *p)
+{
+	struct pend **pp, *q;
+	int k;
+
+	for (pp = &c->store->pend; (q = *pp) != NULL; pp = &q->next) {
+		if (q->p != p)
+			continue;
+		*pp = q->next;
+		for (k = 0; k < PEND_KINDS; k++)
+			buf_free(&q->b[k]);
+		free(q);
+		return;
+	}
+}
+
+/* Forget the peer's history on disk. */
+void
+store_history_clear(struct core *c, struct peer *p)
+{
+	char path[PATH_MAX + 64];
+	struct pend *q;
+
+	if (c->store == NULL)
+		return;
+	for (q = c->store->pend; q != NULL; q = q->next)
+		if (q->p == p)
+			buf_reset(&q->b[PEND_HISTORY]);
+	if (peer_path(c, PEND_HISTORY, p, path, sizeof path) == 0)
+		unlink(path);
+}
+
+/* Delete everything stored about a peer. */
+void
+store_forget(struct core *c, struct peer *p)
+{
+	char path[PATH_MAX + 64];
+	int k;
+
+	if (c->store == NULL)
+		return;
+	pend_drop(c, p);
+	for (k = 0; k < PEND_KINDS; k++)
+		if (peer_path(c, (enum pend_kind)k, p, path, sizeof path) == 0)
+			unlink(path);
+	store_peers_dirty(c);
+}
+
+/* Read a whole small file into memory (NUL-terminated). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *d = NULL;
+	ssize_t r;
+	size_t got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || st.st_size > 256 * 1024 * 1024 ||
+	    (d = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size && (r = read(fd, d + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	d[got] = '\0';
+	*len = got;
+	return d;
+}
+
+/* Split the next complete line off *s (a torn last line without '\n' is ignored). */
+static char *
+next_line(char **s)
+{
+	char *line = *s, *nl;
+
+	if (line == NULL || *line == '\0' || (nl = strchr(line, '\n')) == NULL)
+		return NULL;
+	*nl = '\0';
+	*s = nl + 1;
+	return line;
+}
+
+/* Load the received ids of a peer (the newest SEEN_MAX), compacting the file if long. */
+static void
+load_seen(struct core *c, struct peer *p)
+{
+	char path[PATH_MAX + 64], *d, *s, *line;
+	uint8_t id[WIRE_ID_LEN];
+	size_t len, n = 0, bin;
+
+	if (peer_path(c, PEND_SEEN, p, path, sizeof path) == -1 || (s = d = slurp(path, &len)) == NULL)
+		return;
+	while ((line = next_line(&s)) != NULL) {
+		if (sodium_hex2bin(id, sizeof id, line, strlen(line), NULL, &bin, NULL) != 0 ||
+		    bin != WIRE_ID_LEN)
+			continue;
+		memcpy(p->seen[p->seen_pos], id, WIRE_ID_LEN);
+		p->seen_pos = (p->seen_pos + 1) % SEEN_MAX;
+		if (p->nseen < SEEN_MAX)
+			p->nseen++;
+		n++;
+	}
+	free(d);
+	if (n > 2 * SEEN_MAX) {
+		/* rewrite with the ids we keep, oldest first */
+		char tmp[PATH_MAX + 80], hex[MSGID_HEX + 2];
+		size_t i, start = p->nseen == SEEN_MAX ? p->seen_pos : 0;
+		FILE *f;
+
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		if ((f = fopen(tmp, "we")) == NULL)
+			return;
+		for (i = 0; i < p->nseen; i++) {
+			sodium_bin2hex(hex, sizeof hex, p->seen[(start + i) % SEEN_MAX], WIRE_ID_LEN);
+			fprintf(f, "%s\n", hex);
+		}
+		if (fflush(f) == 0 && fsync(fileno(f)) == 0 && fclose(f) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+}
+
+/* Load the unacknowledged messages of a peer back into its queue, in order. */
+static void
+load_queue(struct core *c, struct peer *p)
+{
+	char path[PATH_MAX + 64], *d, *s, *line;
+	struct outmsg *m, **pp;
+	uint8_t id[WIRE_ID_LEN];
+	unsigned long long ts;
+	size_t len, bin;
+	int n;
+
+	if (peer_path(c, PEND_QUEUE, p, path, sizeof path) == -1 || (s = d = slurp(path, &len)) == NULL)
+		return;
+	while ((line = next_line(&s)) != NULL) {
+		if (strlen(line) < 2 + MSGID_HEX ||
+		    sodium_hex2bin(id, sizeof id, line + 2, MSGID_HEX, NULL, &bin, NULL) != 0 ||
+		    bin != WIRE_ID_LEN)
+			continue;
+		if (line[0] == 'A') {
+			for (pp = &p->outq; (m = *pp) != NULL; pp = &m->next) {
+				if (memcmp(m->id, id, WIRE_ID_LEN) == 0) {
+					*pp = m->next;
+					free(m->text);
+					free(m);
+					p->noutq--;
+					break;
+				}
+			}
+			continue;
+		}
+		if (line[0] != 'Q' || sscanf(line + 3 + MSGID_HEX, "%llu %n", &ts, &n) != 1)
+			continue;
+		if ((m = calloc(1, sizeof *m)) == NULL)
+			break;
+		memcpy(m->id, id, WIRE_ID_LEN);
+		m->ts_ms = ts;
+		m->text = strdup(line + 3 + MSGID_HEX + n);
+		if (m->text == NULL) {
+			free(m);
+			break;
+		}
+		m->len = store_unescape(m->text);
+		for (pp = &p->outq; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = m;
+		p->noutq++;
+	}
+	free(d);
+	for (p->outq_tail = p->outq; p->outq_tail != NULL && p->outq_tail->next != NULL;
+	    p->outq_tail = p->outq_tail->next)
+		;
+}
+
+/* Load the newest history_lines lines of a peer's history into its window. */
+static void
+load_history(struct core *c, struct peer *p)
+{
+	char path[PATH_MAX + 64], *d, *s, *line, *f[5];
+	size_t len, total = 0, skip, i;
+	struct chat_line *l;
+	struct outmsg *m;
+	int k;
+
+	if (peer_path(c, PEND_HISTORY, p, path, sizeof path) == -1 || (d = slurp(path, &len)) == NULL)
+		return;
+	for (s = d; *s != '\0'; s++)
+		if (*s == '\n')
+			total++;
+	skip = total > c->opt.history_lines ? total - c->opt.history_lines : 0;
+	s = d;
+	for (i = 0; (line = next_line(&s)) != NULL; i++) {
+		if (i < skip)
+			continue;
+		for (k = 0; k < 5; k++) {
+			f[k] = line;
+			if (k < 4) {
+				if ((line = strchr(line, '\t')) == NULL)
+					break;
+				*line++ = '\0';
+			}
+		}
+		if (k < 5)
+			continue;
+		store_unescape(f[3]);
+		store_unescape(f[4]);
+		l = core_conv_add(&p->conv, strcmp(f[1], "in") == 0 ? LINE_MSG_IN :
+		    strcmp(f[1], "out") == 0 ? LINE_MSG_OUT : LINE_SYSTEM, f[3], f[4]);
+		if (l == NULL)
+			break;
+		l->ts_ms = strtoull(f[0], NULL, 10);
+		l->history = 1;
+		if (strlen(f[2]) == MSGID_HEX)
+			memcpy(l->id, f[2], MSGID_HEX + 1);
+		if (l->kind == LINE_MSG_OUT) {
+			l->state = MSG_DELIVERED;
+			for (m = p->outq; m != NULL; m = m->next) {
+				char hex[MSGID_HEX + 1];
+
+				sodium_bin2hex(hex, sizeof hex, m->id, WIRE_ID_LEN);
+				if (strcmp(hex, l->id) == 0) {
+					l->state = MSG_QUEUED;
+					m->line = l;
+				}
+			}
+		}
+	}
+	free(d);
+	/* keep the file from growing without bound */
+	if (total > 2 * (size_t)c->opt.history_lines + 100) {
+		char tmp[PATH_MAX + 80];
+		FILE *out;
+
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		if ((out = fopen(tmp, "we")) == NULL)
+			return;
+		fchmod(fileno(out), 0600);
+		for (i = 0; i < p->conv.nlines; i++)
+			if (p->conv.lines[i]->history) {
+				char *nick = malloc(NICK_BUF * 4 + 1), *text;
+				size_t tl = strlen(p->conv.lines[i]->text);
+
+				text = malloc(tl * 4 + 1);
+				if (nick != NULL && text != NULL) {
+					store_escape(p->conv.lines[i]->nick, strlen(p->conv.lines[i]->nick), nick, NICK_BUF * 4 + 1);
+					store_escape(p->conv.lines[i]->text, tl, text, tl * 4 + 1);
+					fprintf(out, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)p->conv.lines[i]->ts_ms,
+					    p->conv.lines[i]->kind == LINE_MSG_IN ? "in" :
+					    p->conv.lines[i]->kind == LINE_MSG_OUT ? "out" : "sys",
+					    p->conv.lines[i]->id[0] ? p->conv.lines[i]->id : "-", nick, text);
+				}
+				free(nick);
+				free(text);
+			}
+		if (fflush(out) == 0 && fsync(fileno(out)) == 0 && fclose(out) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+}
+
+/* Load known peers with their history, queued messages and seen ids. */
+int
+store_load(struct core *c)
+{
+	char *d, *s, *line, *f[7];
+	uint8_t pk[ID_KEYLEN];
+	struct peer *p;
+	size_t len;
+	int k;
+
+	if (c->store == NULL || (s = d = slurp(c->store->peers, &len)) == NULL)
+		return 0;
+	line = next_line(&s);
+	if (line == NULL || strcmp(line, PEERS_MAGIC) != 0) {
+		log_err("store: %s is not a confab peers file; ignoring it", c->store->peers);
+		free(d);
+		return -1;
+	}
+	while ((line = next_line(&s)) != NULL) {
+		for (k = 0; k < 7; k++) {
+			f[k] = line;
+			if (k < 6) {
+				if ((line = strchr(line, '\t')) == NULL)
+					break;
+				*line++ = '\0';
+			}
+		}
+		if (k < 7 || fp_decode(f[0], pk) == -1)
+			continue;
+		if ((p = core_peer_get(c, pk, 1)) == NULL)
+			break;
+		p->known = 1;
+		p->trust = f[1][0] == 'v' ? TRUST_VERIFIED : f[1][0] == 'b' ? TRUST_BLOCKED : TRUST_UNVERIFIED;
+		p->renamed = f[2][0] == '1';
+		if (strcmp(f[3], "-") != 0) {
+			store_unescape(f[3]);
+			snprintf(p->nick, sizeof p->nick, "%s", f[3]);
+		}
+		if (strcmp(f[4], "-") != 0) {
+			store_unescape(f[4]);
+			snprintf(p->announced, sizeof p->announced, "%s", f[4]);
+		}
+		if (strcmp(f[5], "-") != 0)
+			snprintf(p->addr, sizeof p->addr, "%s", f[5]);
+		p->last_seen = strtoull(f[6], NULL, 10);
+		load_seen(c, p);
+		load_queue(c, p);
+		load_history(c, p);
+	}
+	free(d);
+	return 0;
+}
+
+/* Free buffers (after a last flush). */
+void
+store_free(struct core *c)
+{
+	struct pend *q;
+	int k;
+
+	if (c->store == NULL)
+		return;
+	store_flush(c);
+	while ((q = c->store->pend) != NULL) {
+		c->store->pend = q->next;
+		for (k = 0; k < PEND_KINDS; k++)
+			buf_free(&q->b[k]);
+		free(q);
+	}
+	free(c->store);
+	c->store = NULL;
+}

@@ -1,0 +1,49 @@
+/* store.h - what confab remembers: known peers, history, the offline queue, seen ids. */
+#ifndef CONFAB_STORE_H
+#define CONFAB_STORE_H
+
+#include <stdint.h>
+
+#include "core.h"
+
+/*
+ * Files, all mode 0600 in directories of mode 0700 under the state directory:
+ *   peers              every peer ever seen: key, trust, names, addresses
+ *   history/FP         the conversation with one peer, one line per message
+ *   queue/FP           write-ahead log of messages to FP not yet acknowledged
+ *   seen/FP            ids of messages received from FP (duplicate filter)
+ * Appends are buffered during a loop turn and made durable together (one
+ * fsync per file) before the turn ends; messages and acknowledgements that
+ * depend on them are sent only after that (see store_flush).
+ */
+
+/* Create the directories. Returns 0 or -1 with err set. */
+int  store_init(struct core *, char *err, size_t errlen);
+/* Load known peers with their history, queued messages and seen ids. */
+int  store_load(struct core *);
+/* Write buffered appends, fsync them, and rewrite the peers file if it changed. */
+void store_flush(struct core *);
+/* The peers file needs rewriting (trust, names, addresses changed). */
+void store_peers_dirty(struct core *);
+
+/* Append one conversation line (a message in or out) to the peer's history. */
+void store_history_add(struct core *, struct peer *, const struct chat_line *);
+/* Forget the peer's history on disk. */
+void store_history_clear(struct core *, struct peer *);
+/* Log an outgoing message before it is sent (write-ahead). */
+void store_queue_add(struct core *, struct peer *, const struct outmsg *);
+/* Log that a queued message was acknowledged. */
+void store_queue_ack(struct core *, struct peer *, const uint8_t id[WIRE_ID_LEN]);
+/* Remember a received message id. */
+void store_seen_add(struct core *, struct peer *, const uint8_t id[WIRE_ID_LEN]);
+/* Delete everything stored about a peer. */
+void store_forget(struct core *, struct peer *);
+/* Free buffers. */
+void store_free(struct core *);
+
+/* Escape text for one line of a store file (\\, \n, \t, controls as \xHH). */
+int  store_escape(const char *in, size_t n, char *out, size_t outlen);
+/* Undo store_escape in place; returns the length. */
+size_t store_unescape(char *s);
+
+#endif
