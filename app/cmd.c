@@ -388,6 +388,40 @@ cmd_history_clear(struct core *c, struct conversation *cur, const char *line, ch
 	return 0;
 }
 
+/* /history PEER [N]: the last N (default 20) lines of a conversation as events. */
+static int
+cmd_history(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	struct core_event ev;
+	struct peer *p = peer_arg(c, line, &args, "/history PEER [N]");
+	char *num;
+	size_t n = 20, i;
+
+	if (p == NULL)
+		return -1;
+	if ((num = next_word(&args)) != NULL) {
+		char *end;
+		unsigned long v = strtoul(num, &end, 10);
+
+		if (*end != '\0' || v == 0) {
+			core_error(c, line, p, "usage: /history PEER [N]");
+			return -1;
+		}
+		n = v;
+	}
+	i = p->conv.nlines > n ? p->conv.nlines - n : 0;
+	for (; i < p->conv.nlines; i++) {
+		memset(&ev, 0, sizeof ev);
+		ev.type = EV_HISTORY;
+		ev.peer = p;
+		ev.line = p->conv.lines[i];
+		ev.cmd = line;
+		if (c->fe.event != NULL)
+			c->fe.event(c, &ev, c->fe.arg);
+	}
+	return 0;
+}
+
 /* /quit */
 static int
 cmd_quit(struct core *c, struct conversation *cur, const char *line, char *args)
@@ -412,6 +446,7 @@ const struct cmd_def cmd_table[] = {
 	{ "unblock", "PEER", "undo /block (PEER becomes unverified)", cmd_trust },
 	{ "rename", "PEER NAME", "call PEER by a name of your choosing", cmd_rename },
 	{ "forget", "PEER", "forget PEER: trust, history, queued messages", cmd_forget },
+	{ "history", "PEER [N]", "show the last N lines with PEER (headless: history events)", cmd_history },
 	{ "history-clear", "[PEER]", "delete the conversation history with PEER", cmd_history_clear },
 	{ "whoami", "", "show your nick, fingerprint and addresses", cmd_whoami },
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },

@@ -25,28 +25,31 @@
 struct key_def {
 	const char *name;
 	const char *doc;     /* comment text; '\n' separates lines */
+	const char *empty;   /* what the default, an empty value, means (NULL: not empty) */
 };
 
 static const struct key_def keys[CONFIG_NKEYS] = {
 	[CONFIG_NICK] = { "nick",
 	    "The name peers see: 1 to 64 bytes of printable UTF-8 without spaces.\n"
-	    "Empty: your login name ($USER).  Command line: --nick." },
+	    "Command line: --nick.",
+	    "your login name ($USER)" },
 	[CONFIG_LISTEN] = { "listen",
 	    "Where to accept connections: ADDR:PORT, or [ADDR]:PORT for IPv6;\n"
 	    "port 0 picks any free port.  Repeat the key or separate addresses\n"
-	    "with commas, at most 8 in all.  Empty: 0.0.0.0 and [::] on port 7470,\n"
-	    "or on any free port if 7470 is taken.\n"
-	    "Command line: --listen (which replaces every address given here)." },
+	    "with commas, at most 8 in all.\n"
+	    "Command line: --listen (which replaces every address given here).",
+	    "0.0.0.0 and [::] on port 7470\n(or on any free port if 7470 is taken)" },
 	[CONFIG_DOWNLOAD_DIR] = { "download_dir",
 	    "Where received files go: an absolute path, or one starting with ~/\n"
-	    "for your home directory.  Empty: confab/ in the XDG download directory\n"
-	    "(DIR/downloads with --home DIR).  Command line: --download-dir." },
+	    "for your home directory.  Command line: --download-dir.",
+	    "confab/ in the XDG download\ndirectory (DIR/downloads with --home DIR)" },
 	[CONFIG_DISCOVERY] = { "discovery",
 	    "Announce yourself to, and look for, peers on the local network: on or off.\n"
 	    "Command line: --no-discovery." },
 	[CONFIG_DISCOVERY_IFACE] = { "discovery_iface",
 	    "Do LAN discovery on this network interface only (for example eth0).\n"
-	    "Empty: on every interface.  Command line: --discovery-iface." },
+	    "Command line: --discovery-iface.",
+	    "every interface" },
 	[CONFIG_NAT] = { "nat",
 	    "Ask the router for a port mapping (UPnP or NAT-PMP) so that peers\n"
 	    "beyond it can connect: on or off.  Command line: --no-nat." },
@@ -837,7 +840,7 @@ int
 config_write(FILE *f, const struct config *cfg, int with_docs)
 {
 	struct config def;
-	char buf[32], dbuf[32];
+	char buf[32], dbuf[32], line[256];
 	const char *dv;
 	int k, i;
 
@@ -849,7 +852,13 @@ config_write(FILE *f, const struct config *cfg, int with_docs)
 			fputc('\n', f);
 			put_comment(f, keys[k].doc);
 			dv = value_str(&def, (enum config_key)k, dbuf, sizeof dbuf);
-			fprintf(f, "# Default: %s\n", dv[0] != '\0' ? dv : "empty");
+			if (dv[0] != '\0')
+				fprintf(f, "# Default: %s\n", dv);
+			else
+			{
+				snprintf(line, sizeof line, "Default: empty, meaning %s", keys[k].empty);
+				put_comment(f, line);
+			}
 		}
 		if (!(cfg->set & CONFIG_BIT(k))) {
 			if (with_docs) {
@@ -959,8 +968,10 @@ config_apply(const struct config *cfg, struct core_options *opt, unsigned cli_se
 		opt->no_bell = !cfg->bell;
 	if (FROM_FILE(CONFIG_COLORS))
 		opt->colors = cfg->colors;
-	if (FROM_FILE(CONFIG_HISTORY_LINES))
+	if (FROM_FILE(CONFIG_HISTORY_LINES)) {
 		opt->history_lines = (size_t)cfg->history_lines;
+		opt->history_set = 1;
+	}
 	if (FROM_FILE(CONFIG_AUTO_ACCEPT))
 		opt->auto_accept_verified = cfg->auto_accept == CONFIG_ACCEPT_VERIFIED;
 	if (FROM_FILE(CONFIG_KEEPALIVE))
@@ -1008,7 +1019,9 @@ config_from_options(struct config *cfg, const struct core_options *opt,
 	cfg->nat = !opt->no_nat;
 	cfg->bell = !opt->no_bell;
 	cfg->colors = opt->colors;
-	cfg->history_lines = opt->history_lines > CONFIG_HISTORY_MAX ? CONFIG_HISTORY_MAX : (int)opt->history_lines;
+	if (opt->history_set || opt->history_lines != 0)
+		cfg->history_lines = opt->history_lines > CONFIG_HISTORY_MAX ? CONFIG_HISTORY_MAX :
+		    (int)opt->history_lines;
 	cfg->auto_accept = opt->auto_accept_verified ? CONFIG_ACCEPT_VERIFIED : CONFIG_ACCEPT_OFF;
 	cfg->keepalive = opt->keepalive_s > 0 ? opt->keepalive_s : CONFIG_KEEPALIVE_DEF;
 	cfg->limit_rate = opt->limit_rate;

@@ -574,7 +574,7 @@ send_hello(struct core *c, struct session *s)
 	int rc;
 
 	buf_init(&b, 512);
-	rc = wire_put_hello(&b, CAP_MSG, c->nick, strlen(c->nick));
+	rc = wire_put_hello(&b, CAP_MSG, c->nick, strlen(c->nick), (uint16_t)net_listen_port(c->net));
 	if (rc == BUF_OK)
 		rc = session_send_buf(s, &b);
 	buf_free(&b);
@@ -727,6 +727,19 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	text_sanitize(h->nick, h->nick_len, nick, sizeof nick, 0);
 	if (nick[0] != '\0')
 		core_peer_announce(c, p, nick);
+	if (h->port != 0 && p->sess != NULL && !session_initiator(p->sess)) {
+		/* it connected to us: remember where it listens, to reconnect later */
+		socklen_t sl;
+		const struct sockaddr *sa = session_sockaddr(p->sess, &sl);
+		struct sockaddr_storage ss;
+
+		memcpy(&ss, sa, sl);
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = htons(h->port);
+		else if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(h->port);
+		sock_format((struct sockaddr *)&ss, p->addr, sizeof p->addr);
+	}
 	p->hello = 1;
 	p->last_seen = loop_wallclock_ms();
 	p->backoff_ms = 0;

@@ -129,6 +129,7 @@ enum core_event_type {
 	EV_TRANSFER,    /* a transfer changed state (xfer) */
 	EV_VERIFY,      /* text: the verification code for peer */
 	EV_WARNING,     /* text: a security warning about peer (key or nick change) */
+	EV_HISTORY,     /* line: one line of peer's conversation, in answer to /history */
 };
 
 struct xfer;

@@ -214,7 +214,7 @@ int
 main(int argc, char **argv)
 {
 	struct core_options opt;
-	int c, headless = 0, yes = 0, print_config = 0;
+	int c, headless = 0, yes = 0, print_config = 0, mode = 0;
 	unsigned cli_set = 0;   /* CONFIG_BIT of each key the command line gave */
 	static struct config cfg;   /* opt points into it */
 	const char *to = NULL, *from = NULL;
@@ -351,26 +351,32 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!print_config && optind + 1 == argc && strcmp(argv[optind], "id") == 0)
-		return run_id(&opt);
-	if (load_config(&cfg, &opt, cli_set, print_config) == -1)
-		return EXIT_FAILURE_;
-	if (print_config)
-		return EXIT_OK;
 	if (optind < argc) {
+		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc && !print_config)
+			return run_id(&opt);
 		if (strcmp(argv[optind], "send") == 0) {
 			if (to == NULL || optind + 1 == argc) {
 				fprintf(stderr, "usage: confab send --to HOST:PORT PATH...\n");
 				return EXIT_USAGE;
 			}
-			return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
+			mode = 's';
+		} else if (strcmp(argv[optind], "recv") == 0 && optind + 1 == argc) {
+			mode = 'r';
+		} else {
+			fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
+			usage(stderr);
+			return EXIT_USAGE;
 		}
-		if (strcmp(argv[optind], "recv") == 0 && optind + 1 == argc)
-			return oneshot_recv(&opt, from, yes);
-		fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
 	}
+	/* the config file fills in what the command line left unset */
+	if (load_config(&cfg, &opt, cli_set, print_config) == -1)
+		return EXIT_FAILURE_;
+	if (print_config)
+		return EXIT_OK;
+	if (mode == 's')
+		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
+	if (mode == 'r')
+		return oneshot_recv(&opt, from, yes);
 	if (headless)
 		return headless_run(&opt);
 	return tui_run(&opt);

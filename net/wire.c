@@ -61,10 +61,13 @@ decode_hello(struct buf *b, struct rec_hello *h)
 	if (h->version == 0)
 		return WIRE_EMALFORMED;
 	/* Extensions: u8 type, u16-prefixed body; unknown ones are ignored. */
+	h->port = 0;
 	while (buf_len(b) > 0) {
 		if (buf_get_u8(b, &ext) != BUF_OK ||
 		    buf_get_str16(b, &p, &n, WIRE_RECORD_MAX) != BUF_OK)
 			return WIRE_EMALFORMED;
+		if (ext == HELLO_EXT_PORT && n == 2)
+			h->port = (uint16_t)(p[0] << 8 | p[1]);
 	}
 	return WIRE_OK;
 }
@@ -257,12 +260,16 @@ out:
 
 /* Encode HELLO. */
 int
-wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len)
+wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len, uint16_t port)
 {
+	uint8_t pb[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+
 	if (nick_len > WIRE_NICK_MAX)
 		return BUF_ETOOBIG;
 	if (buf_put_u8(b, REC_HELLO) || buf_put_u16(b, WIRE_VERSION) ||
 	    buf_put_u32(b, caps) || buf_put_str8(b, nick, nick_len))
+		return BUF_ETOOBIG;
+	if (port != 0 && (buf_put_u8(b, HELLO_EXT_PORT) || buf_put_str16(b, (const char *)pb, 2)))
 		return BUF_ETOOBIG;
 	return BUF_OK;
 }

@@ -84,7 +84,10 @@ struct rec_hello {
 	uint32_t       caps;
 	const uint8_t *nick;
 	size_t         nick_len;
+	uint16_t       port;           /* extension 1: the port it listens on (0: not said) */
 };
+
+#define HELLO_EXT_PORT  1
 
 struct rec_msg {
 	uint8_t        id[WIRE_ID_LEN];
@@ -189,7 +192,7 @@ int  wire_frame_peek(const struct buf *in, size_t max, const uint8_t **body, siz
 /* Decode one record from plaintext; WIRE_EUNKNOWN for an unknown type. */
 int  wire_decode(const uint8_t *p, size_t n, struct record *r);
 
-int  wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len);
+int  wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len, uint16_t port);
 int  wire_put_msg(struct buf *b, const uint8_t id[WIRE_ID_LEN], uint64_t ts_ms,
                   const char *text, size_t text_len);
 int  wire_put_ack(struct buf *b, const uint8_t id[WIRE_ID_LEN]);

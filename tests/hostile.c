@@ -321,7 +321,7 @@ send_hello(struct conn *c, const char *nick)
 	int rc;
 
 	buf_init(&b, 1024);
-	rc = wire_put_hello(&b, CAP_MSG, nick, strlen(nick));
+	rc = wire_put_hello(&b, CAP_MSG, nick, strlen(nick), 0);
 	if (rc == 0)
 		rc = send_rec(c, &b, NULL, NULL);
 	buf_free(&b);

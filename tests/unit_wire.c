@@ -64,7 +64,7 @@ test_records(void)
 	buf_init(&b, WIRE_RECORD_MAX);
 
 	/* HELLO */
-	is_int(wire_put_hello(&b, CAP_MSG | 0x80000000u, "alice", 5), BUF_OK, "encode HELLO");
+	is_int(wire_put_hello(&b, CAP_MSG | 0x80000000u, "alice", 5, 0), BUF_OK, "encode HELLO");
 	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
 	is_int(rc, WIRE_OK, "decode HELLO");
 	is_int(r.type, REC_HELLO, "HELLO type");
@@ -76,15 +76,15 @@ test_records(void)
 	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated HELLO is malformed");
 	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "HELLO + one stray byte is malformed");
 	buf_reset(&b);
-	is_int(wire_put_hello(&b, 0, nick, WIRE_NICK_MAX), BUF_OK, "HELLO with a 64-byte nick");
+	is_int(wire_put_hello(&b, 0, nick, WIRE_NICK_MAX, 0), BUF_OK, "HELLO with a 64-byte nick");
 	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
 	ok(rc == WIRE_OK && r.u.hello.nick_len == WIRE_NICK_MAX, "decodes with all 64 bytes");
 	buf_reset(&b);
-	is_int(wire_put_hello(&b, 0, "", 0), BUF_OK, "HELLO with an empty nick");
+	is_int(wire_put_hello(&b, 0, "", 0, 0), BUF_OK, "HELLO with an empty nick");
 	rc = wire_decode(buf_ptr(&b), buf_len(&b), &r);
 	ok(rc == WIRE_OK && r.u.hello.nick_len == 0, "decodes with an empty nick");
 	buf_reset(&b);
-	is_int(wire_put_hello(&b, 0, nick, WIRE_NICK_MAX + 1), BUF_ETOOBIG, "a 65-byte nick is not encoded");
+	is_int(wire_put_hello(&b, 0, nick, WIRE_NICK_MAX + 1, 0), BUF_ETOOBIG, "a 65-byte nick is not encoded");
 	is_int(buf_len(&b), 0, "and nothing was written");
 
 	/* MSG */
@@ -188,7 +188,7 @@ test_layout(void)
 	ok(buf_len(&b) == sizeof msg && memcmp(buf_ptr(&b), msg, sizeof msg) == 0,
 	    "MSG: type, 16-byte id, u64 ts, u16 length, text");
 	buf_reset(&b);
-	wire_put_hello(&b, CAP_MSG, "bob", 3);
+	wire_put_hello(&b, CAP_MSG, "bob", 3, 7470);
 	ok(buf_len(&b) == sizeof hello && memcmp(buf_ptr(&b), hello, sizeof hello) == 0,
 	    "HELLO: type, u16 version, u32 caps, u8 length, nick");
 	buf_reset(&b);

@@ -208,6 +208,20 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		if (ev->xfer->reason != NULL)
 			json_str(&j, "reason", ev->xfer->reason);
 		break;
+	case EV_HISTORY:
+		json_str(&j, "event", "history");
+		json_str(&j, "peer", ev->peer->fp);
+		json_str(&j, "kind", ev->line->kind == LINE_MSG_IN ? "in" :
+		    ev->line->kind == LINE_MSG_OUT ? "out" : ev->line->kind == LINE_ERROR ? "error" : "system");
+		if (ev->line->id[0] != '\0')
+			json_str(&j, "id", ev->line->id);
+		json_str(&j, "nick", ev->line->nick);
+		json_str(&j, "text", ev->line->text);
+		json_uint(&j, "ts", ev->line->ts_ms);
+		if (ev->line->kind == LINE_MSG_OUT)
+			json_str(&j, "state", ev->line->state == MSG_DELIVERED ? "delivered" :
+			    ev->line->state == MSG_SENT ? "sent" : "queued");
+		break;
 	case EV_VERIFY:
 		json_str(&j, "event", "verify");
 		json_str(&j, "peer", ev->peer->fp);

@@ -202,7 +202,10 @@ curses_start(struct tui *t)
 	leaveok(stdscr, FALSE);
 	set_escdelay(TUI_ESCDELAY_MS);
 	t->color = 0;
-	if (has_colors() && (nc == NULL || *nc == '\0') && start_color() == OK &&
+	/* config file: colors = on wins over $NO_COLOR, off means never, auto follows it */
+	if (t->core.opt.colors != COLORS_OFF &&
+	    (t->core.opt.colors == COLORS_ON || nc == NULL || *nc == '\0') &&
+	    has_colors() && start_color() == OK &&
 	    use_default_colors() == OK) {
 		/* pairs only: the terminal's palette is never redefined */
 		for (p = 1; p < PAIR_COUNT; p++)
@@ -1628,7 +1631,7 @@ tui_run(const struct core_options *opt)
 	}
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	t->sidebar = 1;
-	t->bell = 1;
+	t->bell = !opt->no_bell;   /* config file: bell */
 	edit_init(&t->edit);
 	signal(SIGPIPE, SIG_IGN);
 	fe.event = on_event;

@@ -147,7 +147,9 @@ class Group:
                 raise SystemExit("bench: timed out waiting for " + what)
             for h in self.hosts:
                 if h.proc.poll() is not None:
-                    raise SystemExit("bench: %s exited (%d)" % (h.name, h.proc.returncode))
+                    with open(os.path.join(self.work, h.name + ".err"), "rb") as f:
+                        err = f.read()[-500:].decode(errors="replace")
+                    raise SystemExit("bench: %s exited (%d): %s" % (h.name, h.proc.returncode, err))
             self.pump(min(left, 0.2))
 
     def complete(self):

@@ -42,7 +42,7 @@ reencode(const struct record *r, struct buf *b)
 
 	switch (r->type) {
 	case REC_HELLO:
-		rc = wire_put_hello(b, r->u.hello.caps, (const char *)r->u.hello.nick, r->u.hello.nick_len);
+		rc = wire_put_hello(b, r->u.hello.caps, (const char *)r->u.hello.nick, r->u.hello.nick_len, r->u.hello.port);
 		break;
 	case REC_MSG:
 		rc = wire_put_msg(b, r->u.msg.id, r->u.msg.ts_ms, (const char *)r->u.msg.text,

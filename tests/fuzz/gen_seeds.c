@@ -70,9 +70,9 @@ wire_seeds(void)
 	buf_init(&b, WIRE_RECORD_MAX);
 	buf_init(&t, WIRE_RECORD_MAX);
 
-	wire_put_hello(&b, CAP_MSG, "alice", 5);
+	wire_put_hello(&b, CAP_MSG, "alice", 5, 0);
 	put_buf("wire", "hello", &b);
-	wire_put_hello(&b, CAP_MSG, "bob", 3);
+	wire_put_hello(&b, CAP_MSG, "bob", 3, 0);
 	buf_put_u8(&b, 0x42);                  /* an extension: type, str16 body */
 	buf_put_str16(&b, "ext", 3);
 	put_buf("wire", "hello_ext", &b);
@@ -163,7 +163,7 @@ add_transport(struct buf *out, struct noise_cs *cs)
 	for (i = 0; i < 4; i++) {
 		buf_reset(&r);
 		if (i == 0)
-			wire_put_hello(&r, CAP_MSG, "fuzz", 4);
+			wire_put_hello(&r, CAP_MSG, "fuzz", 4, 0);
 		else if (i == 1)
 			wire_put_msg(&r, id, 1, "over the wire", 13);
 		else if (i == 2)

@@ -1,0 +1,94 @@
+#!/bin/bash
+# t_trust.sh - trust on first use, verification codes, a new key under a known
+# nick, blocking, renaming and forgetting.
+. "$(dirname "$0")/lib.sh"
+
+start_peer alice --nick alice --listen 127.0.0.1:0
+start_peer bob --nick bob --listen 127.0.0.1:0
+start_peer carol --nick carol --listen 127.0.0.1:0
+fa=$(fp_of alice); fb=$(fp_of bob); fc=$(fp_of carol)
+check "alice and bob connect" connect_pair alice bob
+e=$(wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"")
+check "first contact: bob is unverified" test "$(jq -r .trust <<<"$e")" = unverified
+
+# the verification code is the same on both screens and differs for a third peer
+say alice "/verify bob"; say bob "/verify alice"
+ca=$(wait_for alice '.event=="verify"' | jq -r .code)
+cb=$(wait_for bob '.event=="verify"' | jq -r .code)
+diag "alice sees $ca, bob sees $cb"
+check "the code has 12 digits in groups of three" grep -Eq '^[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}$' <<<"$ca"
+check "alice and bob see the same code" test "$ca" = "$cb"
+check "carol and alice connect" connect_pair carol alice
+say alice "/verify carol"
+cc=$(wait_for alice ".event==\"verify\" and .peer==\"$fc\"" | jq -r .code)
+check "the code with carol is different" test "$cc" != "$ca"
+
+say alice "/trust bob"
+check "/trust marks bob verified" wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .trust==\"verified\""
+
+# trust is remembered across a restart
+say alice "/quit"; stop_peer alice
+: >"$T/alice.out"
+start_peer alice --nick alice --listen 127.0.0.1:0
+say alice "/peers"
+check "after a restart bob is still verified" \
+	wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .trust==\"verified\""
+check "the peers file has mode 0600" test "$(stat -c %a "$T/alice/peers")" = 600
+
+# a new key that says it is bob: a different peer, with a warning, never merged
+start_peer mallory --nick bob --listen 127.0.0.1:0
+fm=$(fp_of mallory)
+say mallory "/connect $(addr_of alice)"
+w=$(wait_for alice ".event==\"warning\" and .peer==\"$fm\"")
+check "a new key announcing a known nick raises a warning" test -n "$w"
+diag "$(jq -r .message <<<"$w")"
+m=$(wait_for alice ".event==\"peer\" and .fingerprint==\"$fm\" and .state==\"online\"")
+check "it is shown under another name" test "$(jq -r .nick <<<"$m")" != bob
+check "and is unverified" test "$(jq -r .trust <<<"$m")" = unverified
+say mallory "/msg $fa hi it is me, bob"
+wait_for alice '.event=="message" and .text=="hi it is me, bob"' >/dev/null
+check "its message is attributed to the new key, not to bob" \
+	test "$(events alice 'select(.event=="message" and .text=="hi it is me, bob") | .from' | tr -d '"')" = "$fm"
+say alice "/peers"
+check "the real bob is still verified and still called bob" \
+	wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .nick==\"bob\" and .trust==\"verified\""
+say alice "/msg bob for the real bob"
+check "/msg bob goes to the verified key" wait_for bob '.event=="message" and .text=="for the real bob"'
+check "mallory does not get it" test "$(count_events mallory '.event=="message" and .text=="for the real bob"')" -eq 0
+
+# blocking: the connection is refused, messages never arrive
+say alice "/block $fm"
+check "/block marks it blocked" wait_for alice ".event==\"peer\" and .fingerprint==\"$fm\" and .trust==\"blocked\""
+check "the blocked peer is disconnected" \
+	wait_for mallory ".event==\"peer\" and .fingerprint==\"$fa\" and .state==\"offline\""
+n0=$(count_events mallory ".event==\"peer\" and .fingerprint==\"$fa\" and .state==\"online\"")
+say mallory "/connect $(addr_of alice)"
+sleep 1
+check "a blocked peer cannot connect" \
+	test "$(count_events mallory ".event==\"peer\" and .fingerprint==\"$fa\" and .state==\"online\"")" -eq "$n0"
+say mallory "/msg $fa let me in"
+sleep 1
+check "nor message" test "$(count_events alice '.event=="message" and .text=="let me in"')" -eq 0
+check "the refusal is logged" grep -q "refusing blocked peer $fm" "$T/alice.log"
+say alice "/unblock $fm"
+say mallory "/connect $(addr_of alice)"
+check "after /unblock it can connect again" \
+	wait_for alice ".event==\"peer\" and .fingerprint==\"$fm\" and .state==\"online\" and .trust==\"unverified\"" 10
+
+# rename and forget
+say alice "/rename $fc caz"
+check "/rename changes the name" wait_for alice ".event==\"peer\" and .fingerprint==\"$fc\" and .nick==\"caz\""
+say alice "/rename $fm caz"
+check "a name already in use is refused" wait_for alice '.event=="error" and (.message|test("already names"))'
+say alice "/msg caz by petname"
+check "the new name works in commands" wait_for carol '.event=="message" and .text=="by petname"'
+say alice "/quit"; stop_peer alice
+check "the name is remembered" grep -q "caz" "$T/alice/peers"
+: >"$T/alice.out"
+start_peer alice --nick alice --listen 127.0.0.1:0
+say alice "/forget caz"
+check "/forget reports it" wait_for alice '.event=="info" and (.text|test("forgot"))'
+say alice "/quit"; stop_peer alice
+check "a forgotten peer is gone from the peers file" bash -c "! grep -q '$fc' '$T/alice/peers'"
+check "and its history file is gone" test ! -e "$T/alice/history/$fc"
+done_testing
