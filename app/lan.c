@@ -97,6 +97,8 @@ on_seen(void *arg, const struct disc_peer *dp)
 			return;
 		l->created++;
 	}
+	if (p->trust == TRUST_BLOCKED)
+		return;   /* trust: blocked peers' beacons are ignored silently */
 	memset(&p->lan_addr, 0, sizeof p->lan_addr);
 	memcpy(&p->lan_addr, dp->sa, dp->salen);
 	p->lan_addrlen = dp->salen;
@@ -106,15 +108,15 @@ on_seen(void *arg, const struct disc_peer *dp)
 		return;   /* a session speaks for the peer; keep the hint for later */
 	text_sanitize(dp->nick, dp->nick_len, nick, sizeof nick, 0);
 	if (nick[0] != '\0')
-		snprintf(p->nick, sizeof p->nick, "%s", nick);
+		core_peer_announce(c, p, nick);   /* trust: warns if a known nick comes with a new key */
 	sock_format(dp->sa, p->addr, sizeof p->addr);
 	snprintf(p->via, sizeof p->via, "lan");
 	p->state = PEER_DISCOVERED;
 	log_info("lan: %s (%s) at %s", p->fp, p->nick, p->addr);
 	core_peer_changed(c, p, NULL);
 	/* a peer we talked to this run, or have messages for: connect by ourselves */
-	if (was == PEER_OFFLINE && (p->noutq > 0 || p->conv.nlines > 0))
-		core_connect_peer(c, p);
+	if (was == PEER_OFFLINE && (p->known || p->noutq > 0 || p->conv.nlines > 0))
+		core_connect_peer(c, p);   /* memory: known peers reconnect when they reappear */
 }
 
 /* A peer left the LAN, expired, or its interface went away. */

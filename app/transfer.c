@@ -959,6 +959,10 @@ auto_accept(struct core *c, struct xfer *x)
 	}
 	free(x->target);
 	x->target = NULL;
+	if (c->opt.auto_accept_verified && x->peer->trust == TRUST_VERIFIED) {
+		log_info("transfer %s: accepted without asking: %s is verified", x->idhex, x->peer->fp);
+		return 1;
+	}
 	return c->opt.accept_from != NULL && strcmp(c->opt.accept_from, x->peer->fp) == 0;
 }
 

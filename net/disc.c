@@ -20,6 +20,8 @@
 #define BURST_STEP2_MS     1000   /* + up to 200: a query listing whom we heard */
 #define REPLY_DELAY_MIN    20     /* a reply waits 20..120 ms so that replies batch */
 #define REPLY_DELAY_SPREAD 100
+#define REPLY_QUICK_SPREAD 20     /* ... or 0..20 ms after a quiet second */
+#define REPLY_QUIET_MS     1000
 #define REPLY_GAP_MS       500    /* at most one reply to a peer per this */
 #define REPLY_QMAX         64     /* replies waiting at once */
 #define AGGREGATE_MIN      3      /* this many waiting replies: multicast one instead */
@@ -114,6 +116,7 @@ struct disc {
 	struct reply      replies[REPLY_QMAX];
 	size_t            nreplies;
 	uint64_t          last_aggregate; /* last announcement that replaced replies */
+	uint64_t          last_queued;   /* last reply queued */
 	struct loop_timer refresh_t, burst_t, reply_t, expire_t, nick_t;
 	uint32_t          seq;
 	uint16_t          interval_s;    /* what our beacons announce */
@@ -591,8 +594,14 @@ queue_reply(struct disc *d, struct dpeer *p, const struct sockaddr *from, sockle
 	r->ifindex = ifindex;
 	r->queued_at = now;
 	p->replied_at = now;
+	/*
+	 * A lone query (nothing queued for a second) is answered almost at once;
+	 * when queries come thick, answers wait so that they batch.
+	 */
 	if (!loop_timer_armed(&d->reply_t))
-		loop_timer_set(d->loop, &d->reply_t, REPLY_DELAY_MIN + jitter(REPLY_DELAY_SPREAD));
+		loop_timer_set(d->loop, &d->reply_t, now - d->last_queued > REPLY_QUIET_MS ?
+		    jitter(REPLY_QUICK_SPREAD) : REPLY_DELAY_MIN + jitter(REPLY_DELAY_SPREAD));
+	d->last_queued = now;
 }
 
 /* Arm the expiry timer no later than when. */
