@@ -61,6 +61,8 @@ fp_normalise(const char *in, char *out, size_t outlen)
 	size_t n = 0;
 	int v;
 
+	if (outlen == 0)
+		return -1;
 	for (; *in != '\0'; in++) {
 		if ((v = b32_value((unsigned char)*in)) == -1)
 			return -1;

@@ -167,37 +167,49 @@ buf_put_u32(struct buf *b, uint32_t v)
 int
 buf_put_u64(struct buf *b, uint64_t v)
 {
-	int r;
+	uint8_t x[8];
+	int i;
 
-	if ((r = buf_put_u32(b, (uint32_t)(v >> 32))) != BUF_OK)
-		return r;
-	return buf_put_u32(b, (uint32_t)v);
+	for (i = 0; i < 8; i++)
+		x[i] = (uint8_t)(v >> (56 - 8 * i));
+	return buf_put(b, x, sizeof x);
 }
 
 /* Append a string with a one-byte length prefix. */
 int
 buf_put_str8(struct buf *b, const char *s, size_t n)
 {
+	uint8_t *w;
 	int r;
 
 	if (n > UINT8_MAX)
 		return BUF_ETOOBIG;
-	if ((r = buf_put_u8(b, (uint8_t)n)) != BUF_OK)
+	if ((r = buf_reserve(b, 1 + n, &w)) != BUF_OK)   /* all or nothing */
 		return r;
-	return buf_put(b, s, n);
+	w[0] = (uint8_t)n;
+	if (n > 0)
+		memcpy(w + 1, s, n);
+	buf_commit(b, 1 + n);
+	return BUF_OK;
 }
 
 /* Append a string with a two-byte length prefix. */
 int
 buf_put_str16(struct buf *b, const char *s, size_t n)
 {
+	uint8_t *w;
 	int r;
 
 	if (n > UINT16_MAX)
 		return BUF_ETOOBIG;
-	if ((r = buf_put_u16(b, (uint16_t)n)) != BUF_OK)
+	if ((r = buf_reserve(b, 2 + n, &w)) != BUF_OK)   /* all or nothing */
 		return r;
-	return buf_put(b, s, n);
+	w[0] = (uint8_t)(n >> 8);
+	w[1] = (uint8_t)n;
+	if (n > 0)
+		memcpy(w + 2, s, n);
+	buf_commit(b, 2 + n);
+	return BUF_OK;
 }
 
 /* Copy out n bytes. */

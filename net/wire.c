@@ -371,8 +371,11 @@ void
 wire_end_list(struct buf *b, uint16_t count)
 {
 	uint8_t *p = b->d + b->off;
-	size_t at = p[0] == REC_OFFER_PART ? 9 : 5;
+	size_t at;
 
+	if (b->d == NULL || buf_len(b) == 0)
+		return;
+	at = p[0] == REC_OFFER_PART ? 9 : 5;
 	if (buf_len(b) >= at + 2) {
 		p[at] = (uint8_t)(count >> 8);
 		p[at + 1] = (uint8_t)count;
