@@ -15,6 +15,9 @@ skip_check() {
 	echo "ok $tap_n - $1 # SKIP $2"
 }
 
+# not_grep ERE FILE: succeed if FILE has no line matching ERE.
+not_grep() { ! grep -Eq -- "$1" "$2"; }
+
 # conf HOME LINE...: write HOME/config with the given lines.
 conf() {
 	local home=$1; shift
@@ -136,10 +139,10 @@ confab: $c:13: listen: expected ADDR:PORT with a numeric address, got '127.0.0.1
 confab: $c:14: discovery_iface: no closing quote
 EOF
 check "each problem is on stderr with the file and its line number (missing:${bad:- none})" test -z "$bad"
-check "and nothing else is reported for the good lines" test "$(grep -c "$c:" "$T/h6.err")" -eq 10
+check "and nothing is reported for the good lines" test "$(grep -c "$c:[0-9]" "$T/h6.err")" -eq 10
 check "a key with a bad value keeps its default (nick: the login name)" test "$(jq -r .nick <<<"$r")" = fallback
-check "a key with a bad value keeps its default (listen: not 127.0.0.1 only)" \
-	test "$(jq -r '.listen | join(" ")' <<<"$r" | grep -cvE '^127\.0\.0\.1:[0-9]+$')" -eq 1
+check "a key with a bad value keeps its default (listen: 0.0.0.0, not line 7's 127.0.0.1)" \
+	grep -q '^0\.0\.0\.0:' <<<"$(jq -r '.listen[0]' <<<"$r")"
 check "the problems are in the log as well" grep -qF "warn: config: $c:5: bell: expected on or off, got 'maybe'" "$T/h6.log"
 pbad=$(printed "$T/h6")
 check "--print-config shows the defaults for the bad keys" \
@@ -148,9 +151,9 @@ check "--print-config shows the defaults for the bad keys" \
 conf "$T/h7" "nick = ok"
 printf 'bell = on\nnick = \033]0;PWNED\007x y\n' >>"$T/h7/config"
 out=$(once "$T/h7" --listen 127.0.0.1:0)
-check "a value with escape sequences is reported without them" \
-	test -n "$(ready_of "$out")" -a -n "$(grep -F "config:3: nick: control character in the value" "$T/h7.err")" \
-	-a -z "$(grep -c $'\033' "$T/h7.err" | grep -v '^0$')"
+check "a value with control characters is reported, confab starts" \
+	test -n "$(ready_of "$out")" -a -n "$(grep -F "config:3: nick: control character in the value" "$T/h7.err")"
+check "the report itself carries no escape character" not_grep $'\033' "$T/h7.err"
 mkdir -p "$T/h8/config"
 out=$(once "$T/h8" --listen 127.0.0.1:0)
 check "an unreadable config (a directory) is reported and confab starts" \
@@ -158,7 +161,8 @@ check "an unreadable config (a directory) is reported and confab starts" \
 mkdir -p "$T/h9"
 head -c 200000 /dev/urandom >"$T/h9/config"
 out=$(once "$T/h9" --listen 127.0.0.1:0)
-check "random bytes as the config: confab starts, at most 21 lines of complaint" \
+diag "random bytes as the config: $(grep -c . "$T/h9.err") lines on stderr; last: $(tail -n 2 "$T/h9.err" | head -n 1)"
+check "random bytes as the config: confab starts, 20 problems shown and a count of the rest" \
 	test -n "$(ready_of "$out")" -a "$(grep -c . "$T/h9.err")" -le 22
 
 # --- download_dir, limit_rate, keepalive, history_lines with running peers --------
@@ -304,6 +308,8 @@ ui() {
 }
 # has_colour NAME: whether the pane shows any foreground colour 1-7.
 has_colour() { screen_esc "$1" | grep -q $'\e\[[0-9;]*3[1-7]m'; }
+# all_up NAME...: every screen shows its listening address.
+all_up() { local n; for n in "$@"; do status_addr "$n" >/dev/null || return 1; done; }
 # bell_rung NAME: whether the pane has rung the terminal bell.
 bell_rung() { [ "$(pane_fmt "$1" '#{window_bell_flag}')" = 1 ]; }
 
@@ -313,7 +319,7 @@ if [ $tui_ok -eq 1 ]; then
 	ui coff -- --no-discovery --no-nat
 	ui con NO_COLOR=1 -- --no-discovery --no-nat
 	ui cauto NO_COLOR=1 -- --no-discovery --no-nat
-	check "the screens start" quiet status_addr coff && quiet status_addr con && quiet status_addr cauto
+	check "the screens start" all_up coff con cauto
 	check "colors = off: no colour on a colour terminal" not has_colour coff
 	check "colors = off: the log says monochrome" grep -Eq 'tui: .*, monochrome,' "$T/coff.log"
 	check "colors = on: colour even with NO_COLOR set" has_colour con
@@ -344,7 +350,7 @@ if [ $tui_ok -eq 1 ]; then
 				"$CONFAB" --home "$T/$n" --nick "$n" --listen 127.0.0.1:0 --no-discovery \
 				--log "$T/$n.log"
 		done
-		check "the namespaced screens start" quiet status_addr noff && quiet status_addr non
+		check "the namespaced screens start" all_up noff non
 		check "nat = off shows nat:off in the status bar" shows noff ' nat:off'
 		check "nat on (default) does not" not shows non ' nat:off'
 	else

@@ -188,9 +188,23 @@ test_layout(void)
 	ok(buf_len(&b) == sizeof msg && memcmp(buf_ptr(&b), msg, sizeof msg) == 0,
 	    "MSG: type, 16-byte id, u64 ts, u16 length, text");
 	buf_reset(&b);
-	wire_put_hello(&b, CAP_MSG, "bob", 3, 7470);
+	wire_put_hello(&b, CAP_MSG, "bob", 3, 0);
 	ok(buf_len(&b) == sizeof hello && memcmp(buf_ptr(&b), hello, sizeof hello) == 0,
 	    "HELLO: type, u16 version, u32 caps, u8 length, nick");
+	{
+		/* with the listening port: extension 1, u16 length 2, the port */
+		static const uint8_t ext[] = { 0x01, 0x00, 0x02, 0x1d, 0x2e };
+		struct record r;
+
+		buf_reset(&b);
+		wire_put_hello(&b, CAP_MSG, "bob", 3, 7470);
+		ok(buf_len(&b) == sizeof hello + sizeof ext &&
+		    memcmp(buf_ptr(&b), hello, sizeof hello) == 0 &&
+		    memcmp(buf_ptr(&b) + sizeof hello, ext, sizeof ext) == 0,
+		    "HELLO with a port: the port extension follows the nick");
+		is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "it decodes");
+		is_int(r.u.hello.port, 7470, "and the port comes back");
+	}
 	buf_reset(&b);
 	wire_put_bye(&b, BYE_PROTOCOL, "bad");
 	ok(buf_len(&b) == sizeof bye && memcmp(buf_ptr(&b), bye, sizeof bye) == 0,
