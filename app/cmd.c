@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "reach.h"        /* /invite, /nat */
 #include "transfer.h"
 
 #define CMD_LINE_MAX 8192
@@ -42,14 +43,14 @@ skip_blanks(char *s)
 	return s;
 }
 
-/* /connect HOST:PORT */
+/* /connect HOST[:PORT] | CODE | NAME@DOMAIN */
 static int
 cmd_connect(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	char *target = next_word(&args);
 
 	if (target == NULL || *skip_blanks(args) != '\0') {
-		core_error(c, line, NULL, "usage: /connect HOST:PORT");
+		core_error(c, line, NULL, "usage: /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN");
 		return -1;
 	}
 	return core_connect(c, target, line);
@@ -431,7 +432,7 @@ cmd_quit(struct core *c, struct conversation *cur, const char *line, char *args)
 }
 
 const struct cmd_def cmd_table[] = {
-	{ "connect", "HOST:PORT", "connect to a peer at an address", cmd_connect },
+	{ "connect", "HOST[:PORT]|CODE|NAME@DOMAIN", "connect to an address, an invite code, or a DNS name", cmd_connect },
 	{ "msg", "PEER TEXT", "send a message (PEER: nick or fingerprint prefix)", cmd_msg },
 	{ "peers", "", "list known peers", cmd_peers },
 	{ "nick", "NAME", "change your nick", cmd_nick },
@@ -449,6 +450,8 @@ const struct cmd_def cmd_table[] = {
 	{ "history", "PEER [N]", "show the last N lines with PEER (headless: history events)", cmd_history },
 	{ "history-clear", "[PEER]", "delete the conversation history with PEER", cmd_history_clear },
 	{ "whoami", "", "show your nick, fingerprint and addresses", cmd_whoami },
+	{ "invite", "", "print an invite code (fingerprint and addresses) for a peer to /connect", reach_cmd_invite },
+	{ "nat", "", "show whether the router maps our port (and ask again if it failed)", reach_cmd_nat },
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },
 	{ NULL, NULL, NULL, NULL },
 };

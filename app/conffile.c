@@ -45,33 +45,33 @@ static const struct key_def keys[CONFIG_NKEYS] = {
 	    "confab/ in the XDG download\ndirectory (DIR/downloads with --home DIR)" },
 	[CONFIG_DISCOVERY] = { "discovery",
 	    "Announce yourself to, and look for, peers on the local network: on or off.\n"
-	    "Command line: --no-discovery." },
+	    "Command line: --no-discovery.", NULL },
 	[CONFIG_DISCOVERY_IFACE] = { "discovery_iface",
 	    "Do LAN discovery on this network interface only (for example eth0).\n"
 	    "Command line: --discovery-iface.",
 	    "every interface" },
 	[CONFIG_NAT] = { "nat",
 	    "Ask the router for a port mapping (UPnP or NAT-PMP) so that peers\n"
-	    "beyond it can connect: on or off.  Command line: --no-nat." },
+	    "beyond it can connect: on or off.  Command line: --no-nat.", NULL },
 	[CONFIG_BELL] = { "bell",
 	    "Ring the terminal bell when a message arrives in a window you are not\n"
-	    "looking at: on or off.  /bell changes it until you quit." },
+	    "looking at: on or off.  /bell changes it until you quit.", NULL },
 	[CONFIG_COLORS] = { "colors",
 	    "Colours on the chat screen: on, off, or auto (colours unless the\n"
-	    "NO_COLOR environment variable is set and not empty)." },
+	    "NO_COLOR environment variable is set and not empty).", NULL },
 	[CONFIG_HISTORY_LINES] = { "history_lines",
 	    "Conversation lines kept on disk for each peer and shown again after\n"
-	    "a restart: 0 (keep none) to 1000000." },
+	    "a restart: 0 (keep none) to 1000000.", NULL },
 	[CONFIG_AUTO_ACCEPT] = { "auto_accept",
 	    "Accept offered files without asking: off, or verified (only from\n"
-	    "peers you have marked verified with /trust)." },
+	    "peers you have marked verified with /trust).", NULL },
 	[CONFIG_KEEPALIVE] = { "keepalive",
 	    "Seconds of silence after which a peer is pinged, 1 to 3600; a peer\n"
-	    "silent for three times as long is dropped.  Command line: --keepalive." },
+	    "silent for three times as long is dropped.  Command line: --keepalive.", NULL },
 	[CONFIG_LIMIT_RATE] = { "limit_rate",
 	    "Cap on outgoing file data in bytes per second, with an optional\n"
 	    "suffix k, m or g (thousand, million, billion): 0 for no cap, else\n"
-	    "1000 at least.  Command line: --limit-rate." },
+	    "1000 at least.  Command line: --limit-rate.", NULL },
 };
 
 static const char file_intro[] =
@@ -243,7 +243,7 @@ parse_onoff(const char *v, int *out)
 	return 0;
 }
 
-/* A decimal number in [min, max] into *out (digits only). */
+/* A decimal number from 0 to max into *out (digits only). */
 static int
 parse_uint(const char *v, unsigned long long max, unsigned long long *out)
 {

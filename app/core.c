@@ -12,6 +12,7 @@
 #include "core.h"
 #include "lan.h"          /* LAN discovery */
 #include "log.h"
+#include "reach.h"        /* port mapping, invite codes, DNS names */
 #include "store.h"
 #include "text.h"
 #include "transfer.h"
@@ -648,6 +649,8 @@ on_established(struct session *s, void *arg)
 	struct session *old;
 	int keep_new;
 
+	if (reach_established(c, s) == -1)
+		return -1;   /* reach: another address of the same attempt was first */
 	if ((p = peer_by_pk_(c, pk)) == NULL && (p = peer_new(c, pk)) == NULL)
 		return -1;
 	if (p->pending == s)
@@ -875,6 +878,8 @@ on_closed(struct session *s, const char *reason, void *arg)
 	struct outmsg *m;
 	int was_online;
 
+	if (reach_closed(c, s, reason))
+		return;   /* reach: one address of an invite/DNS connect attempt */
 	if (p == NULL) {
 		if (session_initiator(s))
 			core_error(c, NULL, NULL, "connection to %s failed: %s", session_addr(s), reason);
@@ -933,10 +938,8 @@ core_connect(struct core *c, const char *target, const char *cmd)
 	struct session *s;
 	char addr[SOCK_ADDRSTRLEN];
 
-	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == -1) {
-		core_error(c, cmd, NULL, "cannot parse address \"%s\" (use HOST:PORT)", target);
-		return -1;
-	}
+	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == -1)
+		return reach_connect(c, target, cmd);   /* reach: invite code, NAME@DOMAIN, HOST[:PORT] */
 	if ((s = net_connect(c->net, (struct sockaddr *)&ss, len, NULL)) == NULL) {
 		core_error(c, cmd, NULL, "cannot connect to %s: %s", target, strerror(errno));
 		return -1;
@@ -1196,6 +1199,7 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	/* LAN discovery: a failure to start it is logged, never fatal */
 	if (!opt->no_discovery)
 		lan_start(c);
+	reach_start(c);   /* reach: port mapping unless --no-nat; failures are logged, never fatal */
 	log_info("confab %s started as %s (%s)", CONFAB_VERSION, c->nick, c->id.fp);
 	return 0;
 }
@@ -1222,6 +1226,7 @@ core_quit(struct core *c, int exit_code)
 	if (c->fe.quit != NULL)
 		c->fe.quit(c, c->fe.arg);
 	lan_stop(c);   /* LAN: goodbye beacon, before the sessions close */
+	reach_stop(c);   /* reach: start removing the port mapping */
 	core_before_sleep(c->loop, c);   /* durable records, held ACKs and messages go before BYE */
 	if (c->net != NULL)
 		net_shutdown(c->net, "quit");
@@ -1236,6 +1241,7 @@ core_free(struct core *c)
 
 	c->quitting = 1;
 	lan_stop(c);   /* LAN: harmless if core_quit already stopped it */
+	reach_free(c);   /* reach: the mapping is removed (bounded wait), then freed */
 	xfer_free_all(c);
 	store_free(c);
 	loop_before_sleep_del(c->loop, core_before_sleep, c);

@@ -130,6 +130,9 @@ enum core_event_type {
 	EV_VERIFY,      /* text: the verification code for peer */
 	EV_WARNING,     /* text: a security warning about peer (key or nick change) */
 	EV_HISTORY,     /* line: one line of peer's conversation, in answer to /history */
+	/* reachability (app/reach.c) */
+	EV_NAT,         /* text: the port mapping changed (c->reach has the state); cmd for /nat */
+	EV_INVITE,      /* text: our invite code, in answer to /invite (cmd) */
 };
 
 struct xfer;
@@ -180,6 +183,9 @@ struct core_options {
 	size_t      history_lines;  /* history kept per peer; 0: none (see history_set) */
 	int         history_set;    /* history_lines was given (else 1000) */
 	int         auto_accept_verified;   /* accept files from verified peers without asking */
+	/* reachability (app/reach.c) */
+	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
+	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */
 	/* --- configuration file only (app/conffile.c): read by the UI --- */
 	int         no_bell;        /* no bell for messages in other windows (UI default) */
 	int         colors;         /* COLORS_AUTO (unless $NO_COLOR), COLORS_ON, COLORS_OFF */
@@ -201,6 +207,7 @@ struct core {
 	int                 exit_code;
 	struct lan         *lan;         /* LAN discovery (app/lan.c), NULL when off */
 	struct store       *store;       /* what we remember (app/store.c) */
+	struct reach       *reach;       /* port mapping, invites, DNS names (app/reach.c) */
 	struct xfer        *xfers;       /* newest first */
 	uint32_t            next_handle;
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
@@ -219,7 +226,11 @@ void core_quit(struct core *, int exit_code);
 /* Free everything. */
 void core_free(struct core *);
 
-/* Connect to "HOST:PORT" (numeric, or localhost). Errors are EV_ERROR events for cmd. */
+/*
+ * Connect to "HOST:PORT" (numeric, or localhost); anything else (an invite
+ * code, NAME@DOMAIN, a host name) goes to reach_connect.  Errors are EV_ERROR
+ * events for cmd.
+ */
 int  core_connect(struct core *, const char *target, const char *cmd);
 /* Send text to peer; queued if the peer is offline. Returns 0 or -1. */
 int  core_send_msg(struct core *, struct peer *, const char *text, size_t len, const char *cmd);

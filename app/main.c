@@ -18,6 +18,7 @@
 #include "log.h"
 #include "main.h"
 #include "oneshot.h"
+#include "reach.h"        /* confab invite, --dns-name */
 #include "paths.h"
 #include "tui.h"
 #include "wire.h"
@@ -28,6 +29,7 @@ static const char usage_text[] =
 "       confab id [--home DIR]       print this identity's fingerprint\n"
 "       confab send --to HOST:PORT PATH...           send files, then exit\n"
 "       confab recv [--dir DIR] [--from FP [--yes]]  receive one offer, then exit\n"
+"       confab invite [--dns-name NAME[:PORT]]   print an invite code for a peer\n"
 "\n"
 "options:\n"
 "  --home DIR          keep all state in DIR (default: $CONFAB_HOME, else XDG dirs)\n"
@@ -39,6 +41,9 @@ static const char usage_text[] =
 "  --discovery-refresh SECS  shortest LAN announcement interval (default 30;\n"
 "                      shorter for tests: peers expire after 3 missed ones)\n"
 "  --no-nat            do not ask the router for a port mapping\n"
+"  --nat-lease SECS    port mapping lease asked of the router (default 3600;\n"
+"                      renewed at half time, removed on exit)\n"
+"  --dns-name NAME[:PORT]  a DNS name that reaches this host: put in invite codes\n"
 "  --log FILE          write diagnostics to FILE (default: confab.log in the state dir)\n"
 "  --debug             more detail in the log\n"
 "  --keepalive SECS    ping a silent peer after SECS, drop it after 3*SECS (default 15)\n"
@@ -46,20 +51,27 @@ static const char usage_text[] =
 "  --cipher NAME       offer only chachapoly or aesgcm (default: both where available)\n"
 "  --download-dir DIR  where received files go (default: XDG download dir/confab,\n"
 "                      or DIR/downloads with --home DIR)\n"
-"  --limit-rate RATE   cap outgoing file data at RATE bytes/s (suffix k, m, g)\n"
+"  --limit-rate RATE   cap outgoing file data at RATE bytes/s (suffix k, m, g;\n"
+"                      0: no cap, e.g. to override the config file)\n"
 "  --headless          run without a screen (see confab(1), HEADLESS MODE)\n"
 "  --print-config      print the configuration in effect (the config file with\n"
 "                      these options applied) as a config file, and exit\n"
-"\n"
-"send/recv options: --to HOST:PORT (send), --dir DIR, --from FINGERPRINT,\n"
-"  --yes (accept without asking, only from --from). Exit status: 0 every file\n"
-"  arrived verified, 1 failed, 2 usage, 3 rejected or cancelled, 4 unreachable.\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
 "\n"
+"send: offer PATH... (files, directories) to the peer at --to HOST:PORT (or an\n"
+"  invite code, or NAME@DOMAIN).\n"
+"recv: wait for one offer (only from --from FINGERPRINT, 4+ characters of it),\n"
+"  list it and ask; --yes accepts without asking, only with the full fingerprint\n"
+"  in --from; files go to --dir DIR, else the download directory.\n"
+"  Exit status of both: 0 every file arrived verified, 1 failed, 2 usage,\n"
+"  3 rejected or cancelled, 4 peer unreachable (send).\n"
+"\n"
 "Commands (type them in the input line, or on stdin in headless mode):\n"
-"  /connect HOST:PORT, /msg PEER TEXT, /peers, /nick NAME, /whoami, /quit,\n"
+"  /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN, /invite, /nat,\n"
+"  /msg PEER TEXT, /peers, /nick NAME, /whoami, /quit,\n"
 "  /send PEER PATH..., /accept ID [DIR], /reject ID, /cancel ID, /transfers\n"
+"  (quote a PATH with blanks in \"double quotes\" or escape them with \\)\n"
 "  PEER is a nick or a fingerprint prefix of 4 characters or more.\n"
 "Settings are read from the file config in the config directory (DIR with\n"
 "--home DIR, else $XDG_CONFIG_HOME/confab); the first start writes it with every\n"
@@ -71,6 +83,7 @@ enum {
 	OPT_DEBUG, OPT_KEEPALIVE, OPT_HSTIMEOUT, OPT_CIPHER, OPT_HEADLESS,
 	OPT_DLDIR, OPT_TO, OPT_DIR, OPT_FROM, OPT_YES, OPT_RATE,
 	OPT_DISC_IFACE, OPT_DISC_REFRESH, OPT_PRINT_CONFIG,
+	OPT_DNS_NAME, OPT_NAT_LEASE,   /* reach */
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +107,8 @@ static const struct option long_opts[] = {
 	{ "yes", no_argument, NULL, OPT_YES },
 	{ "limit-rate", required_argument, NULL, OPT_RATE },
 	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+	{ "dns-name", required_argument, NULL, OPT_DNS_NAME },
+	{ "nat-lease", required_argument, NULL, OPT_NAT_LEASE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -340,6 +355,25 @@ main(int argc, char **argv)
 		case OPT_PRINT_CONFIG:
 			print_config = 1;
 			break;
+		case OPT_DNS_NAME: {   /* reach */
+			char host[256];
+			uint16_t port;
+
+			if (reach_parse_dns_name(optarg, host, sizeof host, &port) == -1) {
+				fprintf(stderr, "confab: --dns-name takes a host name, optionally with :PORT\n");
+				return EXIT_USAGE;
+			}
+			opt.dns_name = optarg;
+			break;
+		}
+		case OPT_NAT_LEASE:   /* reach */
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 2 || v > 86400) {
+				fprintf(stderr, "confab: --nat-lease takes 2 to 86400 seconds\n");
+				return EXIT_USAGE;
+			}
+			opt.nat_lease_s = (uint32_t)v;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -362,6 +396,8 @@ main(int argc, char **argv)
 			mode = 's';
 		} else if (strcmp(argv[optind], "recv") == 0 && optind + 1 == argc) {
 			mode = 'r';
+		} else if (strcmp(argv[optind], "invite") == 0 && optind + 1 == argc) {
+			mode = 'i';   /* reach */
 		} else {
 			fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
 			usage(stderr);
@@ -369,10 +405,14 @@ main(int argc, char **argv)
 		}
 	}
 	/* the config file fills in what the command line left unset */
+	if (mode == 's')
+		cli_set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender keeps its loopback-only listener */
 	if (load_config(&cfg, &opt, cli_set, print_config) == -1)
 		return EXIT_FAILURE_;
 	if (print_config)
 		return EXIT_OK;
+	if (mode == 'i')
+		return reach_invite_main(&opt);
 	if (mode == 's')
 		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
 	if (mode == 'r')

@@ -40,8 +40,12 @@ printed() {
 	"$CONFAB" --home "$home" --print-config "$@" 2>"$home.perr"
 }
 
-# ready_of EVENTS: the first event if it is the ready event.
-ready_of() { head -n 1 <<<"$1" | jq -c 'select(.event=="ready")'; }
+# ready_of EVENTS: the ready event.
+ready_of() { jq -c 'select(.event=="ready")' <<<"$1" | head -n 1; }
+
+out=$("$CONFAB" --help)
+check "--help documents --print-config and the config file" \
+	test -n "$(grep -e '--print-config' <<<"$out")" -a -n "$(grep -e 'XDG_CONFIG_HOME/confab' <<<"$out")"
 
 # --- first start: a documented file of defaults, mode 0600 ----------------------
 out=$(once "$T/h1" --listen 127.0.0.1:0)
@@ -52,8 +56,8 @@ check "first start reports no problem" test ! -s "$T/h1.err"
 check "the log records that the defaults were written" grep -q "config: wrote the documented defaults to $T/h1/config" "$T/h1.log"
 missing=""
 for k in $KEYS; do
-	# the key's line commented out, preceded by its documentation and default
-	awk -v k="$k" '/^# Default: / { d = NR } $0 ~ "^#" k " =" && d == NR - 1 && NR > 2 { f = 1 } END { exit !f }' \
+	# the key's line commented out, in a block of comments that names its default
+	awk -v k="$k" '/^$/ { d = 0 } /^# Default: / { d = 1 } $0 ~ "^#" k " =" && d { f = 1 } END { exit !f }' \
 		"$T/h1/config" || missing="$missing $k"
 done
 check "every key is documented with its default (missing:${missing:- none})" test -z "$missing"
@@ -221,6 +225,34 @@ t1=$(date +%s%N)
 diag "keepalive = 1: silent peer dropped after $(( (t1 - t0) / 1000000 )) ms"
 kill -CONT "${PEER_PID[erin]}"
 
+# --- auto_accept = verified: files from verified peers need no /accept -----------
+conf "$T/frank" "auto_accept = verified" "download_dir = $T/frank-dl"
+conf "$T/hank" "download_dir = $T/hank-dl"
+start_peer gus --nick gus --listen 127.0.0.1:0
+start_peer frank --nick frank --listen 127.0.0.1:0
+start_peer hank --nick hank --listen 127.0.0.1:0
+both_connected() { connect_pair gus frank && connect_pair gus hank; }
+check "gus connects to frank and to hank" both_connected
+fg=$(fp_of gus)
+for f in a1 a2 a3; do echo "file $f" >"$T/src/$f.txt"; done
+say gus "/send frank $T/src/a1.txt"
+id1=$(wait_for frank '.event=="offer"' 10 | jq -r .id)
+say frank "/trust ${fg:0:8}"
+say hank "/trust ${fg:0:8}"
+wait_for frank ".event==\"peer\" and .fingerprint==\"$fg\" and .trust==\"verified\"" 10 >/dev/null
+wait_for hank ".event==\"peer\" and .fingerprint==\"$fg\" and .trust==\"verified\"" 10 >/dev/null
+say gus "/send frank $T/src/a2.txt"
+check "auto_accept = verified: a verified peer's file arrives without /accept" \
+	wait_for frank '.event=="transfer" and .state=="done" and (.path | endswith("/a2.txt"))' 10
+check "and lands intact in frank's download_dir" cmp -s "$T/src/a2.txt" "$T/frank-dl/a2.txt"
+say gus "/send hank $T/src/a3.txt"
+id3=$(wait_for hank '.event=="offer"' 10 | jq -r .id)
+sleep 1.5
+check "auto_accept = verified: the offer made before /trust still waits" \
+	test -n "$id1" -a "$(count_events frank ".event==\"transfer\" and .id==\"$id1\" and .state==\"done\"")" -eq 0 -a ! -e "$T/frank-dl/a1.txt"
+check "auto_accept off (default): even a verified peer's offer waits for /accept" \
+	test -n "$id3" -a "$(count_events hank ".event==\"transfer\" and .id==\"$id3\" and .state==\"done\"")" -eq 0 -a ! -e "$T/hank-dl/a3.txt"
+
 # --- discovery, discovery_iface and nat: only in a namespace of our own -------------
 NS="cfcfg$$"
 ns_ok=0
@@ -232,6 +264,7 @@ fi
 ns_cleanup() {
 	local pid
 	[ $ns_ok -eq 1 ] || return 0
+	disown -a 2>/dev/null   # no "Killed" notices
 	for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 	ip netns del "$NS" 2>/dev/null || true
 }
@@ -271,7 +304,7 @@ if [ $ns_ok -eq 1 ]; then
 	f2=$(fp_of d2); f3=$(fp_of d3); f4=$(fp_of d4); fp_of d5 >/dev/null
 	check "discovery on, discovery_iface = lo: d1 finds d2 on loopback" \
 		wait_for d1 ".event==\"peer\" and .fingerprint==\"$f2\"" 10
-	check "d1's log shows discovery started on lo" grep -Eq 'discovery: lo \(' "$T/d1.log"
+	check "d1's log shows discovery started on lo" grep -Eq 'discovery: started .*interface lo' "$T/d1.log"
 	sleep 3   # three announcement rounds at --discovery-refresh 1
 	check "discovery = off: d3 never starts discovery" not_grep 'discovery: started' "$T/d3.log"
 	check "discovery = off: nobody finds d3" test "$(count_events d1 ".event==\"peer\" and .fingerprint==\"$f3\"")" -eq 0
@@ -312,6 +345,8 @@ has_colour() { screen_esc "$1" | grep -q $'\e\[[0-9;]*3[1-7]m'; }
 all_up() { local n; for n in "$@"; do status_addr "$n" >/dev/null || return 1; done; }
 # bell_rung NAME: whether the pane has rung the terminal bell.
 bell_rung() { [ "$(pane_fmt "$1" '#{window_bell_flag}')" = 1 ]; }
+# wait_bell NAME: wait up to 5 s for the pane's bell.
+wait_bell() { local i; for i in $(seq 50); do bell_rung "$1" && return 0; sleep 0.1; done; return 1; }
 
 if [ $tui_ok -eq 1 ]; then
 	conf "$T/coff" "colors = off"
@@ -336,7 +371,7 @@ if [ $tui_ok -eq 1 ]; then
 		say pinger "/msg $b ring?"
 		wait_screen "$b" '\[act: 2\]' 10 >/dev/null
 	done
-	check "bell on (default): a message in another window rings" bell_rung bon
+	check "bell on (default): a message in another window rings" wait_bell bon
 	sleep 0.5
 	check "bell = off: the same message does not ring" not bell_rung boff
 	check "bell = off: the message did arrive (activity shown)" shows boff '\[act: 2\]'

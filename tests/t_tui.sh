@@ -180,14 +180,14 @@ keys alice C-u
 # --- a file offer: shown in the window, the status bar, and taken with /accept --
 echo "quarterly numbers" >"$T/files/report-2024.txt"
 type_text alice "/send bob $T/files/rep"; keys alice Tab Enter
-check "bob's window shows alice's offer with its id" wait_screen bob 'alice offers report-2024\.txt \(1 item, 18 B\): /accept [0-9a-f]{8}'
+check "bob's window shows alice's offer with its id" wait_screen bob 'alice offers report-2024\.txt \(18 B\): /accept [0-9a-f]{8} \[DIR\] or'
 check "bob's status bar counts the offer" wait_screen bob '\[offers: 1, /accept ID\]'
 xid=$(screen bob | grep -oE 'accept [0-9a-f]{8}' | head -n 1 | cut -d' ' -f2)
 say_line bob "/accept $xid"
-check "bob sees the transfer done and where it went" wait_screen bob "transfer $xid from alice \\(18 B\\): done, saved as"
-check "alice sees it done too" wait_screen alice "transfer $xid to bob \\(18 B\\): done"
+check "bob sees the transfer done and where it went" wait_screen bob "transfer $xid from alice: report-2024\\.txt \\(18 B\\): done,"
+check "alice sees it done too" wait_screen alice "transfer $xid to bob: report-2024\\.txt \\(18 B\\): done, verified by bob"
 check "the file arrived intact" cmp "$T/files/report-2024.txt" "$T/bob/downloads/report-2024.txt"
-check "no transfer is left in the status bars" not shows bob '\[offers:|\[xfer:'
+check "no transfer is left in the status bars" not shows bob '\[offers|\[xfer'
 
 # --- help matches the code --------------------------------------------------
 TM resize-window -t alice -x 160 -y 60

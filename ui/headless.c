@@ -14,6 +14,7 @@
 #include "json.h"
 #include "text.h"
 #include "log.h"
+#include "reach.h"        /* nat and invite events */
 #include "transfer.h"
 
 #define IN_LINE_MAX   (64 * 1024)
@@ -233,6 +234,18 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_str(&j, "peer", ev->peer->fp);
 		json_str(&j, "nick", ev->peer->nick);
 		json_str(&j, "message", ev->text);
+		break;
+	case EV_NAT:   /* reach: port mapping */
+		json_str(&j, "event", "nat");
+		reach_json_nat(c, &j);
+		if (ev->cmd != NULL)
+			json_str(&j, "command", ev->cmd);
+		break;
+	case EV_INVITE:   /* reach: /invite */
+		json_str(&j, "event", "invite");
+		reach_json_invite(c, &j);
+		if (ev->cmd != NULL)
+			json_str(&j, "command", ev->cmd);
 		break;
 	case EV_NICK:
 		json_str(&j, "event", "nick");

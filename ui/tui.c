@@ -364,8 +364,9 @@ note_xfer(struct tui *t, const struct core_event *ev)
 	tui_xfer_what(x, what, sizeof what);
 	i = win_open(t, &p->conv);
 	if (ev->type == EV_OFFER && x->auto_accept) {
-		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s offers %s (%s) again: resuming", p->nick,
-		    label, what);
+		/* accepted by policy: an offer sent again (resume), or a verified peer (configuration) */
+		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s offers %s (%s)%s", p->nick, label, what,
+		    x->target != NULL ? " again: resuming" : ": accepted without asking");
 		return;
 	}
 	if (ev->type == EV_OFFER) {
@@ -410,8 +411,9 @@ note_xfer(struct tui *t, const struct core_event *ev)
 		snprintf(detail, sizeof detail, ": %s", x->reason ? x->reason : "?");
 		break;
 	}
+	tui_human_bytes(x->total, sz, sizeof sz);
 	core_note(&t->core, &p->conv, kind, "transfer %.8s %s %s: %s (%s): %s%s", x->idhex,
-	    x->dir == XFER_IN ? "from" : "to", p->nick, label, what, xfer_state_name(x->state), detail);
+	    x->dir == XFER_IN ? "from" : "to", p->nick, label, sz, xfer_state_name(x->state), detail);
 }
 
 /* Turn one core event into UI state; drawing happens before the loop sleeps. */

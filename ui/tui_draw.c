@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "reach.h"        /* nat state in the status bar */
 #include "text.h"
 #include "transfer.h"
 #include "tui_int.h"
@@ -526,11 +527,11 @@ draw_title(struct tui *t)
 	attrset(A_NORMAL);
 }
 
-/* Draw the status bar: clock, identity, addresses, window, activity. */
+/* Draw the status bar: clock, identity, window, activity, transfers, addresses. */
 static void
 draw_status(struct tui *t, int y)
 {
-	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[160];
+	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[160], nat[80];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, k, len, naddrs;
@@ -546,22 +547,24 @@ draw_status(struct tui *t, int y)
 	buf[0] = '\0';
 	if (localtime_r(&now, &tm) != NULL)
 		len += strftime(buf, sizeof buf, "[%H:%M] ", &tm);
-	len += (size_t)snprintf(buf + len, sizeof buf - len, "[%s %.*s] [", t->core.nick,
-	    FP_SHORT, t->core.id.fp);
-	naddrs = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
-	for (k = 0; k < naddrs && len < sizeof buf - 80; k++)
-		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", addrs[k]);
-	if (naddrs == 0)
-		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
-	if (len < sizeof buf - 80)
-		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s] [%zu/%zu]",
-		    t->core.opt.no_nat ? " nat:off" : "", t->core.opt.no_discovery ? " lan:off" : "",
-		    t->cur + 1, t->nwin);
+	/* what changes comes before the addresses, which a narrow terminal cuts off */
+	len += (size_t)snprintf(buf + len, sizeof buf - len, "[%s %.*s] [%zu/%zu]", t->core.nick,
+	    FP_SHORT, t->core.id.fp, t->cur + 1, t->nwin);
+	if (act[0] != '\0' && len < sizeof buf - 40)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, " [act: %s]", act);
 	tui_xfer_status(t, xf, sizeof xf);
 	if (xf[0] != '\0' && len < sizeof buf - sizeof xf)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", xf);
-	if (act[0] != '\0' && len < sizeof buf - 40)
-		snprintf(buf + len, sizeof buf - len, " [act: %s]", act);
+	if (len < sizeof buf - 80)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, " [");
+	naddrs = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
+	for (k = 0; k < naddrs && len < sizeof buf - 80; k++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", addrs[k]);
+	if (naddrs == 0 && len < sizeof buf - 80)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
+	reach_status_short(&t->core, nat, sizeof nat);   /* " nat:upnp 1.2.3.4:7470", " nat:off", ... */
+	if (len < sizeof buf - 80 - sizeof nat)
+		snprintf(buf + len, sizeof buf - len, "%s%s]", nat, t->core.opt.no_discovery ? " lan:off" : "");
 	move(y, 0);
 	attrset(A_REVERSE);
 	tui_put_model(t, buf, t->cols);

@@ -248,33 +248,40 @@ draw_header(struct tui *t, const struct xfer *x, int y, int width)
 	attrset(A_NORMAL);
 }
 
-/* A progress bar with percent, bytes, and rate and time left (or why it is paused). */
+/*
+ * A progress bar with percent, bytes, and rate and time left (or why it is
+ * paused).  On a narrow view the byte counts go first, then the bar shrinks.
+ */
 static void
 draw_progress(struct tui *t, const struct xfer *x, int y, int width)
 {
-	char done[32], total[32], rate[40], left[16], tail[NICK_BUF + 96];
-	int cells, filled, i, x0;
+	char done[32], total[32], bytes[80], rate[40], left[16], tail[NICK_BUF + 160];
+	int cells, filled, i, room = width - INDENT - 2;
+	unsigned pct = percent(x);
 
 	tui_human_bytes(x->done, done, sizeof done);
 	tui_human_bytes(x->total, total, sizeof total);
-	if (x->state == XS_WAITING) {
-		snprintf(tail, sizeof tail, " %3u%%  %s of %s  paused until %s is back", percent(x), done,
-		    total, x->peer->nick);
-	} else {
-		human_rate(x->rate, rate, sizeof rate);
-		eta(x, left, sizeof left);
-		snprintf(tail, sizeof tail, " %3u%%  %s of %s  %s  ETA %s", percent(x), done, total,
-		    rate, left);
+	snprintf(bytes, sizeof bytes, "  %s of %s", done, total);
+	human_rate(x->rate, rate, sizeof rate);
+	eta(x, left, sizeof left);
+	for (i = 0; i < 2; i++) {
+		if (x->state == XS_WAITING)
+			snprintf(tail, sizeof tail, " %3u%%%s  paused until %s is back", pct,
+			    i == 0 ? bytes : "", x->peer->nick);
+		else
+			snprintf(tail, sizeof tail, " %3u%%%s  %s  ETA %s", pct, i == 0 ? bytes : "",
+			    rate, left);
+		if ((int)text_width(tail, strlen(tail)) + BAR_MIN <= room)
+			break;
 	}
-	x0 = INDENT;
-	cells = width - x0 - 2 - (int)text_width(tail, strlen(tail));
+	cells = room - (int)text_width(tail, strlen(tail));
 	if (cells > BAR_MAX)
 		cells = BAR_MAX;
 	if (cells < BAR_MIN)
 		cells = BAR_MIN;
 	filled = x->total > 0 ? (int)((double)cells * (double)(x->done < x->total ? x->done : x->total) /
 	    (double)x->total) : 0;
-	move(y, x0);
+	move(y, INDENT);
 	addch('[');
 	attrset(tui_color_attr(t, PAIR_CYAN, A_BOLD));
 	for (i = 0; i < filled; i++)
