@@ -203,10 +203,6 @@ peer_new(struct core *c, const uint8_t pk[ID_KEYLEN])
 
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return NULL;
-	if ((p->seen = calloc(SEEN_MAX, WIRE_ID_LEN)) == NULL) {
-		free(p);
-		return NULL;
-	}
 	memcpy(p->pk, pk, ID_KEYLEN);
 	fp_encode(pk, p->fp);
 	p->core = c;
@@ -713,11 +709,37 @@ seen_check(struct peer *p, const uint8_t id[WIRE_ID_LEN])
 	for (i = 0; i < p->nseen; i++)
 		if (memcmp(p->seen[i], id, WIRE_ID_LEN) == 0)
 			return 1;
-	memcpy(p->seen[p->seen_pos], id, WIRE_ID_LEN);
-	p->seen_pos = (p->seen_pos + 1) % SEEN_MAX;
-	if (p->nseen < SEEN_MAX)
-		p->nseen++;
+	core_seen_remember(p, id);
 	return 0;
+}
+
+/*
+ * Remember a received message id.  The table starts small (a stranger costs
+ * little memory) and grows up to SEEN_MAX; then it is a ring.
+ */
+void
+core_seen_remember(struct peer *p, const uint8_t id[WIRE_ID_LEN])
+{
+	if (p->nseen == p->aseen && p->aseen < SEEN_MAX) {
+		size_t na = p->aseen ? p->aseen * 2 : 32;
+		uint8_t (*n)[WIRE_ID_LEN];
+
+		if (na > SEEN_MAX)
+			na = SEEN_MAX;
+		if ((n = realloc(p->seen, na * WIRE_ID_LEN)) != NULL) {
+			p->seen = n;
+			p->aseen = na;
+		}
+	}
+	if (p->aseen == 0)
+		return;
+	if (p->nseen < p->aseen) {
+		memcpy(p->seen[p->nseen++], id, WIRE_ID_LEN);
+		p->seen_pos = p->nseen % p->aseen;
+		return;
+	}
+	memcpy(p->seen[p->seen_pos], id, WIRE_ID_LEN);   /* full: overwrite the oldest */
+	p->seen_pos = (p->seen_pos + 1) % p->aseen;
 }
 
 /* HELLO: the peer is online under its announced nick. */

@@ -94,8 +94,8 @@ struct peer {
 	int              hello;            /* HELLO received on sess */
 	struct outmsg   *outq, *outq_tail; /* sent or queued, not acknowledged */
 	size_t           noutq;
-	uint8_t        (*seen)[WIRE_ID_LEN];   /* ring of received message ids */
-	size_t           nseen, seen_pos;
+	uint8_t        (*seen)[WIRE_ID_LEN];   /* received message ids: grows, then a ring */
+	size_t           nseen, seen_pos, aseen;
 	struct conversation conv;
 	struct loop_timer settle;          /* after a duplicate BYE: wait for the other session */
 	struct core     *core;
@@ -261,6 +261,8 @@ int  core_connect_peer(struct core *, struct peer *);
 
 /* Append a line to a conversation (oldest dropped beyond CONV_MAX_LINES). */
 struct chat_line *core_conv_add(struct conversation *, enum line_kind, const char *nick, const char *text);
+/* Remember a received message id (the oldest forgotten beyond SEEN_MAX). */
+void core_seen_remember(struct peer *, const uint8_t id[WIRE_ID_LEN]);
 /* A peer announced a nick: adopt it, unless another known key uses it (then warn). */
 void core_peer_announce(struct core *, struct peer *, const char *nick);
 /* The verification code for a peer: 12 digits from both keys, in groups of 3. */

@@ -220,24 +220,17 @@ payload_put(const struct invite *inv, struct buf *b)
 	return rc;
 }
 
-/* Write the code. */
+/* Write a code around any payload and version symbol. */
 int
-invite_encode(const struct invite *inv, char *out, size_t outlen)
+invite_encode_raw(const uint8_t *p, size_t len, unsigned version, char *out, size_t outlen)
 {
 	uint8_t sym[INVITE_TEXT_MAX], r[CHECK_SYMS];
-	const uint8_t *p;
 	unsigned int acc = 0, bits = 0;
-	size_t n = 0, i, len;
-	struct buf b;
+	size_t n = 0, i;
 
-	buf_init(&b, INVITE_PAYLOAD_MAX);
-	if (payload_put(inv, &b) != BUF_OK) {
-		buf_free(&b);
+	if (len > INVITE_PAYLOAD_MAX || version > 31)
 		return -1;
-	}
-	p = buf_ptr(&b);
-	len = buf_len(&b);
-	sym[n++] = INVITE_VERSION;
+	sym[n++] = (uint8_t)version;
 	for (i = 0; i < len; i++) {
 		acc = (acc << 8) | p[i];
 		bits += 8;
@@ -248,7 +241,6 @@ invite_encode(const struct invite *inv, char *out, size_t outlen)
 	}
 	if (bits > 0)
 		sym[n++] = (acc << (5 - bits)) & 31;
-	buf_free(&b);
 	remainder6(sym, n, r);
 	for (i = 0; i < CHECK_SYMS; i++)
 		sym[n++] = r[CHECK_SYMS - 1 - i];
@@ -259,6 +251,20 @@ invite_encode(const struct invite *inv, char *out, size_t outlen)
 		out[PREFIX_LEN + i] = alphabet[sym[i]];
 	out[PREFIX_LEN + n] = '\0';
 	return (int)(PREFIX_LEN + n);
+}
+
+/* Write the code. */
+int
+invite_encode(const struct invite *inv, char *out, size_t outlen)
+{
+	struct buf b;
+	int rc = -1;
+
+	buf_init(&b, INVITE_PAYLOAD_MAX);
+	if (payload_put(inv, &b) == BUF_OK)
+		rc = invite_encode_raw(buf_ptr(&b), buf_len(&b), INVITE_VERSION, out, outlen);
+	buf_free(&b);
+	return rc;
 }
 
 /* Parse the payload: the key, then candidates. */

@@ -44,6 +44,8 @@ int  invite_add_addr(struct invite *, const struct sockaddr *, socklen_t);
 int  invite_add_name(struct invite *, const char *host, uint16_t port);
 /* Write the code (NUL-terminated) to out; returns its length, or -1 if it does not fit. */
 int  invite_encode(const struct invite *, char *out, size_t outlen);
+/* Write a code around any payload bytes and version symbol (tests, fuzz seeds); -1 if too long. */
+int  invite_encode_raw(const uint8_t *payload, size_t n, unsigned version, char *out, size_t outlen);
 /* Read a code; -1 with a sentence for people in err (a typo, another version, ...). */
 int  invite_decode(const char *text, struct invite *, char *err, size_t errlen);
 /* Whether text is meant as an invite code (starts with "confab" and a digit, letters and digits only). */

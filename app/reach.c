@@ -942,8 +942,12 @@ on_lookup(void *arg, const struct dns_answer *ans)
 				race_add(race, (const struct sockaddr *)&ans->addrs[i], ans->addrlens[i]);
 		} else {
 			len = strlen(race->lookerr);
-			snprintf(race->lookerr + len, sizeof race->lookerr - len, "%s%s (%s)", len ? "; " : "",
-			    lk->name, ans->err);
+			if (ans->status == DNS_ENONAME)
+				snprintf(race->lookerr + len, sizeof race->lookerr - len,
+				    "%s%s does not exist (no address record)", len ? "; " : "", lk->name);
+			else
+				snprintf(race->lookerr + len, sizeof race->lookerr - len,
+				    "%scannot look up %s (%s)", len ? "; " : "", lk->name, ans->err);
 		}
 		break;
 	case LK_SRV:

@@ -436,24 +436,21 @@ load_seen(struct core *c, struct peer *p)
 		if (sodium_hex2bin(id, sizeof id, line, strlen(line), NULL, &bin, NULL) != 0 ||
 		    bin != WIRE_ID_LEN)
 			continue;
-		memcpy(p->seen[p->seen_pos], id, WIRE_ID_LEN);
-		p->seen_pos = (p->seen_pos + 1) % SEEN_MAX;
-		if (p->nseen < SEEN_MAX)
-			p->nseen++;
+		core_seen_remember(p, id);
 		n++;
 	}
 	free(d);
 	if (n > 2 * SEEN_MAX) {
 		/* rewrite with the ids we keep, oldest first */
 		char tmp[PATH_MAX + 80], hex[MSGID_HEX + 2];
-		size_t i, start = p->nseen == SEEN_MAX ? p->seen_pos : 0;
+		size_t i, start = p->nseen == p->aseen ? p->seen_pos : 0;
 		FILE *f;
 
 		snprintf(tmp, sizeof tmp, "%s.tmp", path);
 		if ((f = fopen(tmp, "we")) == NULL)
 			return;
 		for (i = 0; i < p->nseen; i++) {
-			sodium_bin2hex(hex, sizeof hex, p->seen[(start + i) % SEEN_MAX], WIRE_ID_LEN);
+			sodium_bin2hex(hex, sizeof hex, p->seen[(start + i) % p->aseen], WIRE_ID_LEN);
 			fprintf(f, "%s\n", hex);
 		}
 		if (fflush(f) == 0 && fsync(fileno(f)) == 0 && fclose(f) == 0)
