@@ -2,12 +2,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <arpa/inet.h>
 #include <sodium.h>
 
 #include "noise.h"
@@ -39,7 +43,9 @@ usage(void)
 	    "       oversize-frame | badauth | malformed | replay | unknown-then-msg TEXT |\n"
 	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello |\n"
 	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
-	    "       offer-flood N\n");
+	    "       offer-flood N | silent SECS | stall-msg1 SECS | idle-flood N SECS NSRC |\n"
+	    "       msg-flood N | reorder\n"
+	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n");
 	exit(2);
 }
 
@@ -144,9 +150,12 @@ verdict(int fd, int secs)
 	return 1;
 }
 
-/* Run a full XX handshake as initiator (with a fresh key unless c has one). */
+/*
+ * Run an XX handshake as initiator (with a fresh key unless c has one).  With
+ * upto_msg2 set, stop once the responder's msg2 is in: msg3 is never sent.
+ */
 static int
-handshake(struct conn *c, const char *target)
+handshake_steps(struct conn *c, const char *target, int upto_msg2)
 {
 	uint8_t mine[8], theirs[8], prologue[8 + 16], msg[512], pl[512];
 	struct noise_hs hs;
@@ -166,11 +175,21 @@ handshake(struct conn *c, const char *target)
 	if (noise_hs_init(&hs, proto, 1, prologue, sizeof prologue, c->priv, NULL, NULL, NULL) != 0 ||
 	    noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0 || put_frame(c->fd, msg, n) == -1 ||
 	    get_frame(c->fd, msg, sizeof msg, &n) == -1 ||
-	    noise_hs_read(&hs, msg, n, pl, sizeof pl, &pn) != 0 ||
-	    noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0 || put_frame(c->fd, msg, n) == -1 ||
+	    noise_hs_read(&hs, msg, n, pl, sizeof pl, &pn) != 0)
+		return -1;
+	if (upto_msg2)
+		return 0;
+	if (noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0 || put_frame(c->fd, msg, n) == -1 ||
 	    noise_hs_split(&hs, &c->tx, &c->rx) != 0)
 		return -1;
 	return 0;
+}
+
+/* A complete handshake as initiator. */
+static int
+handshake(struct conn *c, const char *target)
+{
+	return handshake_steps(c, target, 0);
 }
 
 /* Encrypt and send one record. */
@@ -355,6 +374,224 @@ send_msg(struct conn *c, const char *text, uint8_t *sent, size_t *sentlen)
 	return send_msg_id(c, NULL, text, sent, sentlen);
 }
 
+/* Milliseconds on a monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait up to secs for the other side to close fd; print when it did. */
+static int
+closed_after(int fd, long long t0, int secs)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	uint8_t junk[4096];
+	ssize_t r;
+
+	while (now_ms() - t0 < (long long)secs * 1000) {
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		if ((r = read(fd, junk, sizeof junk)) <= 0) {
+			printf("closed after %.1f s\n", (double)(now_ms() - t0) / 1000.0);
+			return 0;
+		}
+	}
+	printf("open\n");
+	return 1;
+}
+
+/*
+ * A responder that stalls: listen on target (port 0: any free one), print
+ * "listening ADDR", accept one connection and play the responder up to step
+ * ("silent": not even a preamble; "preamble": preambles exchanged; "msg1":
+ * msg1 read, msg2 never sent), then wait for the caller to give up.
+ */
+static int
+listen_stall(const char *target, const char *step, int secs)
+{
+	struct sockaddr_storage ss;
+	struct pollfd p;
+	socklen_t len;
+	uint8_t pre[8], theirs[8], msg[WIRE_FRAME_MAX];
+	char addr[SOCK_ADDRSTRLEN];
+	long long t0;
+	size_t n;
+	int lfd, fd, one = 1;
+
+	if (sock_parse(target, 0, &ss, &len) == -1 ||
+	    (lfd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    bind(lfd, (struct sockaddr *)&ss, len) == -1 || listen(lfd, 4) == -1) {
+		printf("error listen: %s\n", strerror(errno));
+		return 1;
+	}
+	len = sizeof ss;
+	getsockname(lfd, (struct sockaddr *)&ss, &len);
+	sock_format((struct sockaddr *)&ss, addr, sizeof addr);
+	printf("listening %s\n", addr);
+	p.fd = lfd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 30000) != 1 || (fd = accept(lfd, NULL, NULL)) == -1) {
+		printf("error nobody connected\n");
+		return 1;
+	}
+	t0 = now_ms();
+	if (strcmp(step, "preamble") == 0 || strcmp(step, "msg1") == 0) {
+		wire_preamble(pre, WIRE_CIPHER_CHACHA);
+		if (put(fd, pre, 8) == -1 || get(fd, theirs, 8) == -1) {
+			printf("error preamble\n");
+			return 1;
+		}
+	}
+	if (strcmp(step, "msg1") == 0 && get_frame(fd, msg, sizeof msg, &n) == -1) {
+		printf("error msg1\n");
+		return 1;
+	}
+	return closed_after(fd, t0, secs);
+}
+
+/*
+ * Open n connections from nsrc loopback source addresses (127.0.0.2, .3, ...)
+ * and say nothing on them.  Print how many the victim closed at once (refused
+ * beyond its limits), how many were still open after a second (handshakes it
+ * let wait), and how many it had closed after secs (handshake timeouts).
+ */
+static int
+idle_flood(const char *target, int n, int secs, int nsrc)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint8_t junk[256];
+	int *fds, *gone, k, ok = 0, early = 0, open1 = 0, late = 0, pass;
+	struct rlimit rl;
+
+	if (sock_parse(target, 7470, &ss, &len) == -1 || ss.ss_family != AF_INET) {
+		printf("error idle-flood needs an IPv4 loopback address\n");
+		return 1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((fds = calloc((size_t)n, sizeof *fds)) == NULL ||
+	    (gone = calloc((size_t)n, sizeof *gone)) == NULL)
+		return 1;
+	for (k = 0; k < n; k++) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+
+		src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(k % nsrc));
+		fds[k] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[k] == -1 || bind(fds[k], (struct sockaddr *)&src, sizeof src) == -1 ||
+		    connect(fds[k], (struct sockaddr *)&ss, len) == -1) {
+			if (fds[k] != -1)
+				close(fds[k]);
+			fds[k] = -1;
+			gone[k] = 1;
+			continue;
+		}
+		ok++;
+	}
+	/* pass 0: after a second; pass 1: after secs */
+	for (pass = 0; pass < 2; pass++) {
+		sleep(pass == 0 ? 1 : (unsigned)(secs > 1 ? secs - 1 : 1));
+		for (k = 0; k < n; k++) {
+			struct pollfd p = { fds[k], POLLIN, 0 };
+			ssize_t r;
+
+			if (gone[k])
+				continue;
+			if (poll(&p, 1, 0) == 1) {
+				while ((r = recv(fds[k], junk, sizeof junk, MSG_DONTWAIT)) > 0)
+					;
+				if (r == 0 || (r == -1 && errno != EAGAIN)) {
+					gone[k] = 1;
+					if (pass == 0)
+						early++;
+					else
+						late++;
+					continue;
+				}
+			}
+			if (pass == 0)
+				open1++;
+		}
+	}
+	for (k = 0; k < n; k++)
+		if (fds[k] != -1)
+			close(fds[k]);
+	printf("opened %d refused %d waiting %d timed-out %d\n", ok, early, open1, late);
+	free(fds);
+	free(gone);
+	return 0;
+}
+
+/*
+ * Send n chat messages as fast as the victim takes them, reading (and
+ * dropping) whatever it sends back so that neither side waits on the other.
+ */
+static int
+msg_flood(struct conn *c, int n)
+{
+	uint8_t out[WIRE_FRAME_HDR + WIRE_FRAME_MAX], junk[65536], id[WIRE_ID_LEN];
+	size_t have = 0, at = 0;
+	long long t0 = now_ms();
+	char text[64];
+	struct buf b;
+	int sent = 0;
+
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	buf_init(&b, WIRE_RECORD_MAX);
+	while (sent < n || at < have) {
+		struct pollfd p = { c->fd, POLLIN | POLLOUT, 0 };
+		ssize_t r;
+
+		if (at == have && sent < n) {
+			size_t clen;
+
+			snprintf(text, sizeof text, "flood %d", sent + 1);
+			randombytes_buf(id, sizeof id);
+			buf_reset(&b);
+			if (wire_put_msg(&b, id, 0, text, strlen(text)) != 0)
+				break;
+			clen = buf_len(&b) + NOISE_TAGLEN;
+			out[0] = (uint8_t)(clen >> 8);
+			out[1] = (uint8_t)clen;
+			if (noise_cs_encrypt(&c->tx, NULL, 0, buf_ptr(&b), buf_len(&b), out + 2) != 0)
+				break;
+			have = clen + 2;
+			at = 0;
+			sent++;
+		}
+		if (poll(&p, 1, 10000) != 1) {
+			printf("error stuck after %d messages\n", sent);
+			return 1;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = read(c->fd, junk, sizeof junk);
+			if (r == 0 || (r == -1 && errno != EAGAIN)) {
+				printf("closed after %d messages\n", sent);
+				return 1;
+			}
+		}
+		if (p.revents & POLLOUT) {
+			r = write(c->fd, out + at, have - at);
+			if (r > 0)
+				at += (size_t)r;
+			else if (r == -1 && errno != EAGAIN) {
+				printf("closed after %d messages\n", sent);
+				return 1;
+			}
+		}
+	}
+	buf_free(&b);
+	printf("sent %d in %.1f s\n", sent, (double)(now_ms() - t0) / 1000.0);
+	return verdict(c->fd, 2) == 1 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -409,6 +646,34 @@ main(int argc, char **argv)
 		wire_preamble(pre, WIRE_CIPHER_CHACHA);
 		put(c.fd, pre, 8);   /* then say nothing more */
 		return verdict(c.fd, atoi(argv[3]));
+	}
+	if (strcmp(mode, "silent") == 0) {
+		/* connect and never send the preamble */
+		if (argc < 4)
+			usage();
+		c.fd = dial(target);
+		return verdict(c.fd, atoi(argv[3]));
+	}
+	if (strcmp(mode, "stall-msg1") == 0) {
+		/* preambles, msg1 out and msg2 in, then msg3 never comes */
+		if (argc < 4)
+			usage();
+		if (handshake_steps(&c, target, 1) == -1) {
+			printf("error handshake failed\n");
+			return 1;
+		}
+		return verdict(c.fd, atoi(argv[3]));
+	}
+	if (strcmp(mode, "listen-stall") == 0) {
+		/* here argv[2] is the step and argv[3] the address to listen on */
+		if (argc < 5)
+			usage();
+		return listen_stall(argv[3], argv[2], atoi(argv[4]));
+	}
+	if (strcmp(mode, "idle-flood") == 0) {
+		if (argc < 6)
+			usage();
+		return idle_flood(target, atoi(argv[3]), atoi(argv[4]), atoi(argv[5]) > 0 ? atoi(argv[5]) : 1);
 	}
 	if (strcmp(mode, "flood") == 0) {
 		/* open N connections, send a preamble on each, hold them for SECS */
@@ -515,6 +780,25 @@ main(int argc, char **argv)
 		send_msg(&c, "replayed once", saved, &savedlen);
 		put_frame(c.fd, saved, savedlen);
 		return verdict(c.fd, 5);
+	}
+	if (strcmp(mode, "reorder") == 0) {
+		/* seal two messages, send the second first: its nonce is not the expected one */
+		uint8_t second[WIRE_FRAME_MAX];
+		size_t secondlen = 0;
+		int fd = c.fd;
+
+		c.fd = -1;   /* seal without sending */
+		send_msg(&c, "sealed first", saved, &savedlen);
+		send_msg(&c, "sealed second", second, &secondlen);
+		c.fd = fd;
+		put_frame(c.fd, second, secondlen);
+		put_frame(c.fd, saved, savedlen);
+		return verdict(c.fd, 5);
+	}
+	if (strcmp(mode, "msg-flood") == 0) {
+		if (argc < 4)
+			usage();
+		return msg_flood(&c, atoi(argv[3]));
 	}
 	if (strcmp(mode, "unknown-then-msg") == 0) {
 		if (argc < 4)

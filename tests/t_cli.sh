@@ -41,7 +41,7 @@ check "headless exits 0 on EOF" test $rc -eq 0
 check "headless starts with a ready event" test "$(head -n 1 <<<"$out" | jq -r .event)" = ready
 check "ready carries the fingerprint" test "$(head -n 1 <<<"$out" | jq -r .fingerprint)" = "$fp"
 check "ready lists the listening address" grep -Eq '^127\.0\.0\.1:[0-9]+$' <<<"$(head -n 1 <<<"$out" | jq -r '.listen[0]')"
-out=$(printf '/nick\n/connect nowhere\n/msg\nplain text\n' | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0)
+out=$(printf '/nick\n/connect 127.0.0.1:99999\n/msg\nplain text\n' | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0)
 check "four bad lines give four errors" test "$(jq -c 'select(.event=="error")' <<<"$out" | wc -l)" -eq 4
 "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 999.1.1.1:5 </dev/null >/dev/null 2>"$T/err"; rc=$?
 check "a bad --listen address fails with a message" test $rc -ne 0 -a -s "$T/err"

@@ -32,7 +32,7 @@ same_file() {
 
 # offer_id PEER N [NICK]: the id of the N-th offer PEER saw (from NICK, default alice)
 offer_id() {
-	local sel=".event==\"offer\" and .nick==\"${3:-alice}\""
+	local sel=".event==\"offer\" and (.nick|startswith(\"${3:-alice}\"))"
 	wait_count "$1" "$sel" "$2" 10 || return 1
 	events "$1" "select($sel) | .id" | sed -n "${2}p" | tr -d '"'
 }
