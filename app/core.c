@@ -503,6 +503,7 @@ core_clear_history(struct core *c, struct peer *p)
 
 	for (m = p->outq; m != NULL; m = m->next)
 		m->line = NULL;
+	p->conv.dropped += p->conv.nlines;   /* line numbers go on: front-ends keep marks by them */
 	conv_free(&p->conv);
 	p->conv.unread = 0;
 	store_history_clear(c, p);

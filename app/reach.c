@@ -1109,14 +1109,20 @@ reach_txt_pin(const struct dns_txt *t, size_t n, const char *user, uint8_t pk[ID
 		    (eq = memchr(s, '=', t[i].len)) == NULL)
 			continue;
 		kl = (size_t)(eq - s);
+		vl = t[i].len - kl - 1;
 		if (!user_ok(s, kl))
 			continue;
-		entries++;
-		if (nl + kl + 3 < sizeof names)
-			nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%.*s", nl ? ", " : "", (int)kl, s);
-		if (kl != ul || strncasecmp(s, user, kl) != 0)
+		if (kl != ul || strncasecmp(s, user, kl) != 0) {
+			/* someone else's entry, if it holds something like a fingerprint */
+			if (vl != FP_LEN)
+				continue;
+			entries++;
+			if (nl + kl + 3 < sizeof names)
+				nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%.*s", nl ? ", " : "",
+				    (int)kl, s);
 			continue;
-		vl = t[i].len - kl - 1;
+		}
+		entries++;
 		if (vl != FP_LEN) {
 			snprintf(err, errlen, "the TXT string for %s holds no fingerprint (%zu characters, not %d)",
 			    user, vl, FP_LEN);

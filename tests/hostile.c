@@ -454,20 +454,83 @@ listen_stall(const char *target, const char *step, int secs)
 	return closed_after(fd, t0, secs);
 }
 
+/* Per-connection bookkeeping for idle_flood. */
+struct idle {
+	long long t_pre;    /* when the victim's preamble came (0: not yet) */
+	int       closed;
+};
+
+/*
+ * One look at every idle connection: note preambles and closes.  A connection
+ * the victim closed without a preamble was refused; one it closed after its
+ * preamble was admitted and then timed out.
+ */
+static void
+idle_sweep(struct pollfd *pf, struct idle *st, int n, int nsrc, int *counts, int wait)
+{
+	uint8_t junk[256];
+	int k, waiting = 0, *src = counts + 8;
+	long long now;
+
+	if (poll(pf, (nfds_t)n, wait) <= 0)
+		goto count;
+	now = now_ms();
+	for (k = 0; k < n; k++) {
+		ssize_t r;
+
+		if (pf[k].fd < 0 || pf[k].revents == 0)
+			continue;
+		while ((r = recv(pf[k].fd, junk, sizeof junk, MSG_DONTWAIT)) > 0)
+			if (st[k].t_pre == 0)
+				st[k].t_pre = now;
+		if (r == 0 || (r == -1 && errno != EAGAIN)) {
+			close(pf[k].fd);
+			pf[k].fd = -1;
+			st[k].closed = 1;
+			if (st[k].t_pre == 0) {
+				counts[1]++;                        /* refused */
+			} else {
+				long long w = now - st[k].t_pre;
+
+				counts[3]++;                        /* timed out */
+				if (counts[4] == -1 || w < counts[4])
+					counts[4] = (int)w;
+				if (w > counts[5])
+					counts[5] = (int)w;
+			}
+		}
+	}
+count:
+	memset(src, 0, (size_t)nsrc * sizeof *src);
+	for (k = 0; k < n; k++) {
+		if (st[k].t_pre != 0 && !st[k].closed) {
+			waiting++;
+			if (++src[k % nsrc] > counts[6])
+				counts[6] = src[k % nsrc];
+		}
+	}
+	if (waiting > counts[2])
+		counts[2] = waiting;
+}
+
 /*
  * Open n connections from nsrc loopback source addresses (127.0.0.2, .3, ...)
- * and say nothing on them.  Print how many the victim closed at once (refused
- * beyond its limits), how many were still open after a second (handshakes it
- * let wait), and how many it had closed after secs (handshake timeouts).
+ * and never say a word on them; watch for secs what the victim does.  Prints
+ * how many it refused at once, the most it let wait for a handshake at the
+ * same time (overall and from one address), and how long those waited before
+ * it dropped them.
  */
 static int
 idle_flood(const char *target, int n, int secs, int nsrc)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
-	uint8_t junk[256];
-	int *fds, *gone, k, ok = 0, early = 0, open1 = 0, late = 0, pass;
+	struct pollfd *pf;
+	struct idle *st;
 	struct rlimit rl;
+	socklen_t len;
+	long long t_end;
+	/* opened, refused, most waiting, timed out, min wait, max wait, most from one source */
+	int *counts, k, left;
 
 	if (sock_parse(target, 7470, &ss, &len) == -1 || ss.ss_family != AF_INET) {
 		printf("error idle-flood needs an IPv4 loopback address\n");
@@ -477,55 +540,43 @@ idle_flood(const char *target, int n, int secs, int nsrc)
 		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if ((fds = calloc((size_t)n, sizeof *fds)) == NULL ||
-	    (gone = calloc((size_t)n, sizeof *gone)) == NULL)
+	pf = calloc((size_t)n, sizeof *pf);
+	st = calloc((size_t)n, sizeof *st);
+	counts = calloc(8 + (size_t)nsrc, sizeof *counts);
+	if (pf == NULL || st == NULL || counts == NULL)
 		return 1;
+	counts[4] = -1;
 	for (k = 0; k < n; k++) {
 		struct sockaddr_in src = { .sin_family = AF_INET };
 
 		src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(k % nsrc));
-		fds[k] = socket(AF_INET, SOCK_STREAM, 0);
-		if (fds[k] == -1 || bind(fds[k], (struct sockaddr *)&src, sizeof src) == -1 ||
-		    connect(fds[k], (struct sockaddr *)&ss, len) == -1) {
-			if (fds[k] != -1)
-				close(fds[k]);
-			fds[k] = -1;
-			gone[k] = 1;
+		pf[k].events = POLLIN;
+		pf[k].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (pf[k].fd == -1 || bind(pf[k].fd, (struct sockaddr *)&src, sizeof src) == -1 ||
+		    connect(pf[k].fd, (struct sockaddr *)&ss, len) == -1) {
+			if (pf[k].fd != -1)
+				close(pf[k].fd);
+			pf[k].fd = -1;
+			st[k].closed = 1;
 			continue;
 		}
-		ok++;
+		counts[0]++;
+		idle_sweep(pf, st, k + 1, nsrc, counts, 0);
 	}
-	/* pass 0: after a second; pass 1: after secs */
-	for (pass = 0; pass < 2; pass++) {
-		sleep(pass == 0 ? 1 : (unsigned)(secs > 1 ? secs - 1 : 1));
-		for (k = 0; k < n; k++) {
-			struct pollfd p = { fds[k], POLLIN, 0 };
-			ssize_t r;
-
-			if (gone[k])
-				continue;
-			if (poll(&p, 1, 0) == 1) {
-				while ((r = recv(fds[k], junk, sizeof junk, MSG_DONTWAIT)) > 0)
-					;
-				if (r == 0 || (r == -1 && errno != EAGAIN)) {
-					gone[k] = 1;
-					if (pass == 0)
-						early++;
-					else
-						late++;
-					continue;
-				}
-			}
-			if (pass == 0)
-				open1++;
-		}
-	}
+	t_end = now_ms() + (long long)secs * 1000;
+	do {
+		idle_sweep(pf, st, n, nsrc, counts, 20);
+		for (left = 0, k = 0; k < n; k++)
+			left += pf[k].fd >= 0;
+	} while (left > 0 && now_ms() < t_end);
 	for (k = 0; k < n; k++)
-		if (fds[k] != -1)
-			close(fds[k]);
-	printf("opened %d refused %d waiting %d timed-out %d\n", ok, early, open1, late);
-	free(fds);
-	free(gone);
+		if (pf[k].fd >= 0)
+			close(pf[k].fd);
+	printf("opened %d refused %d most-waiting %d most-from-one %d timed-out %d wait-ms %d %d still-open %d\n",
+	    counts[0], counts[1], counts[2], counts[6], counts[3], counts[4], counts[5], left);
+	free(pf);
+	free(st);
+	free(counts);
 	return 0;
 }
 

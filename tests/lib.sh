@@ -66,9 +66,14 @@ start_peer() {
 	rm -f "$T/$name.in"
 	mkfifo "$T/$name.in"
 	: >>"$T/$name.out"
-	"$CONFAB" --headless --home "$home" --no-discovery --no-nat \
-		--log "$T/$name.log" --debug "$@" \
-		<"$T/$name.in" >>"$T/$name.out" 2>>"$T/$name.err" &
+	(
+		# the other peers' command pipes stay out of this one, so that closing
+		# a pipe is its peer's end of input
+		for f in "${PEER_FD[@]}"; do eval "exec $f>&-"; done
+		exec "$CONFAB" --headless --home "$home" --no-discovery --no-nat \
+			--log "$T/$name.log" --debug "$@" \
+			<"$T/$name.in" >>"$T/$name.out" 2>>"$T/$name.err"
+	) &
 	PEER_PID[$name]=$!
 	local fd
 	exec {fd}>"$T/$name.in"

@@ -58,6 +58,8 @@ run_case() {
 	ev=$(events alice 'select(.event=="invite")' | tail -n 1)
 	check "$mode: the invite lists the external address" jq -e ".candidates | index(\"$ext\")" <<<"$ev"
 	check "$mode: and the LAN address" jq -e '.candidates | index("10.61.1.2:7470")' <<<"$ev"
+	check "$mode: confab invite in another terminal prints the same code" \
+		test "$(ip netns exec "$(ns a)" "$CONFAB" invite --home "$T/alice-$mode" 2>/dev/null)" = "$code"
 
 	start_nat bob b --no-nat
 	fp_of alice >/dev/null; fp_of bob >/dev/null

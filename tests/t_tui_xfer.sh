@@ -44,11 +44,11 @@ check "bob's status bar counts the offer" wait_screen bob '\[offers: 1, /accept 
 check "the offer opened the transfers window (3) and marked it, with alice's (2)" wait_screen bob '\[act: 2,3\]'
 keys bob M-2
 check "alice's window has the offer in one line, with the exact commands" \
-	wait_screen bob "alice offers album/ \\(4 files, 3 folders, 10\\.1 MB\\): /accept $id8 \\[DIR\\] or /reject $id8"
+	wait_screen bob "alice \\(unverified\\) offers album/ \\(4 files, 3 folders, 10\\.1 MB\\): /accept $id8 \\[DIR\\] or /reject $id8"
 keys bob F3
 check "F3 goes to the transfers window" wait_screen bob '^ 3:transfers +1 offer to answer'
 check "the offer's header: arrow, id, state, peer, name, counts" \
-	wait_screen bob "↓ $id8 pending +from alice: album/ \\(4 files, 3 folders, 10\\.1 MB\\)"
+	wait_screen bob "↓ $id8 pending +from alice \\(unverified\\): album/ \\(4 files, 3 folders, 10\\.1 MB\\)"
 for row in 'album/ ' 'album/a\.txt +5 B' 'album/big\.bin +10\.0 MB' 'album/empty/' 'album/sub/' \
 	'album/sub/with space\.jpg +123\.5 kB' 'album/sub/z\.txt +1 B'; do
 	check "the offer lists '$row'" shows bob "^ +$row"
@@ -64,7 +64,7 @@ check "Tab completes the offer's id after /accept" wait_screen bob "^\\[transfer
 keys bob Enter
 check "the transfers window shows a progress bar with percent, bytes, rate and ETA" \
 	wait_screen bob '^ +\[█+░*\] +[0-9]+%  [0-9.]+ [kM]?B of 10\.1 MB  [0-9.]+ [kM]?B/s  ETA [0-9]+:[0-9]{2} ' 10
-check "the header says running" shows bob "↓ $id8 running +from alice: album/"
+check "the header says running" shows bob "↓ $id8 running +from alice \\(unverified\\): album/"
 p1=$(pct_now bob)
 check "the status bar shows the running transfer's progress" \
 	wait_screen bob '\[xfer ↓ [0-9]+% [0-9.]+ [kM]?B/s ETA [0-9:-]+\]'
@@ -72,7 +72,7 @@ sleep 1.5
 p2=$(pct_now bob)
 diag "progress seen: ${p1:-?}% then ${p2:-?}%"
 check "the progress moves on (${p1:-?}% -> ${p2:-?}%)" test "${p2:-0}" -gt "${p1:-100}"
-check "the transfer ends done in the transfers window" wait_screen bob "↓ $id8 done +from alice: album/" 30
+check "the transfer ends done in the transfers window" wait_screen bob "↓ $id8 done +from alice \\(unverified\\): album/" 30
 check "the done transfer says where it went" shows bob "^ +saved as $T/bob/downloads/album +│"
 check "alice learns it was verified" wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10
 check "every file arrived identical" diff -r "$src/album" "$T/bob/downloads/album"
@@ -109,14 +109,14 @@ keys bob PPage PPage PPage PPage PPage
 check "PgUp scrolls back to the top" wait_screen bob "^↓ $id8 pending"
 say_line bob "/reject $id8"
 check "alice is told bob rejected it" wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"rejected\"" 10
-check "the transfers window shows it rejected" wait_screen bob "↓ $id8 rejected +from alice: many/"
+check "the transfers window shows it rejected" wait_screen bob "↓ $id8 rejected +from alice \\(unverified\\): many/"
 check "nothing of it arrived" test ! -e "$T/bob/downloads/many"
 
 # --- cancel a running transfer from the UI ------------------------------------------
 say alice "/send bob $src/album/big.bin"
 id=$(wait_for alice ".event==\"transfer\" and .state==\"pending\" and (.nick==\"bob\") and (.total==10000000)" 10 | jq -r .id)
 id8=${id:0:8}
-check "the single-file offer shows its size" wait_screen bob "↓ $id8 pending +from alice: big\\.bin \\(10\\.0 MB\\)"
+check "the single-file offer shows its size" wait_screen bob "↓ $id8 pending +from alice \\(unverified\\): big\\.bin \\(10\\.0 MB\\)"
 say_line bob "/accept $id8"
 check "it runs" wait_screen bob "↓ $id8 running"
 type_text bob "/cancel "; keys bob Tab
@@ -139,7 +139,7 @@ o=$(wait_for alice '.event=="offer" and .nick=="bob"' 10)
 check "alice gets the offer with the blank in the name, and the file under ~/" \
 	test "$(jq -r '[.files[].path] | join(",")' <<<"$o")" = "with space.jpg,note.txt"
 oid=$(jq -r .id <<<"$o")
-check "bob's transfers window shows his offer waiting" wait_screen bob "↑ ${oid:0:8} pending +to alice: with space\\.jpg and 1 more"
+check "bob's transfers window shows his offer waiting" wait_screen bob "↑ ${oid:0:8} pending +to alice \\(unverified\\): with space\\.jpg and 1 more"
 say alice "/accept $oid"
 check "alice receives it" wait_for alice ".event==\"transfer\" and .id==\"$oid\" and .state==\"done\"" 20
 check "bob sees it done, verified by alice" wait_screen bob "received and verified by alice"

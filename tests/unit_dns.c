@@ -267,7 +267,8 @@ main(void)
 	is_int(reach_txt_pin(tp, 3, "alice", pk, err, sizeof err), 1, "alice's pin is found (names without case)");
 	is_mem(pk, k1, ID_KEYLEN, "and is her key");
 	is_int(reach_txt_pin(tp, 3, "dave", pk, err, sizeof err), -1, "dave is not listed");
-	ok(strstr(err, "dave") && strstr(err, "carol, Alice"), "the error lists who is: %s", err);
+	ok(strstr(err, "dave") && strstr(err, "carol, Alice") && !strstr(err, "v,"),
+	    "the error lists who is (not the SPF string): %s", err);
 	is_int(reach_txt_pin(tp + 2, 1, "alice", pk, err, sizeof err), 0, "no user=... strings: no pin");
 	tp[3].len = (size_t)snprintf(tp[3].s, sizeof tp[3].s, "alice=%s", fp2);
 	is_int(reach_txt_pin(tp, 4, "alice", pk, err, sizeof err), -1, "two different keys for alice");
@@ -280,7 +281,7 @@ main(void)
 	is_int(reach_txt_pin(tp, 2, "alice", pk, err, sizeof err), -1, "a fingerprint with a bad character is refused");
 	tp[1].len = 8;
 	memcpy(tp[1].s, "alice=\0x", 8);
-	is_int(reach_txt_pin(tp, 2, "alice", pk, err, sizeof err), 0, "a string with a NUL is ignored");
+	is_int(reach_txt_pin(tp + 1, 1, "alice", pk, err, sizeof err), 0, "a string with a NUL is ignored");
 
 	buf_free(&m);
 	return tap_done();

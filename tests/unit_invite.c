@@ -263,10 +263,18 @@ main(void)
 	invite_encode_raw(raw, ID_KEYLEN + 17 * 8, 1, code2, sizeof code2);
 	is_int(dec(code2, &back, err, sizeof err), -1, "17 candidates are rejected");
 	ok(strstr(err, "more than 16") != NULL, "saying so: %s", err);
-	memset(code2, 'a', sizeof code2 - 1);
-	memcpy(code2, "confab1", 7);
-	code2[sizeof code2 - 1] = '\0';
-	is_int(dec(code2, &back, err, sizeof err), -1, "an over-long code is rejected");
-	ok(strstr(err, "too long") != NULL, "as too long: %s", err);
+	{
+		char big[4000];
+
+		memset(big, 'a', sizeof big - 1);
+		memcpy(big, "confab1", 7);
+		big[sizeof big - 1] = '\0';
+		is_int(dec(big, &back, err, sizeof err), -1, "an over-long code is rejected");
+		ok(strstr(err, "too long") != NULL, "as too long: %s", err);
+	}
+	memset(raw, 7, sizeof raw);
+	is_int(invite_encode_raw(raw, INVITE_PAYLOAD_MAX, 1, code2, sizeof code2), INVITE_TEXT_MAX - 1,
+	    "the longest payload fits the text bound exactly");
+	is_int(invite_encode_raw(raw, INVITE_PAYLOAD_MAX + 1, 1, code2, sizeof code2), -1, "one byte more does not");
 	return tap_done();
 }

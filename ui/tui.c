@@ -58,13 +58,17 @@ static void ui_window(struct tui *, char *);
 static void ui_query(struct tui *, char *);
 static void ui_bell(struct tui *, char *);
 static void ui_transfers(struct tui *, char *);
+static void ui_history(struct tui *, char *);
 
 static const struct ui_cmd ui_cmds[] = {
 	{ "help", "[COMMAND]", "list commands and keys", ui_help },
 	{ "query", "PEER", "open (or go to) the window of a conversation with PEER", ui_query },
 	{ "window", "N", "go to window N (1 is home)", ui_window },
 	{ "close", "", "close this conversation window (the conversation is kept)", ui_close },
-	{ "clear", "", "clear this window (scrollback is hidden, not deleted)", ui_clear },
+	{ "clear", "[--history]", "clear this window (hidden, not deleted); --history also deletes "
+	  "the stored history with this peer", ui_clear },
+	{ "history", "PEER", "go to PEER's window: the history loaded at start is there (PgUp scrolls back)",
+	  ui_history },
 	{ "bell", "[on|off]", "ring the terminal bell for messages in other windows", ui_bell },
 	{ "transfers", "", "go to the transfers window: every transfer, its progress, offers in full",
 	  ui_transfers },
@@ -365,15 +369,16 @@ note_xfer(struct tui *t, const struct core_event *ev)
 	i = win_open(t, &p->conv);
 	if (ev->type == EV_OFFER && x->auto_accept) {
 		/* accepted by policy: an offer sent again (resume), or a verified peer (configuration) */
-		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s offers %s (%s)%s", p->nick, label, what,
+		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s (%s) offers %s (%s)%s", p->nick,
+		    tui_trust_word(p), label, what,
 		    x->target != NULL ? " again: resuming" : ": accepted without asking");
 		return;
 	}
 	if (ev->type == EV_OFFER) {
 		xi = win_open(t, &t->xconv);
 		core_note(&t->core, &p->conv, LINE_SYSTEM,
-		    "%s offers %s (%s): /accept %.8s [DIR] or /reject %.8s (F3 lists every name)",
-		    p->nick, label, what, x->idhex, x->idhex);
+		    "%s (%s) offers %s (%s): /accept %.8s [DIR] or /reject %.8s (F3 lists every name)",
+		    p->nick, tui_trust_word(p), label, what, x->idhex, x->idhex);
 		if (i != (long)t->cur && xi != (long)t->cur) {
 			p->conv.unread++;
 			if (t->bell)
@@ -429,9 +434,24 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	switch (ev->type) {
 	case EV_PEER:
 		if (ev->cmd != NULL)   /* an answer to /peers */
-			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s", ev->peer->nick,
-			    ev->peer->fp, peer_state_name(ev->peer->state),
+			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
+			    ev->peer->fp, peer_state_name(ev->peer->state), tui_trust_word(ev->peer),
 			    ev->peer->addr[0] ? ev->peer->addr : "-");
+		break;
+	case EV_VERIFY:
+		/* the core put the code in the peer's window: go there to read it */
+		if (ev->cmd != NULL && (i = win_open(t, &ev->peer->conv)) >= 0)
+			win_switch(t, (size_t)i);
+		break;
+	case EV_WARNING:
+		/* the core wrote it as an error line in home and in the peer's window; make both seen */
+		i = win_open(t, &ev->peer->conv);
+		if (i != (long)t->cur)
+			ev->peer->conv.unread++;
+		if (t->cur != 0)
+			c->home.unread++;
+		if (t->bell)
+			t->want_bell = 1;
 		break;
 	case EV_MESSAGE:
 		i = win_open(t, &ev->peer->conv);
@@ -624,6 +644,9 @@ ui_help(struct tui *t, char *args)
 		core_note(&t->core, cv, LINE_SYSTEM, "  %s", key_help[i]);
 	core_note(&t->core, cv, LINE_SYSTEM, "Marks on your lines: %s queued (peer offline), %s sent, %s delivered.",
 	    t->utf8 ? "\xe2\x80\xa6" : "~", t->utf8 ? "\xc2\xb7" : "-", t->utf8 ? "\xe2\x9c\x93" : "+");
+	core_note(&t->core, cv, LINE_SYSTEM, "Trust marks in the peer list: %s verified, ? unverified "
+	    "(compare /verify codes, then /trust), %s blocked, ! a new key using the name of a peer you know.",
+	    t->utf8 ? "\xe2\x9c\x93" : "V", t->utf8 ? "\xe2\x9c\x97" : "X");
 }
 
 /* /close: close this conversation's window. */
@@ -646,14 +669,28 @@ ui_close(struct tui *t, char *args)
 	win_switch(t, i - 1);
 }
 
-/* /clear: hide what is in this window so far. */
+/* /clear [--history]: hide what is in this window so far; --history deletes it for good. */
 static void
 ui_clear(struct tui *t, char *args)
 {
 	struct tui_win *w = &t->win[t->cur];
+	char *opt = next_word(&args);
+	struct peer *p = w->conv->peer;
 
-	if (!blank(args)) {
-		ui_error(t, "usage: /clear");
+	if ((opt != NULL && strcmp(opt, "--history") != 0) || !blank(args)) {
+		ui_error(t, "usage: /clear [--history]");
+		return;
+	}
+	if (opt != NULL) {
+		if (p == NULL) {
+			ui_error(t, "/clear --history deletes a conversation's history: use it in that peer's window");
+			return;
+		}
+		core_clear_history(&t->core, p);
+		core_note(&t->core, &p->conv, LINE_SYSTEM, "history with %s deleted", p->nick);
+		w->clear_mark = w->conv->dropped;
+		w->scrolled = 0;
+		t->dirty = 1;
 		return;
 	}
 	w->clear_mark = w->conv->dropped + w->conv->nlines;
@@ -718,6 +755,34 @@ ui_bell(struct tui *t, char *args)
 	}
 	core_note(&t->core, cur_conv(t), LINE_SYSTEM, "bell for messages in other windows: %s",
 	    t->bell ? "on" : "off");
+}
+
+/* /history PEER: the conversation window, which holds the history, shown from its start. */
+static void
+ui_history(struct tui *t, char *args)
+{
+	char *name = next_word(&args);
+	struct peer *p;
+	const char *why;
+	long i;
+
+	if (name == NULL || !blank(args)) {
+		ui_error(t, "usage: /history PEER");
+		return;
+	}
+	if ((p = core_find_peer(&t->core, name, &why)) == NULL) {
+		core_note(&t->core, cur_conv(t), LINE_ERROR, "%s: %s", name, why);
+		return;
+	}
+	if ((i = win_open(t, &p->conv)) < 0)
+		return;
+	win_switch(t, (size_t)i);
+	t->win[i].clear_mark = 0;   /* what /clear hid comes back */
+	t->win[i].scrolled = 0;
+	if (p->conv.nlines == 0)
+		core_note(&t->core, &p->conv, LINE_SYSTEM, "no history with %s", p->nick);
+	else
+		tui_scroll(t, LONG_MAX / 2);   /* to the oldest line kept */
 }
 
 /* /transfers: the transfers window. */

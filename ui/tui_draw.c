@@ -121,6 +121,47 @@ tui_win_name(struct tui *t, size_t i)
 	return t->win[i].conv->peer->nick;
 }
 
+/* A peer's trust mark for lists, and the attribute to draw it with. */
+const char *
+tui_trust_mark(const struct tui *t, const struct peer *p, attr_t *attr)
+{
+	if (p->trust == TRUST_BLOCKED) {
+		*attr = tui_color_attr(t, PAIR_RED, A_NORMAL);
+		return t->utf8 ? "\xe2\x9c\x97" : "X";
+	}
+	if (p->nick_clash && p->trust != TRUST_VERIFIED) {
+		/* reverse and bold: it must be seen without colour too */
+		*attr = tui_color_attr(t, PAIR_RED, A_NORMAL) | A_REVERSE | A_BOLD;
+		return "!";
+	}
+	if (p->trust == TRUST_VERIFIED) {
+		*attr = tui_color_attr(t, PAIR_GREEN, A_NORMAL) | A_BOLD;
+		return t->utf8 ? "\xe2\x9c\x93" : "V";
+	}
+	*attr = tui_color_attr(t, PAIR_YELLOW, A_NORMAL);
+	return "?";
+}
+
+/* A peer's trust in words. */
+const char *
+tui_trust_word(const struct peer *p)
+{
+	if (p->trust == TRUST_UNVERIFIED && p->nick_clash)
+		return "unverified new key";
+	return trust_name(p->trust);
+}
+
+/* Whether the current window warns of a new key using a known peer's nick. */
+static int
+banner_rows(struct tui *t)
+{
+	const struct peer *p;
+
+	if (t->nwin == 0 || (p = t->win[t->cur].conv->peer) == NULL)
+		return 0;
+	return p->nick_clash && p->trust == TRUST_UNVERIFIED;
+}
+
 /* Whether the peer list is shown at this size. */
 int
 tui_sidebar_shown(struct tui *t)
@@ -135,11 +176,11 @@ tui_chat_width(struct tui *t)
 	return tui_sidebar_shown(t) ? t->cols - TUI_SIDEBAR_W : t->cols;
 }
 
-/* Rows of the conversation view (between the title and the status bar). */
+/* Rows of the conversation view (between the title, or the warning under it, and the status bar). */
 int
 tui_chat_height(struct tui *t)
 {
-	return t->rows - 3;
+	return t->rows - 3 - banner_rows(t);
 }
 
 /* Work out the prefix of a line: time, mark, nick, and their attributes. */
@@ -198,6 +239,67 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 		p->width = 6 + 4;
 		break;
 	}
+	if (l->history) {
+		/* from an earlier session: there, but in the background */
+		p->nick_attr = (p->nick_attr & ~(attr_t)A_BOLD) | A_DIM;
+		p->text_attr |= A_DIM;
+	}
+}
+
+/*
+ * Whether line i is the last of the history loaded at start: a separator row
+ * follows it.
+ */
+static int
+history_ends(const struct conversation *cv, size_t i)
+{
+	return cv->lines[i]->history && (i + 1 == cv->nlines || !cv->lines[i + 1]->history);
+}
+
+/*
+ * Where a verification code is in a line (clean text buf of n bytes): the
+ * core's "verification code with ..." note in a peer's window.  The code is
+ * worked out again from the keys, so a peer cannot choose what is
+ * highlighted.  Sets [*s, *e) or leaves it empty.
+ */
+static void
+code_span(struct tui *t, const struct conversation *cv, const struct chat_line *l,
+    const char *buf, size_t n, size_t *s, size_t *e)
+{
+	char code[16];
+	const char *at;
+
+	*s = *e = 0;
+	if (l->kind != LINE_SYSTEM || cv->peer == NULL || strncmp(l->text, "verification code with ", 23) != 0)
+		return;
+	core_verify_code(&t->core, cv->peer, code);
+	if ((at = strstr(buf, code)) != NULL && (size_t)(at - buf) + strlen(code) <= n) {
+		*s = (size_t)(at - buf);
+		*e = *s + strlen(code);
+	}
+}
+
+/*
+ * Draw bytes [pos, pos+len) of buf in at most cols columns with attribute a,
+ * the part inside [hs, he) with attribute ha.  Returns the columns used.
+ */
+static int
+put_span(const char *buf, size_t pos, size_t len, int cols, attr_t a, size_t hs, size_t he, attr_t ha)
+{
+	size_t end = pos + len, cut[4], k;
+	int used = 0;
+
+	cut[0] = pos;
+	cut[1] = hs > pos ? (hs < end ? hs : end) : pos;
+	cut[2] = he > cut[1] ? (he < end ? he : end) : cut[1];
+	cut[3] = end;
+	for (k = 0; k < 3; k++) {
+		if (cut[k + 1] <= cut[k])
+			continue;
+		attrset(k == 1 ? ha : a);
+		used += tui_put_cols(buf + cut[k], cut[k + 1] - cut[k], cols - used);
+	}
+	return used;
 }
 
 /*
@@ -207,15 +309,18 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
  * starting at screen row y.
  */
 static size_t
-line_layout(struct tui *t, const struct conversation *cv, const struct chat_line *l,
+line_layout(struct tui *t, const struct conversation *cv, size_t i,
     int width, int draw, int y, size_t first, size_t last)
 {
 	static char buf[LINE_BUF];
+	const struct chat_line *l = cv->lines[i];
 	struct prefix p;
-	size_t n, pos = 0, seg, row = 0, avail, indent, show;
+	size_t n, pos = 0, seg, row = 0, avail, indent, show, hs = 0, he = 0;
 
 	line_prefix(t, cv, l, &p);
 	n = tui_disp_clean(t, l->text, strlen(l->text), buf, sizeof buf, 1);
+	if (draw)
+		code_span(t, cv, l, buf, n, &hs, &he);
 	indent = (size_t)p.width <= (size_t)width / 2 ? (size_t)p.width : 2;
 	for (;;) {
 		avail = (size_t)width - (row == 0 ? (size_t)p.width : indent);
@@ -234,11 +339,10 @@ line_layout(struct tui *t, const struct conversation *cv, const struct chat_line
 				attrset(A_NORMAL);
 				printw("%*s", (int)indent, "");
 			}
-			attrset(p.text_attr);
 			show = seg;
 			if (show > 0 && buf[pos + show - 1] == '\n')
 				show--;
-			tui_put_cols(buf + pos, show, (int)avail);
+			put_span(buf, pos, show, (int)avail, p.text_attr, hs, he, A_BOLD);
 			attrset(A_NORMAL);
 		}
 		row++;
@@ -252,6 +356,19 @@ line_layout(struct tui *t, const struct conversation *cv, const struct chat_line
 		if (pos >= n)
 			break;
 	}
+	if (history_ends(cv, i)) {
+		if (draw && row >= first && row <= last) {
+			const char *d = t->utf8 ? "\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80" : "---";
+			char sep[96];
+
+			snprintf(sep, sizeof sep, "%s%s history from earlier sessions above %s%s", d, d, d, d);
+			move(y + (int)(row - first), 0);
+			attrset(A_DIM);
+			tui_put_cols(sep, strlen(sep), width);
+			attrset(A_NORMAL);
+		}
+		row++;
+	}
 	return row;
 }
 
@@ -259,7 +376,7 @@ line_layout(struct tui *t, const struct conversation *cv, const struct chat_line
 static size_t
 rows_of(struct tui *t, const struct conversation *cv, size_t i, int width)
 {
-	return line_layout(t, cv, cv->lines[i], width, 0, 0, 0, 0);
+	return line_layout(t, cv, i, width, 0, 0, 0, 0);
 }
 
 /* The first line index (relative) a window shows. */
@@ -419,7 +536,7 @@ tui_draw_view(struct tui *t, int y0, int h, int width)
 	/* few lines: start at the top, as a fresh window should */
 	y = y0;
 	for (k = npl; k-- > 0; ) {
-		line_layout(t, cv, cv->lines[pl[k].i], width, 1, y, pl[k].first, pl[k].last);
+		line_layout(t, cv, pl[k].i, width, 1, y, pl[k].first, pl[k].last);
 		y += (int)(pl[k].last - pl[k].first + 1);
 	}
 	free(pl);
@@ -460,6 +577,8 @@ draw_sidebar(struct tui *t, int x0, int y0, int h)
 	const struct peer *cur = t->win[t->cur].conv->peer, *p;
 	int inner = TUI_SIDEBAR_W - 2, y = y0, online = 0, shown = 0, x, ncols;
 	char head[64], unread[16];
+	const char *mark;
+	attr_t mattr;
 
 	mvvline(y0, x0, ACS_VLINE, h);
 	for (p = t->core.peers; p != NULL; p = p->next)
@@ -481,11 +600,17 @@ draw_sidebar(struct tui *t, int x0, int y0, int h)
 		attron(p->state == PEER_ONLINE ? tui_color_attr(t, PAIR_GREEN, A_BOLD) : A_DIM);
 		addstr(state_glyph(t, p->state));
 		attrset(p == cur ? A_REVERSE : A_NORMAL);
-		addstr("  ");   /* the second column is kept for the trust mark */
+		addch(' ');
+		/* the trust mark; on the highlighted row a reversed mark shows the other way round */
+		mark = tui_trust_mark(t, p, &mattr);
+		attrset(p == cur ? mattr ^ A_REVERSE : mattr);
+		addstr(mark);
+		attrset(p == cur ? A_REVERSE : A_NORMAL);
+		addch(' ');
 		unread[0] = '\0';
 		if (p->conv.unread > 0)
 			snprintf(unread, sizeof unread, " %u", p->conv.unread > 999 ? 999 : p->conv.unread);
-		ncols = inner - 3 - FP_SHORT - 1 - (int)strlen(unread);
+		ncols = inner - 4 - FP_SHORT - 1 - (int)strlen(unread);
 		attron(tui_color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
 		x = tui_put_model(t, p->nick, ncols);
 		attroff(tui_color_attr(t, tui_nick_pair(p->fp), A_NORMAL));
@@ -511,6 +636,7 @@ draw_title(struct tui *t)
 	struct tui_win *w = &t->win[t->cur];
 	const struct peer *p = w->conv->peer;
 	char buf[512];
+	attr_t ma;
 
 	if (w->conv == &t->xconv)
 		tui_xfer_title(t, buf, sizeof buf);
@@ -518,12 +644,33 @@ draw_title(struct tui *t)
 		snprintf(buf, sizeof buf, " %zu:home  confab %s  --  /help lists commands and keys",
 		    t->cur + 1, CONFAB_VERSION);
 	else
-		snprintf(buf, sizeof buf, " %zu:%s  %s  %s  %s", t->cur + 1, p->nick,
-		    peer_state_name(p->state), p->addr[0] ? p->addr : "-", p->fp);
+		snprintf(buf, sizeof buf, " %zu:%s  %s  %s %s  %.*s  %s", t->cur + 1, p->nick,
+		    peer_state_name(p->state), tui_trust_mark(t, p, &ma), tui_trust_word(p),
+		    FP_SHORT, p->fp, p->addr[0] ? p->addr : "-");
 	move(0, 0);
 	attrset(A_REVERSE);
 	tui_put_model(t, buf, t->cols);
 	tui_pad_to(0, t->cols);
+	attrset(A_NORMAL);
+}
+
+/*
+ * Draw the warning under the title of a new key that announced a nick another
+ * known key uses: there until the user verifies (or blocks) it.
+ */
+static void
+draw_banner(struct tui *t, int y, int width)
+{
+	const struct peer *p = t->win[t->cur].conv->peer;
+	char buf[512];
+
+	snprintf(buf, sizeof buf, " ! WARNING: a NEW KEY calls itself \"%s\", the name of a peer you know. "
+	    "It is not that peer: /verify %s before you trust it.", p->announced[0] ? p->announced : p->nick,
+	    p->nick);
+	move(y, 0);
+	attrset(tui_color_attr(t, PAIR_RED, A_NORMAL) | A_REVERSE | A_BOLD);
+	tui_put_model(t, buf, width);
+	tui_pad_to(y, width);
 	attrset(A_NORMAL);
 }
 
@@ -651,12 +798,14 @@ tui_draw(struct tui *t)
 	h = tui_chat_height(t);
 	width = tui_chat_width(t);
 	draw_title(t);
+	if (banner_rows(t))
+		draw_banner(t, 1, width);
 	if (t->win[t->cur].conv == &t->xconv)
 		tui_xfer_view(t, 1, h, width);
 	else
-		tui_draw_view(t, 1, h, width);
+		tui_draw_view(t, 1 + banner_rows(t), h, width);
 	if (tui_sidebar_shown(t))
-		draw_sidebar(t, width, 1, h);
+		draw_sidebar(t, width, 1, h + banner_rows(t));
 	draw_status(t, t->rows - 2);
 	draw_input(t, t->rows - 1);
 	curs_set(1);

@@ -116,6 +116,13 @@ int    tui_sidebar_shown(struct tui *);
 int    tui_nick_pair(const char *key);
 /* Display name of a window. */
 const char *tui_win_name(struct tui *, size_t i);
+/*
+ * A peer's trust mark for lists ("✓" verified, "?" unverified, "✗" blocked,
+ * "!" a new key using a known peer's nick; ASCII "V ? X !") and its attribute.
+ */
+const char *tui_trust_mark(const struct tui *, const struct peer *, attr_t *attr);
+/* A peer's trust in words: "verified", "unverified", "blocked", "unverified new key". */
+const char *tui_trust_word(const struct peer *);
 
 /* tui_xfer.c: the transfers window and transfer summaries */
 struct xfer;

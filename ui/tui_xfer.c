@@ -232,8 +232,8 @@ draw_header(struct tui *t, const struct xfer *x, int y, int width)
 
 	tui_xfer_label(x, label, sizeof label);
 	tui_xfer_what(x, what, sizeof what);
-	snprintf(rest, sizeof rest, " %s %s: %s (%s)", x->dir == XFER_IN ? "from" : "to",
-	    x->peer->nick, label, what);
+	snprintf(rest, sizeof rest, " %s %s (%s): %s (%s)", x->dir == XFER_IN ? "from" : "to",
+	    x->peer->nick, tui_trust_word(x->peer), label, what);
 	move(y, 0);
 	attrset(base);
 	addstr(arrow(t, x));
@@ -376,7 +376,7 @@ draw_entry(struct tui *t, const struct xfs_entry *e, int y, int width)
 static void
 draw_row(struct tui *t, const struct xfer *x, size_t r, int y, int width)
 {
-	char text[NAME_SHOWN + 64], what[96];
+	char text[NAME_SHOWN + NICK_BUF + 128], what[96];
 
 	if (r == 0) {
 		draw_header(t, x, y, width);
@@ -398,7 +398,10 @@ draw_row(struct tui *t, const struct xfer *x, size_t r, int y, int width)
 		snprintf(text, sizeof text, "total: %s", what);
 		attrset(A_BOLD);
 	} else {
-		snprintf(text, sizeof text, "/accept %.8s [DIR]  or  /reject %.8s", x->idhex, x->idhex);
+		snprintf(text, sizeof text, "/accept %.8s [DIR]  or  /reject %.8s%s%s%s", x->idhex, x->idhex,
+		    x->peer->trust == TRUST_VERIFIED ? "" : "   (from an unverified peer: /verify ",
+		    x->peer->trust == TRUST_VERIFIED ? "" : x->peer->nick,
+		    x->peer->trust == TRUST_VERIFIED ? "" : " first)");
 		attrset(offer_attr(t));
 	}
 	put_to(t, text, width);

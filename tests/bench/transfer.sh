@@ -199,20 +199,20 @@ echo "# throwaway sshd on 127.0.0.1:$sshd_port (user $user, key auth only)"
 
 # ---- confab one-shot: recv on a loopback port, send to it ----
 # confab_once N SRC OUTDIR: one transfer into OUTDIR; sets secs, rpath,
-# send_kb and recv_kb (peak RSS).
+# send_kb and recv_kb (peak RSS), send_cpu and recv_cpu (user+system seconds).
 confab_once() {
 	local n=$1 src=$2 out=$3 fp port t0 t1 rc=0 rrc=0 rpid
 	rm -rf "$work/cs$n" "$work/cr$n"
 	mkdir -p "$work/cs$n" "$work/cr$n" "$out"
 	fp=$("$confab" id --home "$work/cs$n")
-	start /usr/bin/time -f %M -o "$work/cr$n/mem" "$confab" recv --home "$work/cr$n" \
+	start /usr/bin/time -f "%M %U %S" -o "$work/cr$n/mem" "$confab" recv --home "$work/cr$n" \
 		--no-discovery --no-nat --listen 127.0.0.1:0 --dir "$out" --from "$fp" --yes \
 		</dev/null >"$work/cr$n/out" 2>"$work/cr$n/err"
 	rpid=$bgpid
 	wait_grep "$work/cr$n/err" 'listening on 127\.0\.0\.1:[0-9]+'
 	port=$(grep -Eo 'listening on 127\.0\.0\.1:[0-9]+' "$work/cr$n/err" | grep -Eo '[0-9]+$')
 	t0=$EPOCHREALTIME
-	run /usr/bin/time -f %M -o "$work/cs$n/mem" "$confab" send --home "$work/cs$n" \
+	run /usr/bin/time -f "%M %U %S" -o "$work/cs$n/mem" "$confab" send --home "$work/cs$n" \
 		--no-discovery --no-nat --to "127.0.0.1:$port" "$src" \
 		</dev/null >"$work/cs$n/out" 2>"$work/cs$n/err" || rc=$?
 	wait "$rpid" || rrc=$?
@@ -224,8 +224,8 @@ confab_once() {
 		return 1
 	fi
 	rpath=$(tail -n 1 "$work/cr$n/out")
-	send_kb=$(tail -n 1 "$work/cs$n/mem")
-	recv_kb=$(tail -n 1 "$work/cr$n/mem")
+	read -r send_kb send_cpu <<<"$(tail -n 1 "$work/cs$n/mem" | awk '{ print $1, $2 + $3 }')"
+	read -r recv_kb recv_cpu <<<"$(tail -n 1 "$work/cr$n/mem" | awk '{ print $1, $2 + $3 }')"
 }
 
 # ---- (1) one big file ----
@@ -243,8 +243,8 @@ for i in $(seq "$runs"); do
 	v=$(verdict "$big" "$rpath")
 	rm -rf "$shm/confab"
 	t_confab+=("$secs"); m_send+=("$send_kb"); m_recv+=("$recv_kb")
-	printf '  run %d  confab  %7.3f s  %7.1f MB/s  cmp: %s  peak RSS send %d kB, recv %d kB\n' \
-		"$i" "$secs" "$(mbps "$secs")" "$v" "$send_kb" "$recv_kb"
+	printf '  run %d  confab  %7.3f s  %7.1f MB/s  cmp: %s  peak RSS send %d kB, recv %d kB; CPU send %.2f s, recv %.2f s\n' \
+		"$i" "$secs" "$(mbps "$secs")" "$v" "$send_kb" "$recv_kb" "$send_cpu" "$recv_cpu"
 	# scp (OpenSSH's scp; 9.0 and later speak SFTP underneath)
 	t0=$EPOCHREALTIME
 	run "${SCP[@]}" "$big" "$user@127.0.0.1:$shm/scp.bin" </dev/null
