@@ -362,10 +362,11 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 	struct peer *q;
 	int clash = 0;
 
-	if (strcmp(p->announced, nick) == 0 && p->nick[0] != '\0' && strncmp(p->nick, p->fp, FP_SHORT) != 0)
-		return;
-	snprintf(p->announced, sizeof p->announced, "%s", nick);
-	store_peers_dirty(c);
+	if (strcmp(p->announced, nick) != 0) {
+		snprintf(p->announced, sizeof p->announced, "%s", nick);
+		store_peers_dirty(c);
+	}
+	/* checked every time, so a clash is flagged again after a restart */
 	for (q = c->peers; q != NULL; q = q->next) {
 		if (q == p || !q->known)
 			continue;
@@ -374,7 +375,7 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 			break;
 		}
 	}
-	if (clash && !p->renamed) {
+	if (clash && p->trust != TRUST_VERIFIED && !p->renamed) {
 		snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
 		if (!p->nick_clash) {
 			p->nick_clash = 1;

@@ -996,7 +996,11 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 		}
 		if (xfs_list_add(&x->list, (const char *)e.path, e.path_len, e.type, e.size,
 		    e.mtime_ns, e.mode & 0777) == -1) {
-			xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "out of memory");
+			if (errno == E2BIG || errno == EINVAL)   /* the peer's fault, not ours */
+				xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad offer: %s",
+				    errno == E2BIG ? "sizes overflow or too many entries" : "bad entry");
+			else
+				xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "out of memory");
 			return;
 		}
 	}
@@ -1130,9 +1134,13 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 	for (i = 0; i < x->list.n; i++)
 		have += x->fdone[i] ? x->list.v[i].size : x->start[i];
 	need = x->total - have;
-	if (xfs_free_space(x->target, &avail) == 0 && avail < need + 1024 * 1024) {
+	/* keep 1 MiB spare; written so that a huge need cannot wrap around */
+	if (xfs_free_space(x->target, &avail) == 0 &&
+	    (avail < 1024 * 1024 || avail - 1024 * 1024 < need)) {
 		core_error(c, cmd, x->peer, "not enough space in %s: %llu bytes needed, %llu free",
 		    x->target, (unsigned long long)need, (unsigned long long)avail);
+		if (have == 0)
+			xfs_stage_remove(x->stage);   /* just made, empty: leave nothing behind */
 		xfs_stage_close(x->stage);
 		x->stage = NULL;
 		return -1;

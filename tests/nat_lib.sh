@@ -11,7 +11,7 @@
 # map behind such an address); it exists only inside these namespaces, which
 # are never connected to the machine's interfaces.  Nothing here has a route
 # out of the lab.
-. "$(dirname "$0")/lan_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lan_lib.sh"
 
 for tool in miniupnpd iptables-legacy; do
 	command -v "$tool" >/dev/null 2>&1 || skip_all "no $tool (apt-get install miniupnpd-iptables iptables)"

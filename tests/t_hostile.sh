@@ -87,19 +87,26 @@ done
 # --- 1,000 connections opened and left idle ------------------------------------
 # from 50 loopback source addresses, so that both the per-address limit (8)
 # and the overall limit on pending handshakes (64) come into play
-"$HOSTILE" idle-flood "$va" 1000 $((HS_TIMEOUT + 6)) 50 >"$T/idle.out" &
+"$HOSTILE" idle-flood "$va" 1000 $((HS_TIMEOUT + 8)) 50 >"$T/idle.out" &
 hp=$!
-sleep 1.5
+sleep 1
 check "1,000 idle connections: the victim serves its friend meanwhile" still_serving
 rss_mid=$(rss_kb "$vpid")
 wait $hp
 out=$(cat "$T/idle.out")
 diag "1,000 idle connections: $out; victim VmRSS during: $rss_mid KiB"
-read -r _ opened _ refused _ waiting _ timedout <<<"$out"
+read -r _ opened _ refused _ most _ most1 _ timedout _ wmin wmax _ left <<<"$out"
 check "1,000 idle connections: all opened" test "${opened:-0}" -eq 1000
-check "1,000 idle connections: at most 64 left waiting for a handshake" test "${waiting:-999}" -le 64
-check "1,000 idle connections: the rest refused at once" test "${refused:-0}" -ge 936
-check "1,000 idle connections: every waiting one timed out" test "${timedout:-0}" -eq "${waiting:--1}"
+check "1,000 idle connections: at most 64 waiting for a handshake at once" test "${most:-999}" -le 64
+check "1,000 idle connections: at most 8 waiting from one address" test "${most1:-999}" -le 8
+check "1,000 idle connections: the rest refused at once (no preamble, closed)" \
+	test "${refused:-0}" -ge 800
+check "1,000 idle connections: the victim closed every one of them" \
+	test "${left:-1}" -eq 0 -a "$((refused + timedout))" -eq "${opened:-0}"
+# (the longest wait is exact; shorter ones may be seen late by the flooder while
+# its connect() waits for a SYN retry, so only the upper bound is checked)
+check "1,000 idle connections: none waited past the handshake timeout (longest ${wmax:-?} ms)" \
+	test "${wmax:-99999}" -le $((HS_TIMEOUT * 1000 + 2500))
 check "1,000 idle connections: the log says they were refused" \
 	grep -q "too many handshakes in progress" "$T/victim.log"
 after_case "1,000 idle connections"
@@ -124,11 +131,11 @@ after_case "message flood"
 # lack of space, /reject tells the hostile peer; prints what the peer heard.
 offer_then_accept() {
 	local n0 id
-	n0=$(count_events victim '.event=="offer" and .nick=="hostile"')
+	n0=$(count_events victim '.event=="offer" and (.nick|startswith("hostile"))')
 	"$HOSTILE" offer "$va" "$1" >"$T/offer.out" &
 	hp=$!
-	wait_count victim '.event=="offer" and .nick=="hostile"' $((n0 + 1)) 10 || return 1
-	id=$(events victim 'select(.event=="offer" and .nick=="hostile") | .id' | tail -n 1 | tr -d '"')
+	wait_count victim '.event=="offer" and (.nick|startswith("hostile"))' $((n0 + 1)) 10 || return 1
+	id=$(events victim 'select(.event=="offer" and (.nick|startswith("hostile"))) | .id' | tail -n 1 | tr -d '"')
 	say victim "/accept $id"
 	wait_for victim ".event==\"error\" and (.message|test(\"not enough space\"))" 10 >/dev/null &&
 		sleep 0.3 &&
@@ -153,7 +160,7 @@ check "an entry of 2^64-1 bytes: the error names the space" \
 after_case "an entry of 2^64-1 bytes"
 out=$("$HOSTILE" offer "$va" "a:18446744073709551615" "b:2")
 diag "sizes that overflow 64 bits: '$out'"
-check "sizes that add up past 2^64: refused at once as malformed" grep -q '^cancelled 5' <<<"$out"
+check "sizes that add up past 2^64: refused at once as a bad offer" grep -q '^cancelled 5 bad offer' <<<"$out"
 after_case "sizes that overflow 64 bits"
 check "nothing was written for the absurd offers" test -z "$(ls -A "$T/dl")"
 
@@ -170,7 +177,7 @@ after_case "reordered frames"
 # --- escape sequences and invalid UTF-8 in a nick and a message ---------------------
 nick=$(printf '\033]0;pwned\007\033[31mevil\377\376\302\233')
 text=$(printf 'a\033[2Jb\033]52;c;cHduZWQ=\007c \300\257 \355\240\200 \364\220\200\200 \302\2332J d\r\033P+q\033\\ e\bf\177g')
-out=$("$HOSTILE" chat "$nick" "$text" "plain marker")
+out=$("$HOSTILE" chat "$va" "$nick" "$text")
 check "escapes: the session stays open" test "$out" = open
 m=$(wait_for victim '.event=="message" and .nick!="friend" and (.text|startswith("a"))' 10)
 diag "escapes: the message event: $m"

@@ -16,6 +16,7 @@ lab_reset() {
 	lab_cleanup
 	LAB_NS=()
 	for f in "$T"/*.out "$T"/*.log; do
+		case $(basename "$f") in natpmp-* | upnp-*) continue ;; esac
 		[ -e "$f" ] && mv "$f" "$T/$1-$(basename "$f")"
 	done
 	FP_CACHE=()

@@ -36,6 +36,7 @@ lab_reset() {
 	lab_cleanup
 	LAB_NS=()
 	for f in "$T"/*.out "$T"/*.log "$T/r1.leases"; do
+		case $(basename "$f") in natpmp-* | upnp-*) continue ;; esac
 		[ -e "$f" ] && mv "$f" "$T/$1-$(basename "$f")"
 	done
 	FP_CACHE=()

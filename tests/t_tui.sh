@@ -180,7 +180,7 @@ keys alice C-u
 # --- a file offer: shown in the window, the status bar, and taken with /accept --
 echo "quarterly numbers" >"$T/files/report-2024.txt"
 type_text alice "/send bob $T/files/rep"; keys alice Tab Enter
-check "bob's window shows alice's offer with its id" wait_screen bob 'alice \(unverified\) offers report-2024\.txt \(18 B\): /accept [0-9a-f]{8} \[DIR\] or'
+check "bob's window shows alice's offer with its id" wait_screen bob 'alice offers report-2024\.txt \(18 B\): /accept [0-9a-f]{8} \[DIR\] or'
 check "bob's status bar counts the offer" wait_screen bob '\[offers: 1, /accept ID\]'
 xid=$(screen bob | grep -oE 'accept [0-9a-f]{8}' | head -n 1 | cut -d' ' -f2)
 say_line bob "/accept $xid"

@@ -44,7 +44,7 @@ check "bob's status bar counts the offer" wait_screen bob '\[offers: 1, /accept 
 check "the offer opened the transfers window (3) and marked it, with alice's (2)" wait_screen bob '\[act: 2,3\]'
 keys bob M-2
 check "alice's window has the offer in one line, with the exact commands" \
-	wait_screen bob "alice \\(unverified\\) offers album/ \\(4 files, 3 folders, 10\\.1 MB\\): /accept $id8 \\[DIR\\] or /reject $id8"
+	wait_screen bob "alice offers album/ \\(4 files, 3 folders, 10\\.1 MB\\): /accept $id8 \\[DIR\\] or /reject $id8"
 keys bob F3
 check "F3 goes to the transfers window" wait_screen bob '^ 3:transfers +1 offer to answer'
 check "the offer's header: arrow, id, state, peer, name, counts" \

@@ -369,16 +369,17 @@ note_xfer(struct tui *t, const struct core_event *ev)
 	i = win_open(t, &p->conv);
 	if (ev->type == EV_OFFER && x->auto_accept) {
 		/* accepted by policy: an offer sent again (resume), or a verified peer (configuration) */
-		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s (%s) offers %s (%s)%s", p->nick,
-		    tui_trust_word(p), label, what,
+		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s offers %s (%s)%s", p->nick, label, what,
 		    x->target != NULL ? " again: resuming" : ": accepted without asking");
 		return;
 	}
 	if (ev->type == EV_OFFER) {
 		xi = win_open(t, &t->xconv);
 		core_note(&t->core, &p->conv, LINE_SYSTEM,
-		    "%s (%s) offers %s (%s): /accept %.8s [DIR] or /reject %.8s (F3 lists every name)",
-		    p->nick, tui_trust_word(p), label, what, x->idhex, x->idhex);
+		    "%s offers %s (%s): /accept %.8s [DIR] or /reject %.8s (from %s; F3 lists every name)",
+		    p->nick, label, what, x->idhex, x->idhex,
+		    p->trust == TRUST_VERIFIED ? "a verified peer" : p->nick_clash ?
+		    "an UNVERIFIED NEW KEY using a known peer's name" : "an unverified peer");
 		if (i != (long)t->cur && xi != (long)t->cur) {
 			p->conv.unread++;
 			if (t->bell)

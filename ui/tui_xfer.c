@@ -399,7 +399,7 @@ draw_row(struct tui *t, const struct xfer *x, size_t r, int y, int width)
 		attrset(A_BOLD);
 	} else {
 		snprintf(text, sizeof text, "/accept %.8s [DIR]  or  /reject %.8s%s%s%s", x->idhex, x->idhex,
-		    x->peer->trust == TRUST_VERIFIED ? "" : "   (from an unverified peer: /verify ",
+		    x->peer->trust == TRUST_VERIFIED ? "" : "  (unverified: /verify ",
 		    x->peer->trust == TRUST_VERIFIED ? "" : x->peer->nick,
 		    x->peer->trust == TRUST_VERIFIED ? "" : " first)");
 		attrset(offer_attr(t));

@@ -33,9 +33,9 @@ export CONFAB
 # summary LABEL: median, min and max of the numbers on stdin.
 summary() {
 	sort -n | awk -v l="$1" '{ a[NR] = $1 }
-		END { if (NR == 0) { printf "%-44s no data\n", l; exit }
+		END { if (NR == 0) { printf "%-46s no data\n", l; exit }
 		      m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		      printf "%-44s median %6.0f ms  (min %d, max %d, n=%d)\n", l, m, a[1], a[NR], NR }'
+		      printf "%-46s median %6.0f ms  (min %d, max %d, n=%d)\n", l, m, a[1], a[NR], NR }'
 }
 
 # restart_upnpd MODE: miniupnpd on r1 again with another configuration.
@@ -50,16 +50,18 @@ restart_upnpd() {
 }
 
 # time_to NAME NS PATTERN RUNS [ARGS...]: start a fresh instance RUNS times;
-# print the ms from starting it to its first log line matching PATTERN.
+# print the ms from starting the process, and from the first port mapping
+# request (its log line), to its first log line matching PATTERN.
 time_to() {
-	local ns=$2 pat=$3 runs=$4 i name t0 t1
+	local ns=$2 pat=$3 runs=$4 i name t0 tm t1
 	shift 4
 	for i in $(seq "$runs"); do
 		name=$1$i
 		t0=$(now_ms)
 		start_nat "$name" "$ns" "${@:2}"
-		if wait_for "$name" '.event=="nat"' 20 >/dev/null && t1=$(log_ms "$name" "$pat"); then
-			echo $((t1 - t0))
+		if wait_for "$name" '.event=="nat"' 20 >/dev/null && t1=$(log_ms "$name" "$pat") &&
+		    tm=$(log_ms "$name" "portmap: mapping TCP port"); then
+			echo "$((t1 - t0)) $((t1 - tm))"
 		else
 			echo "nat.sh: $name: no \"$pat\" in its log" >&2
 		fi
@@ -70,13 +72,20 @@ time_to() {
 nat_lab || { echo "nat.sh: cannot build the lab" >&2; exit 1; }
 echo "# confab $("$CONFAB" --version | awk '{print $2}'), $RUNS runs ($SILENT_RUNS for silent gateways)"
 
+# both: the figures from process start, and from the first request
+both() {
+	cat >"$T/times"
+	cut -d' ' -f1 "$T/times" | summary "$1 (process start)"
+	cut -d' ' -f2 "$T/times" | summary "$1 (first request)"
+}
+
 upnpd r1 natpmp
-time_to pmp a "portmap: reachable via natpmp" "$RUNS" pmp | summary "start -> reachable via NAT-PMP"
+time_to pmp a "portmap: reachable via natpmp" "$RUNS" pmp | both "-> reachable via NAT-PMP"
 restart_upnpd upnp
-time_to upnp a "portmap: reachable via upnp" "$RUNS" upnp | summary "start -> reachable via UPnP"
-time_to none b "portmap: not reachable from outside" "$SILENT_RUNS" none | summary "start -> not reachable (router refuses, ICMP)"
+time_to upnp a "portmap: reachable via upnp" "$RUNS" upnp | both "-> reachable via UPnP"
+time_to none b "portmap: not reachable from outside" "$SILENT_RUNS" none | both "-> not reachable, router refuses"
 ip netns exec "$(ns r2)" iptables-legacy -A INPUT -i eth0 -p udp -m multiport --dports 1900,5351 -j DROP
-time_to silent b "portmap: not reachable from outside" "$SILENT_RUNS" silent | summary "start -> not reachable (silent gateway)"
+time_to silent b "portmap: not reachable from outside" "$SILENT_RUNS" silent | both "-> not reachable, silent gateway"
 
 # connecting by invite code: alice behind r1 (UPnP), bobs behind r2
 start_nat alice a
