@@ -370,7 +370,8 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 	for (q = c->peers; q != NULL; q = q->next) {
 		if (q == p || !q->known)
 			continue;
-		if (strcasecmp(q->nick, nick) == 0 || strcasecmp(q->announced, nick) == 0) {
+		/* the name as shown: whoever holds it first keeps it */
+		if (strcasecmp(q->nick, nick) == 0) {
 			clash = 1;
 			break;
 		}

@@ -49,6 +49,7 @@ struct upnp_result {
 	uint16_t       ext_port;
 	uint32_t       lease_s;
 	int            permanent;
+	char           trace[160];   /* what the worker did, logged by the loop (never by the thread) */
 };
 
 #define WQ 8   /* queued jobs or results; the main side never has more than 3 */
@@ -160,6 +161,8 @@ w_discover(struct upnp_worker *w, const struct upnp_job *j, struct upnp_result *
 	status[sizeof status - 1] = '\0';
 	if (strcmp(status, "Connected") == 0)
 		connected = 1;
+	snprintf(r->trace, sizeof r->trace, "IGD %d at %.60s, lan %s, external \"%s\" (%d), status \"%s\"",
+	    igd, w->urls.controlURL ? w->urls.controlURL : "?", w->lan, ext, rc, status);
 	if (rc == 0 && ext[0] != '\0' && strcmp(ext, "0.0.0.0") != 0) {
 		if (pm_addr_reserved(ext)) {
 			r->reason = PMR_DOUBLE_NAT;
@@ -225,7 +228,12 @@ w_map(struct upnp_worker *w, const struct upnp_job *j, struct upnp_result *r)
 		snprintf(lease, sizeof lease, "%u", permanent ? 0u : j->lease_s);
 		code = UPNP_AddPortMapping(w->urls.controlURL, w->data.first.servicetype, ext, in,
 		    w->lan, "confab", "TCP", NULL, lease);
-		log_debug("upnp: AddPortMapping %s -> %s:%s lease %s: %d", ext, w->lan, in, lease, code);
+		{
+			size_t tl = strlen(r->trace);
+
+			snprintf(r->trace + tl, sizeof r->trace - tl, "%sAddPortMapping %s->%s:%s lease %s: %d",
+			    tl ? "; " : "", ext, w->lan, in, lease, code);
+		}
 		if (code == UPNPCOMMAND_SUCCESS) {
 			r->ok = 1;
 			r->ext_port = port;
@@ -280,7 +288,7 @@ w_delete(struct upnp_worker *w, struct upnp_result *r)
 	}
 	snprintf(ext, sizeof ext, "%u", w->mapped_port);
 	code = UPNP_DeletePortMapping(w->urls.controlURL, w->data.first.servicetype, ext, "TCP", NULL);
-	log_debug("upnp: DeletePortMapping %s: %d", ext, code);
+	snprintf(r->trace, sizeof r->trace, "DeletePortMapping %s: %d", ext, code);
 	r->ok = code == 0 || code == 714;   /* 714: NoSuchEntryInArray (expired already) */
 	w->mapped_port = 0;
 }
@@ -430,6 +438,8 @@ struct portmap {
 	unsigned            gen;
 	struct loop_timer   renew;
 	struct loop_timer   restart;
+	struct loop_timer   later;         /* a change found inside a call: told a turn later */
+	int                 in_call;
 
 	/* NAT-PMP */
 	natpmp_t            n;
@@ -516,12 +526,23 @@ pm_addr_reserved(const char *text)
 	return 0;
 }
 
-/* Tell the owner (never after stop). */
+/* Tell the owner (never after stop, never from inside one of our own functions). */
 static void
 pm_emit(struct portmap *pm)
 {
+	if (pm->in_call) {
+		loop_timer_set(pm->loop, &pm->later, 0);
+		return;
+	}
 	if (!pm->stopping && pm->cb != NULL)
 		pm->cb(pm->arg, &pm->st);
+}
+
+/* A change found inside portmap_start or portmap_retry. */
+static void
+pm_later_cb(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	pm_emit(arg);
 }
 
 /* Arm the renewal of a finite lease at half time. */
@@ -608,7 +629,7 @@ natpmp_fail(struct portmap *pm, enum pm_reason reason, const char *fmt, ...)
 	pm->nstate = N_FAILED;
 	natpmp_close(pm);
 	log_info("portmap: NAT-PMP: %s", pm->n_why);
-	if (was == N_RENEW)
+	if (was == N_RENEW || (pm->st.state == PM_MAPPED && pm->st.method == PM_NATPMP))
 		pm_lost(pm, pm->n_why);
 	else
 		pm_next(pm);
@@ -863,6 +884,8 @@ upnp_fail(struct portmap *pm, enum pm_reason reason, const char *why)
 static void
 upnp_result(struct portmap *pm, const struct upnp_result *r)
 {
+	if (r->trace[0] != '\0')
+		log_debug("portmap: upnp: %s", r->trace);
 	if (r->gen != pm->gen || pm->stopping)
 		return;   /* from an earlier attempt */
 	switch (r->kind) {
@@ -1058,6 +1081,7 @@ portmap_start(struct loop *loop, const struct portmap_opts *o, portmap_cb cb, vo
 	pm->n.s = -1;
 	loop_timer_init(&pm->renew, pm_renew_cb, pm);
 	loop_timer_init(&pm->restart, pm_restart_cb, pm);
+	loop_timer_init(&pm->later, pm_later_cb, pm);
 	loop_timer_init(&pm->n_timer, natpmp_timeout, pm);
 	if ((pm->w = worker_new()) == NULL)
 		log_warn("portmap: no UPnP worker thread: %s", strerror(errno));
@@ -1070,7 +1094,9 @@ portmap_start(struct loop *loop, const struct portmap_opts *o, portmap_cb cb, vo
 		pm->w = NULL;
 	}
 	log_info("portmap: mapping TCP port %u (lease %us)", pm->o.port, pm->o.lease_s);
+	pm->in_call = 1;
 	pm_begin(pm);
+	pm->in_call = 0;
 	return pm;
 }
 
@@ -1090,7 +1116,9 @@ portmap_retry(struct portmap *pm)
 	if (pm->st.state == PM_PENDING && !(pm->nstate == N_FAILED && pm->ustate == U_FAILED))
 		return;
 	loop_timer_del(pm->loop, &pm->restart);
+	pm->in_call = 1;
 	pm_begin(pm);
+	pm->in_call = 0;
 }
 
 /* Start removing our mapping; no more callbacks. */
@@ -1104,6 +1132,7 @@ portmap_stop(struct portmap *pm)
 	pm->stopping = 1;
 	loop_timer_del(pm->loop, &pm->renew);
 	loop_timer_del(pm->loop, &pm->restart);
+	loop_timer_del(pm->loop, &pm->later);
 	loop_timer_del(pm->loop, &pm->n_timer);
 	if (pm->nstate == N_MAP || pm->nstate == N_MAPPED || pm->nstate == N_RENEW)
 		natpmp_send(pm, N_DELETE);   /* lifetime 0 */

@@ -56,6 +56,16 @@ say alice "/msg bob for the real bob"
 check "/msg bob goes to the verified key" wait_for bob '.event=="message" and .text=="for the real bob"'
 check "mallory does not get it" test "$(count_events mallory '.event=="message" and .text=="for the real bob"')" -eq 0
 
+# the real bob reconnecting keeps his name and gets no warning
+say bob "/quit"; stop_peer bob
+: >"$T/bob.out"
+start_peer bob --nick bob --listen 127.0.0.1:0
+say bob "/connect $(addr_of alice)"
+wait_count alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"" 2 10 >/dev/null
+check "the real bob, back again, is still bob, verified, without a warning" \
+	test "$(events alice "select(.event==\"peer\" and .fingerprint==\"$fb\") | .nick + \" \" + .trust + \" \" + (.warning // \"none\")" | tail -n 1)" = '"bob verified none"'
+check "no warning names the real bob's key" test "$(count_events alice ".event==\"warning\" and .peer==\"$fb\"")" -eq 0
+
 # blocking: the connection is refused, messages never arrive
 say alice "/block $fm"
 check "/block marks it blocked" wait_for alice ".event==\"peer\" and .fingerprint==\"$fm\" and .trust==\"blocked\""
