@@ -935,9 +935,12 @@ net_adopt(struct net *n, int fd, int initiator)
 void
 net_shutdown(struct net *n, const char *why)
 {
+	/*
+	 * The closed sessions are freed by the next before-sleep hook or by
+	 * net_free, not here: this may run inside one of their own callbacks.
+	 */
 	while (n->sessions != NULL)
 		session_close(n->sessions, BYE_QUIT, why);
-	net_before_sleep(n->loop, n);
 }
 
 void  session_set_user(struct session *s, void *user) { s->user = user; }
