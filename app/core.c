@@ -802,7 +802,7 @@ got_msg(struct core *c, struct peer *p, const struct rec_msg *m)
 		buf_free(&b);
 		return;
 	}
-	/* the ACK goes out only once the id is on disk (store_flush), so a crash never shows it twice */
+	/* the ACK goes out only once the id is written (store_flush), so a crash never shows it twice */
 	store_seen_add(c, p, m->id);
 	ack_later(p, m->id);
 	if ((text = malloc(cap)) == NULL)
@@ -1053,7 +1053,7 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	p->noutq++;
 	if (m->line != NULL)
 		store_history_add(c, p, m->line);
-	/* logged first, sent once the log is on disk (store_flush) */
+	/* logged first, sent once the log is written (store_flush) */
 	store_queue_add(c, p, m);
 	p->out_pending = 1;
 	if (!p->known) {

@@ -21,17 +21,23 @@ enum pend_kind { PEND_HISTORY = 0, PEND_QUEUE, PEND_SEEN, PEND_KINDS };
 
 static const char *const pend_dir[PEND_KINDS] = { "history", "queue", "seen" };
 
+#define SYNC_MS  1000   /* written records reach the disk itself within this */
+
 /* Buffered appends for one peer. */
 struct pend {
 	struct pend *next;
 	struct peer *p;
 	struct buf   b[PEND_KINDS];
 	size_t       lines[PEND_KINDS];
+	int          unsynced[PEND_KINDS];   /* written, not yet fdatasync'ed */
 };
 
 struct store {
+	struct core *c;
 	struct pend *pend;
 	int          peers_dirty;
+	uint64_t     last_sync;
+	struct loop_timer sync_timer;
 	char         dir[PEND_KINDS][PATH_MAX];
 	char         peers[PATH_MAX];
 };
@@ -101,6 +107,8 @@ peer_path(struct core *c, enum pend_kind k, const struct peer *p, char *out, siz
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+static void sync_due(struct loop *, struct loop_timer *, void *);
+
 /* Create the directories. */
 int
 store_init(struct core *c, char *err, size_t errlen)
@@ -113,6 +121,8 @@ store_init(struct core *c, char *err, size_t errlen)
 		return -1;
 	}
 	c->store = s;
+	s->c = c;
+	loop_timer_init(&s->sync_timer, sync_due, s);
 	for (k = 0; k < PEND_KINDS; k++) {
 		if (paths_join(s->dir[k], sizeof s->dir[k], c->paths.state, pend_dir[k]) == -1 ||
 		    paths_mkdirs(s->dir[k], 0700) == -1) {
@@ -274,9 +284,9 @@ write_peers(struct core *c)
 	}
 }
 
-/* Write one pending buffer to its file; fsync if durable is set. */
+/* Write one pending buffer to its file. */
 static int
-append_file(const char *path, struct buf *b, int durable)
+append_file(const char *path, struct buf *b)
 {
 	int fd, rc = -1;
 
@@ -292,12 +302,41 @@ append_file(const char *path, struct buf *b, int durable)
 		}
 		buf_consume(b, (size_t)w);
 	}
-	if (durable && fdatasync(fd) == -1)
-		goto out;
 	rc = 0;
 out:
 	close(fd);
 	return rc;
+}
+
+/* fdatasync every queue and seen-id file written since the last sync. */
+static void
+sync_now(struct store *s)
+{
+	char path[PATH_MAX + 64];
+	struct pend *q;
+	int k, fd;
+
+	for (q = s->pend; q != NULL; q = q->next) {
+		for (k = 0; k < PEND_KINDS; k++) {
+			if (!q->unsynced[k])
+				continue;
+			q->unsynced[k] = 0;
+			if (peer_path(s->c, (enum pend_kind)k, q->p, path, sizeof path) == -1 ||
+			    (fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+				continue;
+			if (fdatasync(fd) == -1)
+				log_err("store: cannot sync %s: %s", path, strerror(errno));
+			close(fd);
+		}
+	}
+	s->last_sync = loop_now(s->c->loop);
+}
+
+/* The sync timer: time to make the recent records power-loss safe. */
+static void
+sync_due(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	sync_now(arg);
 }
 
 /* Make the pending appends durable and rewrite the peers file if needed. */
@@ -307,7 +346,7 @@ store_flush(struct core *c)
 	struct store *s = c->store;
 	struct pend *q, *next;
 	char path[PATH_MAX + 64];
-	int k;
+	int k, synced_later = 0;
 
 	if (s == NULL)
 		return;
@@ -317,10 +356,14 @@ store_flush(struct core *c)
 			if (buf_len(&q->b[k]) == 0)
 				continue;
 			if (peer_path(c, (enum pend_kind)k, q->p, path, sizeof path) == -1 ||
-			    append_file(path, &q->b[k], k != PEND_HISTORY) == -1) {
+			    append_file(path, &q->b[k]) == -1) {
 				log_err("store: cannot append to %s: %s", path, strerror(errno));
 				buf_reset(&q->b[k]);
+				continue;
 			}
+			if (k != PEND_HISTORY)
+				q->unsynced[k] = 1;
+			synced_later = 1;
 		}
 		/* an empty queue needs no log: start it afresh */
 		if (q->lines[PEND_QUEUE] > 0 && q->p->outq == NULL &&
@@ -331,6 +374,19 @@ store_flush(struct core *c)
 	if (s->peers_dirty) {
 		s->peers_dirty = 0;
 		write_peers(c);
+	}
+	/*
+	 * Records are written before anything that depends on them is sent, so
+	 * a crashed or killed process loses nothing; they reach the disk itself
+	 * (power loss) at most SYNC_MS later, batched, to keep chat fast.
+	 */
+	if (synced_later && !loop_timer_armed(&s->sync_timer)) {
+		uint64_t since = loop_now(c->loop) - s->last_sync;
+
+		if (since >= SYNC_MS)
+			sync_now(s);
+		else
+			loop_timer_set(c->loop, &s->sync_timer, SYNC_MS - since);
 	}
 }
 
@@ -663,6 +719,8 @@ store_free(struct core *c)
 	if (c->store == NULL)
 		return;
 	store_flush(c);
+	sync_now(c->store);
+	loop_timer_del(c->loop, &c->store->sync_timer);
 	while ((q = c->store->pend) != NULL) {
 		c->store->pend = q->next;
 		for (k = 0; k < PEND_KINDS; k++)

@@ -12,9 +12,11 @@
  *   history/FP         the conversation with one peer, one line per message
  *   queue/FP           write-ahead log of messages to FP not yet acknowledged
  *   seen/FP            ids of messages received from FP (duplicate filter)
- * Appends are buffered during a loop turn and made durable together (one
- * fsync per file) before the turn ends; messages and acknowledgements that
- * depend on them are sent only after that (see store_flush).
+ * Appends are buffered during a loop turn and written together before the
+ * turn ends; messages and acknowledgements that depend on them are sent only
+ * after that (see store_flush), so a crash or kill -9 at any moment loses no
+ * queued message and shows nothing twice.  The queue and seen-id files are
+ * fdatasync'ed at most a second later, batched, against power loss.
  */
 
 /* Create the directories. Returns 0 or -1 with err set. */
