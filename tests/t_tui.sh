@@ -264,4 +264,26 @@ check "erin left the alternate screen before dying" test "$(pane_fmt erin '#{alt
 check "erin's last cursor mode sent is 'visible'" test "$(grep -ao $'\e\\[?25[hl]' "$T/erin.tty" | tail -n 1 | cat -v)" = '^[[?25h'
 check "erin turned bracketed paste off" test "$(grep -ao $'\e\\[?2004[hl]' "$T/erin.tty" | tail -n 1 | cat -v)" = '^[[?2004l'
 check "diagnostics went to the log file" grep -Eq 'tui: [0-9]+x[0-9]+, TERM=tmux-256color, colour, UTF-8' "$T/alice.log"
+
+# Every terminal type the issue names: the screen is drawn, a message shows,
+# and /quit ends with status 0 and the terminal given back.
+start_peer termpeer --nick termpeer --listen 127.0.0.1:0
+tpa=$(addr_of termpeer)
+for term in xterm xterm-256color screen tmux-256color linux vt100; do
+	n=t_${term//-/_}
+	mkdir -p "$T/$n"
+	tui_start "$n" 80 24 env TERM=$term "$CONFAB" --home "$T/$n" --nick "$n" \
+		--no-discovery --no-nat --listen 127.0.0.1:0 --log "$T/$n.log"
+	check "TERM=$term: the screen is drawn" wait_screen "$n" 'home'
+	say_line "$n" "/connect $tpa"
+	wait_for termpeer ".event==\"peer\" and .nick==\"$n\" and .state==\"online\"" 10 >/dev/null
+	say termpeer "/msg $n hello $term"
+	wait_screen "$n" '\[act: 2\]' >/dev/null
+	keys "$n" M-2
+	check "TERM=$term: a message shows" wait_screen "$n" "hello $term"
+	say_line "$n" "/quit"
+	check "TERM=$term: /quit exits 0" wait_dead "$n" 10
+	check "TERM=$term: exit status 0 and the alternate screen left" \
+		test "$(exit_status "$n")" = 0 -a "$(pane_fmt "$n" '#{alternate_on}')" = 0
+done
 done_testing

@@ -192,7 +192,13 @@ curses_start(struct tui *t)
 	int p;
 
 	g_tio_ok = tcgetattr(STDIN_FILENO, &g_tio) == 0;
-	use_env(FALSE);   /* the size comes from the terminal, not stale LINES/COLUMNS */
+	/*
+	 * The size comes from the terminal (ioctl), not from stale LINES/COLUMNS;
+	 * use_env(FALSE) alone would take terminfo's lines/cols, which some
+	 * entries (linux) do not have, and newterm would fail.
+	 */
+	use_env(FALSE);
+	use_tioctl(TRUE);
 	if ((g_screen = newterm(NULL, stdout, stdin)) == NULL)
 		return -1;
 	t->curses_up = 1;
@@ -1172,48 +1178,27 @@ submit(struct tui *t)
 	free(line);
 }
 
-/* Add one key to the paste being collected. */
+/* One complete line of a paste: sent as text, a leading '/' doubled so it never runs. */
+struct paste_to {
+	struct tui          *t;
+	struct conversation *cv;
+};
+
+/* Send one line of a paste to the conversation (never run as a command). */
 static void
-paste_add(struct tui *t, uint32_t cp)
+paste_line(void *arg, const char *p)
 {
-	char enc[4];
-	size_t n;
+	struct paste_to *to = arg;
+	char *esc;
 
-	loop_timer_set(t->loop, &t->paste_timer, TUI_PASTE_IDLE_MS);
-
-	if (cp == '\n' && t->paste_cr) {
-		t->paste_cr = 0;   /* "\r\n" is one line break */
-		return;
+	if (p[0] == '/' && (esc = malloc(strlen(p) + 2)) != NULL) {
+		esc[0] = '/';
+		strcpy(esc + 1, p);
+		cmd_run(&to->t->core, to->cv, esc);
+		free(esc);
+	} else if (p[0] != '/') {
+		cmd_run(&to->t->core, to->cv, p);
 	}
-	t->paste_cr = cp == '\r';
-	if (cp == '\r')
-		cp = '\n';
-	else if (cp == '\t')
-		cp = ' ';
-	else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-		return;
-	if (!t->utf8 && cp >= 0x80)
-		return;
-	n = text_utf8_encode(cp, enc);
-	if (t->npaste + n > TUI_PASTE_MAX) {
-		t->paste_overflow = 1;
-		return;
-	}
-	if (t->npaste + n > t->apaste) {
-		size_t na = t->apaste ? t->apaste * 2 : 4096;
-		char *np;
-
-		while (na < t->npaste + n)
-			na *= 2;
-		if ((np = realloc(t->paste, na)) == NULL) {
-			t->paste_overflow = 1;
-			return;
-		}
-		t->paste = np;
-		t->apaste = na;
-	}
-	memcpy(t->paste + t->npaste, enc, n);
-	t->npaste += n;
 }
 
 /*
@@ -1223,71 +1208,40 @@ paste_add(struct tui *t, uint32_t cp)
  * message, never run - and the last part stays in the input to be edited.
  */
 static void
-paste_finish(struct tui *t)
+paste_end(void *arg, const char *text, size_t n, int overflow)
 {
-	struct edit *e = &t->edit;
-	struct conversation *cv = cur_conv(t);
-	char *before, *after, *all, *p, *nl, *esc;
-	size_t nlines = 0, n, tail;
+	struct tui *t = arg;
+	struct paste_to to = { t, cur_conv(t) };
+	size_t nlines = 0, i;
 
-	t->pasting = 0;
 	loop_timer_del(t->loop, &t->paste_timer);
-	if (t->paste_overflow)
-		core_note(&t->core, cv, LINE_ERROR, "paste longer than %d bytes: the rest was dropped",
-		    TUI_PASTE_MAX);
-	t->paste_overflow = 0;
-	if (memchr(t->paste, '\n', t->npaste) == NULL) {
-		edit_insert_utf8(e, t->paste, t->npaste);
-		t->npaste = 0;
+	t->dirty = 1;
+	if (overflow)
+		core_note(&t->core, to.cv, LINE_ERROR, "paste longer than %d bytes: the rest was dropped",
+		    KEYS_PASTE_MAX);
+	if (memchr(text, '\n', n) == NULL) {
+		edit_insert_utf8(&t->edit, text, n);
 		return;
 	}
-	for (n = 0; n < t->npaste; n++)
-		nlines += t->paste[n] == '\n';
-	if (cv->peer == NULL) {
-		core_note(&t->core, cv, LINE_ERROR,
+	for (i = 0; i < n; i++)
+		nlines += text[i] == '\n';
+	if (to.cv->peer == NULL) {
+		core_note(&t->core, to.cv, LINE_ERROR,
 		    "a paste of %zu lines is sent to a peer: open a conversation window (/query PEER) first",
 		    nlines + 1);
-		t->npaste = 0;
 		return;
 	}
-	before = edit_slice(e, 0, e->cur);
-	after = edit_slice(e, e->cur, e->len);
-	all = malloc(t->npaste + (before ? strlen(before) : 0) + (after ? strlen(after) : 0) + 1);
-	if (before == NULL || after == NULL || all == NULL) {
-		free(before);
-		free(after);
-		free(all);
-		t->npaste = 0;
-		return;
-	}
-	n = strlen(before);
-	memcpy(all, before, n);
-	memcpy(all + n, t->paste, t->npaste);
-	n += t->npaste;
-	all[n] = '\0';
-	t->npaste = 0;
 	t->win[t->cur].scrolled = 0;
-	for (p = all; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		*nl = '\0';
-		if (p[strspn(p, " ")] == '\0')
-			continue;
-		if (p[0] == '/' && (esc = malloc(strlen(p) + 2)) != NULL) {
-			esc[0] = '/';
-			strcpy(esc + 1, p);
-			cmd_run(&t->core, cv, esc);
-			free(esc);
-		} else if (p[0] != '/') {
-			cmd_run(&t->core, cv, p);
-		}
-	}
-	/* the last part stays; the cursor goes where the paste ended */
-	edit_set(e, p);
-	tail = e->len;
-	edit_insert_utf8(e, after, strlen(after));
-	e->cur = tail;
-	free(before);
-	free(after);
-	free(all);
+	edit_paste_lines(&t->edit, text, n, paste_line, &to);
+}
+
+/* A paste began or goes on: (re)arm the timer that ends one that never ends. */
+static void
+paste_busy(void *arg)
+{
+	struct tui *t = arg;
+
+	loop_timer_set(t->loop, &t->paste_timer, TUI_PASTE_IDLE_MS);
 }
 
 /* A paste went silent without its end marker: take what came as the paste. */
@@ -1296,11 +1250,10 @@ on_paste_idle(struct loop *l, struct loop_timer *tm, void *arg)
 {
 	struct tui *t = arg;
 
-	if (!t->pasting)
+	if (!t->keys.pasting)
 		return;
-	log_warn("tui: a bracketed paste never ended; taking %zu bytes as pasted", t->npaste);
-	paste_finish(t);
-	t->dirty = 1;
+	log_warn("tui: a bracketed paste never ended; taking %zu bytes as pasted", t->keys.npaste);
+	keys_paste_end(&t->keys);
 }
 
 /* Switch to the next (dir 1) or previous (-1) window. */
@@ -1449,17 +1402,13 @@ key_plain(struct tui *t, int code, wint_t k)
 	}
 }
 
-/* A decoded key: into the paste being collected, or an editing command. */
+/* A decoded key outside a paste: an editing command. */
 static void
-key_dispatch(struct tui *t, int code, wint_t k, int alt)
+on_key(void *arg, int code, uint32_t key, int alt)
 {
-	if (t->pasting) {
-		if (code && k == KEY_ENTER)
-			paste_add(t, '\n');
-		else if (!code)
-			paste_add(t, (uint32_t)k);
-		return;
-	}
+	struct tui *t = arg;
+	wint_t k = (wint_t)key;
+
 	edit_begin(&t->edit);
 	if (!(!code && k == 9) && !(code && k == KEY_BTAB))
 		comp_reset(t);
@@ -1470,129 +1419,13 @@ key_dispatch(struct tui *t, int code, wint_t k, int alt)
 	t->dirty = 1;
 }
 
-/*
- * A complete CSI sequence ncurses did not turn into a key: bracketed paste
- * markers, and cursor keys a terminfo entry lacks.
- */
-static void
-csi_done(struct tui *t, char final)
-{
-	const char *p = t->csi;
-
-	if (final == '~' && strcmp(p, "200") == 0) {
-		t->pasting = 1;
-		t->npaste = 0;
-		loop_timer_set(t->loop, &t->paste_timer, TUI_PASTE_IDLE_MS);
-		t->paste_overflow = 0;
-		t->paste_cr = 0;
-		return;
-	}
-	if (final == '~' && strcmp(p, "201") == 0) {
-		if (t->pasting)
-			paste_finish(t);
-		t->dirty = 1;
-		return;
-	}
-	if (t->pasting)
-		return;
-	switch (final) {
-	case 'A': key_dispatch(t, 1, KEY_UP, 0); break;
-	case 'B': key_dispatch(t, 1, KEY_DOWN, 0); break;
-	case 'C':
-	case 'D':
-		if (strcmp(p, "1;5") == 0)        /* Ctrl-Right/Left: as M-f / M-b */
-			key_dispatch(t, 0, final == 'C' ? 'f' : 'b', 1);
-		else if (strcmp(p, "1;3") == 0)   /* Alt-Right/Left */
-			key_dispatch(t, 1, final == 'C' ? KEY_RIGHT : KEY_LEFT, 1);
-		else
-			key_dispatch(t, 1, final == 'C' ? KEY_RIGHT : KEY_LEFT, 0);
-		break;
-	case 'H': key_dispatch(t, 1, KEY_HOME, 0); break;
-	case 'F': key_dispatch(t, 1, KEY_END, 0); break;
-	case 'Z': key_dispatch(t, 1, KEY_BTAB, 0); break;
-	case '~':
-		if (strcmp(p, "1") == 0 || strcmp(p, "7") == 0)
-			key_dispatch(t, 1, KEY_HOME, 0);
-		else if (strcmp(p, "4") == 0 || strcmp(p, "8") == 0)
-			key_dispatch(t, 1, KEY_END, 0);
-		else if (strcmp(p, "3") == 0)
-			key_dispatch(t, 1, KEY_DC, 0);
-		else if (strcmp(p, "5") == 0)
-			key_dispatch(t, 1, KEY_PPAGE, 0);
-		else if (strcmp(p, "6") == 0)
-			key_dispatch(t, 1, KEY_NPAGE, 0);
-		break;
-	default:
-		break;   /* focus reports and the like: ignored */
-	}
-}
-
-/* Feed one key from get_wch through the escape-sequence decoder. */
-static void
-key_feed(struct tui *t, int code, wint_t k)
-{
-	switch (t->ks) {
-	case KS_NORMAL:
-		if (!code && k == 27) {
-			t->ks = KS_ESC;
-			return;
-		}
-		key_dispatch(t, code, k, 0);
-		return;
-	case KS_ESC:
-		t->ks = KS_NORMAL;
-		if (!code && k == '[') {
-			t->ks = KS_CSI;
-			t->ncsi = 0;
-			t->csi[0] = '\0';
-			return;
-		}
-		if (!code && k == 'O' && !t->pasting) {
-			t->ks = KS_SS3;
-			return;
-		}
-		if (!code && k == 27) {
-			t->ks = KS_ESC;
-			return;
-		}
-		if (t->pasting) {
-			key_dispatch(t, code, k, 0);
-			return;
-		}
-		key_dispatch(t, code, k, 1);
-		return;
-	case KS_CSI:
-		if (!code && k >= 0x20 && k <= 0x3f) {
-			if (t->ncsi + 1 < sizeof t->csi) {
-				t->csi[t->ncsi++] = (char)k;
-				t->csi[t->ncsi] = '\0';
-			}
-			return;
-		}
-		t->ks = KS_NORMAL;
-		if (!code && k >= 0x40 && k <= 0x7e) {
-			csi_done(t, (char)k);
-			return;
-		}
-		key_dispatch(t, code, k, 0);
-		return;
-	case KS_SS3:
-		t->ks = KS_NORMAL;
-		if (code)
-			key_dispatch(t, code, k, 0);
-		else if (k == 'A' || k == 'B' || k == 'C' || k == 'D' || k == 'H' || k == 'F') {
-			static const int map[] = { KEY_UP, KEY_DOWN, KEY_RIGHT, KEY_LEFT };
-
-			key_dispatch(t, 1, k == 'H' ? KEY_HOME : k == 'F' ? KEY_END : map[k - 'A'], 0);
-		} else if (k == 'M') {
-			key_dispatch(t, 1, KEY_ENTER, 0);
-		} else {
-			key_dispatch(t, 0, 'O', 1);   /* Alt-O then a key */
-			key_dispatch(t, code, k, 0);
-		}
-		return;
-	}
-}
+/* The curses key codes the decoder uses for the sequences it decodes itself. */
+static const struct keys_codes tui_codes = {
+	.up = KEY_UP, .down = KEY_DOWN, .left = KEY_LEFT, .right = KEY_RIGHT,
+	.home = KEY_HOME, .end = KEY_END, .dc = KEY_DC, .ppage = KEY_PPAGE,
+	.npage = KEY_NPAGE, .btab = KEY_BTAB, .enter = KEY_ENTER,
+};
+static const struct keys_ops tui_keys_ops = { on_key, paste_busy, paste_end };
 
 /* stdin is readable: take every key that is there, never waiting for more. */
 static void
@@ -1605,12 +1438,10 @@ on_stdin(struct loop *l, int fd, int revents, void *arg)
 
 	while (!t->core.quitting && (r = get_wch(&k)) != ERR) {
 		n++;
-		key_feed(t, r == KEY_CODE_YES, k);
+		keys_feed(&t->keys, r == KEY_CODE_YES, (uint32_t)k);
 	}
-	if (t->ks == KS_ESC) {
-		/* a lone Escape (ncurses already waited ESCDELAY for more): nothing to do */
-		t->ks = KS_NORMAL;
-	}
+	/* a lone Escape (ncurses already waited ESCDELAY for more): nothing to do */
+	keys_idle(&t->keys);
 	if (n > 0) {
 		empty_reads = 0;
 		return;
@@ -1698,6 +1529,7 @@ tui_run(const struct core_options *opt)
 		return EXIT_FAILURE_;
 	}
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	keys_init(&t->keys, &tui_codes, &tui_keys_ops, t, t->utf8);
 	t->sidebar = 1;
 	t->bell = !opt->no_bell;   /* config file: bell */
 	edit_init(&t->edit);
@@ -1765,7 +1597,7 @@ out:
 	comp_reset(t);
 	xconv_free(&t->xconv);
 	edit_free(&t->edit);
-	free(t->paste);
+	keys_free(&t->keys);
 	free(t->win);
 	loop_free(t->loop);
 	free(t);
