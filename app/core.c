@@ -680,6 +680,12 @@ on_established(struct session *s, void *arg)
 		}
 		p->sess = NULL;   /* so that closing old does not mark p offline */
 		session_close(old, BYE_DUPLICATE, "duplicate session");
+		/*
+		 * Transfer records in flight on it are lost with it: pause the
+		 * transfers, so that the new session's HELLO offers them again (as
+		 * the other side does on our BYE_DUPLICATE).
+		 */
+		xfer_peer_offline(c, p);
 	}
 	p->sess = s;
 	p->hello = 0;

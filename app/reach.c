@@ -485,6 +485,15 @@ reach_start(struct core *c)
 	r->dns = dns_new(c->loop);
 	if (paths_join(r->statefile, sizeof r->statefile, c->paths.state, "reach") == -1)
 		r->statefile[0] = '\0';
+	else {
+		struct state_file other;
+
+		/* another confab with this home is running (a "confab send" beside the UI): leave its file */
+		if (state_read(r->statefile, &other) == 0) {
+			log_info("confab %ld runs with this home: not writing %s", other.pid, r->statefile);
+			r->statefile[0] = '\0';
+		}
+	}
 	if (c->opt.dns_name != NULL &&
 	    reach_parse_dns_name(c->opt.dns_name, r->dns_host, sizeof r->dns_host, &r->dns_port) == -1) {
 		log_warn("--dns-name %s is not a host name: ignored", c->opt.dns_name);
@@ -1416,8 +1425,8 @@ reach_free(struct core *c)
 		free(race);
 	}
 	dns_free(r->dns);
-	if (r->statefile[0] != '\0' && (state_read(r->statefile, &sf) == -1 || sf.pid == (long)getpid()))
-		unlink(r->statefile);
+	if (r->statefile[0] != '\0' && state_read(r->statefile, &sf) == -1)
+		unlink(r->statefile);   /* ours (state_read ignores our own pid) */
 	c->reach = NULL;
 	free(r);
 }

@@ -161,7 +161,7 @@ w_discover(struct upnp_worker *w, const struct upnp_job *j, struct upnp_result *
 	status[sizeof status - 1] = '\0';
 	if (strcmp(status, "Connected") == 0)
 		connected = 1;
-	snprintf(r->trace, sizeof r->trace, "IGD %d at %.60s, lan %s, external \"%s\" (%d), status \"%s\"",
+	snprintf(r->trace, sizeof r->trace, "IGD %d at %.60s, lan %.20s, external \"%.20s\" (%d), status \"%.16s\"",
 	    igd, w->urls.controlURL ? w->urls.controlURL : "?", w->lan, ext, rc, status);
 	if (rc == 0 && ext[0] != '\0' && strcmp(ext, "0.0.0.0") != 0) {
 		if (pm_addr_reserved(ext)) {

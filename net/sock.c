@@ -63,6 +63,16 @@ sock_parse(const char *text, int defport, struct sockaddr_storage *ss, socklen_t
 	hints.ai_socktype = SOCK_STREAM;
 	if (strcmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
+	/*
+	 * Only the canonical forms: dotted quads and IPv6 (with an optional
+	 * %scope).  getaddrinfo alone would also take "1.2.3" as 1.2.0.3.
+	 */
+	if (strchr(host, ':') == NULL) {
+		struct in_addr a4;
+
+		if (inet_pton(AF_INET, host, &a4) != 1)
+			return -1;
+	}
 	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
 		return -1;
 	memcpy(ss, res->ai_addr, res->ai_addrlen);

@@ -44,7 +44,7 @@ usage(void)
 	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello |\n"
 	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
 	    "       offer-flood N | silent SECS | stall-msg1 SECS | idle-flood N SECS NSRC |\n"
-	    "       msg-flood N | reorder\n"
+	    "       msg-flood N [SIZE] | reorder\n"
 	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n");
 	exit(2);
 }
@@ -585,12 +585,12 @@ idle_flood(const char *target, int n, int secs, int nsrc)
  * dropping) whatever it sends back so that neither side waits on the other.
  */
 static int
-msg_flood(struct conn *c, int n)
+msg_flood(struct conn *c, int n, size_t size)
 {
 	uint8_t out[WIRE_FRAME_HDR + WIRE_FRAME_MAX], junk[65536], id[WIRE_ID_LEN];
 	size_t have = 0, at = 0;
 	long long t0 = now_ms();
-	char text[64];
+	char text[WIRE_TEXT_MAX + 1];
 	struct buf b;
 	int sent = 0;
 
@@ -603,7 +603,12 @@ msg_flood(struct conn *c, int n)
 		if (at == have && sent < n) {
 			size_t clen;
 
-			snprintf(text, sizeof text, "flood %d", sent + 1);
+			int k = snprintf(text, sizeof text, "flood %d", sent + 1);
+
+			/* padded to size bytes with a filler the victim shows as is */
+			while ((size_t)k < size && k < WIRE_TEXT_MAX)
+				text[k++] = '.';
+			text[k] = '\0';
 			randombytes_buf(id, sizeof id);
 			buf_reset(&b);
 			if (wire_put_msg(&b, id, 0, text, strlen(text)) != 0)
@@ -640,7 +645,13 @@ msg_flood(struct conn *c, int n)
 	}
 	buf_free(&b);
 	printf("sent %d in %.1f s\n", sent, (double)(now_ms() - t0) / 1000.0);
-	return verdict(c->fd, 2) == 1 ? 0 : 1;
+	/*
+	 * Hang up with a FIN, not a close: a close with unread data here would
+	 * send a reset, and a reset throws away what the victim has not read yet.
+	 * It reads everything, then closes its end.
+	 */
+	shutdown(c->fd, SHUT_WR);
+	return closed_after(c->fd, now_ms(), 600);
 }
 
 int
@@ -849,7 +860,7 @@ main(int argc, char **argv)
 	if (strcmp(mode, "msg-flood") == 0) {
 		if (argc < 4)
 			usage();
-		return msg_flood(&c, atoi(argv[3]));
+		return msg_flood(&c, atoi(argv[3]), argc > 4 ? (size_t)atoi(argv[4]) : 0);
 	}
 	if (strcmp(mode, "unknown-then-msg") == 0) {
 		if (argc < 4)

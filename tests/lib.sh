@@ -12,9 +12,27 @@ tap_failed=0
 declare -A PEER_PID PEER_FD PEER_HOME
 cleanup_hooks=()
 
-# Run at exit: stop peers, run hooks, remove the temporary directory.
+# running PID: the process is there and has not exited (an exited child stays
+# a zombie until it is waited for).
+running() {
+	local st
+	st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# Run at exit: stop peers, run hooks, remove the temporary directory.  With
+# GRACEFUL_STOP=SECS (tests/valgrind.sh sets it) peers still running are first
+# asked to quit (SIGTERM), so that checks made at exit (leaks) run, and only
+# those still there after SECS are killed.
 lib_cleanup() {
-	local n h
+	local n h end
+	if [ -n "${GRACEFUL_STOP:-}" ]; then
+		for n in "${!PEER_PID[@]}"; do kill -TERM "${PEER_PID[$n]}" 2>/dev/null || true; done
+		end=$((SECONDS + GRACEFUL_STOP))
+		for n in "${!PEER_PID[@]}"; do
+			while running "${PEER_PID[$n]}" && [ $SECONDS -lt $end ]; do sleep 0.1; done
+		done
+	fi
 	for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
 	for n in "${!PEER_PID[@]}"; do
 		kill -9 "${PEER_PID[$n]}" 2>/dev/null || true

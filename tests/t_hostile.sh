@@ -13,8 +13,13 @@ HOSTILE=${top_builddir:-$(dirname "$0")/..}/tests/hostile
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
 HS_TIMEOUT=2
-# how much the victim's VmRSS may grow over its size once connected (KiB)
-RSS_GROWTH_KB=32768
+# How much the victim's VmRSS may grow over its size once connected (KiB).  A
+# sanitizer build (shadow memory, quarantine) or valgrind needs more; either
+# can be given from outside.
+if [ -z "${RSS_GROWTH_KB:-}" ]; then
+	RSS_GROWTH_KB=16384
+	grep -q __asan_init "$CONFAB" 2>/dev/null && RSS_GROWTH_KB=$((RSS_GROWTH_KB * 4))
+fi
 
 mkdir -p "$T/dl"
 start_peer victim --nick victim --listen 127.0.0.1:0 --handshake-timeout $HS_TIMEOUT \
@@ -99,8 +104,8 @@ read -r _ opened _ refused _ most _ most1 _ timedout _ wmin wmax _ left <<<"$out
 check "1,000 idle connections: all opened" test "${opened:-0}" -eq 1000
 check "1,000 idle connections: at most 64 waiting for a handshake at once" test "${most:-999}" -le 64
 check "1,000 idle connections: at most 8 waiting from one address" test "${most1:-999}" -le 8
-check "1,000 idle connections: the rest refused at once (no preamble, closed)" \
-	test "${refused:-0}" -ge 800
+check "1,000 idle connections: most refused at once (no preamble, closed)" \
+	test "$((${refused:-0} * 2))" -gt "${opened:-0}"
 check "1,000 idle connections: the victim closed every one of them" \
 	test "${left:-1}" -eq 0 -a "$((refused + timedout))" -eq "${opened:-0}"
 # (the longest wait is exact; shorter ones may be seen late by the flooder while
@@ -110,20 +115,41 @@ check "1,000 idle connections: none waited past the handshake timeout (longest $
 check "1,000 idle connections: the log says they were refused" \
 	grep -q "too many handshakes in progress" "$T/victim.log"
 after_case "1,000 idle connections"
+# and 100 from a single address: its own limit of 8 applies
+out=$("$HOSTILE" idle-flood "$va" 100 $((HS_TIMEOUT + 4)) 1)
+diag "100 idle connections from one address: $out"
+read -r _ opened _ refused _ most _ most1 _ timedout _ wmin wmax _ left <<<"$out"
+check "100 idle connections from one address: at most 8 let wait" test "${most:-999}" -le 8
+check "100 idle connections from one address: the rest refused, all closed" \
+	test "${refused:-0}" -ge 92 -a "${left:-1}" -eq 0 -a "$((refused + timedout))" -eq "${opened:-0}"
+after_case "100 idle connections from one address"
 
 # --- a flood of 20,000 messages from one authenticated peer ---------------------
-"$HOSTILE" msg-flood "$va" 20000 >"$T/flood.out" &
+# (1 KB each, so that the victim is busy with them for a while)
+"$HOSTILE" msg-flood "$va" 20000 1000 >"$T/flood.out" &
 hp=$!
 wait_for victim '.event=="message" and (.text|startswith("flood "))' 10 >/dev/null
 check "message flood: the friend gets through during the flood" still_serving
+during=$k
 rss_mid=$(rss_kb "$vpid")
 wait $hp
-diag "message flood: hostile says '$(cat "$T/flood.out" | tr '\n' ' ')'; victim VmRSS during: $rss_mid KiB"
+diag "message flood: hostile says '$(tr '\n' ' ' <"$T/flood.out")'; victim VmRSS during: $rss_mid KiB"
 check "message flood: the flooder sent all 20,000" grep -q '^sent 20000' "$T/flood.out"
-flooded() { test "$(grep -c '"text":"flood [0-9]*"' "$T/victim.out")" -ge 20000; }
-for i in $(seq 100); do flooded && break; sleep 0.2; done
-diag "message flood: the victim printed $(grep -c '"text":"flood [0-9]*"' "$T/victim.out") of them"
-check "message flood: the victim took every message (throttled, not dropped)" flooded
+nflood() { grep -c '"text":"flood [0-9]*\.*"' "$T/victim.out"; }
+# wait while the victim works through them (slowly under valgrind): until all
+# are there, or nothing more came for 5 s
+last=-1
+while [ "$(nflood)" -lt 20000 ] && [ "$(nflood)" -gt "$last" ]; do
+	last=$(nflood)
+	sleep 5
+done
+diag "message flood: the victim printed $(nflood) of them"
+check "message flood: the victim took every message (throttled, not dropped)" test "$(nflood)" -eq 20000
+f_line=$(grep -n "\"still here $during\"" "$T/victim.out" | cut -d: -f1)
+l_line=$(grep -n '"text":"flood 20000\.*"' "$T/victim.out" | cut -d: -f1)
+diag "message flood: the friend's message is line ${f_line:-none}, the flood's last is line ${l_line:-none}"
+check "message flood: the friend's message was shown before the flood's end" \
+	test "${f_line:-999999}" -lt "${l_line:-0}"
 after_case "message flood"
 
 # --- offers with absurd sizes -----------------------------------------------------

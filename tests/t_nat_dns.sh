@@ -4,7 +4,8 @@
 # the SRV record _confab._tcp.example.test and pins alice's fingerprint from
 # its TXT record; a TXT fingerprint that the handshake does not prove is
 # refused loudly; /connect HOST:PORT resolves A records; a name that does not
-# exist, or a user the domain does not list, gives a clear error.
+# exist, a user the domain does not list, or a DNS server that stopped
+# answering gives a clear error.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nat_lib.sh"
 command -v dnsmasq >/dev/null 2>&1 || skip_all "no dnsmasq (apt-get install dnsmasq-base)"
@@ -67,5 +68,19 @@ check "a domain without SRV falls back to its own address, which does not exist"
 	wait_for eve '.event=="error" and .command=="/connect frank@nothing.test"' 15
 check "the error says what failed" \
 	wait_for eve '.event=="error" and .command=="/connect frank@nothing.test" and (.message|test("nothing.test"))' 1
-check "every line of every peer is valid JSON" jq -e . "$T/alice.out" "$T/bob.out" "$T/eve.out"
+
+# a DNS server that has gone silent: the lookup times out, with a clear error
+ip netns exec "$(ns dns)" iptables-legacy -A INPUT -p udp --dport 53 -j DROP
+ip netns exec "$(ns dns)" iptables-legacy -A INPUT -p tcp --dport 53 -j DROP
+start_nat fred b --no-nat
+t0=$(date +%s)
+say fred "/connect alice@example.test"
+say fred "/msg nobody are you there"
+check "while the lookup waits, fred still answers commands at once" \
+	wait_for fred '.event=="error" and .command=="/msg nobody are you there"' 1
+check "(the lookup is still waiting then)" test "$(count_events fred '.command=="/connect alice@example.test"')" -eq 0
+check "a silent DNS server: the attempt fails with a timeout" \
+	wait_for fred '.event=="error" and (.message|test("did not answer in time"))' 20
+check "within 15 s" test $(($(date +%s) - t0)) -le 15
+check "every line of every peer is valid JSON" jq -e . "$T/alice.out" "$T/bob.out" "$T/eve.out" "$T/fred.out"
 done_testing

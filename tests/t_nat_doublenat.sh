@@ -6,6 +6,7 @@
 # shared address space) and once with only UPnP (192.0.2.1, documentation).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nat_lib.sh"
+. "$(dirname "$0")/tui_lib.sh"
 
 BOUND=10
 
@@ -36,6 +37,12 @@ for setup in natpmp:100.64.77.1 upnp:192.0.2.1; do
 	check "$mode: because of double NAT" jq -e '.reason == "double-nat"' <<<"$ev"
 	check "$mode: in plain words" jq -e '.text | test("double NAT") and test("would not help")' <<<"$ev"
 	check "$mode: the router forwards nothing" router_empty r1
+	if [ "$mode" = upnp ]; then
+		mkdir -p "$T/tui"
+		tui_start tui 120 30 env -u NO_COLOR LC_ALL=C.UTF-8 TERM=screen ip netns exec "$(ns a)" \
+			"$CONFAB" --home "$T/tui" --nick tui --no-discovery --listen 0.0.0.0:0 --log "$T/tui.log"
+		check "upnp: the full-screen status bar says double NAT" wait_screen tui 'nat:none\(double NAT\)' 15
+	fi
 	code=$(invite_of alice)
 	check "$mode: the invite lists no external address" \
 		jq -e '.candidates == ["10.61.1.2:7470"]' <<<"$(events alice 'select(.event=="invite")' | tail -n 1)"

@@ -3,9 +3,12 @@
 # port by UPnP or NAT-PMP; bob behind another router connects with her invite
 # code, they chat and send a file.  Three routers: both methods enabled, only
 # NAT-PMP, only UPnP (where a squatter already holds the external port, so
-# alice must take another: UPnP error 718).  All in network namespaces.
+# alice must take another: UPnP error 718).  The full-screen interface shows
+# the mapping in its status bar.  All in network namespaces.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nat_lib.sh"
+. "$(dirname "$0")/tui_lib.sh"
+command -v upnpc >/dev/null 2>&1 || skip_all "no upnpc (apt-get install miniupnpc)"
 
 head -c 300000 /dev/urandom >"$T/photo.bin"
 
@@ -52,6 +55,13 @@ run_case() {
 	if [ "$mode" = upnp ]; then
 		check "upnp: alice took another external port than the squatter's" test "$port" != 7470
 		check "upnp: the squatter's mapping is untouched" router_maps r1 7470 10.61.1.3:7470
+	fi
+	if [ "$mode" = both ]; then
+		mkdir -p "$T/tui"
+		tui_start tui 120 30 env -u NO_COLOR LC_ALL=C.UTF-8 TERM=screen ip netns exec "$(ns a)" \
+			"$CONFAB" --home "$T/tui" --nick tui --no-discovery --listen 0.0.0.0:0 --log "$T/tui.log"
+		check "both: the status bar of the full-screen interface shows the mapping" \
+			wait_screen tui "nat:(natpmp|upnp) $NAT_INET\.1:[0-9]+" 15
 	fi
 	code=$(invite_of alice)
 	check "$mode: the invite code is one line of letters and digits" grep -Eqx 'confab1[0-9a-z]{60,}' <<<"$code"

@@ -77,6 +77,8 @@ printable(uint32_t cp)
 static int
 insert_at(struct edit *e, size_t at, const uint32_t *cp, size_t n)
 {
+	if (n == 0)
+		return 0;   /* nothing to do, and the line may not be allocated yet */
 	if (edit_room(e, n) == -1)
 		return -1;
 	memmove(e->cp + at + n, e->cp + at, (e->len - at) * sizeof *e->cp);
@@ -91,6 +93,8 @@ insert_at(struct edit *e, size_t at, const uint32_t *cp, size_t n)
 static void
 remove_range(struct edit *e, size_t from, size_t to)
 {
+	if (from == to)
+		return;
 	memmove(e->cp + from, e->cp + to, (e->len - to) * sizeof *e->cp);
 	e->len -= to - from;
 	if (e->cur >= to)
@@ -399,6 +403,43 @@ void
 edit_clear(struct edit *e)
 {
 	e->len = e->cur = e->off = 0;
+}
+
+/* Split a multi-line paste into whole lines (to line()) and the rest (kept). */
+int
+edit_paste_lines(struct edit *e, const char *paste, size_t n,
+                 void (*line)(void *arg, const char *text), void *arg)
+{
+	char *before, *after, *all = NULL, *p, *nl;
+	size_t len, tail;
+	int rc = -1;
+
+	before = edit_slice(e, 0, e->cur);
+	after = edit_slice(e, e->cur, e->len);
+	if (before == NULL || after == NULL)
+		goto out;
+	len = strlen(before);
+	if ((all = malloc(len + n + 1)) == NULL)
+		goto out;
+	memcpy(all, before, len);
+	memcpy(all + len, paste, n);
+	all[len + n] = '\0';
+	for (p = all; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (p[strspn(p, " ")] != '\0')
+			line(arg, p);
+	}
+	/* the last part stays; the cursor goes where the paste ended */
+	edit_set(e, p);
+	tail = e->len;
+	edit_insert_utf8(e, after, strlen(after));
+	e->cur = tail;
+	rc = 0;
+out:
+	free(before);
+	free(after);
+	free(all);
+	return rc;
 }
 
 /* Remember a submitted line. */

@@ -72,6 +72,15 @@ char  *edit_slice(const struct edit *, size_t from, size_t to);
 void   edit_set(struct edit *, const char *s);
 void   edit_clear(struct edit *);
 
+/*
+ * A paste with line breaks ('\n'): the paste goes in at the cursor, then every
+ * complete line of the result that is not blank is handed to line() and taken
+ * out; the last part stays, the cursor where the paste ended.  Returns -1 (the
+ * line untouched) if out of memory.
+ */
+int    edit_paste_lines(struct edit *, const char *paste, size_t n,
+                        void (*line)(void *arg, const char *text), void *arg);
+
 /* History: add a submitted line; move to the previous / next one. */
 void   edit_history_add(struct edit *, const char *line);
 void   edit_history_prev(struct edit *);

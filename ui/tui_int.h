@@ -9,11 +9,11 @@
 
 #include "core.h"
 #include "tui_edit.h"
+#include "tui_keys.h"
 
 #define TUI_MIN_COLS     40
 #define TUI_MIN_ROWS     12
 #define TUI_SIDEBAR_W    26      /* sidebar columns, including its border */
-#define TUI_PASTE_MAX    (1024 * 1024)
 #define TUI_ESCDELAY_MS  50
 #define TUI_PASTE_IDLE_MS 3000   /* a paste silent this long is taken as ended */
 
@@ -41,9 +41,6 @@ struct tui_comp {
 	size_t  ncand, idx;
 };
 
-/* Key decoder states for sequences ncurses passes through (Alt-x, bracketed paste). */
-enum { KS_NORMAL = 0, KS_ESC, KS_CSI, KS_SS3 };
-
 struct tui {
 	struct core      core;
 	struct loop     *loop;
@@ -62,14 +59,7 @@ struct tui {
 	struct conversation *back;    /* where F3 / Alt-T returns to from the transfers window */
 
 	/* key decoding */
-	int              ks;
-	char             csi[32];
-	size_t           ncsi;
-	int              pasting;
-	char            *paste;
-	size_t           npaste, apaste;
-	int              paste_overflow;
-	int              paste_cr;    /* the last pasted key was '\r' */
+	struct keys      keys;
 	struct loop_timer paste_timer; /* ends a paste whose end marker never came */
 
 	/* display */
