@@ -557,7 +557,8 @@ peer_retry(struct loop *loop, struct loop_timer *t, void *arg)
 static void
 schedule_retry(struct core *c, struct peer *p)
 {
-	if (!p->known || p->trust == TRUST_BLOCKED || c->quitting || p->addr[0] == '\0')
+	if (!p->known || p->trust == TRUST_BLOCKED || c->quitting || p->addr[0] == '\0' ||
+	    c->opt.no_reconnect)
 		return;
 	p->backoff_ms = p->backoff_ms == 0 ? 2000 : p->backoff_ms * 2;
 	if (p->backoff_ms > 300000)
@@ -921,10 +922,19 @@ on_closed(struct session *s, const char *reason, void *arg)
 		p->pending = NULL;
 		lan_connect_failed(c, p, s);   /* LAN: warn if the host proved another key */
 		if (p->sess == NULL && !c->quitting) {
+			enum peer_state was = p->state;
+
 			p->state = p->lan_port != 0 ? PEER_DISCOVERED : PEER_OFFLINE;
-			core_error(c, NULL, p, "cannot reach %s at %s: %s", p->nick, session_addr(s), reason);
-			peer_changed(c, p, reason);
+			/* our own retries fail quietly (logged); the user's are errors */
+			if (p->auto_connecting)
+				log_info("cannot reach %s at %s yet: %s", p->fp, session_addr(s), reason);
+			else
+				core_error(c, NULL, p, "cannot reach %s at %s: %s", p->nick, session_addr(s), reason);
+			if (!p->auto_connecting || was != p->state)
+				peer_changed(c, p, reason);
+			schedule_retry(c, p);
 		}
+		p->auto_connecting = 0;
 		return;
 	}
 	if (p->sess != s)
@@ -1223,7 +1233,7 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 		/* known peers: try their last addresses, with back-off if that fails */
 		struct peer *p;
 
-		for (p = c->peers; p != NULL; p = p->next)
+		for (p = c->peers; p != NULL && !opt->no_reconnect; p = p->next)
 			if (p->known && p->trust != TRUST_BLOCKED && p->addr[0] != '\0')
 				loop_timer_set(loop, &p->retry, 200 + randombytes_uniform(800));
 	}

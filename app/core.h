@@ -183,6 +183,7 @@ struct core_options {
 	size_t      history_lines;  /* history kept per peer; 0: none (see history_set) */
 	int         history_set;    /* history_lines was given (else 1000) */
 	int         auto_accept_verified;   /* accept files from verified peers without asking */
+	int         no_reconnect;   /* never call known peers by ourselves (one-shot send/recv) */
 	/* reachability (app/reach.c) */
 	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
 	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */

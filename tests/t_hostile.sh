@@ -76,7 +76,6 @@ for step in silent preamble msg1; do
 	hp=$!
 	for i in $(seq 50); do grep -q '^listening' "$T/ls.out" && break; sleep 0.1; done
 	la=$(awk '/^listening/ {print $2}' "$T/ls.out")
-	n0=$(count_events victim '.event=="error"')
 	say victim "/connect $la"
 	wait $hp
 	out=$(tail -n 1 "$T/ls.out")

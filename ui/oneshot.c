@@ -219,14 +219,21 @@ static int
 run(struct oneshot *o, const struct core_options *opt, const char *target)
 {
 	struct frontend fe = { on_event, NULL, o };
+	struct core_options one = *opt;
 	char err[512];
 	int rc = ONESHOT_FAILED;
 
+	/*
+	 * Only the one connection asked for: calling known peers as well could
+	 * open a second session to the same peer, which replaces the first under
+	 * a transfer in flight.
+	 */
+	one.no_reconnect = 1;
 	signal(SIGPIPE, SIG_IGN);
 	o->tty = isatty(STDERR_FILENO);
 	if ((o->loop = loop_new()) == NULL)
 		return ONESHOT_FAILED;
-	if (core_init(&o->core, o->loop, opt, &fe, err, sizeof err) == -1) {
+	if (core_init(&o->core, o->loop, &one, &fe, err, sizeof err) == -1) {
 		fprintf(stderr, "confab: %s\n", err);
 		core_free(&o->core);
 		loop_free(o->loop);
