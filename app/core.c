@@ -932,7 +932,9 @@ on_closed(struct session *s, const char *reason, void *arg)
 				core_error(c, NULL, p, "cannot reach %s at %s: %s", p->nick, session_addr(s), reason);
 			if (!p->auto_connecting || was != p->state)
 				peer_changed(c, p, reason);
-			schedule_retry(c, p);
+			/* a host that proved another key is not tried again for this one */
+			if (strstr(reason, "does not match") == NULL)
+				schedule_retry(c, p);
 		}
 		p->auto_connecting = 0;
 		return;
