@@ -9,7 +9,8 @@ import statistics
 import sys
 import time
 
-from driver import Bench, pct, ms, proc_sample
+sys.dont_write_bytecode = True   # no __pycache__ left in the source tree
+from driver import Bench, pct, ms, proc_sample  # noqa: E402
 
 
 def summary(vals):

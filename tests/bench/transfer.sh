@@ -18,7 +18,7 @@
 #   0 measures at once).
 # Needs python3, socat, scp, ssh-keygen, sshd, /usr/bin/time and a writable
 # /dev/shm; root, or an existing /run/sshd, for sshd.  Not part of make check
-# (about 3 minutes on a quiet 2-core machine).  Loopback only: confab runs
+# (about 2 minutes on a quiet 2-core machine, after the wait).  Loopback only: confab runs
 # with --no-discovery --no-nat, sshd and socat listen on 127.0.0.1.
 set -eu
 cmdline="$0${1+ $*}"
