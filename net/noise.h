@@ -77,6 +77,10 @@ struct noise_hs {
 int  noise_global_init(void);
 /* Whether this machine can run AESGCM (hardware AES as libsodium sees it). */
 int  noise_aesgcm_available(void);
+/* Which library runs AES-256-GCM: "libcrypto" (when built with it) or "libsodium". */
+const char *noise_aesgcm_impl(void);
+/* Tests: run AES-256-GCM with libcrypto (1) or libsodium (0); -1 if not built in. */
+int  noise_aesgcm_use_libcrypto(int on);
 /* Make a fresh X25519 key pair. */
 void noise_keypair(uint8_t priv[NOISE_DHLEN], uint8_t pub[NOISE_DHLEN]);
 /* Derive the public key of a private key. */

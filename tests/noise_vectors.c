@@ -890,7 +890,7 @@ out:
 	return res;
 }
 
-/* Entry point: noise_vectors FILE. */
+/* Entry point: noise_vectors [--aesgcm=libsodium|libcrypto] FILE. */
 int
 main(int argc, char **argv)
 {
@@ -901,16 +901,27 @@ main(int argc, char **argv)
 	int root, arr, idx, n = 0, passed = 0, failed = 0, skipped = 0, res, entry;
 
 	memset(&doc, 0, sizeof doc);
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s FILE\n", argv[0]);
-		return 2;
-	}
 	if (noise_global_init() != 0) {
 		fprintf(stderr, "noise_vectors: libsodium failed to initialise\n");
 		return 1;
 	}
-	printf("# AESGCM %s\n", noise_aesgcm_available() ?
-	       "available (hardware AES)" : "not available: AESGCM entries skipped");
+	if (argc == 3 && strcmp(argv[1], "--aesgcm=libsodium") == 0) {
+		noise_aesgcm_use_libcrypto(0);
+		argv++, argc--;
+	} else if (argc == 3 && strcmp(argv[1], "--aesgcm=libcrypto") == 0) {
+		if (noise_aesgcm_use_libcrypto(1) != 0) {
+			fprintf(stderr, "noise_vectors: built without libcrypto\n");
+			return 2;
+		}
+		argv++, argc--;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s [--aesgcm=libsodium|libcrypto] FILE\n", argv[0]);
+		return 2;
+	}
+	printf("# AESGCM %s, run by %s\n", noise_aesgcm_available() ?
+	       "available (hardware AES)" : "not available: AESGCM entries skipped",
+	       noise_aesgcm_impl());
 
 	text = read_file(argv[1], &len);
 	if (text == NULL) {

@@ -13,10 +13,15 @@ if [ -z "$dir" ] || [ ! -d "$dir" ]; then
 	exit 0
 fi
 
-echo "1..2"
+# Each file twice: AES-256-GCM by the default library (libcrypto when built
+# with it), then by libsodium.
+echo "1..4"
 n=0
-for f in $files; do
+for run in "$files" "$files"; do
+for f in $run; do
 	n=$((n + 1))
+	opt=""
+	[ "$n" -gt 2 ] && opt=--aesgcm=libsodium
 	if [ ! -r "$dir/$f" ]; then
 		echo "not ok $n - $f: not readable in $dir"
 		continue
@@ -25,16 +30,18 @@ for f in $files; do
 		echo "not ok $n - $f: $prog not built"
 		continue
 	fi
-	out=$("$prog" "$dir/$f" 2>&1)
+	out=$("$prog" $opt "$dir/$f" 2>&1)
+	impl=$(printf '%s\n' "$out" | sed -n 's/^# AESGCM .*, run by \(.*\)$/\1/p' | head -n 1)
 	rc=$?
 	summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	skipped=$(printf '%s\n' "$out" | sed -n 's/^# skipped \([0-9][0-9]*\) unsupported$/\1/p' | tail -n 1)
 	if [ "$rc" -eq 0 ] && [ -n "$summary" ]; then
-		echo "ok $n - $f: $summary, ${skipped:-0} skipped"
+		echo "ok $n - $f (AESGCM by ${impl:-?}): $summary, ${skipped:-0} skipped"
 	else
-		echo "not ok $n - $f: ${summary:-no summary} (exit status $rc)"
+		echo "not ok $n - $f (AESGCM by ${impl:-?}): ${summary:-no summary} (exit status $rc)"
 		# the program's failure lines (and anything unexpected) as comments
 		printf '%s\n' "$out" | grep -v -E '^(ok |1\.\.|# |[0-9]+ passed, )' | sed 's/^/# /'
 	fi
+done
 done
 exit 0
