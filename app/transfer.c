@@ -19,6 +19,9 @@
 
 #define CHECKPOINT_BYTES  (64ull * 1024 * 1024)   /* persist resume state this often */
 #define CHECKPOINT_MS     2000
+#define WRITEBACK_BYTES   (8u * 1024 * 1024)      /* start write-back this often */
+#define FDONE_WRITTEN     1   /* receiver: complete, maybe only in the page cache */
+#define FDONE_DURABLE     2   /* receiver: flushed to the disk; saved as done */
 #define PROGRESS_MS       250
 #define MAC_CHUNK         (1024 * 1024)
 #define FINISHED_KEEP     64                       /* finished transfers kept for display */
@@ -167,8 +170,10 @@ state_save(struct xfer *x)
 
 		if (x->list.v[i].type != XFS_FILE)
 			continue;
-		if (x->fdone[i])
+		if (x->fdone[i] == FDONE_DURABLE)
 			fprintf(f, "done %zu\n", i);
+		else if (x->fdone[i])
+			continue;   /* not flushed yet: after a crash it is sent again */
 		else if (i == x->cur && x->cur_open)
 			fprintf(f, "part %zu %llu\n", i, (unsigned long long)x->last_sync);
 		else if (off > 0)
@@ -257,7 +262,7 @@ state_load(struct xfer *x, char oldid[XFER_ID_HEX + 1])
 				}
 				if (sscanf(line, "done %zu", &idx) == 1 && idx < x->list.n &&
 				    x->list.v[idx].type == XFS_FILE) {
-					x->fdone[idx] = 1;
+					x->fdone[idx] = FDONE_DURABLE;
 					continue;
 				}
 				if (sscanf(line, "part %zu %llu", &idx, &off) == 2 && idx < x->list.n &&
@@ -1160,7 +1165,7 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 	}
 	x->resumed = x->done = have;
 	x->wire = 0;
-	x->cur = 0;
+	x->cur = x->unsynced = 0;
 	skip_to_next_file(x);
 	state_save(x);
 	x->state = XS_RUNNING;
@@ -1202,12 +1207,39 @@ xfer_cancel(struct core *c, struct xfer *x, const char *cmd)
 	return 0;
 }
 
+/*
+ * Flush the files finished since the last flush (their write-back started when
+ * each was closed, so little is left to wait for); -1 with a message in err if
+ * one cannot be flushed.  Files before x->unsynced are all durable.
+ */
+static int
+sync_finished(struct xfer *x, char *err, size_t errlen)
+{
+	uint32_t i;
+
+	for (i = x->unsynced; i < x->list.n && i < x->cur; i++) {
+		if (x->fdone[i] != FDONE_WRITTEN)
+			continue;
+		if (xfs_stage_sync_file(x->stage, x->list.v[i].rel, err, errlen) == -1) {
+			x->unsynced = i;
+			return -1;
+		}
+		x->fdone[i] = FDONE_DURABLE;
+	}
+	x->unsynced = i;
+	return 0;
+}
+
 /* Save a checkpoint: data on disk up to off, then the state that says so. */
 static void
 checkpoint(struct xfer *x)
 {
+	char err[512];
+
 	if (x->cur_open && fdatasync(x->fd) == 0)
 		x->last_sync = x->off;
+	if (x->stage != NULL && sync_finished(x, err, sizeof err) == -1)
+		log_warn("transfer %s: %s", x->idhex, err);   /* saved as not done: sent again */
 	state_save(x);
 	x->t_sync = loop_now(x->core->loop);
 }
@@ -1254,6 +1286,7 @@ got_data(struct xfer *x, const struct rec_data *d)
 			return;
 		}
 		x->cur_open = 1;
+		x->kicked = x->off;
 	}
 	/* a run of zeros past everything written stays a hole (sparse files stay sparse) */
 	if (d->p[0] == 0 && memcmp(d->p, d->p + 1, d->len - 1) == 0)
@@ -1272,6 +1305,11 @@ got_data(struct xfer *x, const struct rec_data *d)
 	x->off += d->len;
 	x->done += d->len;
 	x->wire += d->len;
+	if (x->off - x->kicked >= WRITEBACK_BYTES) {
+		/* keep the disk busy now, so that the checkpoint's flush is short */
+		xfs_start_writeback(x->fd, x->kicked, x->off - x->kicked);
+		x->kicked = x->off;
+	}
 	if (x->off - x->last_sync >= CHECKPOINT_BYTES ||
 	    loop_now(x->core->loop) - x->t_sync >= CHECKPOINT_MS)
 		checkpoint(x);
@@ -1319,7 +1357,7 @@ got_file_end(struct xfer *x, const struct rec_file_end *f)
 		return;
 	}
 	x->fd = -1;
-	x->fdone[x->cur] = 1;
+	x->fdone[x->cur] = FDONE_WRITTEN;
 	x->cur++;
 	skip_to_next_file(x);
 	if (loop_now(x->core->loop) - x->t_sync >= CHECKPOINT_MS)
@@ -1354,6 +1392,11 @@ got_xfer_done(struct xfer *x)
 	for (i = 0; i < x->list.n; i++)
 		if (strchr(x->list.v[i].rel, '/') == NULL)
 			top[ntop++] = x->list.v[i].rel;
+	/* everything on the disk before anything takes its final name */
+	if (sync_finished(x, err, sizeof err) == -1) {
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "%s", err);
+		goto out;
+	}
 	if (xfs_stage_commit(x->stage, top, ntop, final, err, sizeof err) == -1) {
 		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "cannot move the files into place: %s", err);
 		goto out;

@@ -49,7 +49,8 @@ struct xfer {
 	uint64_t         serial;       /* creation order (newest: highest); the list is reordered */
 	int              fe_state;     /* owned by the front-end: the state it last reported */
 
-	/* per-file resume state: offset the data starts at, and files already done */
+	/* per-file resume state: offset the data starts at, and files already done
+	 * (receiver: FDONE_WRITTEN when complete, FDONE_DURABLE once flushed) */
 	uint64_t        *start;
 	uint8_t         *fdone;
 
@@ -68,6 +69,8 @@ struct xfer {
 	struct xfs_stage *stage;
 	uint64_t         last_sync;      /* bytes written at the last persisted checkpoint */
 	uint64_t         t_sync;
+	uint64_t         kicked;         /* current file: write-back started up to here */
+	uint32_t         unsynced;       /* lowest file index that may be FDONE_WRITTEN */
 	int              restarted;      /* current file restarts at 0 after a failed prefix proof */
 };
 

@@ -16,6 +16,7 @@
 #define OUT_LOW          (192 * 1024)       /* refill the output below this */
 #define OUT_CAP          (OUT_LOW + WIRE_FRAME_HDR + WIRE_FRAME_MAX + 1024)
 #define TURN_BUDGET      (1024 * 1024)      /* bytes moved per session per turn */
+#define UNSENT_MAX       (128 * 1024)       /* kernel bytes not yet sent (chat latency) */
 #define MAX_LISTENERS    8
 
 struct listener {
@@ -539,6 +540,7 @@ open_session(struct session *s)
 	noise_hs_hash(&s->hs, s->hash);
 	noise_hs_wipe(&s->hs);
 	s->state = SS_OPEN;
+	(void)sock_limit_unsent(s->fd, UNSENT_MAX);   /* not TCP (tests): no matter */
 	s->last_rx = loop_now(n->loop);
 	loop_timer_set(n->loop, &s->timer, (uint64_t)n->lim.keepalive_ms);
 	log_info("session %lu %s open (%s, %s)", s->id, s->addr,

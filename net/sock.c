@@ -122,6 +122,17 @@ sock_nonblock(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * Bound the bytes a TCP socket holds that the peer has not been sent yet:
+ * writes stop at BYTES instead of filling a send buffer of megabytes, so a
+ * record queued after bulk data waits behind far less of it.
+ */
+int
+sock_limit_unsent(int fd, int bytes)
+{
+	return setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &bytes, sizeof bytes);
+}
+
 /* A non-blocking listening TCP socket. */
 int
 sock_listen(const struct sockaddr *sa, socklen_t len)

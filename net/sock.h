@@ -27,5 +27,7 @@ int  sock_connect_result(int fd);
 int  sock_nonblock(int fd);
 /* The port a socket is bound to, or -1. */
 int  sock_local_port(int fd);
+/* Keep at most BYTES unsent in the kernel (TCP_NOTSENT_LOWAT); -1 if not TCP. */
+int  sock_limit_unsent(int fd, int bytes);
 
 #endif

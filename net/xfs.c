@@ -30,6 +30,8 @@
 struct xfs_stage {
 	int   tdir;                     /* the target directory */
 	int   sdir;                     /* the staging directory inside it */
+	int   pdir;                     /* the last parent dir used below sdir, or -1 */
+	char  prel[XFS_PATH_MAX + 1];   /* its path inside the staging dir */
 	char *target;                   /* absolute path of the target directory */
 	char  name[XFS_TAG_MAX + 32];   /* ".confab-<tag>.partial" */
 };
@@ -713,7 +715,7 @@ xfs_stage_open(const char *target_dir, const char *tag, int create, char *err, s
 		fail(err, errlen, "out of memory");
 		return NULL;
 	}
-	st->tdir = st->sdir = -1;
+	st->tdir = st->sdir = st->pdir = -1;
 	snprintf(st->name, sizeof st->name, ".confab-%s.partial", tag);
 	if (create && mkdir_p(target_dir, err, errlen) != 0)
 		goto bad;
@@ -751,6 +753,24 @@ bad:
 	return NULL;
 }
 
+/* Forget the cached parent directory. */
+static void
+stage_forget_parent(struct xfs_stage *st)
+{
+	if (st->pdir >= 0)
+		close(st->pdir);
+	st->pdir = -1;
+	st->prel[0] = '\0';
+}
+
+/* Done with a dir fd from stage_descend: close it unless the stage keeps it. */
+static void
+stage_release(struct xfs_stage *st, int fd)
+{
+	if (fd >= 0 && fd != st->sdir && fd != st->pdir)
+		close(fd);
+}
+
 /*
  * Open the directory holding the last component of rel (which must pass
  * xfs_path_ok) inside the staging dir, creating missing directories on the way
@@ -772,6 +792,14 @@ stage_descend(struct xfs_stage *st, const char *rel, int create, int all, char *
 		return fail(err, errlen, "refusing \"%s\": %s", show(rel, sh, sizeof sh), why);
 	}
 	memcpy(buf, rel, len + 1);
+	/* files of one directory come one after another: reuse its fd */
+	slash = strrchr(buf, '/');
+	if (!all && slash != NULL && st->pdir >= 0 && (size_t)(slash - buf) == strlen(st->prel) &&
+	    memcmp(buf, st->prel, (size_t)(slash - buf)) == 0) {
+		*last = slash + 1;
+		return st->pdir;
+	}
+	slash = NULL;
 	for (comp = buf; ; comp = slash + 1) {
 		slash = strchr(comp, '/');
 		if (slash == NULL && !all)
@@ -794,6 +822,12 @@ stage_descend(struct xfs_stage *st, const char *rel, int create, int all, char *
 		*slash = '/';
 	}
 	*last = comp;
+	if (!all && cur != st->sdir) {
+		stage_forget_parent(st);
+		st->pdir = cur;
+		memcpy(st->prel, buf, (size_t)(comp - 1 - buf));
+		st->prel[comp - 1 - buf] = '\0';
+	}
 	return cur;
 bad:
 	saved = errno;
@@ -820,8 +854,7 @@ xfs_stage_mkdir(struct xfs_stage *st, const char *rel, char *err, size_t errlen)
 
 	if ((fd = stage_descend(st, rel, 1, 1, buf, &last, err, errlen)) < 0)
 		return -1;
-	if (fd != st->sdir)
-		close(fd);
+	stage_release(st, fd);
 	return 0;
 }
 
@@ -844,8 +877,7 @@ xfs_stage_open_file(struct xfs_stage *st, const char *rel, uint64_t offset, char
 	/* O_NONBLOCK: a planted fifo must not hang the loop (ENXIO instead). */
 	fd = openat(dfd, last, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
 	    0600);
-	if (dfd != st->sdir)
-		close(dfd);
+	stage_release(st, dfd);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return fail(err, errlen, "refusing \"%s\": it is a symlink",
@@ -888,8 +920,7 @@ xfs_stage_file_size(struct xfs_stage *st, const char *rel, uint64_t *size)
 	if ((dfd = stage_descend(st, rel, 0, 0, buf, &last, NULL, 0)) < 0)
 		return errno == ENOENT ? 1 : -1;
 	r = fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW);
-	if (dfd != st->sdir)
-		close(dfd);
+	stage_release(st, dfd);
 	if (r != 0)
 		return errno == ENOENT ? 1 : -1;
 	if (!S_ISREG(sb.st_mode)) {
@@ -900,7 +931,43 @@ xfs_stage_file_size(struct xfs_stage *st, const char *rel, uint64_t *size)
 	return 0;
 }
 
-/* Set mtime and mode on a finished file, flush it and close it. */
+/* Start write-back of a byte range; never waits for it. */
+void
+xfs_start_writeback(int fd, uint64_t off, uint64_t len)
+{
+	if (fd >= 0 && off <= (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX)
+		(void)sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
+/* Flush a finished staged file to the disk (see xfs.h). */
+int
+xfs_stage_sync_file(struct xfs_stage *st, const char *rel, char *err, size_t errlen)
+{
+	char buf[XFS_PATH_MAX + 1], sh[SHOW_MAX];
+	const char *last;
+	struct stat sb;
+	int dfd, fd, rc = 0;
+
+	if ((dfd = stage_descend(st, rel, 0, 0, buf, &last, err, errlen)) < 0)
+		return -1;
+	fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	stage_release(st, dfd);
+	if (fd < 0)
+		return fail(err, errlen, "\"%s\": %s", show(rel, sh, sizeof sh), strerror(errno));
+	if (fstat(fd, &sb) != 0) {
+		rc = fail(err, errlen, "\"%s\": %s", show(rel, sh, sizeof sh), strerror(errno));
+	} else if (!S_ISREG(sb.st_mode)) {
+		errno = EPERM;
+		rc = fail(err, errlen, "refusing \"%s\": not a plain file", show(rel, sh, sizeof sh));
+	} else if (fdatasync(fd) != 0) {
+		rc = fail(err, errlen, "cannot flush \"%s\": %s", show(rel, sh, sizeof sh),
+		    strerror(errno));
+	}
+	close(fd);
+	return rc;
+}
+
+/* Set mtime and mode on a finished file, start its write-back and close it. */
 int
 xfs_stage_finish_file(int fd, int64_t mtime_ns, uint32_t mode, char *err, size_t errlen)
 {
@@ -918,8 +985,8 @@ xfs_stage_finish_file(int fd, int64_t mtime_ns, uint32_t mode, char *err, size_t
 		rc = fail(err, errlen, "cannot set the mode: %s", strerror(errno));
 	else if (futimens(fd, ts) != 0)
 		rc = fail(err, errlen, "cannot set the time: %s", strerror(errno));
-	else if (fdatasync(fd) != 0)
-		rc = fail(err, errlen, "cannot flush: %s", strerror(errno));
+	else
+		xfs_start_writeback(fd, 0, 0);   /* 0 length: to the end of the file */
 	if (close(fd) != 0 && rc == 0)
 		rc = fail(err, errlen, "cannot close: %s", strerror(errno));
 	return rc;
@@ -1044,6 +1111,7 @@ xfs_stage_commit(struct xfs_stage *st, const char *const *top, size_t n, char **
 	unsigned k;
 	int rc = 0, isdir, moved;
 
+	stage_forget_parent(st);   /* what it names is about to move */
 	for (i = 0; i < n; i++)
 		final[i] = NULL;
 	for (i = 0; i < n; i++) {
@@ -1145,6 +1213,7 @@ xfs_stage_remove(struct xfs_stage *st)
 {
 	int rc = 0;
 
+	stage_forget_parent(st);
 	if (remove_tree(st->sdir, 0) != 0)
 		rc = -1;
 	if (remove_stage_dir(st) != 0)
@@ -1158,6 +1227,7 @@ xfs_stage_close(struct xfs_stage *st)
 {
 	if (st == NULL)
 		return;
+	stage_forget_parent(st);
 	if (st->sdir >= 0)
 		close(st->sdir);
 	if (st->tdir >= 0)

@@ -87,11 +87,24 @@ int  xfs_stage_mkdir(struct xfs_stage *, const char *rel, char *err, size_t errl
 int  xfs_stage_open_file(struct xfs_stage *, const char *rel, uint64_t offset,
                          char *err, size_t errlen);
 /*
- * Flush (fdatasync) and close a finished file after setting its mtime and mode
- * (mode & 0777 less the process umask, as scp and cp do: never setuid, setgid
- * or sticky).  fd is closed even on failure.
+ * Close a finished file after setting its mtime and mode (mode & 0777 less the
+ * process umask, as scp and cp do: never setuid, setgid or sticky) and starting
+ * the write-back of its data without waiting for it; make it durable later
+ * with xfs_stage_sync_file.  fd is closed even on failure.
  */
 int  xfs_stage_finish_file(int fd, int64_t mtime_ns, uint32_t mode, char *err, size_t errlen);
+/*
+ * Flush (fdatasync) the staged file rel, finished earlier, so that it survives
+ * a crash.  Returns 0, or -1 with a message (rel refused, missing, not a
+ * plain file, or the flush failed: an I/O error surfaces here).
+ */
+int  xfs_stage_sync_file(struct xfs_stage *, const char *rel, char *err, size_t errlen);
+/*
+ * Start writing len bytes from off of fd back to the disk without waiting
+ * (sync_file_range), so that a later fdatasync has little left to do.  Best
+ * effort: file systems without it simply do nothing.
+ */
+void xfs_start_writeback(int fd, uint64_t off, uint64_t len);
 /*
  * Move the finished top-level entries (names without '/') out of the staging
  * dir into the target dir without ever replacing anything: an existing name

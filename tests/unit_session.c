@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -253,6 +254,28 @@ send_msg(struct session *s, char m, uint64_t seq, const char *text, size_t len)
 }
 
 /* Handshake, keys, hash, records both ways, BYE. */
+/* Connected TCP sockets of this process whose TCP_NOTSENT_LOWAT is LOWAT. */
+static int
+count_limited_sockets(int lowat)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, type, v, n = 0;
+
+	for (fd = 3; fd < 1024; fd++) {
+		len = sizeof type;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 || type != SOCK_STREAM)
+			continue;
+		len = sizeof ss;
+		if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 || ss.ss_family != AF_INET)
+			continue;
+		len = sizeof v;
+		if (getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &len) == 0 && v == lowat)
+			n++;
+	}
+	return n;
+}
+
 static void
 test_pair(void)
 {
@@ -293,6 +316,8 @@ test_pair(void)
 	is_int(net_session_count(a.net), 1, "a has one session");
 	is_int(net_session_count(b.net), 1, "b has one session");
 	ok(session_id(a.s) != 0, "sessions have ids");
+	is_int(count_limited_sockets(131072), 2,
+	    "both ends of the connection keep at most 128 KiB unsent (TCP_NOTSENT_LOWAT)");
 
 	/* 500 records each way, in order */
 	for (i = 0; i < NMSG; i++) {
@@ -585,7 +610,7 @@ test_bad_input(void)
 		if (write(fd, cases[i].bytes, cases[i].len) != (ssize_t)cases[i].len)
 			abort();
 		ok(RUN_UNTIL(l, a.nclosed == before + 1, 3000), "%s ends the session", cases[i].what);
-		is_str(a.reason, cases[i].reason, "reason: %s", cases[i].reason);
+		is_str(a.reason, cases[i].reason, "with the reason expected for %s", cases[i].what);
 		/* the raw peer gets our preamble, then the connection closes */
 		r = raw_read(fd, got, sizeof got, 1000);
 		ok(r >= WIRE_PREAMBLE_LEN && memcmp(got, "CONFAB", 6) == 0, "it got our preamble first");

@@ -514,6 +514,46 @@ test_stage_files(void)
 	is_int(sb.st_mtim.tv_nsec, 123456789, "mtime nanoseconds");
 	is_int(sb.st_mode & 07777, 0754, "mode applied, setuid dropped");
 	is_int(xfs_stage_finish_file(-1, 0, 0644, err, sizeof err), -1, "finishing no fd fails");
+	is_int(xfs_stage_sync_file(st, "d1/new/f.bin", err, sizeof err), 0, "a finished file flushes");
+	is_int(xfs_stage_sync_file(st, "d1/new/nothere", err, sizeof err), -1, "a missing file does not");
+	is_int(xfs_stage_sync_file(st, "d1/new", err, sizeof err), -1, "nor a directory");
+	ok(strstr(err, "not a plain file") != NULL, "message: %s", err);
+	is_int(xfs_stage_sync_file(st, "../x", err, sizeof err), -1, "nor a bad name");
+	ok(symlink(outside, path("dl/deeper/target/.confab-ab12.partial/d1/new/ln")) == 0,
+	    "plant a symlink in the staging dir");
+	is_int(xfs_stage_sync_file(st, "d1/new/ln", err, sizeof err), -1, "a symlink is not followed");
+	unlink(path("dl/deeper/target/.confab-ab12.partial/d1/new/ln"));
+
+	/* the reused parent directory: names sharing a prefix go where they belong */
+	{
+		static const char *const names[] = { "d1/new/a", "d1/new2/b", "d1/c", "d1/new/d",
+		                                     "d1/ne/e", "top", "d1/new/f" };
+		char want[64], got[64];
+		size_t k;
+		int good = 1;
+
+		for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+			fd = xfs_stage_open_file(st, names[k], 0, err, sizeof err);
+			if (fd < 0 || pwrite(fd, names[k], strlen(names[k]), 0) != (ssize_t)strlen(names[k]))
+				good = 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+			snprintf(want, sizeof want, "%s", names[k]);
+			memset(got, 0, sizeof got);
+			fd = open(path("dl/deeper/target/.confab-ab12.partial/%s", names[k]), O_RDONLY);
+			if (fd < 0 || read(fd, got, sizeof got - 1) < 0 || strcmp(got, want) != 0)
+				good = 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		ok(good, "files in alternating directories land under their own names");
+		for (k = 0; k < sizeof names / sizeof names[0]; k++)
+			unlink(path("dl/deeper/target/.confab-ab12.partial/%s", names[k]));
+		rmdir(path("dl/deeper/target/.confab-ab12.partial/d1/new2"));
+		rmdir(path("dl/deeper/target/.confab-ab12.partial/d1/ne"));
+	}
 
 	fd = xfs_stage_open_file(st, "old.txt", 0, err, sizeof err);
 	is_int(xfs_stage_finish_file(fd, -1500000000000000001LL, 06777, err, sizeof err), 0,
