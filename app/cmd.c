@@ -14,8 +14,8 @@
 #define CMD_LINE_MAX 8192
 
 /* Split off the first word of *s (NUL-terminating it); NULL if none. */
-static char *
-next_word(char **s)
+char *
+cmd_next_word(char **s)
 {
 	char *w, *p = *s;
 
@@ -47,7 +47,7 @@ skip_blanks(char *s)
 static int
 cmd_connect(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	char *target = next_word(&args);
+	char *target = cmd_next_word(&args);
 
 	if (target == NULL || *skip_blanks(args) != '\0') {
 		core_error(c, line, NULL, "usage: /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN");
@@ -62,7 +62,7 @@ cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	const char *why;
 	struct peer *p;
-	char *name = next_word(&args), *text;
+	char *name = cmd_next_word(&args), *text;
 
 	text = skip_blanks(args);
 	if (name == NULL || *text == '\0') {
@@ -100,7 +100,7 @@ cmd_peers(struct core *c, struct conversation *cur, const char *line, char *args
 static int
 cmd_nick(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	char *nick = next_word(&args);
+	char *nick = cmd_next_word(&args);
 
 	if (nick == NULL || *skip_blanks(args) != '\0') {
 		core_error(c, line, NULL, "usage: /nick NAME (no spaces)");
@@ -219,7 +219,7 @@ xfer_arg(struct core *c, const char *line, char **args, const char *usage)
 {
 	const char *why;
 	struct xfer *x;
-	char *id = next_word(args);
+	char *id = cmd_next_word(args);
 
 	if (id == NULL) {
 		core_error(c, line, NULL, "usage: %s", usage);
@@ -302,7 +302,7 @@ peer_arg(struct core *c, const char *line, char **args, const char *usage)
 {
 	const char *why;
 	struct peer *p;
-	char *name = next_word(args);
+	char *name = cmd_next_word(args);
 
 	if (name == NULL) {
 		core_error(c, line, NULL, "usage: %s", usage);
@@ -358,7 +358,7 @@ cmd_rename(struct core *c, struct conversation *cur, const char *line, char *arg
 
 	if (p == NULL)
 		return -1;
-	if ((name = next_word(&args)) == NULL || *skip_blanks(args) != '\0') {
+	if ((name = cmd_next_word(&args)) == NULL || *skip_blanks(args) != '\0') {
 		core_error(c, line, p, "usage: /rename PEER NAME (no spaces)");
 		return -1;
 	}
@@ -400,7 +400,7 @@ cmd_history(struct core *c, struct conversation *cur, const char *line, char *ar
 
 	if (p == NULL)
 		return -1;
-	if ((num = next_word(&args)) != NULL) {
+	if ((num = cmd_next_word(&args)) != NULL) {
 		char *end;
 		unsigned long v = strtoul(num, &end, 10);
 
@@ -494,7 +494,7 @@ cmd_run(struct core *c, struct conversation *cur, const char *line)
 		return core_send_msg(c, cur->peer, text, strlen(text), buf);
 	}
 	args = buf + 1;
-	name = next_word(&args);
+	name = cmd_next_word(&args);
 	if (name == NULL) {
 		core_error(c, buf, NULL, "empty command");
 		return -1;

@@ -21,6 +21,8 @@ extern const struct cmd_def cmd_table[];
  * 1 if the command is not a core command (the front-end may handle it).
  */
 int cmd_run(struct core *, struct conversation *cur, const char *line);
+/* Split off the first blank-separated word of *s (NUL-terminating it); NULL if none. */
+char *cmd_next_word(char **s);
 
 /* Find a command definition by name (without the slash) in a table. */
 const struct cmd_def *cmd_find(const struct cmd_def *table, const char *name);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "utf8.h"
 
 /* An inclusive range of code points. */
 struct cp_range {
@@ -182,47 +183,13 @@ struct san_out {
 size_t
 text_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
 {
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-	uint32_t v;
+	size_t len = utf8_decode(p, n, cp);
 
-	if (c < 0x80) {
-		*cp = c;
+	if (len == 0) {
+		*cp = 0xfffd;
 		return 1;
 	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		if (c == 0xe0)
-			lo = 0xa0;   /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;   /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		if (c == 0xf0)
-			lo = 0x90;   /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;   /* above U+10FFFF */
-	} else {
-		goto bad;   /* continuation byte, C0/C1 overlong lead, F5..FF */
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		goto bad;
-	v = v << 6 | (p[1] & 0x3f);
-	for (i = 2; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			goto bad;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	*cp = v;
 	return len;
-bad:
-	*cp = 0xfffd;
-	return 1;
 }
 
 /* Encode cp as UTF-8; surrogates and values above U+10FFFF become U+FFFD. */

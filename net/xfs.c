@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "xfs.h"
 
 #ifndef RENAME_NOREPLACE
@@ -55,54 +56,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Decode one strictly valid UTF-8 character at p (n > 0 bytes available):
- * returns its length and sets *cp, or 0 for an invalid, overlong, surrogate,
- * out-of-range or truncated sequence.
- */
-static size_t
-utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		if (c == 0xe0)
-			lo = 0xa0;          /* overlong below U+0800 */
-		else if (c == 0xed)
-			hi = 0x9f;          /* surrogates U+D800..U+DFFF */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		if (c == 0xf0)
-			lo = 0x90;          /* overlong below U+10000 */
-		else if (c == 0xf4)
-			hi = 0x8f;          /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	v = v << 6 | (p[1] & 0x3f);
-	for (i = 2; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	*cp = v;
-	return len;
-}
-
-/*
  * Copy s into out (outmax > 0) for a message: control characters (C0, DEL,
  * C1) and bytes that are not valid UTF-8 become '?'; never splits a character.
  */
@@ -114,7 +67,7 @@ show(const char *s, char *out, size_t outmax)
 	uint32_t cp;
 
 	while (i < n) {
-		l = utf8_char(p + i, n - i, &cp);
+		l = utf8_decode(p + i, n - i, &cp);
 		if (l == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
 			if (o + 1 >= outmax)
 				break;
@@ -170,7 +123,7 @@ xfs_path_ok(const char *path, size_t len, const char **why)
 			start = ++i;
 			continue;
 		}
-		if ((l = utf8_char(p + i, len - i, &cp)) == 0)
+		if ((l = utf8_decode(p + i, len - i, &cp)) == 0)
 			r = "invalid UTF-8";
 		else if (cp == 0)
 			r = "NUL byte";

@@ -571,27 +571,6 @@ on_term(struct loop *l, int signo, void *arg)
 
 /* --- commands ------------------------------------------------------------ */
 
-/* Split off the first blank-separated word of *s. */
-static char *
-next_word(char **s)
-{
-	char *w, *p = *s;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0') {
-		*s = p;
-		return NULL;
-	}
-	w = p;
-	while (*p != '\0' && *p != ' ' && *p != '\t')
-		p++;
-	if (*p != '\0')
-		*p++ = '\0';
-	*s = p;
-	return w;
-}
-
 /* Whether the rest of a command line is blank. */
 static int
 blank(const char *s)
@@ -613,7 +592,7 @@ ui_help(struct tui *t, char *args)
 	struct conversation *cv = cur_conv(t);
 	const struct cmd_def *d;
 	const struct ui_cmd *u;
-	char *name = next_word(&args);
+	char *name = cmd_next_word(&args);
 	size_t i;
 
 	if (name != NULL) {
@@ -681,7 +660,7 @@ static void
 ui_clear(struct tui *t, char *args)
 {
 	struct tui_win *w = &t->win[t->cur];
-	char *opt = next_word(&args);
+	char *opt = cmd_next_word(&args);
 	struct peer *p = w->conv->peer;
 
 	if ((opt != NULL && strcmp(opt, "--history") != 0) || !blank(args)) {
@@ -709,7 +688,7 @@ ui_clear(struct tui *t, char *args)
 static void
 ui_window(struct tui *t, char *args)
 {
-	char *w = next_word(&args), *end;
+	char *w = cmd_next_word(&args), *end;
 	long n;
 
 	if (w == NULL || !blank(args)) {
@@ -729,7 +708,7 @@ ui_window(struct tui *t, char *args)
 static void
 ui_query(struct tui *t, char *args)
 {
-	char *name = next_word(&args);
+	char *name = cmd_next_word(&args);
 	struct peer *p;
 	const char *why;
 	long i;
@@ -750,7 +729,7 @@ ui_query(struct tui *t, char *args)
 static void
 ui_bell(struct tui *t, char *args)
 {
-	char *w = next_word(&args);
+	char *w = cmd_next_word(&args);
 
 	if (w != NULL && strcmp(w, "on") == 0 && blank(args))
 		t->bell = 1;
@@ -768,7 +747,7 @@ ui_bell(struct tui *t, char *args)
 static void
 ui_history(struct tui *t, char *args)
 {
-	char *name = next_word(&args);
+	char *name = cmd_next_word(&args);
 	struct peer *p;
 	const char *why;
 	long i;
@@ -815,7 +794,7 @@ run_line(struct tui *t, const char *line)
 	if (line[0] == '/' && line[1] != '/') {
 		snprintf(buf, sizeof buf, "%s", line + 1);
 		args = buf;
-		name = next_word(&args);
+		name = cmd_next_word(&args);
 		for (u = ui_cmds; name != NULL && u->name != NULL; u++) {
 			if (strcmp(u->name, name) == 0) {
 				/* the arguments again, unshortened */
@@ -823,7 +802,7 @@ run_line(struct tui *t, const char *line)
 
 				if (full == NULL)
 					return;
-				next_word(&a);
+				cmd_next_word(&a);
 				u->fn(t, a);
 				free(full);
 				return;
