@@ -84,23 +84,7 @@ start_host() {
 	local name=$1 n
 	n=$(ns "$2")
 	shift 2
-	local home=${PEER_HOME[$name]:-$T/$name}
-	mkdir -p "$home"
-	PEER_HOME[$name]=$home
-	rm -f "$T/$name.in"
-	mkfifo "$T/$name.in"
-	: >>"$T/$name.out"
-	(
-		# not the other hosts' stdin pipes, so that closing one is their EOF
-		for f in "${PEER_FD[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec "$n" "$CONFAB" --headless --home "$home" --nick "$name" --no-nat \
-			--log "$T/$name.log" --debug "$@" \
-			<"$T/$name.in" >>"$T/$name.out" 2>>"$T/$name.err"
-	) &
-	PEER_PID[$name]=$!
-	local fd
-	exec {fd}>"$T/$name.in"
-	PEER_FD[$name]=$fd
+	launch_peer "$name" ip netns exec "$n" -- --nick "$name" --no-nat "$@"
 }
 
 declare -A FP_CACHE

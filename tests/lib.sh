@@ -75,9 +75,14 @@ skip_all() {
 	exit 0
 }
 
-# start_peer NAME [ARGS...]: start a headless instance with its own home.
-start_peer() {
-	local name=$1; shift
+# launch_peer NAME [WRAPPER...] -- [ARGS...]: start a headless instance with
+# its own home under WRAPPER (e.g. ip netns exec NS, or nothing); commands go
+# to it through a fifo ($T/NAME.in), events come out in $T/NAME.out.
+launch_peer() {
+	local name=$1 wrap=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do wrap+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
 	local home=${PEER_HOME[$name]:-$T/$name}
 	mkdir -p "$home"
 	PEER_HOME[$name]=$home
@@ -88,7 +93,7 @@ start_peer() {
 		# the other peers' command pipes stay out of this one, so that closing
 		# a pipe is its peer's end of input
 		for f in "${PEER_FD[@]}"; do eval "exec $f>&-"; done
-		exec "$CONFAB" --headless --home "$home" --no-discovery --no-nat \
+		exec "${wrap[@]}" "$CONFAB" --headless --home "$home" \
 			--log "$T/$name.log" --debug "$@" \
 			<"$T/$name.in" >>"$T/$name.out" 2>>"$T/$name.err"
 	) &
@@ -96,6 +101,13 @@ start_peer() {
 	local fd
 	exec {fd}>"$T/$name.in"
 	PEER_FD[$name]=$fd
+}
+
+# start_peer NAME [ARGS...]: a headless instance on loopback only.
+start_peer() {
+	local name=$1
+	shift
+	launch_peer "$name" -- --no-discovery --no-nat "$@"
 }
 
 # stop_peer NAME: close its stdin (EOF means /quit) and wait for it.

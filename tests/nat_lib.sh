@@ -140,22 +140,7 @@ start_nat() {
 	local name=$1 n
 	n=$(ns "$2")
 	shift 2
-	local home=${PEER_HOME[$name]:-$T/$name}
-	mkdir -p "$home"
-	PEER_HOME[$name]=$home
-	rm -f "$T/$name.in"
-	mkfifo "$T/$name.in"
-	: >>"$T/$name.out"
-	(
-		for f in "${PEER_FD[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec "$n" "$CONFAB" --headless --home "$home" --nick "$name" --no-discovery \
-			--log "$T/$name.log" --debug "$@" \
-			<"$T/$name.in" >>"$T/$name.out" 2>>"$T/$name.err"
-	) &
-	PEER_PID[$name]=$!
-	local fd
-	exec {fd}>"$T/$name.in"
-	PEER_FD[$name]=$fd
+	launch_peer "$name" ip netns exec "$n" -- --nick "$name" --no-discovery "$@"
 }
 
 # nat_event NAME [SECONDS]: wait for NAME's first "nat" event and print it.
