@@ -2,7 +2,7 @@
 # transfer.sh - file transfer speed on loopback, confab against scp and socat:
 # (1) one 1 GiB file of random data: confab send/recv, scp -c aes128-gcm to a
 #     throwaway sshd, and plain socat (no encryption, the line-rate ceiling);
-#     MB/s (10^6 B/s), median of 3 runs each, ratios, every copy checked with
+#     MB/s (10^6 B/s), median of 5 runs each, ratios, every copy checked with
 #     cmp, and the peak resident memory of the confab sender and receiver;
 # (2) a tree of 10,000 small files (1-8 KiB, 100 directories): files/s for
 #     confab and scp -r, each copy checked with diff -r;
@@ -13,12 +13,12 @@
 # that it is in the page cache.
 # Usage: tests/bench/transfer.sh [path/to/confab]  (else $CONFAB, else ../../build/confab)
 # Environment: BENCH_XFER_MB (size of the big file in MiB, default 1024),
-#   BENCH_XFER_RUNS (3), BENCH_XFER_FILES (10000), BENCH_XFER_MSGS (200),
+#   BENCH_XFER_RUNS (5), BENCH_XFER_FILES (10000), BENCH_XFER_MSGS (200),
 #   BENCH_QUIET_WAIT (seconds to wait for a quiet machine first, default 900;
 #   0 measures at once).
 # Needs python3, socat, scp, ssh-keygen, sshd, /usr/bin/time and a writable
 # /dev/shm; root, or an existing /run/sshd, for sshd.  Not part of make check
-# (about 2 minutes on a quiet 2-core machine, after the wait).  Loopback only: confab runs
+# (about 3 minutes on a quiet 2-core machine, after the wait).  Loopback only: confab runs
 # with --no-discovery --no-nat, sshd and socat listen on 127.0.0.1.
 set -eu
 cmdline="$0${1+ $*}"
@@ -28,7 +28,7 @@ confab=${1:-${CONFAB:-$here/../../build/confab}}
 confab=$(cd "$(dirname "$confab")" && pwd)/$(basename "$confab")
 
 big_mib=${BENCH_XFER_MB:-1024}
-runs=${BENCH_XFER_RUNS:-3}
+runs=${BENCH_XFER_RUNS:-5}
 nfiles=${BENCH_XFER_FILES:-10000}
 nmsgs=${BENCH_XFER_MSGS:-200}
 quiet_wait=${BENCH_QUIET_WAIT:-900}
