@@ -7,201 +7,11 @@
 
 #include "buf.h"
 #include "json.h"
+#include "json_check.h"
 #include "tap.h"
 #include "text.h"
 
 #define FFFD "\xef\xbf\xbd"
-
-/*
- * A small strict JSON checker (RFC 8259, valid UTF-8, no lone surrogate
- * escapes).  Each jv_* function checks one item at s[*p..n) and advances *p
- * past it; 0 on success, -1 if malformed.
- */
-
-/* Skip JSON whitespace. */
-static void
-jv_ws(const char *s, size_t n, size_t *p)
-{
-	while (*p < n && (s[*p] == ' ' || s[*p] == '\t' || s[*p] == '\n' || s[*p] == '\r'))
-		(*p)++;
-}
-
-/* Read four hex digits at s[*p..]; -1 if malformed. */
-static long
-jv_hex4(const char *s, size_t n, size_t *p)
-{
-	long v = 0;
-	int i, c;
-
-	if (n - *p < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		c = s[(*p)++];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-/* Check a string at its opening quote; decode it into out (room n) if not NULL. */
-static int
-jv_string(const char *s, size_t n, size_t *p, char *out, size_t *outlen)
-{
-	const uint8_t *u = (const uint8_t *)s;
-	size_t o = 0, l;
-	uint32_t cp;
-	long v, lo;
-	char enc[4];
-
-	if (*p >= n || s[*p] != '"')
-		return -1;
-	(*p)++;
-	while (*p < n && s[*p] != '"') {
-		if (u[*p] < 0x20)
-			return -1;
-		if (s[*p] != '\\') {
-			l = text_utf8_decode(u + *p, n - *p, &cp);
-			if (l == 1 && cp == 0xfffd)
-				return -1;
-			if (out != NULL)
-				memcpy(out + o, s + *p, l);
-			o += l;
-			*p += l;
-			continue;
-		}
-		if (++(*p) >= n)
-			return -1;
-		switch (s[(*p)++]) {
-		case '"':  cp = '"';  break;
-		case '\\': cp = '\\'; break;
-		case '/':  cp = '/';  break;
-		case 'b':  cp = '\b'; break;
-		case 'f':  cp = '\f'; break;
-		case 'n':  cp = '\n'; break;
-		case 'r':  cp = '\r'; break;
-		case 't':  cp = '\t'; break;
-		case 'u':
-			if ((v = jv_hex4(s, n, p)) < 0 || (v >= 0xdc00 && v <= 0xdfff))
-				return -1;
-			if (v >= 0xd800 && v <= 0xdbff) {
-				if (n - *p < 2 || s[*p] != '\\' || s[*p + 1] != 'u')
-					return -1;
-				*p += 2;
-				if ((lo = jv_hex4(s, n, p)) < 0xdc00 || lo > 0xdfff)
-					return -1;
-				v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
-			}
-			cp = (uint32_t)v;
-			break;
-		default:
-			return -1;
-		}
-		l = text_utf8_encode(cp, enc);
-		if (out != NULL)
-			memcpy(out + o, enc, l);
-		o += l;
-	}
-	if (*p >= n)
-		return -1;
-	(*p)++;
-	if (outlen != NULL)
-		*outlen = o;
-	return 0;
-}
-
-/* Check a number. */
-static int
-jv_number(const char *s, size_t n, size_t *p)
-{
-	size_t d;
-
-	if (*p < n && s[*p] == '-')
-		(*p)++;
-	if (*p < n && s[*p] == '0') {
-		(*p)++;
-	} else {
-		for (d = *p; *p < n && s[*p] >= '0' && s[*p] <= '9'; (*p)++)
-			;
-		if (*p == d || s[d] == '0')
-			return -1;
-	}
-	if (*p < n && s[*p] == '.') {
-		for (d = ++(*p); *p < n && s[*p] >= '0' && s[*p] <= '9'; (*p)++)
-			;
-		if (*p == d)
-			return -1;
-	}
-	if (*p < n && (s[*p] == 'e' || s[*p] == 'E')) {
-		(*p)++;
-		if (*p < n && (s[*p] == '+' || s[*p] == '-'))
-			(*p)++;
-		for (d = *p; *p < n && s[*p] >= '0' && s[*p] <= '9'; (*p)++)
-			;
-		if (*p == d)
-			return -1;
-	}
-	return 0;
-}
-
-/* Check any value, containers to at most depth levels. */
-static int
-jv_value(const char *s, size_t n, size_t *p, int depth)
-{
-	char close;
-	int first = 1;
-
-	jv_ws(s, n, p);
-	if (*p >= n)
-		return -1;
-	if (s[*p] == '"')
-		return jv_string(s, n, p, NULL, NULL);
-	if (s[*p] == '-' || (s[*p] >= '0' && s[*p] <= '9'))
-		return jv_number(s, n, p);
-	if (n - *p >= 4 && (memcmp(s + *p, "true", 4) == 0 || memcmp(s + *p, "null", 4) == 0)) {
-		*p += 4;
-		return 0;
-	}
-	if (n - *p >= 5 && memcmp(s + *p, "false", 5) == 0) {
-		*p += 5;
-		return 0;
-	}
-	if ((s[*p] != '{' && s[*p] != '[') || depth == 0)
-		return -1;
-	close = s[(*p)++] == '{' ? '}' : ']';
-	for (;;) {
-		jv_ws(s, n, p);
-		if (*p < n && s[*p] == close && first) {
-			(*p)++;
-			return 0;
-		}
-		if (close == '}') {
-			if (jv_string(s, n, p, NULL, NULL) != 0)
-				return -1;
-			jv_ws(s, n, p);
-			if (*p >= n || s[(*p)++] != ':')
-				return -1;
-		}
-		if (jv_value(s, n, p, depth - 1) != 0)
-			return -1;
-		jv_ws(s, n, p);
-		if (*p >= n)
-			return -1;
-		if (s[*p] == close) {
-			(*p)++;
-			return 0;
-		}
-		if (s[(*p)++] != ',')
-			return -1;
-		first = 0;
-	}
-}
 
 /* The buffer's unread bytes as a new NUL-terminated string (free() it). */
 static char *
@@ -215,18 +25,6 @@ buf_string(const struct buf *b)
 		memcpy(s, buf_ptr(b), buf_len(b));
 	s[buf_len(b)] = '\0';
 	return s;
-}
-
-/* Whether text[0..n) is one strict JSON document (trailing whitespace allowed). */
-static int
-parses(const char *text, size_t n)
-{
-	size_t p = 0;
-
-	if (jv_value(text, n, &p, 64) != 0)
-		return 0;
-	jv_ws(text, n, &p);
-	return p == n;
 }
 
 /* The checker itself must reject malformed JSON, or the tests prove nothing. */
@@ -243,18 +41,26 @@ test_checker(void)
 	int fails = 0;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (parses(bad[i], strlen(bad[i])))
+		if (jv_parses(bad[i], strlen(bad[i]), 0))
 			fails++;
 	is_int(fails, 0, "checker rejects %zu malformed documents", sizeof bad / sizeof bad[0]);
 	fails = 0;
 	for (i = 0; i < sizeof good / sizeof good[0]; i++)
-		if (!parses(good[i], strlen(good[i])))
+		if (!jv_parses(good[i], strlen(good[i]), 0))
 			fails++;
 	is_int(fails, 0, "checker accepts %zu good documents", sizeof good / sizeof good[0]);
 	memset(deep, '[', 65);
 	memset(deep + 65, ']', 65);
-	ok(!parses(deep, 130), "checker rejects nesting deeper than 64");
-	ok(parses(deep + 1, 128), "checker accepts nesting of 64");
+	ok(!jv_parses(deep, 130, 0), "checker rejects nesting deeper than 64");
+	ok(jv_parses(deep + 1, 128, 0), "checker accepts nesting of 64");
+	/* the stricter modes the fuzz target uses */
+	ok(jv_parses("{\"a\":[1,-2,\"x\"]}", 16, JV_COMPACT), "compact: json.c's own shape passes");
+	ok(!jv_parses("[1, 2]", 6, JV_COMPACT), "compact: whitespace is refused");
+	ok(!jv_parses("1.5", 3, JV_COMPACT) && !jv_parses("1e3", 3, JV_COMPACT),
+	    "compact: fractions and exponents are refused");
+	ok(jv_parses("\"\x7f\xc2\x85\"", 5, 0), "raw DEL and C1 are valid JSON");
+	ok(!jv_parses("\"\x7f\"", 3, JV_NO_C1) && !jv_parses("\"\xc2\x85\"", 4, JV_NO_C1),
+	    "but refused with JV_NO_C1");
 }
 
 /* Quote in (n bytes) and compare with the exact expected JSON text. */
@@ -268,7 +74,7 @@ check_quote(const char *in, size_t n, const char *want, const char *name)
 	is_int(json_quote(&b, in, n), 0, "quote %s: returns 0", name);
 	got = buf_string(&b);
 	is_str(got, want, "quote %s", name);
-	ok(parses(got, strlen(got)), "quote %s: valid JSON", name);
+	ok(jv_parses(got, strlen(got), 0), "quote %s: valid JSON", name);
 	free(got);
 	buf_free(&b);
 }
@@ -319,10 +125,10 @@ test_quote_all_bytes(void)
 	buf_init(&b, 1 << 16);
 	is_int(json_quote(&b, in, sizeof in), 0, "all bytes: quoted");
 	got = buf_string(&b);
-	ok(parses(got, strlen(got)), "all bytes: strict parser accepts it");
+	ok(jv_parses(got, strlen(got), 0), "all bytes: strict parser accepts it");
 	ok(text_utf8_valid((const uint8_t *)got, strlen(got)), "all bytes: valid UTF-8");
 	ok(strlen(got) < sizeof dec &&
-	    jv_string(got, strlen(got), &p, dec, &declen) == 0 && p == strlen(got) &&
+	    jv_string(got, strlen(got), &p, dec, &declen, 0) == 0 && p == strlen(got) &&
 	    declen == w && memcmp(dec, want, w) == 0,
 	    "all bytes: decodes to the input with U+FFFD for invalid bytes");
 	free(got);
@@ -338,7 +144,7 @@ check_obj(struct json *j, struct buf *b, const char *want, const char *name)
 	is_int(json_end(j), 0, "%s: json_end ok", name);
 	got = buf_string(b);
 	is_str(got, want, "%s", name);
-	ok(strlen(got) > 0 && got[strlen(got) - 1] == '\n' && parses(got, strlen(got)),
+	ok(strlen(got) > 0 && got[strlen(got) - 1] == '\n' && jv_parses(got, strlen(got), 0),
 	    "%s: one valid JSON line", name);
 	free(got);
 	buf_reset(b);

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "../json_check.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -132,146 +133,6 @@ fuzz_sanitize(const uint8_t *in, size_t n)
 	free(again);
 }
 
-/* Read four hex digits at s[*p..]; -1 if malformed. */
-static long
-hex4(const char *s, size_t n, size_t *p)
-{
-	long v = 0;
-	int i, c;
-
-	if (n - *p < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		c = s[(*p)++];
-		if (c >= '0' && c <= '9')
-			v = v << 4 | (c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v << 4 | (c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v = v << 4 | (c - 'A' + 10);
-		else
-			return -1;
-	}
-	return v;
-}
-
-/*
- * Check one strict JSON string at s[*p..n) and advance past it.  If out is not
- * NULL the decoded bytes go there (never more than the quoted length).  Lone
- * surrogate escapes, raw controls, raw DEL/C1 and invalid UTF-8 are rejected
- * (the last three are stricter than JSON: json_quote must escape them).
- */
-static int
-json_string_ok(const char *s, size_t n, size_t *p, char *out, size_t *outlen)
-{
-	const uint8_t *u = (const uint8_t *)s;
-	size_t o = 0, l;
-	uint32_t cp;
-	long v, lo;
-	char enc[4];
-
-	if (*p >= n || s[(*p)++] != '"')
-		return -1;
-	while (*p < n && s[*p] != '"') {
-		if (s[*p] != '\\') {
-			l = text_utf8_decode(u + *p, n - *p, &cp);
-			if ((l == 1 && cp == 0xfffd) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-				return -1;
-			if (out != NULL)
-				memcpy(out + o, s + *p, l);
-			o += l;
-			*p += l;
-			continue;
-		}
-		if (++(*p) >= n)
-			return -1;
-		switch (s[(*p)++]) {
-		case '"':  cp = '"';  break;
-		case '\\': cp = '\\'; break;
-		case '/':  cp = '/';  break;
-		case 'b':  cp = '\b'; break;
-		case 'f':  cp = '\f'; break;
-		case 'n':  cp = '\n'; break;
-		case 'r':  cp = '\r'; break;
-		case 't':  cp = '\t'; break;
-		case 'u':
-			if ((v = hex4(s, n, p)) < 0 || (v >= 0xdc00 && v <= 0xdfff))
-				return -1;
-			if (v >= 0xd800 && v <= 0xdbff) {
-				if (n - *p < 2 || s[*p] != '\\' || s[*p + 1] != 'u')
-					return -1;
-				*p += 2;
-				if ((lo = hex4(s, n, p)) < 0xdc00 || lo > 0xdfff)
-					return -1;
-				v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
-			}
-			cp = (uint32_t)v;
-			break;
-		default:
-			return -1;
-		}
-		l = text_utf8_encode(cp, enc);
-		if (out != NULL)
-			memcpy(out + o, enc, l);
-		o += l;
-	}
-	if (*p >= n)
-		return -1;
-	(*p)++;
-	if (outlen != NULL)
-		*outlen = o;
-	return 0;
-}
-
-/* Check one JSON value as json.c writes it (no whitespace, integers only). */
-static int
-json_value_ok(const char *s, size_t n, size_t *p, int depth)
-{
-	size_t d;
-	char close;
-
-	if (*p >= n)
-		return -1;
-	if (s[*p] == '"')
-		return json_string_ok(s, n, p, NULL, NULL);
-	if (s[*p] == '-' || (s[*p] >= '0' && s[*p] <= '9')) {
-		if (s[*p] == '-')
-			(*p)++;
-		for (d = *p; *p < n && s[*p] >= '0' && s[*p] <= '9'; (*p)++)
-			;
-		return *p > d && (s[d] != '0' || *p == d + 1) ? 0 : -1;
-	}
-	for (d = 0; d < 3; d++) {
-		static const char *const lit[] = { "true", "false", "null" };
-		size_t ll = strlen(lit[d]);
-
-		if (n - *p >= ll && memcmp(s + *p, lit[d], ll) == 0) {
-			*p += ll;
-			return 0;
-		}
-	}
-	if ((s[*p] != '{' && s[*p] != '[') || depth == 0)
-		return -1;
-	close = s[(*p)++] == '{' ? '}' : ']';
-	if (*p < n && s[*p] == close) {
-		(*p)++;
-		return 0;
-	}
-	for (;;) {
-		if (close == '}' && (json_string_ok(s, n, p, NULL, NULL) != 0 ||
-		    *p >= n || s[(*p)++] != ':'))
-			return -1;
-		if (json_value_ok(s, n, p, depth - 1) != 0 || *p >= n)
-			return -1;
-		if (s[*p] == close) {
-			(*p)++;
-			return 0;
-		}
-		if (s[(*p)++] != ',')
-			return -1;
-	}
-}
-
 /* json_quote must give one valid string that decodes to the repaired input. */
 static void
 fuzz_quote(const uint8_t *in, size_t n)
@@ -291,7 +152,7 @@ fuzz_quote(const uint8_t *in, size_t n)
 	CHECK(json_quote(&b, (const char *)in, n) == 0);
 	dec = malloc(buf_len(&b) + 1);
 	CHECK(dec != NULL);
-	CHECK(json_string_ok((const char *)buf_ptr(&b), buf_len(&b), &p, dec, &declen) == 0);
+	CHECK(jv_string((const char *)buf_ptr(&b), buf_len(&b), &p, dec, &declen, JV_COMPACT | JV_NO_C1) == 0);
 	CHECK(p == buf_len(&b));
 	CHECK(declen == w && memcmp(dec, want, w) == 0);
 	buf_free(&b);
@@ -401,7 +262,7 @@ fuzz_builder(const uint8_t *in, size_t n)
 		CHECK(r == ((bad || depth != 1) ? -1 : 0));
 	if (r == 0) {
 		CHECK(buf_len(&b) >= 3 && buf_ptr(&b)[buf_len(&b) - 1] == '\n');
-		CHECK(json_value_ok((const char *)buf_ptr(&b), buf_len(&b) - 1, &p, 64) == 0);
+		CHECK(jv_value((const char *)buf_ptr(&b), buf_len(&b) - 1, &p, 64, JV_COMPACT | JV_NO_C1) == 0);
 		CHECK(p == buf_len(&b) - 1);
 		CHECK(text_utf8_valid(buf_ptr(&b), buf_len(&b)));
 	} else {
