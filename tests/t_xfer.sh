@@ -165,6 +165,39 @@ diag "receiver restart: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(
 check "receiver restart: resumed, not sent again" test "$(jq '.resumed > 60000000' <<<"$t")" = true
 check "receiver restart: identical content" same_file "$src/resume.bin" "$T/bob-dl/resume.bin"
 
+# --- the same with many files: only files flushed to the disk count as done ---
+diag "t=${SECONDS}s"
+mkdir -p "$src/many"
+for i in $(seq -w 1 60); do head -c 2000000 /dev/urandom >"$src/many/f$i.bin"; done
+id=$(send_offer "/send bob $src/many")
+say bob "/accept $id"
+# 100 MB at 40 MB/s: bob has saved its state at least once (every 2 s)
+wait_for bob ".event==\"progress\" and .id==\"$id\" and .bytes > 100000000" 60 >/dev/null
+kill_peer bob 9
+state=$(find "$T/bob" -path '*/transfers/*.in' | head -n 1)
+stage=$(find "$T/bob-dl" -maxdepth 1 -name '.confab-*.partial' | head -n 1)
+ndone=$(grep -c '^done ' "$state" 2>/dev/null || true)
+diag "bob's saved state lists ${ndone:-0} of 60 files as done"
+check "many files: the saved state lists finished files" test "${ndone:-0}" -gt 0
+whole=1
+while read -r _ idx; do
+	f=$(printf 'f%02d.bin' "$idx")
+	cmp -s "$src/many/$f" "$stage/many/$f" || whole=0
+done < <(grep '^done ' "$state" 2>/dev/null)
+check "many files: every file saved as done is complete in the staging dir" test "$whole" = 1
+check "receiver killed again: alice sees the transfer waiting" \
+	wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"waiting\"" 10
+: >"$T/bob.out"
+start_peer bob --nick bob --listen 127.0.0.1:0 --download-dir "$T/bob-dl"
+say alice "/connect $(addr_of bob)"
+check "many files: the transfer resumes and completes" done_ok bob "$id" 120
+t=$(wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10)
+diag "many files: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
+check "many files: the files saved as done were not sent again" \
+	test "$(jq --argjson n "${ndone:-0}" '.resumed >= $n * 2000000 and .wire + .resumed == .total' <<<"$t")" = true
+check "many files: the tree arrived identical" diff -r "$src/many" "$T/bob-dl/many"
+rm -rf "$src/many" "$T/bob-dl/many"
+
 # --- a full disk --------------------------------------------------------------------
 diag "t=${SECONDS}s"
 if mkdir -p "$T/small" && mount -t tmpfs -o size=8m tmpfs "$T/small" 2>/dev/null; then
