@@ -42,18 +42,20 @@ lib_cleanup() {
 }
 trap lib_cleanup EXIT
 
-# TAP: ok COND-STATUS DESCRIPTION (pass 0/1 as the first argument).
+# TAP: ok COND-STATUS DESCRIPTION (pass 0/1 as the first argument); returns
+# COND-STATUS, so that a test can add diagnostics when a check fails.
 tap() {
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
+		return 0
 	fi
+	echo "not ok $tap_n - $2"
+	tap_failed=$((tap_failed + 1))
+	return 1
 }
 
-# TAP: check that a command succeeds.
+# TAP: check that a command succeeds (returns 1 if not).
 check() {
 	local desc=$1; shift
 	if "$@" >/dev/null; then tap 0 "$desc"; else tap 1 "$desc"; fi

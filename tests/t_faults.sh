@@ -84,8 +84,13 @@ sleep 3
 check "link restored" link RESTORE
 t_heal=$(now_ms)
 n_on=$(count_events alice ".event==\"peer\" and .fingerprint==\"${FP_CACHE[bob]}\" and .state==\"online\"")
-check "link back: the peers reconnect by themselves" \
-	wait_count alice ".event==\"peer\" and .fingerprint==\"${FP_CACHE[bob]}\" and .state==\"online\"" $((n_on + 1)) 60
+if ! check "link back: the peers reconnect by themselves" \
+	wait_count alice ".event==\"peer\" and .fingerprint==\"${FP_CACHE[bob]}\" and .state==\"online\"" $((n_on + 1)) 60; then
+	# what each side tried, to tell a slow lab from a retry that never came
+	for who in alice bob; do
+		grep -E 'connecting|cannot reach|open \(|closed|dropped' "$T/$who.log" | tail -n 12 | sed "s/^/# $who: /"
+	done
+fi
 diag "link back: online again $(($(now_ms) - t_heal)) ms after the link returned (reconnect back-off)"
 check "link back: both sides show each other online" both_online
 check "link back: the transfer completes" \
