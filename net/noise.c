@@ -61,8 +61,9 @@ static int noise_ready;   /* the once-init flag: sodium_init() succeeded */
 #ifdef HAVE_OPENSSL
 /*
  * AES-256-GCM through libcrypto, 1.6-2.4x as fast as libsodium 1.0.18 here
- * (tests/bench/aead.sh); one context serves every cipher state (single-threaded), keyed anew
- * on each call so that a noise_cs stays a plain value that can be copied.
+ * (tests/bench/aead.sh).  One context serves every cipher state (we are
+ * single-threaded), keyed anew on each call so that a noise_cs stays a plain
+ * value that can be copied.
  */
 static EVP_CIPHER     *gcm_cipher;
 static EVP_CIPHER_CTX *gcm_ctx;
