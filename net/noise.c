@@ -67,15 +67,24 @@ static int noise_ready;   /* the once-init flag: sodium_init() succeeded */
  */
 static EVP_CIPHER     *gcm_cipher;
 static EVP_CIPHER_CTX *gcm_ctx;
-static int             gcm_use_openssl;
+static int             gcm_tried;      /* gcm_cipher and gcm_ctx were fetched */
+static int             gcm_off;        /* tests: use libsodium even so */
 
-/* Fetch the libcrypto cipher once; libsodium remains the fallback. */
-static void
-gcm_init(void)
+/*
+ * Whether libcrypto runs AES-256-GCM.  The cipher is fetched on first use, not
+ * at start: loading libcrypto's provider costs about 2 MB of resident memory
+ * that an instance with no AES-GCM session never needs.  libsodium is the
+ * fallback when the fetch fails.
+ */
+static int
+gcm_ready(void)
 {
-	gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-	gcm_ctx = gcm_cipher != NULL ? EVP_CIPHER_CTX_new() : NULL;
-	gcm_use_openssl = gcm_ctx != NULL;
+	if (!gcm_tried) {
+		gcm_tried = 1;
+		gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+		gcm_ctx = gcm_cipher != NULL ? EVP_CIPHER_CTX_new() : NULL;
+	}
+	return gcm_ctx != NULL && !gcm_off;
 }
 
 /* One AES-256-GCM seal (enc) or open (!enc) of len bytes; tag in/out. */
@@ -103,7 +112,7 @@ gcm_openssl(int enc, const uint8_t key[NOISE_KEYLEN], const uint8_t nonce[NONCE_
 }
 #endif
 
-/* Initialise libsodium (and libcrypto's AES-GCM) once; 0 on success. */
+/* Initialise libsodium once; 0 on success. */
 int
 noise_global_init(void)
 {
@@ -111,9 +120,6 @@ noise_global_init(void)
 		return 0;
 	if (sodium_init() < 0)
 		return -1;
-#ifdef HAVE_OPENSSL
-	gcm_init();
-#endif
 	noise_ready = 1;
 	return 0;
 }
@@ -124,7 +130,7 @@ noise_aesgcm_impl(void)
 {
 	(void)noise_global_init();
 #ifdef HAVE_OPENSSL
-	if (gcm_use_openssl)
+	if (gcm_ready())
 		return "libcrypto";
 #endif
 	return "libsodium";
@@ -136,9 +142,10 @@ noise_aesgcm_use_libcrypto(int on)
 {
 	(void)noise_global_init();
 #ifdef HAVE_OPENSSL
-	if (on && gcm_ctx == NULL)
+	gcm_off = 0;
+	if (on && !gcm_ready())
 		return -1;
-	gcm_use_openssl = on;
+	gcm_off = !on;
 	return 0;
 #else
 	return on ? -1 : 0;
@@ -319,7 +326,7 @@ cipher_encrypt(struct noise_cs *cs, uint64_t n, const uint8_t *ad, size_t adlen,
 		rc = crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, pt, ptlen,
 		        ad, adlen, NULL, nonce, cs->k);
 #ifdef HAVE_OPENSSL
-	else if (cs->cipher == NOISE_CIPHER_AESGCM && gcm_use_openssl)
+	else if (cs->cipher == NOISE_CIPHER_AESGCM && gcm_ready())
 		rc = gcm_openssl(1, cs->k, nonce, ad, adlen, pt, ptlen, out, out + ptlen);
 #endif
 	else if (cs->cipher == NOISE_CIPHER_AESGCM)
@@ -344,7 +351,7 @@ cipher_decrypt(struct noise_cs *cs, uint64_t n, const uint8_t *ad, size_t adlen,
 		rc = crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, NULL, ct, ctlen,
 		        ad, adlen, nonce, cs->k);
 #ifdef HAVE_OPENSSL
-	else if (cs->cipher == NOISE_CIPHER_AESGCM && gcm_use_openssl) {
+	else if (cs->cipher == NOISE_CIPHER_AESGCM && gcm_ready()) {
 		uint8_t tag[NOISE_TAGLEN];
 
 		if (ctlen < NOISE_TAGLEN)
