@@ -752,6 +752,17 @@ xfer_bulk(struct core *c, struct peer *p, struct buf *b)
 	return r;
 }
 
+/* The receiver has said what it has: start streaming from the first file. */
+static void
+send_start(struct xfer *x)
+{
+	x->state = XS_RUNNING;
+	x->t_start = x->t_progress = loop_now(x->core->loop);
+	x->cur = 0;
+	emit(x, EV_TRANSFER);
+	session_want_bulk(x->peer->sess);
+}
+
 /* The receiver accepted; resume entries may follow. */
 static void
 got_accept(struct xfer *x, uint32_t nresume)
@@ -767,14 +778,7 @@ got_accept(struct xfer *x, uint32_t nresume)
 		return;
 	}
 	if (nresume == 0)
-		goto run;
-	return;
-run:
-	x->state = XS_RUNNING;
-	x->t_start = x->t_progress = loop_now(x->core->loop);
-	x->cur = 0;
-	emit(x, EV_TRANSFER);
-	session_want_bulk(x->peer->sess);
+		send_start(x);
 }
 
 /* Resume entries: check each partial file's proof, then start sending. */
@@ -824,11 +828,7 @@ got_resume(struct xfer *x, struct rec_list *l)
 	x->done = x->resumed;
 	log_info("transfer %s: resuming, %llu bytes already there", x->idhex,
 	    (unsigned long long)x->resumed);
-	x->state = XS_RUNNING;
-	x->t_start = x->t_progress = loop_now(x->core->loop);
-	x->cur = 0;
-	emit(x, EV_TRANSFER);
-	session_want_bulk(x->peer->sess);
+	send_start(x);
 }
 
 /* ------------------------------------------------------------------------ */
