@@ -104,7 +104,7 @@ gcm_openssl(int enc, const uint8_t key[NOISE_KEYLEN], const uint8_t nonce[NONCE_
 		return -1;
 	if (!enc && EVP_CIPHER_CTX_ctrl(gcm_ctx, EVP_CTRL_GCM_SET_TAG, NOISE_TAGLEN, tag) != 1)
 		return -1;
-	if (EVP_CipherFinal_ex(gcm_ctx, out + (len > 0 ? len : 0), &n) != 1)
+	if (EVP_CipherFinal_ex(gcm_ctx, out + len, &n) != 1)
 		return -1;   /* for open: the tag did not verify */
 	if (enc && EVP_CIPHER_CTX_ctrl(gcm_ctx, EVP_CTRL_GCM_GET_TAG, NOISE_TAGLEN, tag) != 1)
 		return -1;
