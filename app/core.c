@@ -331,6 +331,8 @@ trust_name(enum trust t)
 
 /* Tell the front-end about a security warning concerning p. */
 static void
+warn_peer(struct core *c, struct peer *p, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void
 warn_peer(struct core *c, struct peer *p, const char *fmt, ...)
 {
 	struct core_event ev;

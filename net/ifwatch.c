@@ -337,6 +337,14 @@ dump_done(struct ifwatch *w)
 		loop_timer_set(w->loop, &w->settle, first ? 0 : IFW_SETTLE_MS);
 }
 
+/* NLMSG_OK with the signedness spelled out: a whole message fits in len bytes. */
+static int
+nl_ok(const struct nlmsghdr *nh, int len)
+{
+	return len >= (int)sizeof *nh && nh->nlmsg_len >= sizeof *nh &&
+	    nh->nlmsg_len <= (unsigned int)len;
+}
+
 /* Handle one datagram of netlink messages. */
 static void
 process(struct ifwatch *w, const uint8_t *p, size_t n)
@@ -344,7 +352,7 @@ process(struct ifwatch *w, const uint8_t *p, size_t n)
 	const struct nlmsghdr *nh;
 	int len = (int)n;
 
-	for (nh = (const struct nlmsghdr *)p; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+	for (nh = (const struct nlmsghdr *)p; nl_ok(nh, len); nh = NLMSG_NEXT(nh, len)) {
 		/* DONE and ERROR only ever answer our own requests */
 		int ours = w->dumping != DUMP_NONE && nh->nlmsg_seq == w->seq;
 
