@@ -7,22 +7,39 @@ mkdir -p "$T/src/dir/sub" "$T/src/dir/empty"
 head -c 2000000 /dev/urandom >"$T/src/dir/sub/data.bin"
 echo hello >"$T/src/hello.txt"
 fs=$("$CONFAB" id --home "$T/s")
-port=$((20000 + RANDOM % 20000))
 COMMON="--no-discovery --no-nat"
 
-# recv_bg ARGS...: start a receiver in the background on $port
+# recv_bg ARGS...: start a receiver in the background on a port of its own
+# choosing (a fixed one could be taken by another test's connection); sets
+# rpid and port, or fails when it does not come up within 30 s.
 recv_bg() {
-	"$CONFAB" recv --home "$T/r" $COMMON --listen "127.0.0.1:$port" "$@" \
+	port=""
+	: >"$T/recv.err"
+	"$CONFAB" recv --home "$T/r" $COMMON --listen 127.0.0.1:0 "$@" \
 		>"$T/recv.out" 2>"$T/recv.err" </dev/null &
 	rpid=$!
-	for _ in $(seq 50); do grep -q "waiting for an offer" "$T/recv.err" 2>/dev/null && return; sleep 0.1; done
+	for _ in $(seq 300); do
+		if grep -q "waiting for an offer" "$T/recv.err" 2>/dev/null; then
+			port=$(grep -Eo 'listening on 127\.0\.0\.1:[0-9]+' "$T/recv.err" | grep -Eo '[0-9]+$' | head -n 1)
+			[ -n "$port" ] && return 0
+		fi
+		kill -0 "$rpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "recv did not come up: $(tr '\n' ' ' <"$T/recv.err")"
+	return 1
+}
+
+# why NAME STATUS: on a failed check, show the sender's exit status and both sides' last words.
+why() {
+	diag "$1: send exited $2; send: $(tail -n 3 "$T/send.err" | tr '\n' ' '); recv: $(tail -n 3 "$T/recv.err" | tr '\n' ' ')"
 }
 
 recv_bg --dir "$T/in" --from "$fs" --yes
 "$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/dir" "$T/src/hello.txt" 2>"$T/send.err"
 src=$?
 wait $rpid; rrc=$?
-check "send exits 0 when every file arrived verified" test $src -eq 0
+check "send exits 0 when every file arrived verified" test $src -eq 0 || why verified $src
 check "recv --yes --from exits 0 after the transfer" test $rrc -eq 0
 check "recv prints where the files landed" grep -q "^$T/in/dir" "$T/recv.out"
 check "the tree arrived identical, empty folder kept" diff -r "$T/src/dir" "$T/in/dir"
@@ -34,7 +51,7 @@ recv_bg --dir "$T/in2"
 src=$?
 wait $rpid; rrc=$?
 check "recv without --yes and no terminal rejects (exit 3)" test $rrc -eq 3
-check "send learns it was rejected (exit 3)" test $src -eq 3
+check "send learns it was rejected (exit 3)" test $src -eq 3 || why rejected $src
 check "nothing arrived" test ! -e "$T/in2/hello.txt"
 
 # --yes only ever accepts from the peer named with --from
@@ -42,7 +59,7 @@ recv_bg --dir "$T/in3" --from "$("$CONFAB" id --home "$T/other")" --yes
 "$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/hello.txt" 2>"$T/send.err"
 src=$?
 kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
-check "an offer from someone else is rejected even with --yes" test $src -eq 3
+check "an offer from someone else is rejected even with --yes" test $src -eq 3 || why "someone else" $src
 check "nothing from them arrived" test ! -e "$T/in3/hello.txt"
 
 "$CONFAB" recv --home "$T/r" $COMMON --yes </dev/null >/dev/null 2>&1; rc=$?

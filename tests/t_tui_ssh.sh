@@ -27,10 +27,11 @@ chmod 600 "$T/ssh/authorized_keys"
 SSHD_PID=""
 cleanup_hooks+=('[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null; true')
 
-# Start sshd on a random high loopback port; try a few ports.
+# Start sshd on a random loopback port below Linux's default ephemeral range
+# (32768-60999); try a few ports.
 port=""
 for try in 1 2 3 4 5 6 7 8; do
-	p=$((20000 + RANDOM % 40000))
+	p=$((20000 + RANDOM % 12000))
 	"$SSHD" -D -e -p "$p" -o ListenAddress=127.0.0.1 -h "$T/ssh/host_key" \
 		-o AuthorizedKeysFile="$T/ssh/authorized_keys" -o PidFile="$T/ssh/sshd.pid" \
 		-o StrictModes=no -o UsePAM=no -o PasswordAuthentication=no \

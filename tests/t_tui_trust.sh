@@ -9,7 +9,9 @@
 . "$(dirname "$0")/tui_lib.sh"
 
 # Fixed loopback ports, so that a restarted instance is found where it was.
-base=$((20000 + (RANDOM % 200) * 100))
+# Below Linux's default ephemeral range (32768-60999), so that no port the
+# kernel hands out (to other tests' connections and port-0 listeners) is ours.
+base=$((20000 + (RANDOM % 120) * 100))
 pa=$((base + 31)); pb=$((base + 32))
 
 # ui NAME HOME PORT [ENV...]: start a UI instance (nick alice) in tmux.
