@@ -148,6 +148,14 @@ check "resume: only the missing bytes crossed the network" \
 check "resume: identical content" same_file "$src/resume.bin" "$T/bob-dl/resume.bin"
 rm -f "$T/bob-dl/resume.bin"
 
+# restart_bob: start bob again after a kill (fresh event log, same home and
+# download dir) and have alice call him.
+restart_bob() {
+	: >"$T/bob.out"
+	start_peer bob --nick bob --listen 127.0.0.1:0 --download-dir "$T/bob-dl"
+	say alice "/connect $(addr_of bob)"
+}
+
 # --- kill -9 of the receiver mid-transfer: the sender offers again, bob resumes ---
 diag "t=${SECONDS}s"
 id=$(send_offer "/send bob $src/resume.bin")
@@ -156,9 +164,7 @@ wait_for bob ".event==\"progress\" and .id==\"$id\" and .bytes > 72000000" 60 >/
 kill_peer bob 9
 check "receiver killed: alice sees the transfer waiting" \
 	wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"waiting\"" 10
-: >"$T/bob.out"
-start_peer bob --nick bob --listen 127.0.0.1:0 --download-dir "$T/bob-dl"
-say alice "/connect $(addr_of bob)"
+restart_bob
 check "receiver restarted: the same offer resumes without asking" done_ok bob "$id" 120
 t=$(wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10)
 diag "receiver restart: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
@@ -187,9 +193,7 @@ done < <(grep '^done ' "$state" 2>/dev/null)
 check "many files: every file saved as done is complete in the staging dir" test "$whole" = 1
 check "receiver killed again: alice sees the transfer waiting" \
 	wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"waiting\"" 10
-: >"$T/bob.out"
-start_peer bob --nick bob --listen 127.0.0.1:0 --download-dir "$T/bob-dl"
-say alice "/connect $(addr_of bob)"
+restart_bob
 check "many files: the transfer resumes and completes" done_ok bob "$id" 120
 t=$(wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10)
 diag "many files: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
