@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "core.h"
@@ -1172,6 +1173,37 @@ start_listening(struct core *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * One confab per home: take the state directory's lock.  A second instance
+ * fails with the holder's pid; a one-shot (scratch_if_busy) goes on with a
+ * temporary identity and state of its own, removed when it exits.
+ */
+static int
+lock_home(struct core *c, char *err, size_t errlen)
+{
+	long holder;
+
+	if ((c->lock_fd = paths_lock(&c->paths, &holder, err, errlen)) >= 0)
+		return 0;
+	if (c->lock_fd == -1)
+		return -1;
+	c->lock_fd = -1;
+	if (!c->opt.scratch_if_busy) {
+		if (holder > 0)
+			snprintf(err, errlen, "confab is already running with this home (pid %ld): %s",
+			    holder, c->paths.state);
+		else
+			snprintf(err, errlen, "confab is already running with this home: %s",
+			    c->paths.state);
+		return -1;
+	}
+	if (paths_scratch(&c->paths, err, errlen) == -1)
+		return -1;
+	snprintf(c->scratch, sizeof c->scratch, "%s", c->paths.state);
+	c->opt.no_reconnect = 1;
+	return 0;
+}
+
 /* Load identity and paths, start listening. */
 int
 core_init(struct core *c, struct loop *loop, const struct core_options *opt,
@@ -1185,7 +1217,9 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	c->opt = *opt;
 	c->fe = *fe;
 	c->home.open = 1;
-	if (paths_init(&c->paths, opt->home, err, errlen) == -1)
+	c->lock_fd = -1;
+	if (paths_init(&c->paths, opt->home, err, errlen) == -1 ||
+	    lock_home(c, err, errlen) == -1)
 		return -1;
 	if (opt->log_file != NULL) {
 		if (log_open(opt->log_file, opt->debug ? LOG_DEBUG : LOG_INFO) == -1) {
@@ -1301,5 +1335,10 @@ core_free(struct core *c)
 	}
 	conv_free(&c->home);
 	identity_wipe(&c->id);
+	if (c->scratch[0] != '\0' && paths_rmtree(c->scratch) == -1)
+		log_warn("cannot remove the scratch directory %s: %s", c->scratch, strerror(errno));
 	log_close();
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);   /* the lock file stays; flock ends with the fd */
+	c->lock_fd = -1;
 }

@@ -184,6 +184,8 @@ struct core_options {
 	int         history_set;    /* history_lines was given (else 1000) */
 	int         auto_accept_verified;   /* accept files from verified peers without asking */
 	int         no_reconnect;   /* never call known peers by ourselves (one-shot send/recv) */
+	int         scratch_if_busy;   /* home in use by another confab: run with a temporary
+	                               identity and state (one-shot send/recv) instead of failing */
 	/* reachability (app/reach.c) */
 	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
 	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */
@@ -212,6 +214,8 @@ struct core {
 	struct xfer        *xfers;       /* newest first */
 	uint32_t            next_handle;
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
+	int                 lock_fd;         /* the state directory's lock (paths_lock), -1 if none */
+	char                scratch[PATH_MAX];   /* temporary state directory, removed at exit */
 	double              tokens;          /* --limit-rate token bucket */
 	uint64_t            tokens_t;
 	struct loop_timer   rate_timer;

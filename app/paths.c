@@ -2,9 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "paths.h"
@@ -117,4 +121,78 @@ paths_init(struct paths *p, const char *home, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* Take the state directory's lock, or say who holds it. */
+int
+paths_lock(const struct paths *p, long *holder, char *err, size_t errlen)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	int fd, len;
+
+	*holder = 0;
+	if (paths_join(path, sizeof path, p->state, "lock") == -1) {
+		snprintf(err, errlen, "state directory path too long");
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			if ((n = pread(fd, buf, sizeof buf - 1, 0)) > 0) {
+				buf[n] = '\0';
+				*holder = strtol(buf, NULL, 10);
+			}
+			close(fd);
+			return -2;
+		}
+		snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)len, 0) != len) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Point p->state at a new private directory inside it. */
+int
+paths_scratch(struct paths *p, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof tmp, "%s/scratch.XXXXXX", p->state) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "state directory path too long");
+		return -1;
+	}
+	if (mkdtemp(tmp) == NULL) {   /* mode 0700 */
+		snprintf(err, errlen, "cannot create a scratch directory in %s: %s", p->state,
+		    strerror(errno));
+		return -1;
+	}
+	strcpy(p->state, tmp);
+	return 0;
+}
+
+/* nftw callback: remove one entry (children come first). */
+static int
+rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* rm -r, not following symbolic links. */
+int
+paths_rmtree(const char *dir)
+{
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -22,5 +22,16 @@ int  paths_init(struct paths *, const char *home, char *err, size_t errlen);
 int  paths_join(char *out, size_t outlen, const char *dir, const char *name);
 /* mkdir -p with the given mode. */
 int  paths_mkdirs(const char *dir, int mode);
+/*
+ * Take the lock of the state directory (the file "lock" in it, with our pid):
+ * one confab per home.  Returns the lock's fd (keep it open while running),
+ * -2 if another process holds it (its pid in *holder, 0 if unknown), or -1
+ * with a message in err.
+ */
+int  paths_lock(const struct paths *, long *holder, char *err, size_t errlen);
+/* Make a private scratch state directory inside the state directory (0700). */
+int  paths_scratch(struct paths *, char *err, size_t errlen);
+/* Remove a directory tree (without following symbolic links). */
+int  paths_rmtree(const char *dir);
 
 #endif

@@ -47,4 +47,37 @@ check "four bad lines give four errors" test "$(jq -c 'select(.event=="error")' 
 check "a bad --listen address fails with a message" test $rc -ne 0 -a -s "$T/err"
 out=$(printf '/nick %s\n' "$(printf 'evil\033]0;x\007')" | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0)
 check "a nick with control characters is refused" test "$(jq -c 'select(.event=="error")' <<<"$out" | wc -l)" -eq 1
+
+# one confab per home: a lock file with the pid in it
+start_peer lk --nick lk --listen 127.0.0.1:0
+check "the first confab with a home starts" wait_for lk '.event=="ready"' 10
+lkpid=${PEER_PID[lk]}
+check "the lock file names its pid (mode 0600)" \
+	test "$(cat "$T/lk/lock" 2>/dev/null)" = "$lkpid" -a "$(stat -c %a "$T/lk/lock" 2>/dev/null)" = 600
+out=$("$CONFAB" --headless --home "$T/lk" --no-discovery --no-nat --listen 127.0.0.1:0 </dev/null 2>"$T/err"); rc=$?
+check "a second confab with the same home exits 1" test $rc -eq 1
+check "it says which process holds the home" grep -q "confab is already running with this home (pid $lkpid)" "$T/err"
+check "it emitted no events" test -z "$out"
+check "the first one still runs" alive lk
+# a one-shot with the busy home goes on with a temporary identity
+mkdir -p "$T/lkdl"
+"$CONFAB" recv --home "$T/lk" --no-discovery --no-nat --listen 127.0.0.1:0 --dir "$T/lkdl" \
+	</dev/null >/dev/null 2>"$T/lkrecv.err" &
+rpid=$!
+wait_file_line() { grep -q "$2" "$1" 2>/dev/null; }
+for _ in $(seq 100); do wait_file_line "$T/lkrecv.err" "waiting for an offer" && break; sleep 0.1; done
+check "a one-shot recv with the busy home says it uses a temporary identity" \
+	grep -q "another confab is running with this home; this recv uses a temporary identity" "$T/lkrecv.err"
+tfp=$(sed -n 's/.*temporary identity (\([0-9a-z]*\)).*/\1/p' "$T/lkrecv.err")
+check "the temporary identity is not the home's" test -n "$tfp" -a "$tfp" != "$(fp_of lk)"
+check "it lives in a scratch directory of its own (0700)" \
+	test "$(find "$T/lk" -maxdepth 1 -name 'scratch.*' -type d -perm 0700 | wc -l)" -eq 1
+kill -INT $rpid 2>/dev/null; wait $rpid 2>/dev/null
+check "the scratch directory is gone after the one-shot" \
+	test "$(find "$T/lk" -maxdepth 1 -name 'scratch.*' | wc -l)" -eq 0
+check "the home's own identity is untouched" test "$("$CONFAB" id --home "$T/lk")" = "$(fp_of lk)"
+stop_peer lk
+"$CONFAB" --headless --home "$T/lk" --no-discovery --no-nat --listen 127.0.0.1:0 </dev/null >"$T/lk2.out" 2>&1; rc=$?
+check "once the first has exited, the home can be used again" \
+	test $rc -eq 0 -a "$(head -n 1 "$T/lk2.out" | jq -r .event)" = ready
 done_testing

@@ -229,6 +229,7 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 	 * a transfer in flight.
 	 */
 	one.no_reconnect = 1;
+	one.scratch_if_busy = 1;
 	signal(SIGPIPE, SIG_IGN);
 	o->tty = isatty(STDERR_FILENO);
 	if ((o->loop = loop_new()) == NULL)
@@ -239,6 +240,10 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 		loop_free(o->loop);
 		return ONESHOT_FAILED;
 	}
+	if (o->core.scratch[0] != '\0')
+		fprintf(stderr, "confab: another confab is running with this home; this %s uses a "
+		    "temporary identity (%s) and keeps no state\n", o->sending ? "send" : "recv",
+		    o->core.id.fp);
 	loop_signal(o->loop, SIGINT, on_signal, o);
 	loop_signal(o->loop, SIGTERM, on_signal, o);
 	if (o->sending) {
