@@ -289,19 +289,6 @@ parse_rate(const char *v, uint64_t *out)
 	return 0;
 }
 
-/* Whether a nick is acceptable (the rule core_set_nick applies). */
-static int
-nick_ok(const char *nick)
-{
-	char clean[NICK_BUF];
-	size_t n = strlen(nick);
-
-	if (n == 0 || n > NICK_MAX || strchr(nick, ' ') != NULL)
-		return 0;
-	text_sanitize((const uint8_t *)nick, n, clean, sizeof clean, 0);
-	return strcmp(clean, nick) == 0;
-}
-
 /* Add the comma-separated addresses in v to cfg's listen list. */
 static int
 parse_listen(struct config *cfg, const char *v, char *err, size_t errlen)
@@ -362,7 +349,7 @@ parse_value(struct config *cfg, enum config_key k, const char *v, char *err, siz
 	show(shown, sizeof shown, v, len);
 	switch (k) {
 	case CONFIG_NICK:
-		if (len > 0 && !nick_ok(v)) {
+		if (len > 0 && !core_nick_ok(v)) {
 			snprintf(err, errlen, "nick: expected 1 to %d bytes of printable UTF-8 without spaces, got '%s'",
 			    NICK_MAX, shown);
 			return -1;
@@ -1005,7 +992,7 @@ config_from_options(struct config *cfg, const struct core_options *opt,
 	/* the login name, as the core would pick it, if it is a valid nick */
 	if (opt->nick != NULL)
 		fits(cfg->nick, sizeof cfg->nick, opt->nick);
-	else if (user != NULL && nick_ok(user))
+	else if (user != NULL && core_nick_ok(user))
 		fits(cfg->nick, sizeof cfg->nick, user);
 	for (i = 0; i < opt->nlisten && i < CONFIG_LISTEN_MAX; i++)
 		if (opt->listen[i] != NULL && fits(cfg->listen[cfg->nlisten], CONFIG_ADDR_MAX, opt->listen[i]))

@@ -1093,25 +1093,34 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	return 0;
 }
 
+/* Whether a nick is acceptable as ours. */
+int
+core_nick_ok(const char *nick)
+{
+	char clean[NICK_BUF];
+	size_t n = strlen(nick);
+
+	if (n == 0 || n > NICK_MAX || strchr(nick, ' ') != NULL)
+		return 0;
+	text_sanitize((const uint8_t *)nick, n, clean, sizeof clean, 0);
+	return strcmp(clean, nick) == 0;
+}
+
 /* Change our nick and tell every online peer. */
 int
 core_set_nick(struct core *c, const char *nick, const char *cmd)
 {
-	char clean[NICK_BUF];
 	struct core_event ev;
 	struct peer *p;
-	size_t n = strlen(nick);
 
-	if (n == 0 || n > NICK_MAX) {
-		core_error(c, cmd, NULL, "a nick is 1 to %d bytes", NICK_MAX);
+	if (!core_nick_ok(nick)) {
+		core_error(c, cmd, NULL, "a nick is 1 to %d bytes of printable UTF-8 without spaces",
+		    NICK_MAX);
 		return -1;
 	}
-	text_sanitize((const uint8_t *)nick, n, clean, sizeof clean, 0);
-	if (strcmp(clean, nick) != 0 || strchr(nick, ' ') != NULL) {
-		core_error(c, cmd, NULL, "a nick is printable UTF-8 without spaces");
-		return -1;
-	}
-	snprintf(c->nick, sizeof c->nick, "%s", clean);
+	snprintf(c->nick, sizeof c->nick, "%s", nick);
+	if (c->net == NULL)
+		return 0;   /* --nick during core_init: the ready event carries it */
 	for (p = c->peers; p != NULL; p = p->next)
 		if (p->sess != NULL && session_state(p->sess) == SS_OPEN)
 			send_hello(c, p->sess);

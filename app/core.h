@@ -239,6 +239,8 @@ void core_free(struct core *);
 int  core_connect(struct core *, const char *target, const char *cmd);
 /* Send text to peer; queued if the peer is offline. Returns 0 or -1. */
 int  core_send_msg(struct core *, struct peer *, const char *text, size_t len, const char *cmd);
+/* Whether a nick is acceptable as ours: 1 to NICK_MAX bytes of printable UTF-8, no spaces. */
+int  core_nick_ok(const char *nick);
 /* Change our nick and tell every online peer. */
 int  core_set_nick(struct core *, const char *nick, const char *cmd);
 /*

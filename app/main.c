@@ -247,6 +247,11 @@ main(int argc, char **argv)
 			opt.home = optarg;
 			break;
 		case OPT_NICK:
+			if (!core_nick_ok(optarg)) {
+				fprintf(stderr, "confab: --nick: a nick is 1 to %d bytes of printable "
+				    "UTF-8 without spaces\n", NICK_MAX);
+				return EXIT_USAGE;
+			}
 			opt.nick = optarg;
 			cli_set |= CONFIG_BIT(CONFIG_NICK);
 			break;

@@ -45,6 +45,13 @@ out=$(printf '/nick\n/connect 127.0.0.1:99999\n/msg\nplain text\n' | "$CONFAB" -
 check "four bad lines give four errors" test "$(jq -c 'select(.event=="error")' <<<"$out" | wc -l)" -eq 4
 "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 999.1.1.1:5 </dev/null >/dev/null 2>"$T/err"; rc=$?
 check "a bad --listen address fails with a message" test $rc -ne 0 -a -s "$T/err"
+out=$(echo "/peers" | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0 --nick carol)
+check "with --nick, ready is still the first event" test "$(head -n 1 <<<"$out" | jq -r .event)" = ready
+check "and it carries the nick given" test "$(head -n 1 <<<"$out" | jq -r .nick)" = carol
+check "no nick event for the nick given on the command line" test "$(jq -c 'select(.event=="nick")' <<<"$out" | wc -l)" -eq 0
+"$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0 --nick "a b" </dev/null >/dev/null 2>"$T/err"; rc=$?
+check "--nick with a space is a usage error (exit 2)" test $rc -eq 2
+check "and says what a nick may be" grep -q "without spaces" "$T/err"
 out=$(printf '/nick %s\n' "$(printf 'evil\033]0;x\007')" | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0)
 check "a nick with control characters is refused" test "$(jq -c 'select(.event=="error")' <<<"$out" | wc -l)" -eq 1
 
