@@ -133,6 +133,15 @@ check "alice gets bob's line" wait_screen alice '<bob> history line two'
 check "alice's line is delivered" wait_screen alice '✓ <alice> history line one'
 say_line alice "/quit"
 check "alice quits" wait_dead alice 10
+# move the stored lines to other days: line one (and what came before it)
+# three days ago, line two (and after) two days ago
+now_s=$(date +%s)
+d3=$(LC_ALL=C date -d "@$((now_s - 3 * 86400))" '+%a %d %b %Y')
+d2=$(LC_ALL=C date -d "@$((now_s - 2 * 86400))" '+%a %d %b %Y')
+d0=$(LC_ALL=C date -d "@$now_s" '+%a %d %b %Y')
+awk -v t3=$(((now_s - 3 * 86400) * 1000)) -v t2=$(((now_s - 2 * 86400) * 1000)) \
+	'BEGIN { FS = OFS = "\t" } /history line two/ { late = 1 } { $1 = late ? t2 : t3; print }' \
+	"$T/alice/history/$fb" >"$T/hist.tmp" && cat "$T/hist.tmp" >"$T/alice/history/$fb"
 ui alice2 "$T/alice" "$pa"
 check "alice's UI starts again with the same home" quiet status_addr alice2
 check "bob is listed, still verified" wait_screen alice2 '[●○◐] ✓ bob +'
@@ -142,10 +151,17 @@ check "alice's old line is there" wait_screen alice2 '<alice> history line one'
 check "bob's old line is there" shows alice2 '<bob> history line two'
 check "a separator follows the history" shows alice2 'history from earlier sessions above'
 check "history lines are dimmed" attr_is alice2 '<bob> history line two' 2 on
+check "the oldest line from another day has its date above it" shows alice2 "^--- $d3( |$)"
+check "a day change between stored lines is shown" shows alice2 "^--- Day changed $d2( |$)"
+# line_after NAME ERE TEXT: the row after the first row matching ERE shows TEXT.
+line_after() { screen "$1" | grep -A1 -E -- "$2" | tail -n 1 | grep -qF -- "$3"; }
+check "the date line comes right above the first line of that day" \
+	line_after alice2 "^--- Day changed $d2( |$)" "<bob> history line two"
 check "alice and bob are back online" wait_screen alice2 '^ 2:bob +online' 15
 say_line alice2 "hello again"
 check "a line of this session is delivered" wait_screen alice2 '✓ <alice> hello again'
 check "a line of this session is not dimmed" attr_is alice2 '<alice> hello again' 2 off
+check "today's lines follow a day change line" shows alice2 "^--- Day changed $d0( |$)"
 
 # --- a message to an offline peer: queued, then delivered -----------------------
 say bob "/quit"; stop_peer bob

@@ -279,6 +279,42 @@ code_span(struct tui *t, const struct conversation *cv, const struct chat_line *
 	}
 }
 
+/* The local calendar day of a wall-clock time in ms (year * 400 + day of year). */
+static long
+day_of(uint64_t ts_ms, struct tm *tm)
+{
+	time_t secs = (time_t)(ts_ms / 1000);
+
+	if (localtime_r(&secs, tm) == NULL)
+		return -1;
+	return (long)tm->tm_year * 400 + tm->tm_yday;
+}
+
+/*
+ * The day line above line i, irssi-style: "--- Day changed Thu 03 Dec 2026"
+ * where the day differs from the line before, or the date alone above the
+ * oldest line kept when that is not from today.  Returns 0 if none.
+ */
+static int
+day_line(const struct conversation *cv, size_t i, char *out, size_t outlen)
+{
+	struct tm tm, prev;
+	time_t now = time(NULL);
+	long d = day_of(cv->lines[i]->ts_ms, &tm), before;
+	char date[64];
+
+	if (d == -1)
+		return 0;
+	if (i > 0)
+		before = day_of(cv->lines[i - 1]->ts_ms, &prev);
+	else
+		before = day_of((uint64_t)now * 1000, &prev);
+	if (before == -1 || before == d || strftime(date, sizeof date, "%a %d %b %Y", &tm) == 0)
+		return 0;
+	snprintf(out, outlen, i > 0 ? "--- Day changed %s" : "--- %s", date);
+	return 1;
+}
+
 /*
  * Draw bytes [pos, pos+len) of buf in at most cols columns with attribute a,
  * the part inside [hs, he) with attribute ha.  Returns the columns used.
@@ -315,21 +351,31 @@ line_layout(struct tui *t, const struct conversation *cv, size_t i,
 	static char buf[LINE_BUF];
 	const struct chat_line *l = cv->lines[i];
 	struct prefix p;
-	size_t n, pos = 0, seg, row = 0, avail, indent, show, hs = 0, he = 0;
+	size_t n, pos = 0, seg, row = 0, top = 0, avail, indent, show, hs = 0, he = 0;
+	char day[96];
 
+	if (day_line(cv, i, day, sizeof day)) {
+		if (draw && row >= first && row <= last) {
+			move(y + (int)(row - first), 0);
+			attrset(tui_color_attr(t, PAIR_CYAN, A_DIM));
+			tui_put_cols(day, strlen(day), width);
+			attrset(A_NORMAL);
+		}
+		row = top = 1;
+	}
 	line_prefix(t, cv, l, &p);
 	n = tui_disp_clean(t, l->text, strlen(l->text), buf, sizeof buf, 1);
 	if (draw)
 		code_span(t, cv, l, buf, n, &hs, &he);
 	indent = (size_t)p.width <= (size_t)width / 2 ? (size_t)p.width : 2;
 	for (;;) {
-		avail = (size_t)width - (row == 0 ? (size_t)p.width : indent);
+		avail = (size_t)width - (row == top ? (size_t)p.width : indent);
 		if (avail < 2)
 			avail = 2;
 		seg = n > pos ? text_wrap(buf + pos, n - pos, avail) : 0;
 		if (draw && row >= first && row <= last) {
 			move(y + (int)(row - first), 0);
-			if (row == 0) {
+			if (row == top) {
 				addstr(p.time);
 				attrset(p.mark_attr);
 				addstr(p.mark);
