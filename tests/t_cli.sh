@@ -87,4 +87,17 @@ stop_peer lk
 "$CONFAB" --headless --home "$T/lk" --no-discovery --no-nat --listen 127.0.0.1:0 </dev/null >"$T/lk2.out" 2>&1; rc=$?
 check "once the first has exited, the home can be used again" \
 	test $rc -eq 0 -a "$(head -n 1 "$T/lk2.out" | jq -r .event)" = ready
+
+# the man page: groff finds nothing to warn about, and every subcommand's
+# heading renders on a line of its own, whole
+MAN=${top_srcdir:-$(dirname "$0")/..}/confab.1
+check "groff -man -ww -z finds no problem in the man page" \
+	test -z "$(groff -man -ww -z -Tutf8 "$MAN" 2>&1)"
+man_text=$(groff -man -Tutf8 -P-cbou -rLL=100n "$MAN" 2>/dev/null | sed -n '/^   Subcommands/,/^COMMANDS/p')
+for h in "confab id [--home dir]" "confab send --to host:port path..." \
+	"confab recv [--dir dir] [--from fingerprint [--yes]]" "confab invite [--dns-name name[:port]]"; do
+	check "the man page's heading \"$h\" is one line" grep -qxF "       $h" <<<"$man_text"
+done
+check "the man page's legend explains the discovered mark (◇)" \
+	grep -q "◇ *seen on the LAN" <<<"$(groff -man -Tutf8 -P-cbou -rLL=200n "$MAN" 2>/dev/null)"
 done_testing
