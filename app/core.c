@@ -1292,15 +1292,18 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	return 0;
 }
 
-/* Emit EV_READY. */
+/* Emit EV_READY, then repeat the problems found before the start. */
 void
 core_ready(struct core *c)
 {
 	struct core_event ev;
+	size_t i;
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_READY;
 	emit(c, &ev);
+	for (i = 0; i < c->opt.nnotes; i++)
+		core_note(c, NULL, LINE_ERROR, "config: %s", c->opt.notes[i]);
 }
 
 /* Say goodbye to every peer and stop the loop. */

@@ -189,6 +189,8 @@ struct core_options {
 	/* reachability (app/reach.c) */
 	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
 	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */
+	const char *const *notes;   /* problems found before start (the config file's): */
+	size_t      nnotes;         /* repeated in the home window once it is up */
 	/* --- configuration file only (app/conffile.c): read by the UI --- */
 	int         no_bell;        /* no bell for messages in other windows (UI default) */
 	int         colors;         /* COLORS_AUTO (unless $NO_COLOR), COLORS_ON, COLORS_OFF */

@@ -173,7 +173,7 @@ config_problem(void *arg, const char *msg)
 static int
 load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int print)
 {
-	struct config_problems probs = { NULL, 0 };
+	static struct config_problems probs;   /* kept: the front-end repeats them */
 	struct config eff;
 	struct paths paths;
 	struct stat st;
@@ -196,10 +196,14 @@ load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int 
 		n = config_load(cfg, path, !print, config_problem, &probs);
 		created = created && n == 0 && stat(path, &st) == 0;
 	}
-	if (n != 0)
-		fprintf(stderr, "confab: %s: %s\n", path[0] ? path : "config",
+	if (n != 0) {
+		char sum[PATH_MAX + 64];
+
+		snprintf(sum, sizeof sum, "%s: %s", path[0] ? path : "config",
 		    n < 0 ? "not read; every key keeps its default" :
 		    "the keys with problems keep their defaults");
+		config_problem(&probs, sum);
+	}
 	config_apply(cfg, opt, cli_set);
 	if (print) {
 		config_from_options(&eff, opt, paths.downloads);
@@ -221,9 +225,8 @@ load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int 
 			log_close();
 		}
 	}
-	for (i = 0; i < probs.n; i++)
-		free(probs.v[i]);
-	free(probs.v);
+	opt->notes = (const char *const *)probs.v;   /* shown again once the screen is up */
+	opt->nnotes = probs.n;
 	return rc;
 }
 

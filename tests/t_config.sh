@@ -148,6 +148,11 @@ check "a key with a bad value keeps its default (nick: the login name)" test "$(
 check "a key with a bad value keeps its default (listen: 0.0.0.0, not line 7's 127.0.0.1)" \
 	grep -q '^0\.0\.0\.0:' <<<"$(jq -r '.listen[0]' <<<"$r")"
 check "the problems are in the log as well" grep -qF "warn: config: $c:5: bell: expected on or off, got 'maybe'" "$T/h6.log"
+check "headless repeats them as info events after ready" \
+	test "$(jq -r 'select(.event=="info") | .text' <<<"$out" | grep -c "^config: $c:[0-9]*: ")" -eq 10
+check "with the summary line" \
+	grep -qxF "config: $c: the keys with problems keep their defaults" <<<"$(jq -r 'select(.event=="info") | .text' <<<"$out")"
+check "ready still comes first" test "$(head -n 1 <<<"$out" | jq -r .event)" = ready
 pbad=$(printed "$T/h6")
 check "--print-config shows the defaults for the bad keys" \
 	test "$(grep -E '^(bell|keepalive|limit_rate|history_lines|auto_accept) =' <<<"$pbad" | tr '\n' ' ')" = \

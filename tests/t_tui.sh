@@ -286,4 +286,14 @@ for term in xterm xterm-256color screen tmux-256color linux vt100; do
 	check "TERM=$term: exit status 0 and the alternate screen left" \
 		test "$(exit_status "$n")" = 0 -a "$(pane_fmt "$n" '#{alternate_on}')" = 0
 done
+
+# problems in the config file show in the home window, not only on stderr
+mkdir -p "$T/cfgbad"
+printf 'bell = maybe\nfrobnicate = 1\n' >"$T/cfgbad/config"
+ui cfgbad 200 30
+check "a config problem shows in the home window" wait_screen cfgbad "config: .*cfgbad/config:1: bell: expected on or off, got 'maybe'"
+check "every problem does" shows cfgbad "config: .*cfgbad/config:2: unknown key 'frobnicate'"
+check "it is shown as an error (!!!)" shows cfgbad "^[0-9:]+ !!! config: .*config:1: bell"
+say_line cfgbad "/quit"
+check "that UI quits" wait_dead cfgbad 10
 done_testing
