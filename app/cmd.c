@@ -10,6 +10,7 @@
 #include "log.h"
 #include "reach.h"        /* /invite, /nat */
 #include "transfer.h"
+#include "verify.h"
 
 #define CMD_LINE_MAX 8192
 
@@ -313,24 +314,36 @@ peer_arg(struct core *c, const char *line, char **args, const char *usage)
 	return p;
 }
 
-/* /verify PEER: show the code to compare. */
+/* /verify PEER: show the session code (peer online) and the safety number. */
 static int
 cmd_verify(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	struct core_event ev;
 	struct peer *p = peer_arg(c, line, &args, "/verify PEER");
-	char code[16];
+	char code[VERIFY_CODE_LEN], safety[VERIFY_SAFETY_LEN];
+	int live;
 
 	if (p == NULL)
 		return -1;
-	core_verify_code(c, p, code);
+	live = verify_peer(c, p, code, safety);
+	if (live)
+		core_note(c, &p->conv, LINE_SYSTEM,
+		    "session code with %s: %s - read it to each other now, by voice; "
+		    "it is new for every connection", p->nick, code);
+	else
+		core_note(c, &p->conv, LINE_SYSTEM,
+		    "session code with %s: none while %s is offline (it comes from the live "
+		    "connection: /verify again once %s is online)", p->nick, p->nick, p->nick);
 	core_note(c, &p->conv, LINE_SYSTEM,
-	    "verification code with %s: %s - compare it with %s (by voice, in person); "
-	    "if it is the same on both screens, type /trust %s", p->nick, code, p->nick, p->nick);
+	    "safety number with %s: %s - compare it any time (in person, on paper); "
+	    "it stays the same while both keys do", p->nick, safety);
+	core_note(c, &p->conv, LINE_SYSTEM, "if %s is the same on both screens, type /trust %s",
+	    live ? "either one" : "the safety number", p->nick);
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_VERIFY;
 	ev.peer = p;
-	ev.text = code;
+	ev.text = live ? code : NULL;
+	ev.safety = safety;
 	ev.cmd = line;
 	if (c->fe.event != NULL)
 		c->fe.event(c, &ev, c->fe.arg);
@@ -441,8 +454,8 @@ const struct cmd_def cmd_table[] = {
 	{ "reject", "ID", "reject an offer", cmd_reject },
 	{ "cancel", "ID", "cancel a transfer, either direction", cmd_cancel },
 	{ "transfers", "", "list transfers", cmd_transfers },
-	{ "verify", "PEER", "show the code to compare with PEER before /trust", cmd_verify },
-	{ "trust", "PEER", "mark PEER verified (after comparing /verify codes)", cmd_trust },
+	{ "verify", "PEER", "show the session code and safety number to compare with PEER", cmd_verify },
+	{ "trust", "PEER", "mark PEER verified (after comparing a /verify code)", cmd_trust },
 	{ "block", "PEER", "refuse PEER's connections, messages and beacons", cmd_trust },
 	{ "unblock", "PEER", "undo /block (PEER becomes unverified)", cmd_trust },
 	{ "rename", "PEER NAME", "call PEER by a name of your choosing", cmd_rename },

@@ -394,33 +394,6 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 		snprintf(p->nick, sizeof p->nick, "%s", nick);
 }
 
-/* The verification code: 12 digits from both keys (smaller key first). */
-void
-core_verify_code(struct core *c, const struct peer *p, char out[16])
-{
-	const uint8_t *a = c->id.pub, *b = p->pk, *t;
-	crypto_generichash_state st;
-	uint8_t h[32];
-	uint64_t v = 0;
-	int i;
-
-	if (memcmp(a, b, ID_KEYLEN) > 0) {
-		t = a;
-		a = b;
-		b = t;
-	}
-	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const uint8_t *)"confab-verify-1", 15);
-	crypto_generichash_update(&st, a, ID_KEYLEN);
-	crypto_generichash_update(&st, b, ID_KEYLEN);
-	crypto_generichash_final(&st, h, sizeof h);
-	for (i = 0; i < 8; i++)
-		v = v << 8 | h[i];
-	v %= 1000000000000ull;
-	snprintf(out, 16, "%03u %03u %03u %03u", (unsigned)(v / 1000000000ull),
-	    (unsigned)(v / 1000000 % 1000), (unsigned)(v / 1000 % 1000), (unsigned)(v % 1000));
-}
-
 /* Set a peer's trust. */
 int
 core_set_trust(struct core *c, struct peer *p, enum trust t, const char *cmd)

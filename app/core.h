@@ -21,7 +21,7 @@
 
 enum trust {
 	TRUST_UNVERIFIED = 0,  /* first use: we only know the key it proved */
-	TRUST_VERIFIED,        /* the user compared /verify codes and said /trust */
+	TRUST_VERIFIED,        /* the user compared a /verify code and said /trust */
 	TRUST_BLOCKED,         /* refused silently */
 };
 
@@ -127,7 +127,7 @@ enum core_event_type {
 	EV_OFFER,       /* an incoming offer is complete and waits for the user (xfer) */
 	EV_PROGRESS,    /* a transfer moved (xfer), at most a few times a second */
 	EV_TRANSFER,    /* a transfer changed state (xfer) */
-	EV_VERIFY,      /* text: the verification code for peer */
+	EV_VERIFY,      /* text: the session code (NULL: peer offline), safety: the safety number */
 	EV_WARNING,     /* text: a security warning about peer (key or nick change) */
 	EV_HISTORY,     /* line: one line of peer's conversation, in answer to /history */
 	/* reachability (app/reach.c) */
@@ -146,6 +146,7 @@ struct core_event {
 	const char             *text;
 	const char             *cmd;
 	const char             *reason;   /* EV_PEER: why it went offline */
+	const char             *safety;   /* EV_VERIFY: the safety number */
 	int                     queued;   /* EV_SENT */
 	struct xfer            *xfer;     /* EV_OFFER, EV_PROGRESS, EV_TRANSFER */
 };
@@ -274,8 +275,6 @@ struct chat_line *core_conv_add(struct conversation *, enum line_kind, const cha
 void core_seen_remember(struct peer *, const uint8_t id[WIRE_ID_LEN]);
 /* A peer announced a nick: adopt it, unless another known key uses it (then warn). */
 void core_peer_announce(struct core *, struct peer *, const char *nick);
-/* The verification code for a peer: 12 digits from both keys, in groups of 3. */
-void core_verify_code(struct core *, const struct peer *, char out[16]);
 /* Trust verbs: set the state, save it, tell the front-end. */
 int  core_set_trust(struct core *, struct peer *, enum trust, const char *cmd);
 int  core_rename(struct core *, struct peer *, const char *name, const char *cmd);

@@ -950,7 +950,12 @@ void *session_user(const struct session *s) { return s->user; }
 enum session_state session_state(const struct session *s) { return s->state; }
 int   session_initiator(const struct session *s) { return s->initiator; }
 const uint8_t *session_remote_pk(const struct session *s) { return s->remote_pk; }
-const uint8_t *session_hash(const struct session *s) { return s->hash; }
+/* The final handshake hash, only while the session is open. */
+const uint8_t *
+session_hash(const struct session *s)
+{
+	return s->state == SS_OPEN ? s->hash : NULL;
+}
 const char *session_addr(const struct session *s) { return s->addr; }
 unsigned long session_id(const struct session *s) { return s->id; }
 

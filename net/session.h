@@ -99,7 +99,10 @@ enum session_state session_state(const struct session *);
 int   session_initiator(const struct session *);
 /* The peer's static key; valid from the established callback on. */
 const uint8_t *session_remote_pk(const struct session *);
-/* The handshake hash; valid once open. */
+/*
+ * The final Noise handshake hash h (NOISE_HASHLEN bytes), the same on both
+ * ends and new for every session; NULL unless the session is open.
+ */
 const uint8_t *session_hash(const struct session *);
 const char *session_addr(const struct session *);
 const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);

@@ -227,7 +227,11 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_str(&j, "event", "verify");
 		json_str(&j, "peer", ev->peer->fp);
 		json_str(&j, "nick", ev->peer->nick);
-		json_str(&j, "code", ev->text);
+		if (ev->text != NULL)   /* the session code: only while online */
+			json_str(&j, "code", ev->text);
+		else
+			json_null(&j, "code");
+		json_str(&j, "safety", ev->safety);
 		break;
 	case EV_WARNING:
 		json_str(&j, "event", "warning");

@@ -631,7 +631,7 @@ ui_help(struct tui *t, char *args)
 	core_note(&t->core, cv, LINE_SYSTEM, "Marks on your lines: %s queued (peer offline), %s sent, %s delivered.",
 	    t->utf8 ? "\xe2\x80\xa6" : "~", t->utf8 ? "\xc2\xb7" : "-", t->utf8 ? "\xe2\x9c\x93" : "+");
 	core_note(&t->core, cv, LINE_SYSTEM, "Trust marks in the peer list: %s verified, ? unverified "
-	    "(compare /verify codes, then /trust), %s blocked, ! a new key using the name of a peer you know.",
+	    "(compare a /verify code, then /trust), %s blocked, ! a new key using the name of a peer you know.",
 	    t->utf8 ? "\xe2\x9c\x93" : "V", t->utf8 ? "\xe2\x9c\x97" : "X");
 }
 

@@ -11,6 +11,7 @@
 #include "text.h"
 #include "transfer.h"
 #include "tui_int.h"
+#include "verify.h"
 
 #define NICK_COLS   16   /* columns of a nick in a line's prefix */
 #define LINE_BUF    (WIRE_TEXT_MAX * 3 + 16)
@@ -257,25 +258,33 @@ history_ends(const struct conversation *cv, size_t i)
 }
 
 /*
- * Where a verification code is in a line (clean text buf of n bytes): the
- * core's "verification code with ..." note in a peer's window.  The code is
- * worked out again from the keys, so a peer cannot choose what is
- * highlighted.  Sets [*s, *e) or leaves it empty.
+ * Where a code to compare is in a line (clean text buf of n bytes): the
+ * "session code with ..." and "safety number with ..." notes of /verify in a
+ * peer's window.  The codes are worked out again (from the keys and the live
+ * session), so a peer cannot choose what is highlighted, and a session code
+ * from an earlier connection is no longer bold.  Sets [*s, *e) or leaves it
+ * empty.
  */
 static void
 code_span(struct tui *t, const struct conversation *cv, const struct chat_line *l,
     const char *buf, size_t n, size_t *s, size_t *e)
 {
-	char code[16];
-	const char *at;
+	char code[VERIFY_CODE_LEN], safety[VERIFY_SAFETY_LEN];
+	const char *want, *at;
 
 	*s = *e = 0;
-	if (l->kind != LINE_SYSTEM || cv->peer == NULL || strncmp(l->text, "verification code with ", 23) != 0)
+	if (l->kind != LINE_SYSTEM || cv->peer == NULL)
 		return;
-	core_verify_code(&t->core, cv->peer, code);
-	if ((at = strstr(buf, code)) != NULL && (size_t)(at - buf) + strlen(code) <= n) {
+	(void)verify_peer(&t->core, cv->peer, code, safety);
+	if (strncmp(l->text, "session code with ", 18) == 0)
+		want = code;
+	else if (strncmp(l->text, "safety number with ", 19) == 0)
+		want = safety;
+	else
+		return;
+	if (want[0] != '\0' && (at = strstr(buf, want)) != NULL && (size_t)(at - buf) + strlen(want) <= n) {
 		*s = (size_t)(at - buf);
-		*e = *s + strlen(code);
+		*e = *s + strlen(want);
 	}
 }
 
