@@ -1,6 +1,6 @@
 #!/bin/bash
-# t_trust.sh - trust on first use, verification codes, a new key under a known
-# nick, blocking, renaming and forgetting.
+# t_trust.sh - trust on first use, /verify's session code and safety number,
+# a new key under a known nick, blocking, renaming and forgetting.
 . "$(dirname "$0")/lib.sh"
 
 start_peer alice --nick alice --listen 127.0.0.1:0
@@ -11,17 +11,27 @@ check "alice and bob connect" connect_pair alice bob
 e=$(wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"")
 check "first contact: bob is unverified" test "$(jq -r .trust <<<"$e")" = unverified
 
-# the verification code is the same on both screens and differs for a third peer
+# /verify: the session code and the safety number are the same on both
+# screens, and both differ for a third peer
 say alice "/verify bob"; say bob "/verify alice"
-ca=$(wait_for alice '.event=="verify"' | jq -r .code)
-cb=$(wait_for bob '.event=="verify"' | jq -r .code)
-diag "alice sees $ca, bob sees $cb"
-check "the code has 12 digits in groups of three" grep -Eq '^[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}$' <<<"$ca"
-check "alice and bob see the same code" test "$ca" = "$cb"
+va=$(wait_for alice '.event=="verify"'); vb=$(wait_for bob '.event=="verify"')
+ca=$(jq -r .code <<<"$va"); cb=$(jq -r .code <<<"$vb")
+sa=$(jq -r .safety <<<"$va"); sb=$(jq -r .safety <<<"$vb")
+diag "session code: alice sees $ca, bob sees $cb"
+diag "safety number: alice sees $sa, bob sees $sb"
+check "the session code has 12 digits in groups of three" grep -Eq '^[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}$' <<<"$ca"
+check "alice and bob see the same session code" test "$ca" = "$cb"
+check "the safety number has 60 digits in groups of five" grep -Eq '^[0-9]{5}( [0-9]{5}){11}$' <<<"$sa"
+check "alice and bob see the same safety number" test "$sa" = "$sb"
+check "alice is told to compare the session code by voice, now" \
+	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"session code with bob: $ca - read it to each other now, by voice\"))"
+check "and the safety number any time" \
+	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"safety number with bob: $sa - compare it any time\"))"
 check "carol and alice connect" connect_pair carol alice
 say alice "/verify carol"
-cc=$(wait_for alice ".event==\"verify\" and .peer==\"$fc\"" | jq -r .code)
-check "the code with carol is different" test "$cc" != "$ca"
+vc=$(wait_for alice ".event==\"verify\" and .peer==\"$fc\"")
+check "the session code with carol is different" test "$(jq -r .code <<<"$vc")" != "$ca"
+check "so is the safety number" test "$(jq -r .safety <<<"$vc")" != "$sa"
 
 say alice "/trust bob"
 check "/trust marks bob verified" wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .trust==\"verified\""
@@ -58,10 +68,29 @@ check "mallory does not get it" test "$(count_events mallory '.event=="message" 
 
 # the real bob reconnecting keeps his name and gets no warning
 say bob "/quit"; stop_peer bob
+# bob offline: the safety number still, no session code
+wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"offline\"" >/dev/null
+say alice "/verify bob"
+wait_count alice ".event==\"verify\" and .peer==\"$fb\"" 2 10
+v=$(events alice "select(.event==\"verify\" and .peer==\"$fb\")" | tail -n 1)
+check "/verify of an offline peer: no session code (null)" test "$(jq -c .code <<<"$v")" = null
+check "the same safety number" test "$(jq -r .safety <<<"$v")" = "$sa"
+check "alice is told the session code needs bob online" \
+	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"session code with bob: none while bob is offline\"))"
 : >"$T/bob.out"
 start_peer bob --nick bob --listen 127.0.0.1:0
 say bob "/connect $(addr_of alice)"
 wait_count alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"" 2 10 >/dev/null
+# a new session: a new session code, the same safety number
+say alice "/verify bob"; say bob "/verify $fa"
+wait_count alice ".event==\"verify\" and .peer==\"$fb\"" 3 10
+v=$(events alice "select(.event==\"verify\" and .peer==\"$fb\")" | tail -n 1)
+vb=$(wait_for bob '.event=="verify"')
+diag "new session code: alice sees $(jq -r .code <<<"$v"), bob sees $(jq -r .code <<<"$vb")"
+check "after a reconnect the session code is new" test "$(jq -r .code <<<"$v")" != "$ca"
+check "and again the same on both screens" test "$(jq -r .code <<<"$v")" = "$(jq -r .code <<<"$vb")"
+check "the safety number stays" test "$(jq -r .safety <<<"$v")" = "$sa"
+check "on both screens" test "$(jq -r .safety <<<"$vb")" = "$sa"
 check "the real bob, back again, is still bob, verified, without a warning" \
 	test "$(events alice "select(.event==\"peer\" and .fingerprint==\"$fb\") | .nick + \" \" + .trust + \" \" + (.warning // \"none\")" | tail -n 1)" = '"bob verified none"'
 check "no warning names the real bob's key" test "$(count_events alice ".event==\"warning\" and .peer==\"$fb\"")" -eq 0
