@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_tui_trust.sh - trust and memory in the ncurses UI (tmux, loopback): the
-# trust mark of a first contact, /verify showing the code the other side sees,
+# trust mark of a first contact, /verify showing the codes the other side sees,
 # /trust changing the mark in the list and the title, a new key using a
 # verified peer's nick shown apart with a warning, /block, Tab completion of
 # the trust verbs' PEER, history after a restart of the UI, /clear --history,
@@ -62,17 +62,33 @@ say_line alice "/query bob"
 check "the title says unverified, in words, with the short fingerprint" \
 	wait_screen alice "^ 2:bob +online +\\? unverified +${fb:0:8} +127\\.0\\.0\\.1:$pb"
 
-# --- /verify: the same code on both screens -----------------------------------
+# --- /verify: the same codes on both screens ----------------------------------
 keys alice M-1
 say_line alice "/verify bob"
 say bob "/verify $fa"
-code=$(wait_for bob '.event=="verify"' 10 | jq -r .code)
-diag "bob's code: $code"
-check "the headless side's code has 12 digits" grep -Eq '^[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}$' <<<"$code"
+v=$(wait_for bob '.event=="verify"' 10)
+code=$(jq -r .code <<<"$v"); safety=$(jq -r .safety <<<"$v")
+diag "bob's session code: $code, safety number: $safety"
+check "the headless side's session code has 12 digits" grep -Eq '^[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}$' <<<"$code"
+check "its safety number 60" grep -Eq '^[0-9]{5}( [0-9]{5}){11}$' <<<"$safety"
 check "/verify takes alice to bob's window" wait_screen alice '^ 2:bob '
-check "alice's screen shows the same code as bob's" wait_screen alice "verification code with bob: $code"
-check "the code is in bold" attr_is alice "$code" 1 on
-check "the text around it is not" attr_is alice 'verification code with' 1 off
+check "alice's screen shows the same session code as bob's" wait_screen alice "session code with bob: $code"
+check "and says to compare it by voice, now" shows alice "$code - read it to each other now, by voice"
+# the safety number may wrap: look for its groups in the order shown
+# shows_joined NAME TEXT: TEXT is in the pane's conversation (left of the
+# peer list), perhaps wrapped over rows
+shows_joined() {
+	screen "$1" | sed 's/│.*//' | tr -s ' \n' '  ' | grep -qF -- "$2" && return 0
+	echo "# not on $1's screen: $2; the screen was:" >&2
+	screen "$1" | sed 's/^/#   |/' >&2
+	return 1
+}
+check "alice's screen shows the same safety number as bob's" \
+	shows_joined alice "safety number with bob: $safety - compare it any time"
+check "the session code is in bold" attr_is alice "$code" 1 on
+check "the safety number is in bold" attr_is alice "${safety:0:17}" 1 on
+check "the text around them is not" attr_is alice 'session code with' 1 off
+check "nor here" attr_is alice 'safety number with' 1 off
 
 # --- /trust: verified in the list and the title -------------------------------
 say_line alice "/trust bob"
