@@ -314,7 +314,11 @@ peer_arg(struct core *c, const char *line, char **args, const char *usage)
 	return p;
 }
 
-/* /verify PEER: show the session code (peer online) and the safety number. */
+/*
+ * /verify PEER: show the session code (peer online) and the safety number,
+ * each first on its line, so that the peer's nick cannot put digits of its
+ * choosing where the code is read.
+ */
 static int
 cmd_verify(struct core *c, struct conversation *cur, const char *line, char *args)
 {
@@ -328,15 +332,15 @@ cmd_verify(struct core *c, struct conversation *cur, const char *line, char *arg
 	live = verify_peer(c, p, code, safety);
 	if (live)
 		core_note(c, &p->conv, LINE_SYSTEM,
-		    "session code with %s: %s - read it to each other now, by voice; "
-		    "it is new for every connection", p->nick, code);
+		    "session code %s (with %s) - read it to each other now, by voice; "
+		    "it is new for every connection", code, p->nick);
 	else
 		core_note(c, &p->conv, LINE_SYSTEM,
-		    "session code with %s: none while %s is offline (it comes from the live "
-		    "connection: /verify again once %s is online)", p->nick, p->nick, p->nick);
+		    "session code: none while %s is offline (it comes from the live "
+		    "connection: /verify again once %s is online)", p->nick, p->nick);
 	core_note(c, &p->conv, LINE_SYSTEM,
-	    "safety number with %s: %s - compare it any time (in person, on paper); "
-	    "it stays the same while both keys do", p->nick, safety);
+	    "safety number %s (with %s) - compare it any time (in person, on paper); "
+	    "it stays the same while both keys do", safety, p->nick);
 	core_note(c, &p->conv, LINE_SYSTEM, "if %s is the same on both screens, type /trust %s",
 	    live ? "either one" : "the safety number", p->nick);
 	memset(&ev, 0, sizeof ev);

@@ -952,7 +952,8 @@ main(int argc, char **argv)
 			usage();
 		for (i = 4; i < argc; i++)
 			send_msg(&c, argv[i], NULL, NULL);
-		return verdict(c.fd, 2) == 1 ? 0 : 1;
+		/* HOSTILE_STAY: seconds to stay connected (default 2) */
+		return verdict(c.fd, getenv("HOSTILE_STAY") != NULL ? atoi(getenv("HOSTILE_STAY")) : 2) == 1 ? 0 : 1;
 	}
 	usage();
 }

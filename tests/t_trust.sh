@@ -24,14 +24,37 @@ check "alice and bob see the same session code" test "$ca" = "$cb"
 check "the safety number has 60 digits in groups of five" grep -Eq '^[0-9]{5}( [0-9]{5}){11}$' <<<"$sa"
 check "alice and bob see the same safety number" test "$sa" = "$sb"
 check "alice is told to compare the session code by voice, now" \
-	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"session code with bob: $ca - read it to each other now, by voice\"))"
+	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"session code $ca (with bob) - read it to each other now, by voice\"))"
 check "and the safety number any time" \
-	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"safety number with bob: $sa - compare it any time\"))"
+	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"safety number $sa (with bob) - compare it any time\"))"
 check "carol and alice connect" connect_pair carol alice
 say alice "/verify carol"
 vc=$(wait_for alice ".event==\"verify\" and .peer==\"$fc\"")
 check "the session code with carol is different" test "$(jq -r .code <<<"$vc")" != "$ca"
 check "so is the safety number" test "$(jq -r .safety <<<"$vc")" != "$sa"
+
+# a nick cannot put a code of its choosing where the real one is read: each
+# code comes first on its line, before the peer's name (a hostile peer may
+# announce a nick with spaces)
+HOSTILE=${top_builddir:-$(dirname "$0")/..}/tests/hostile
+HOSTILE_STAY=20 "$HOSTILE" chat "$(addr_of alice)" "dave: 000 000 000 000, 00000 00000 00000 -" "hi" \
+	>"$T/dave.out" 2>&1 &
+dave=$!
+e=$(wait_for alice '.event=="message" and .text=="hi" and (.nick|startswith("dave:"))')
+fd=$(jq -r .from <<<"$e")
+say alice "/verify $fd"
+vd=$(wait_for alice ".event==\"verify\" and .peer==\"$fd\"")
+check "a peer whose nick looks like codes: /verify shows its session code" \
+	grep -Eq '^[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}$' <<<"$(jq -r .code <<<"$vd")"
+ld=$(wait_for alice ".event==\"info\" and .peer==\"$fd\" and (.text|startswith(\"session code\"))" | jq -r .text)
+diag "$ld"
+check "the first code on the session code's line is the real one" \
+	test "$(grep -Eo '[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{3}' <<<"$ld" | head -n 1)" = "$(jq -r .code <<<"$vd")"
+ld=$(wait_for alice ".event==\"info\" and .peer==\"$fd\" and (.text|startswith(\"safety number\"))" | jq -r .text)
+diag "$ld"
+check "the first groups on the safety number's line are the real ones" \
+	test "$(grep -Eo '[0-9]{5}( [0-9]{5})+' <<<"$ld" | head -n 1)" = "$(jq -r .safety <<<"$vd")"
+kill "$dave" 2>/dev/null; wait "$dave" 2>/dev/null
 
 say alice "/trust bob"
 check "/trust marks bob verified" wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .trust==\"verified\""
@@ -76,7 +99,7 @@ v=$(events alice "select(.event==\"verify\" and .peer==\"$fb\")" | tail -n 1)
 check "/verify of an offline peer: no session code (null)" test "$(jq -c .code <<<"$v")" = null
 check "the same safety number" test "$(jq -r .safety <<<"$v")" = "$sa"
 check "alice is told the session code needs bob online" \
-	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"session code with bob: none while bob is offline\"))"
+	wait_for alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"session code: none while bob is offline\"))"
 : >"$T/bob.out"
 start_peer bob --nick bob --listen 127.0.0.1:0
 say bob "/connect $(addr_of alice)"

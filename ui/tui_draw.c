@@ -259,32 +259,38 @@ history_ends(const struct conversation *cv, size_t i)
 
 /*
  * Where a code to compare is in a line (clean text buf of n bytes): the
- * "session code with ..." and "safety number with ..." notes of /verify in a
- * peer's window.  The codes are worked out again (from the keys and the live
- * session), so a peer cannot choose what is highlighted, and a session code
- * from an earlier connection is no longer bold.  Sets [*s, *e) or leaves it
- * empty.
+ * "session code ..." and "safety number ..." notes of /verify in a peer's
+ * window, where the code comes right after those words.  The codes are
+ * worked out again (from the keys and the live session) and only bold in that
+ * place, so a peer cannot choose what is highlighted, and a session code from
+ * an earlier connection is no longer bold.  Sets [*s, *e) or leaves it empty.
  */
 static void
 code_span(struct tui *t, const struct conversation *cv, const struct chat_line *l,
     const char *buf, size_t n, size_t *s, size_t *e)
 {
+	static const char code_words[] = "session code ", safety_words[] = "safety number ";
 	char code[VERIFY_CODE_LEN], safety[VERIFY_SAFETY_LEN];
-	const char *want, *at;
+	const char *want;
+	size_t at, len;
 
 	*s = *e = 0;
 	if (l->kind != LINE_SYSTEM || cv->peer == NULL)
 		return;
 	(void)verify_peer(&t->core, cv->peer, code, safety);
-	if (strncmp(l->text, "session code with ", 18) == 0)
+	if (n >= sizeof code_words - 1 && memcmp(buf, code_words, sizeof code_words - 1) == 0) {
 		want = code;
-	else if (strncmp(l->text, "safety number with ", 19) == 0)
+		at = sizeof code_words - 1;
+	} else if (n >= sizeof safety_words - 1 && memcmp(buf, safety_words, sizeof safety_words - 1) == 0) {
 		want = safety;
-	else
+		at = sizeof safety_words - 1;
+	} else {
 		return;
-	if (want[0] != '\0' && (at = strstr(buf, want)) != NULL && (size_t)(at - buf) + strlen(want) <= n) {
-		*s = (size_t)(at - buf);
-		*e = *s + strlen(want);
+	}
+	len = strlen(want);
+	if (len > 0 && len <= n - at && memcmp(buf + at, want, len) == 0) {
+		*s = at;
+		*e = at + len;
 	}
 }
 
