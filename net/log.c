@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static FILE *log_fp;
 static int   log_owned;
@@ -50,24 +52,71 @@ log_close(void)
 	log_owned = 0;
 }
 
-/* Write one timestamped line. */
+/*
+ * Write p[0..n) to f with every control character escaped, whatever its
+ * source: C0 bytes, DEL and C1 characters (U+0080..U+009F) as \xHH / \u00HH,
+ * each byte of invalid UTF-8 as \xHH, and the backslash doubled so that an
+ * escape in the log is always ours.  Printable UTF-8 is written as it is.
+ */
+static void
+log_escaped(FILE *f, const uint8_t *p, size_t n)
+{
+	size_t i = 0, k;
+	uint32_t cp;
+
+	while (i < n) {
+		k = utf8_decode(p + i, n - i, &cp);
+		if (k == 0) {
+			fprintf(f, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		if (cp < 0x20 || cp == 0x7f)
+			fprintf(f, "\\x%02x", (unsigned)cp);
+		else if (cp >= 0x80 && cp <= 0x9f)
+			fprintf(f, "\\u%04x", (unsigned)cp);
+		else if (cp == '\\')
+			fputs("\\\\", f);
+		else
+			fwrite(p + i, 1, k, f);
+		i += k;
+	}
+}
+
+/* Write one timestamped line (the message escaped: see log_escaped). */
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *names[] = { "error", "warn", "info", "debug" };
 	struct timeval tv;
 	struct tm tm;
-	char ts[32];
+	char ts[32], small[512], *msg = small;
 	va_list ap;
+	int n;
 
 	if (log_fp == NULL || level > log_max)
 		return;
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(log_fp, "%s.%03ld %s: ", ts, (long)tv.tv_usec / 1000, names[level]);
 	va_start(ap, fmt);
-	vfprintf(log_fp, fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof small) {
+		if ((msg = malloc((size_t)n + 1)) == NULL) {
+			msg = small;   /* write what fits */
+			n = (int)sizeof small - 1;
+		} else {
+			va_start(ap, fmt);
+			vsnprintf(msg, (size_t)n + 1, fmt, ap);
+			va_end(ap);
+		}
+	}
+	fprintf(log_fp, "%s.%03ld %s: ", ts, (long)tv.tv_usec / 1000, names[level]);
+	log_escaped(log_fp, (const uint8_t *)msg, (size_t)n);
 	fputc('\n', log_fp);
+	if (msg != small)
+		free(msg);
 }
