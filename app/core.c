@@ -623,10 +623,19 @@ on_established(struct session *s, void *arg)
 	const uint8_t *pk = session_remote_pk(s);
 	struct peer *p;
 	struct session *old;
-	int keep_new;
+	int keep_new, won;
 
-	if (reach_established(c, s) == -1)
+	if (c->opt.no_incoming && !session_initiator(s)) {
+		log_info("refusing an incoming session from %s: only sending", session_addr(s));
+		return -1;
+	}
+	if ((won = reach_established(c, s)) == -1)
 		return -1;   /* reach: another address of the same attempt was first */
+	if (won == 1 || (c->connect_sid != 0 && session_id(s) == c->connect_sid)) {
+		memcpy(c->asked_pk, pk, ID_KEYLEN);   /* the peer core_connect was asked for */
+		c->asked = 1;
+		c->connect_sid = 0;
+	}
 	if ((p = peer_by_pk_(c, pk)) == NULL && (p = peer_new(c, pk)) == NULL)
 		return -1;
 	if (p->pending == s)
@@ -963,6 +972,7 @@ core_connect(struct core *c, const char *target, const char *cmd)
 		core_error(c, cmd, NULL, "cannot connect to %s: %s", target, strerror(errno));
 		return -1;
 	}
+	c->connect_sid = session_id(s);
 	sock_format((struct sockaddr *)&ss, addr, sizeof addr);
 	log_info("connecting to %s", addr);
 	return 0;
@@ -1244,7 +1254,7 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	net_set_limits(c->net, &lim);
 	if (opt->ciphers != 0)
 		net_set_ciphers(c->net, opt->ciphers);
-	if (start_listening(c, err, errlen) == -1)
+	if (!opt->no_incoming && start_listening(c, err, errlen) == -1)
 		return -1;
 	if (c->opt.history_lines == 0 && !c->opt.history_set)
 		c->opt.history_lines = 1000;

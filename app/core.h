@@ -187,6 +187,7 @@ struct core_options {
 	int         no_reconnect;   /* never call known peers by ourselves (one-shot send/recv) */
 	int         scratch_if_busy;   /* home in use by another confab: run with a temporary
 	                               identity and state (one-shot send/recv) instead of failing */
+	int         no_incoming;    /* no listener; refuse any session we did not open (one-shot send) */
 	/* reachability (app/reach.c) */
 	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
 	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */
@@ -222,6 +223,14 @@ struct core {
 	double              tokens;          /* --limit-rate token bucket */
 	uint64_t            tokens_t;
 	struct loop_timer   rate_timer;
+	/*
+	 * The peer that core_connect was asked for: the key that answered at the
+	 * address, or that proved the key an invite code or DNS pins (one-shot
+	 * send sends to it and to no one else).
+	 */
+	unsigned long       connect_sid;     /* session opened by core_connect to an address */
+	int                 asked;           /* asked_pk is set */
+	uint8_t             asked_pk[ID_KEYLEN];
 };
 
 /* Load identity and paths, start listening.  Returns 0 or -1 with err set. */

@@ -27,7 +27,7 @@ static const char usage_text[] =
 "usage: confab [OPTIONS]             full-screen chat (ncurses)\n"
 "       confab --headless [OPTIONS]  JSON Lines on stdout, commands on stdin\n"
 "       confab id [--home DIR]       print this identity's fingerprint\n"
-"       confab send --to HOST:PORT PATH...           send files, then exit\n"
+"       confab send --to HOST:PORT PATH...           send files (to that peer only), then exit\n"
 "       confab recv [--dir DIR] [--from FP [--yes]]  receive one offer, then exit\n"
 "       confab invite [--dns-name NAME[:PORT]]   print an invite code for a peer\n"
 "\n"
@@ -416,7 +416,7 @@ main(int argc, char **argv)
 	}
 	/* the config file fills in what the command line left unset */
 	if (mode == 's')
-		cli_set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender keeps its loopback-only listener */
+		cli_set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender listens nowhere: no config listen */
 	if (load_config(&cfg, &opt, cli_set, print_config) == -1)
 		return EXIT_FAILURE_;
 	if (print_config)

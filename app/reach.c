@@ -768,7 +768,7 @@ reach_established(struct core *c, struct session *s)
 	    race->pin_dns ? " (its key matches the DNS TXT record)" :
 	    race->pinned ? " (its key matches the invite code)" : "");
 	race_gc(race);
-	return 0;
+	return 1;
 }
 
 /* Whether a key is all zeros (not learned yet). */

@@ -62,6 +62,39 @@ kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
 check "an offer from someone else is rejected even with --yes" test $src -eq 3 || why "someone else" $src
 check "nothing from them arrived" test ! -e "$T/in3/hello.txt"
 
+# A third party that reaches the sender's listener before the receiver answers
+# gets nothing: the receiver is stopped (its kernel still completes the TCP
+# connect) while a thief connects to every port the sender listens on; then
+# the receiver goes on and gets the file.
+start_peer thief --nick thief --listen 127.0.0.1:0
+fthief=$(fp_of thief)
+recv_bg --dir "$T/in5" --from "$fs" --yes
+kill -STOP "$rpid"
+"$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/hello.txt" 2>"$T/send.err" &
+spid=$!
+sports=""
+for _ in $(seq 30); do
+	sports=$(ss -Hltnp 2>/dev/null | grep "pid=$spid," | awk '{print $4}' | grep -Eo '[0-9]+$' | sort -u)
+	[ -n "$sports" ] && break
+	sleep 0.1
+done
+diag "the sender listens on port(s): ${sports:-none}"
+for sp in $sports; do say thief "/connect 127.0.0.1:$sp"; done
+# the thief's attempt ends one way or the other before the receiver goes on
+[ -n "$sports" ] && wait_for thief ".event==\"peer\" and .state==\"online\"" 3 >/dev/null
+kill -CONT "$rpid"
+for _ in $(seq 150); do running "$spid" || break; sleep 0.1; done
+running "$spid" && kill "$spid"
+wait "$spid"; src=$?
+kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null
+check "a thief at the sender's listener gets no offer" test "$(count_events thief '.event=="offer"')" -eq 0
+check "a thief at the sender's listener never sees the sender online" \
+	test "$(count_events thief '.event=="peer" and .state=="online"')" -eq 0
+check "the receiver the sender asked for gets the file" cmp -s "$T/src/hello.txt" "$T/in5/hello.txt" ||
+	why thief $src
+check "send exits 0 (sent to the receiver, not to the thief)" test $src -eq 0
+check "the thief's key is not the one that got the file" test "$(grep -c "$fthief" "$T/send.err")" -eq 0
+
 "$CONFAB" recv --home "$T/r" $COMMON --yes </dev/null >/dev/null 2>&1; rc=$?
 check "--yes without --from is a usage error (exit 2)" test $rc -eq 2
 "$CONFAB" send --home "$T/s" $COMMON --to 127.0.0.1:1 "$T/src/hello.txt" 2>/dev/null; rc=$?

@@ -104,7 +104,14 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 
 	switch (ev->type) {
 	case EV_PEER:
-		if (o->sending && ev->peer->state == PEER_ONLINE && o->x == NULL) {
+		/*
+		 * Only the peer asked for: the key that answered at the address,
+		 * or proved the key the invite code pins.  (No one else can open
+		 * a session to a sender: it does not listen, refuses incoming
+		 * ones; but a LAN peer we called could come online too.)
+		 */
+		if (o->sending && ev->peer->state == PEER_ONLINE && o->x == NULL && c->asked &&
+		    memcmp(ev->peer->pk, c->asked_pk, ID_KEYLEN) == 0) {
 			fprintf(stderr, "connected to %s (%s)\n", ev->peer->nick, ev->peer->fp);
 			o->connected = 1;
 			if (xfer_send(c, ev->peer, o->paths, o->npaths, NULL) == -1) {
@@ -283,10 +290,8 @@ oneshot_send(const struct core_options *opt, const char *target, char *const *pa
 	o.sending = 1;
 	o.paths = paths;
 	o.npaths = npaths;
-	if (so.nlisten == 0) {
-		so.listen[0] = "127.0.0.1:0";   /* a sender needs no public listener */
-		so.nlisten = 1;
-	}
+	so.no_incoming = 1;   /* a sender listens nowhere: it only calls the one peer asked for */
+	so.nlisten = 0;
 	return run(&o, &so, target);
 }
 
