@@ -394,6 +394,17 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 		snprintf(p->nick, sizeof p->nick, "%s", nick);
 }
 
+/*
+ * How much the net should keep s (session_set_priority): a verified peer's
+ * session, or one we opened, is never evicted to make room for a newcomer;
+ * an unverified peer's incoming session may be, when idle the longest.
+ */
+static int
+session_keep(const struct peer *p, struct session *s)
+{
+	return p->trust == TRUST_VERIFIED || session_initiator(s) ? 1 : 0;
+}
+
 /* Set a peer's trust. */
 int
 core_set_trust(struct core *c, struct peer *p, enum trust t, const char *cmd)
@@ -403,6 +414,8 @@ core_set_trust(struct core *c, struct peer *p, enum trust t, const char *cmd)
 	store_peers_dirty(c);
 	if (t == TRUST_VERIFIED)
 		p->nick_clash = 0;
+	if (p->sess != NULL)
+		session_set_priority(p->sess, session_keep(p, p->sess));
 	core_note(c, &p->conv, LINE_SYSTEM, "%s (%s) is now %s", p->nick, p->fp, trust_name(t));
 	if (t == TRUST_BLOCKED) {
 		loop_timer_del(c->loop, &p->retry);
@@ -675,6 +688,7 @@ on_established(struct session *s, void *arg)
 	}
 	p->sess = s;
 	p->hello = 0;
+	session_set_priority(s, session_keep(p, s));
 	if (p->via[0] == '\0')
 		snprintf(p->via, sizeof p->via, "direct");
 	session_set_user(s, p);

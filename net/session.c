@@ -53,6 +53,8 @@ struct session {
 
 	struct loop_timer  timer;
 	uint64_t           last_rx;
+	uint64_t           last_act; /* opened, or last record for the owner (eviction) */
+	int                prio;     /* session_set_priority */
 	int                ping_out;
 	uint64_t           ping_nonce;
 
@@ -89,6 +91,7 @@ net_limits_default(struct net_limits *l)
 	l->max_sessions = 256;
 	l->max_pending = 64;
 	l->max_pending_per_ip = 8;
+	l->max_per_ip = 32;
 	l->handshake_ms = 10000;
 	l->keepalive_ms = 15000;
 	l->dead_ms = 45000;
@@ -216,28 +219,76 @@ set_events(struct session *s, int ev)
 	}
 }
 
-/* Count sessions still in their handshake, overall and from one address. */
+/*
+ * Whether two addresses count as one for the limits: the same IPv4 address
+ * (also when mapped into IPv6), or the same IPv6 /64 (one subscriber's LAN).
+ */
+static int
+same_origin(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct in6_addr *x, *y;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family != AF_INET6)
+		return 0;
+	x = &((const struct sockaddr_in6 *)a)->sin6_addr;
+	y = &((const struct sockaddr_in6 *)b)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(x) || IN6_IS_ADDR_V4MAPPED(y))
+		return memcmp(x, y, 16) == 0;
+	return memcmp(x, y, 8) == 0;
+}
+
+/*
+ * Count sessions still in their handshake (overall and from sa's origin) and
+ * sessions in any state from sa's origin.
+ */
 static void
-count_pending(struct net *n, const struct sockaddr_storage *sa, int *all, int *same)
+count_origin(struct net *n, const struct sockaddr_storage *sa, int *pending, int *pending_same,
+    int *same)
 {
 	struct session *s;
+	int here;
 
-	*all = *same = 0;
+	*pending = *pending_same = *same = 0;
 	for (s = n->sessions; s != NULL; s = s->next) {
-		if (s->state == SS_OPEN || s->state == SS_CLOSED)
+		if (s->state == SS_CLOSED)
 			continue;
-		(*all)++;
-		if (s->sa.ss_family != sa->ss_family)
+		here = same_origin(&s->sa, sa);
+		*same += here;
+		if (s->state == SS_OPEN)
 			continue;
-		if (sa->ss_family == AF_INET &&
-		    ((const struct sockaddr_in *)&s->sa)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr)
-			(*same)++;
-		else if (sa->ss_family == AF_INET6 &&
-		    memcmp(&((const struct sockaddr_in6 *)&s->sa)->sin6_addr,
-		        &((const struct sockaddr_in6 *)sa)->sin6_addr, 16) == 0)
-			(*same)++;
+		(*pending)++;
+		*pending_same += here;
 	}
+}
+
+/*
+ * Make room for a new connection: close the open session of priority 0
+ * (from sa's origin, or from anywhere when sa is NULL) that has been idle
+ * the longest.  Returns 1 if one was closed, 0 if there is none.
+ */
+static int
+evict_idle(struct net *n, const struct sockaddr_storage *sa, const char *newcomer)
+{
+	struct session *s, *v = NULL;
+
+	for (s = n->sessions; s != NULL; s = s->next) {
+		if (s->state != SS_OPEN || s->prio > 0 || (sa != NULL && !same_origin(&s->sa, sa)))
+			continue;
+		if (v == NULL || s->last_act < v->last_act)
+			v = s;
+	}
+	if (v == NULL)
+		return 0;
+	log_info("evicting session %lu %s (unverified, idle %llu ms) for %s: %s", v->id, v->addr,
+	    (unsigned long long)(loop_now(n->loop) - v->last_act), newcomer,
+	    sa != NULL ? "too many sessions from that address" : "all sessions in use");
+	session_close(v, BYE_BUSY, "evicted to make room");
+	return 1;
 }
 
 /* Allocate a session around a connected (or connecting) socket. */
@@ -542,6 +593,7 @@ open_session(struct session *s)
 	s->state = SS_OPEN;
 	(void)sock_limit_unsent(s->fd, UNSENT_MAX);   /* not TCP (tests): no matter */
 	s->last_rx = loop_now(n->loop);
+	s->last_act = s->last_rx;
 	loop_timer_set(n->loop, &s->timer, (uint64_t)n->lim.keepalive_ms);
 	log_info("session %lu %s open (%s, %s)", s->id, s->addr,
 	    s->initiator ? "outgoing" : "incoming", session_cipher(s));
@@ -629,6 +681,7 @@ record_step(struct session *s, const uint8_t *body, size_t len)
 			session_end(s, r.u.bye.reason == BYE_QUIT ? "peer quit" : "peer closed the session");
 		return 1;
 	default:
+		s->last_act = loop_now(s->net->loop);
 		s->net->ops.record(s, &r, s->net->arg);
 		return s->state == SS_CLOSED ? 1 : 0;
 	}
@@ -797,7 +850,7 @@ listener_io(struct loop *loop, int fd, int revents, void *arg)
 	socklen_t len;
 	struct session *s;
 	char addr[SOCK_ADDRSTRLEN];
-	int c, all, same, i;
+	int c, all, same, from, i;
 
 	for (i = 0; i < 64; i++) {
 		len = sizeof ss;
@@ -808,15 +861,20 @@ listener_io(struct loop *loop, int fd, int revents, void *arg)
 			return;
 		}
 		sock_format((struct sockaddr *)&ss, addr, sizeof addr);
-		count_pending(n, &ss, &all, &same);
-		if (n->nsessions >= n->lim.max_sessions) {
-			log_warn("refusing %s: %d sessions already", addr, n->nsessions);
-			close(c);
-			continue;
-		}
+		count_origin(n, &ss, &all, &same, &from);
 		if (all >= n->lim.max_pending || same >= n->lim.max_pending_per_ip) {
 			log_warn("refusing %s: too many handshakes in progress (%d, %d from it)",
 			    addr, all, same);
+			close(c);
+			continue;
+		}
+		if (from >= n->lim.max_per_ip && !evict_idle(n, &ss, addr)) {
+			log_warn("refusing %s: %d sessions from that address already", addr, from);
+			close(c);
+			continue;
+		}
+		if (n->nsessions >= n->lim.max_sessions && !evict_idle(n, NULL, addr)) {
+			log_warn("refusing %s: %d sessions already", addr, n->nsessions);
 			close(c);
 			continue;
 		}
@@ -945,6 +1003,7 @@ net_shutdown(struct net *n, const char *why)
 		session_close(n->sessions, BYE_QUIT, why);
 }
 
+void  session_set_priority(struct session *s, int prio) { s->prio = prio; }
 void  session_set_user(struct session *s, void *user) { s->user = user; }
 void *session_user(const struct session *s) { return s->user; }
 enum session_state session_state(const struct session *s) { return s->state; }

@@ -42,14 +42,22 @@ struct net_ops {
 struct net_limits {
 	int    max_sessions;        /* all sessions at once */
 	int    max_pending;         /* sessions still in their handshake */
-	int    max_pending_per_ip;  /* the same, per remote address */
+	int    max_pending_per_ip;  /* the same, per remote address (IPv6: per /64) */
+	int    max_per_ip;          /* sessions in any state from one address (IPv6: one /64) */
 	int    handshake_ms;        /* preamble + handshake must finish within this */
 	int    keepalive_ms;        /* PING after this much silence */
 	int    dead_ms;             /* close after this much silence */
 	size_t sendq_max;           /* queued plaintext control records, bytes */
 };
 
-/* The defaults: 256 sessions, 64 pending (8 per address), 10 s, 15 s, 45 s, 1 MiB. */
+/*
+ * The defaults: 256 sessions (32 per address), 64 pending (8 per address),
+ * 10 s, 15 s, 45 s, 1 MiB.  When a new connection would pass the overall or
+ * the per-address cap, the open session of priority 0 (see
+ * session_set_priority) that has been idle the longest is closed to make
+ * room (from that address, for the per-address cap); with none, the new
+ * connection is refused.
+ */
 void net_limits_default(struct net_limits *);
 
 struct net *net_new(struct loop *, const uint8_t s_priv[NOISE_DHLEN],
@@ -93,6 +101,12 @@ void session_want_bulk(struct session *);
 /* Plaintext bytes queued or buffered for sending (for back-pressure). */
 size_t session_pending(const struct session *);
 
+/*
+ * How much the owner wants to keep a session: 0 (the default) may be closed
+ * to make room for a new connection when the limits are reached (the one
+ * idle the longest first); anything higher never is.
+ */
+void  session_set_priority(struct session *, int prio);
 void  session_set_user(struct session *, void *user);
 void *session_user(const struct session *);
 enum session_state session_state(const struct session *);

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
 
 #include "noise.h"
@@ -44,7 +46,7 @@ usage(void)
 	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello |\n"
 	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
 	    "       offer-flood N | silent SECS | stall-msg1 SECS | idle-flood N SECS NSRC |\n"
-	    "       msg-flood N [SIZE] | reorder\n"
+	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC\n"
 	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n");
 	exit(2);
 }
@@ -654,6 +656,141 @@ msg_flood(struct conn *c, int n, size_t size)
 	return closed_after(c->fd, now_ms(), 600);
 }
 
+/*
+ * Complete an XX handshake (fresh key) on a socket connected from source
+ * address src, then send HELLO: an authenticated stranger.  -1 if the victim
+ * closed or did not answer within 2 s.
+ */
+static int
+open_one(struct conn *c, const struct sockaddr_storage *ss, socklen_t len, uint32_t src)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	struct timeval tv = { 2, 0 };
+	int one = 1;
+	uint8_t mine[8], theirs[8], prologue[8 + 16], msg[512], pl[512];
+	struct noise_hs hs;
+	size_t n, pn;
+
+	from.sin_addr.s_addr = htonl(src);
+	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* frames go in two writes */
+	if (bind(c->fd, (struct sockaddr *)&from, sizeof from) == -1 ||
+	    connect(c->fd, (const struct sockaddr *)ss, len) == -1)
+		goto fail;
+	noise_keypair(c->priv, c->pub);
+	wire_preamble(mine, WIRE_CIPHER_CHACHA);
+	if (put(c->fd, mine, 8) == -1 || get(c->fd, theirs, 8) == -1)
+		goto fail;
+	memcpy(prologue, "confab/1", 8);
+	memcpy(prologue + 8, mine, 8);
+	memcpy(prologue + 16, theirs, 8);
+	if (noise_hs_init(&hs, "Noise_XX_25519_ChaChaPoly_BLAKE2b", 1, prologue, sizeof prologue,
+	        c->priv, NULL, NULL, NULL) != 0 ||
+	    noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0 || put_frame(c->fd, msg, n) == -1 ||
+	    get_frame(c->fd, msg, sizeof msg, &n) == -1 ||
+	    noise_hs_read(&hs, msg, n, pl, sizeof pl, &pn) != 0 ||
+	    noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0 || put_frame(c->fd, msg, n) == -1 ||
+	    noise_hs_split(&hs, &c->tx, &c->rx) != 0 || send_hello(c, "flood") == -1)
+		goto fail;
+	return 0;
+fail:
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+/* Drain the sessions open_flood holds; count the ones the victim closed. */
+static void
+open_sweep(struct pollfd *pf, int n, int nsrc, int *per, int *live, int *evicted, int wait)
+{
+	uint8_t junk[4096];
+	ssize_t r;
+	int j;
+
+	if (poll(pf, (nfds_t)n, wait) <= 0)
+		return;
+	for (j = 0; j < n; j++) {
+		if (pf[j].fd < 0 || pf[j].revents == 0)
+			continue;
+		while ((r = recv(pf[j].fd, junk, sizeof junk, MSG_DONTWAIT)) > 0)
+			;
+		if (r == 0 || (r == -1 && errno != EAGAIN)) {
+			close(pf[j].fd);
+			pf[j].fd = -1;
+			(*evicted)++;
+			(*live)--;
+			per[j % nsrc]--;
+		}
+	}
+}
+
+/*
+ * open-flood N SECS NSRC: open N authenticated sessions (fresh keys, HELLO
+ * sent) from NSRC loopback addresses (127.0.0.2, .3, ...), one after the
+ * other, and hold them idle until SECS have passed since the start.  Prints
+ * how many the victim let open, refused, later closed (evicted), the most
+ * held open at once overall and from one address, and how many are still
+ * open at the end.
+ */
+static int
+open_flood(const char *target, int n, int secs, int nsrc)
+{
+	struct sockaddr_storage ss;
+	struct pollfd *pf;
+	struct conn c;
+	struct rlimit rl;
+	socklen_t len;
+	long long t_end = now_ms() + (long long)secs * 1000;
+	int *per, k, live = 0, most = 0, most1 = 0, opened = 0, refused = 0, evicted = 0;
+
+	if (sock_parse(target, 7470, &ss, &len) == -1 || ss.ss_family != AF_INET) {
+		printf("error open-flood needs an IPv4 loopback address\n");
+		return 1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	pf = calloc((size_t)n, sizeof *pf);
+	per = calloc((size_t)nsrc, sizeof *per);
+	if (pf == NULL || per == NULL)
+		return 1;
+	memset(&c, 0, sizeof c);
+	for (k = 0; k < n; k++) {
+		pf[k].fd = -1;
+		pf[k].events = POLLIN;
+		if (open_one(&c, &ss, len, 0x7f000002u + (uint32_t)(k % nsrc)) == -1) {
+			refused++;
+			poll(NULL, 0, 10);   /* the victim is busy with the last ones: let it */
+		} else {
+			pf[k].fd = c.fd;
+			opened++;
+			live++;
+			per[k % nsrc]++;
+		}
+		/* the victim makes room before it answers: what it closed is seen now */
+		open_sweep(pf, k + 1, nsrc, per, &live, &evicted, 0);
+		if (pf[k].fd >= 0 && per[k % nsrc] > most1)
+			most1 = per[k % nsrc];
+		if (live > most)
+			most = live;
+	}
+	printf("holding %d\n", live);   /* all tried: the test looks now */
+	while (now_ms() < t_end && live > 0)
+		open_sweep(pf, n, nsrc, per, &live, &evicted, 50);
+	for (k = 0; k < n; k++)
+		if (pf[k].fd >= 0)
+			close(pf[k].fd);
+	printf("opened %d refused %d evicted %d most-open %d most-from-one %d still-open %d\n",
+	    opened, refused, evicted, most, most1, live);
+	free(pf);
+	free(per);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -736,6 +873,11 @@ main(int argc, char **argv)
 		if (argc < 6)
 			usage();
 		return idle_flood(target, atoi(argv[3]), atoi(argv[4]), atoi(argv[5]) > 0 ? atoi(argv[5]) : 1);
+	}
+	if (strcmp(mode, "open-flood") == 0) {
+		if (argc < 6)
+			usage();
+		return open_flood(target, atoi(argv[3]), atoi(argv[4]), atoi(argv[5]) > 0 ? atoi(argv[5]) : 1);
 	}
 	if (strcmp(mode, "flood") == 0) {
 		/* open N connections, send a preamble on each, hold them for SECS */
