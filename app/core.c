@@ -237,6 +237,35 @@ core_peer_changed(struct core *c, struct peer *p, const char *reason)
 	peer_changed(c, p, reason);
 }
 
+static void peer_free(struct peer *);
+
+/* Drop a peer nothing refers to (see core.h). */
+int
+core_peer_forget(struct core *c, struct peer *p)
+{
+	struct peer **pp;
+	struct xfer *x;
+
+	if (p->known || p->trust != TRUST_UNVERIFIED || p->renamed || p->sess != NULL ||
+	    p->pending != NULL || p->outq != NULL || p->noutq > 0 || p->nacks > 0 ||
+	    p->out_pending || p->conv.nlines > 0 || p->conv.open || p->conv.unread > 0)
+		return -1;
+	for (x = c->xfers; x != NULL; x = x->next)
+		if (x->peer == p)
+			return -1;
+	for (pp = &c->peers; *pp != NULL && *pp != p; pp = &(*pp)->next)
+		;
+	if (*pp == NULL)
+		return -1;
+	*pp = p->next;
+	c->npeers--;
+	loop_timer_del(c->loop, &p->settle);
+	loop_timer_del(c->loop, &p->retry);
+	free(p->acks);
+	peer_free(p);
+	return 0;
+}
+
 /* Free a peer and its queues. */
 static void
 peer_free(struct peer *p)

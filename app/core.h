@@ -272,6 +272,12 @@ struct peer *core_peer_get(struct core *, const uint8_t pk[ID_KEYLEN], int creat
 /* Tell the front-end that a peer changed (state, nick, addresses). */
 void core_peer_changed(struct core *, struct peer *, const char *reason);
 /*
+ * Drop a peer the model only heard of (a LAN beacon): unknown, unverified,
+ * unnamed, no session, no lines, no window, no queue, no transfer.  Returns 0
+ * if it was freed (p is gone), -1 if anything still refers to it.
+ */
+int  core_peer_forget(struct core *, struct peer *);
+/*
  * Open a session to a peer we are not connected to, at its discovered LAN
  * address or its last known address, insisting on its key.  Returns 0 if a
  * session exists or is on its way, -1 if there is no address to try.

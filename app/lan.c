@@ -136,6 +136,13 @@ on_gone(void *arg, const uint8_t key[BEACON_KEYLEN], const char *why)
 	p->state = PEER_OFFLINE;
 	log_info("lan: %s (%s) %s", p->fp, p->nick, why);
 	core_peer_changed(l->c, p, why);
+	/*
+	 * A key only ever heard on the LAN leaves the model with its beacon and
+	 * gives back its share of LAN_MAX_CREATED: a flood of keys that come and
+	 * go can neither grow the model nor use up the room for real newcomers.
+	 */
+	if (core_peer_forget(l->c, p) == 0 && l->created > 0)
+		l->created--;
 }
 
 static const struct disc_ops lan_ops = { on_seen, on_gone };

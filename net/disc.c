@@ -67,6 +67,8 @@ struct dpeer {
 	uint32_t       seq;
 	uint16_t       interval_s;
 	uint64_t       last_rx, expires, replied_at;
+	uint8_t        src[16];           /* where its last beacon came from (ip16) */
+	uint32_t       hits;              /* transmissions heard (copies count once) */
 	struct sockaddr_storage a4, a6;   /* beacon source with the announced TCP port */
 	socklen_t      a4len, a6len;      /* 0: no usable path of that family */
 	uint64_t       last4, last6;
@@ -250,11 +252,32 @@ peer_find(struct disc *d, const uint8_t key[BEACON_KEYLEN])
 	return NULL;
 }
 
-/* How long after its last beacon a peer expires. */
+/*
+ * How long after its last beacon a peer expires: DISC_EXPIRE_MISSES of its
+ * announced interval, but of no more than twice our own.  Whoever shares
+ * this segment sees the same hosts and so announces about as often as we do;
+ * an interval far longer is only a way to stay in the table for hours.
+ */
 static uint64_t
-peer_window(const struct dpeer *p)
+peer_window(const struct disc *d, const struct dpeer *p)
 {
-	return (uint64_t)DISC_EXPIRE_MISSES * p->interval_s * 1000 + DISC_EXPIRE_GRACE;
+	uint64_t own = d->interval_s > 0 ? d->interval_s : (d->refresh_min + 999) / 1000;
+	uint64_t iv = p->interval_s;
+
+	if (iv > 2 * own)
+		iv = 2 * own;
+	return (uint64_t)DISC_EXPIRE_MISSES * iv * 1000 + DISC_EXPIRE_GRACE;
+}
+
+/* Whether two ip16 addresses count as one source: one IPv4 address, or one IPv6 /64. */
+static int
+same_source(const uint8_t a[16], const uint8_t b[16])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (memcmp(a, mapped, 12) == 0 || memcmp(b, mapped, 12) == 0)
+		return memcmp(a, b, 16) == 0;
+	return memcmp(a, b, 8) == 0;
 }
 
 /*
@@ -270,7 +293,7 @@ dif_needs_bcast(struct disc *d, const struct dif *f, uint64_t now)
 
 	for (i = 0; i < d->npeers; i++) {
 		const struct dpeer *p = &d->peers[i];
-		uint64_t w = peer_window(p);
+		uint64_t w = peer_window(d, p);
 
 		if (p->if4 != f->ifindex || p->bc4_at == 0 || now - p->bc4_at > w)
 			continue;
@@ -666,7 +689,7 @@ expire_fire(struct loop *loop, struct loop_timer *t, void *arg)
 static void
 peer_report(struct disc *d, struct dpeer *p, int force)
 {
-	uint64_t now = loop_now(d->loop), w = peer_window(p);
+	uint64_t now = loop_now(d->loop), w = peer_window(d, p);
 	const struct sockaddr_storage *a = NULL;
 	struct disc_peer info;
 	socklen_t alen = 0;
@@ -699,6 +722,47 @@ peer_report(struct disc *d, struct dpeer *p, int force)
 	d->ops.seen(d->arg, &info);
 }
 
+/*
+ * Make room for a new key heard from ip: a source that already holds
+ * DISC_MAX_PER_SOURCE entries gives up the one it refreshed least recently;
+ * a full table gives up the least recently heard entry, one heard only once
+ * (a key that never announced again) first.  The owner is told.
+ */
+static void
+make_room(struct disc *d, const uint8_t ip[16])
+{
+	size_t i, same = 0, lru_src = SIZE_MAX, lru_once = SIZE_MAX, lru = SIZE_MAX, v;
+	uint8_t key[BEACON_KEYLEN];
+	const char *why;
+
+	for (i = 0; i < d->npeers; i++) {
+		const struct dpeer *p = &d->peers[i];
+
+		if (same_source(p->src, ip)) {
+			same++;
+			if (lru_src == SIZE_MAX || p->last_rx < d->peers[lru_src].last_rx)
+				lru_src = i;
+		}
+		if (p->hits <= 1 && (lru_once == SIZE_MAX || p->last_rx < d->peers[lru_once].last_rx))
+			lru_once = i;
+		if (lru == SIZE_MAX || p->last_rx < d->peers[lru].last_rx)
+			lru = i;
+	}
+	if (same >= DISC_MAX_PER_SOURCE) {
+		v = lru_src;
+		why = "evicted: too many keys from its address";
+	} else if (d->npeers >= DISC_MAX_PEERS) {
+		v = lru_once != SIZE_MAX ? lru_once : lru;
+		why = "evicted: the table is full";
+	} else {
+		return;
+	}
+	memcpy(key, d->peers[v].key, sizeof key);
+	peer_remove(d, v);
+	d->st.evicted++;
+	report_gone(d, key, why);
+}
+
 /* One valid beacon from another host. */
 static void
 got_beacon(struct disc *d, const struct beacon *bc, const struct sockaddr *from, socklen_t fromlen,
@@ -708,6 +772,7 @@ got_beacon(struct disc *d, const struct beacon *bc, const struct sockaddr *from,
 	struct dpeer *p = peer_find(d, bc->key);
 	struct sockaddr_storage *a;
 	uint16_t port;
+	uint8_t ip[16];
 	int is_new = 0, dup, nick_changed = 0;
 
 	if (bc->flags & BEACON_GOODBYE) {
@@ -719,7 +784,9 @@ got_beacon(struct disc *d, const struct beacon *bc, const struct sockaddr *from,
 		}
 		return;
 	}
+	ip16(from, ip);
 	if (p == NULL) {
+		make_room(d, ip);
 		if (d->npeers == DISC_MAX_PEERS)
 			return;
 		if (d->npeers == d->apeers) {
@@ -739,6 +806,9 @@ got_beacon(struct disc *d, const struct beacon *bc, const struct sockaddr *from,
 	dup = !is_new && bc->seq == p->seq && now - p->last_rx < DUP_WINDOW_MS;
 	if (dup)
 		d->st.rx_dup++;
+	else if (p->hits < UINT32_MAX)
+		p->hits++;
+	memcpy(p->src, ip, sizeof p->src);
 	if (from->sa_family == AF_INET) {
 		port = beacon_port_for(bc, BEACON_AF_INET);
 		a = &p->a4;
@@ -771,7 +841,7 @@ got_beacon(struct disc *d, const struct beacon *bc, const struct sockaddr *from,
 	p->seq = bc->seq;
 	p->interval_s = bc->interval_s;
 	p->last_rx = now;
-	p->expires = now + peer_window(p);
+	p->expires = now + peer_window(d, p);
 	arm_expire(d, p->expires);
 	if (is_new) {
 		char addr[SOCK_ADDRSTRLEN];
@@ -1253,12 +1323,12 @@ disc_free(struct disc *d, int goodbye)
 		log_info("discovery: said goodbye on %zu interface(s)", d->nifs);
 	}
 	log_debug("discovery: rx %llu (bad %llu, own %llu, limited %llu, dup %llu), "
-	    "tx multicast %llu, broadcast %llu, unicast %llu, errors %llu",
+	    "tx multicast %llu, broadcast %llu, unicast %llu, errors %llu, evicted %llu",
 	    (unsigned long long)d->st.rx, (unsigned long long)d->st.rx_bad,
 	    (unsigned long long)d->st.rx_own, (unsigned long long)d->st.rx_limited,
 	    (unsigned long long)d->st.rx_dup, (unsigned long long)d->st.tx_mcast,
 	    (unsigned long long)d->st.tx_bcast, (unsigned long long)d->st.tx_unicast,
-	    (unsigned long long)d->st.tx_err);
+	    (unsigned long long)d->st.tx_err, (unsigned long long)d->st.evicted);
 	ifwatch_free(d->ifw);
 	loop_timer_del(d->loop, &d->refresh_t);
 	loop_timer_del(d->loop, &d->burst_t);

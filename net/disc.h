@@ -26,6 +26,7 @@
 #define DISC_EXPIRE_MISSES 3                 /* refreshes missed before a peer expires */
 #define DISC_EXPIRE_GRACE  2000              /* ms added to the expiry */
 #define DISC_MAX_PEERS     512               /* peers remembered at once */
+#define DISC_MAX_PER_SOURCE 8                /* ... from one IPv4 address or IPv6 /64 */
 
 struct disc;
 
@@ -61,6 +62,7 @@ struct disc_stats {
 	uint64_t rx_own;       /* our own, looped back */
 	uint64_t rx_limited;   /* over a rate limit */
 	uint64_t rx_dup;       /* another copy of a transmission already seen */
+	uint64_t evicted;      /* peers forgotten to make room for a new key */
 	uint64_t tx_mcast, tx_bcast, tx_unicast, tx_err;
 	size_t   peers;        /* peers currently known */
 	size_t   ifaces;       /* interfaces in use */

@@ -27,7 +27,7 @@
 static const char usage_text[] =
 "usage: lanprobe [-4 | -6 IFACE | -d ADDR:PORT] [-I IFACE] [-k HEX | -F FP | -K]\n"
 "                [-n NICK] [-p PORT] [-f FLAGS] [-i SECS] [-s SEQ] [-N FP]...\n"
-"                [-c COUNT] [-w MS] [-r FILE | -g] [-l MS]\n"
+"                [-c COUNT] [-w MS] [-r FILE | -g] [-l MS] [-S A.B.C.D [-A N]]\n"
 "  -4         send to " DISC_GROUP4 " (the interface from -I, else the routing table)\n"
 "  -6 IFACE   send to " DISC_GROUP6 " on IFACE\n"
 "  -d A:P     send to this address (unicast or broadcast)\n"
@@ -37,7 +37,9 @@ static const char usage_text[] =
 "  -n NICK, -p PORT (TCP, for both families), -f FLAGS, -i INTERVAL, -s SEQ\n"
 "  -c COUNT   datagrams to send (default 1), -w MS between them (default 0)\n"
 "  -r FILE    send FILE's bytes instead of a beacon; -g: random garbage\n"
-"  -l MS      then listen MS ms and print each beacon received as a JSON line\n";
+"  -l MS      then listen MS ms and print each beacon received as a JSON line\n"
+"  -S ADDR    send from this IPv4 address; with -A N, datagram i from ADDR + i % N\n"
+"             (addresses the host has: a flood from many sources)\n";
 
 /* Milliseconds on the monotonic clock. */
 static long long
@@ -87,14 +89,15 @@ main(int argc, char **argv)
 	long count = 1, wait_ms = 0, listen_ms = 0, seq = -1;
 	size_t rawlen = 0, keylen = 0;
 	int opt, fd, one = 1, ttl = 1, random_key = 0, garbage = 0, port = 7470;
-	int flags = 0, interval = 30, ifindex = 0;
+	int flags = 0, interval = 30, ifindex = 0, nsrc = 0, *srcfd = NULL;
+	struct in_addr src = { 0 };
 	long i;
 
 	if (sodium_init() < 0)
 		return 1;
 	memset(&to, 0, sizeof to);
 	randombytes_buf(key, sizeof key);
-	while ((opt = getopt(argc, argv, "46:d:I:k:F:KN:n:p:f:i:s:c:w:r:gl:h")) != -1) {
+	while ((opt = getopt(argc, argv, "46:d:I:k:F:KN:n:p:f:i:s:c:w:r:gl:S:A:h")) != -1) {
 		switch (opt) {
 		case '4':
 			sock_parse(DISC_GROUP4, DISC_PORT, &to, &tolen);
@@ -169,6 +172,20 @@ main(int argc, char **argv)
 		case 'l':
 			listen_ms = atol(optarg);
 			break;
+		case 'S':
+			if (inet_pton(AF_INET, optarg, &src) != 1) {
+				fprintf(stderr, "lanprobe: -S takes an IPv4 address\n");
+				return 2;
+			}
+			nsrc = nsrc > 0 ? nsrc : 1;
+			break;
+		case 'A':
+			nsrc = atoi(optarg);
+			if (nsrc < 1 || nsrc > 1000) {
+				fprintf(stderr, "lanprobe: -A takes 1..1000\n");
+				return 2;
+			}
+			break;
 		default:
 			fputs(usage_text, stderr);
 			return 2;
@@ -208,6 +225,31 @@ main(int argc, char **argv)
 	} else {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
 		setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+	}
+	if (src.s_addr != 0) {
+		/* one more socket per source address, set up as the first */
+		if (to.ss_family != AF_INET || (srcfd = calloc((size_t)nsrc, sizeof *srcfd)) == NULL) {
+			fprintf(stderr, "lanprobe: -S needs IPv4\n");
+			return 2;
+		}
+		for (i = 0; i < nsrc; i++) {
+			struct sockaddr_in sin = { .sin_family = AF_INET };
+			struct ip_mreqn mr;
+
+			sin.sin_addr.s_addr = htonl(ntohl(src.s_addr) + (uint32_t)i);
+			memset(&mr, 0, sizeof mr);
+			mr.imr_ifindex = iface != NULL ? (int)if_nametoindex(iface) : 0;
+			if ((srcfd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+			    bind(srcfd[i], (struct sockaddr *)&sin, sizeof sin) == -1) {
+				perror("lanprobe: source address");
+				return 1;
+			}
+			setsockopt(srcfd[i], SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+			setsockopt(srcfd[i], IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+			setsockopt(srcfd[i], IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+			if (iface != NULL)
+				setsockopt(srcfd[i], IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof mr);
+		}
 	}
 	for (i = 0; i < count; i++) {
 		struct buf b;
@@ -251,7 +293,7 @@ main(int argc, char **argv)
 			p = buf_ptr(&b);
 			n = buf_len(&b);
 		}
-		if (sendto(fd, p, n, 0, (struct sockaddr *)&to, tolen) == -1)
+		if (sendto(srcfd != NULL ? srcfd[i % nsrc] : fd, p, n, 0, (struct sockaddr *)&to, tolen) == -1)
 			fprintf(stderr, "lanprobe: send: %s\n", strerror(errno));
 		buf_free(&b);
 		if (wait_ms > 0)
