@@ -1,9 +1,12 @@
 /* log.c - diagnostics to a log file. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -14,18 +17,30 @@ static FILE *log_fp;
 static int   log_owned;
 static enum log_level log_max = LOG_INFO;
 
-/* Open path for appending log lines. */
+/*
+ * Open path for appending log lines: created 0600 like the rest of the state,
+ * and a regular file of ours that others may read is tightened to 0600.
+ */
 int
 log_open(const char *path, enum log_level level)
 {
+	struct stat st;
 	FILE *f;
+	int fd;
 
 	log_close();
 	log_max = level;
 	if (path == NULL)
 		return 0;
-	if ((f = fopen(path, "ae")) == NULL)
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    (st.st_mode & 077) != 0)
+		(void)fchmod(fd, st.st_mode & 0700);
+	if ((f = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return -1;
+	}
 	setvbuf(f, NULL, _IOLBF, 0);
 	log_fp = f;
 	log_owned = 1;

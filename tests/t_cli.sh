@@ -38,6 +38,7 @@ check "a damaged identity file is an error, not replaced" test $rc -ne 0 -a "$(c
 # headless: ready event, EOF on stdin means /quit, exit 0
 out=$(echo "/peers" | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0); rc=$?
 check "headless exits 0 on EOF" test $rc -eq 0
+check "the log file has mode 0600" test "$(stat -c %a "$T/h1/confab.log" 2>/dev/null)" = 600
 check "headless starts with a ready event" test "$(head -n 1 <<<"$out" | jq -r .event)" = ready
 check "ready carries the fingerprint" test "$(head -n 1 <<<"$out" | jq -r .fingerprint)" = "$fp"
 check "ready lists the listening address" grep -Eq '^127\.0\.0\.1:[0-9]+$' <<<"$(head -n 1 <<<"$out" | jq -r '.listen[0]')"
@@ -100,4 +101,9 @@ for h in "confab id [--home dir]" "confab send --to host:port path..." \
 done
 check "the man page's legend explains the discovered mark (◇)" \
 	grep -q "◇ *seen on the LAN" <<<"$(groff -man -Tutf8 -P-cbou -rLL=200n "$MAN" 2>/dev/null)"
+
+# a log left readable by others (an older confab made it 0644) is tightened
+chmod 644 "$T/h1/confab.log"
+echo /quit | "$CONFAB" --headless --home "$T/h1" --no-discovery --no-nat --listen 127.0.0.1:0 >/dev/null 2>&1
+check "an existing log readable by others is tightened to 0600" test "$(stat -c %a "$T/h1/confab.log")" = 600
 done_testing
