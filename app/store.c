@@ -48,10 +48,15 @@ store_escape(const char *in, size_t n, char *out, size_t outlen)
 {
 	size_t i, o = 0;
 
+	if (outlen == 0)
+		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)in[i];
+		size_t need = ch == '\\' || ch == '\n' || ch == '\t' ? 2 :
+		    ch < 0x20 || ch == 0x7f ? 4 : 1;
 
-		if (o + 5 >= outlen)
+		/* room for this byte's escape and the NUL after it */
+		if (need >= outlen - o)
 			return -1;
 		if (ch == '\\') {
 			out[o++] = '\\';
