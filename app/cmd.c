@@ -329,6 +329,7 @@ cmd_verify(struct core *c, struct conversation *cur, const char *line, char *arg
 
 	if (p == NULL)
 		return -1;
+	core_peer_keep(c, p);   /* the user means to verify it: remember it */
 	live = verify_peer(c, p, code, safety);
 	if (live)
 		core_note(c, &p->conv, LINE_SYSTEM,

@@ -53,11 +53,44 @@ emit(struct core *c, const struct core_event *ev)
 		c->fe.event(c, ev, c->fe.arg);
 }
 
-/* Append a line to a conversation, dropping the oldest beyond the cap. */
+/* What a line costs against a conversation's byte cap. */
+static size_t
+line_cost(const struct chat_line *l)
+{
+	return sizeof *l + strlen(l->text) + 1;
+}
+
+/* Drop a conversation's oldest line. */
+static void
+conv_drop_oldest(struct conversation *cv)
+{
+	struct chat_line *old = cv->lines[0];
+	size_t cost = line_cost(old);
+
+	if (cv->peer != NULL) {
+		struct outmsg *m;
+
+		for (m = cv->peer->outq; m != NULL; m = m->next)
+			if (m->line == old)
+				m->line = NULL;
+	}
+	cv->bytes -= cost < cv->bytes ? cost : cv->bytes;
+	free(old->text);
+	free(old);
+	memmove(cv->lines, cv->lines + 1, (cv->nlines - 1) * sizeof *cv->lines);
+	cv->nlines--;
+	cv->dropped++;
+}
+
+/*
+ * Append a line to a conversation, dropping the oldest beyond the caps:
+ * CONV_MAX_LINES lines and CONV_MAX_BYTES (CONV_STRANGER_BYTES with a stranger).
+ */
 struct chat_line *
 core_conv_add(struct conversation *cv, enum line_kind kind, const char *nick, const char *text)
 {
 	struct chat_line *l;
+	size_t cap = cv->peer != NULL && !cv->peer->known ? CONV_STRANGER_BYTES : CONV_MAX_BYTES;
 
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->text = strdup(text)) == NULL) {
 		free(l);
@@ -66,22 +99,8 @@ core_conv_add(struct conversation *cv, enum line_kind kind, const char *nick, co
 	l->kind = kind;
 	l->ts_ms = loop_wallclock_ms();
 	snprintf(l->nick, sizeof l->nick, "%s", nick ? nick : "");
-	if (cv->nlines == CONV_MAX_LINES) {
-		struct chat_line *old = cv->lines[0];
-
-		if (cv->peer != NULL) {
-			struct outmsg *m;
-
-			for (m = cv->peer->outq; m != NULL; m = m->next)
-				if (m->line == old)
-					m->line = NULL;
-		}
-		free(old->text);
-		free(old);
-		memmove(cv->lines, cv->lines + 1, (cv->nlines - 1) * sizeof *cv->lines);
-		cv->nlines--;
-		cv->dropped++;
-	}
+	while (cv->nlines > 0 && (cv->nlines >= CONV_MAX_LINES || cv->bytes + line_cost(l) > cap))
+		conv_drop_oldest(cv);
 	if (cv->nlines == cv->alines) {
 		size_t na = cv->alines ? cv->alines * 2 : 64;
 		struct chat_line **nl;
@@ -97,6 +116,7 @@ core_conv_add(struct conversation *cv, enum line_kind kind, const char *nick, co
 		cv->alines = na;
 	}
 	cv->lines[cv->nlines++] = l;
+	cv->bytes += line_cost(l);
 	return l;
 }
 
@@ -113,6 +133,7 @@ conv_free(struct conversation *cv)
 	free(cv->lines);
 	cv->lines = NULL;
 	cv->nlines = cv->alines = 0;
+	cv->bytes = 0;
 }
 
 /* Append a system or error line and tell the front-end. */
@@ -247,7 +268,7 @@ core_peer_forget(struct core *c, struct peer *p)
 	struct xfer *x;
 
 	if (p->known || p->trust != TRUST_UNVERIFIED || p->renamed || p->sess != NULL ||
-	    p->pending != NULL || p->outq != NULL || p->noutq > 0 || p->nacks > 0 ||
+	    p->pending != NULL || p->nsess > 0 || p->outq != NULL || p->noutq > 0 || p->nacks > 0 ||
 	    p->out_pending || p->conv.nlines > 0 || p->conv.open || p->conv.unread > 0)
 		return -1;
 	for (x = c->xfers; x != NULL; x = x->next)
@@ -266,6 +287,36 @@ core_peer_forget(struct core *c, struct peer *p)
 	return 0;
 }
 
+/* The user interacted with a peer: remember it from now on. */
+void
+core_peer_keep(struct core *c, struct peer *p)
+{
+	if (p->known)
+		return;
+	p->known = 1;
+	log_info("peer %s (%s) is known now: saved, and called again after a restart", p->fp, p->nick);
+	store_peers_dirty(c);
+	store_peer_kept(c, p);   /* what it said as a stranger goes to its history too */
+}
+
+/* The peers file needs rewriting because p changed (nothing is saved about strangers). */
+static void
+peer_dirty(struct core *c, struct peer *p)
+{
+	if (p->known)
+		store_peers_dirty(c);
+}
+
+/* Make p the user of session s (counted: a peer with sessions is never freed). */
+static void
+peer_bind(struct session *s, struct peer *p)
+{
+	if (session_user(s) == p)
+		return;
+	session_set_user(s, p);
+	p->nsess++;
+}
+
 /* Free a peer and its queues. */
 static void
 peer_free(struct peer *p)
@@ -281,6 +332,57 @@ peer_free(struct peer *p)
 	conv_free(&p->conv);
 	free(p->seen);
 	free(p);
+}
+
+/*
+ * Whether p is a stranger that can be forgotten: not known, offline, no
+ * session (not even a closing one), no transfer, no window open on it.
+ */
+static int
+stranger_idle(struct core *c, const struct peer *p)
+{
+	const struct xfer *x;
+
+	if (p->known || p->state != PEER_OFFLINE || p->nsess > 0 || p->sess != NULL ||
+	    p->pending != NULL || p->noutq > 0 || p->conv.open)
+		return 0;
+	for (x = c->xfers; x != NULL; x = x->next)
+		if (x->peer == p)
+			return 0;
+	return 1;
+}
+
+/*
+ * Keep at most STRANGERS_MAX idle strangers in memory: forget the least
+ * recently active beyond that, conversation and all (called between loop
+ * turns, when nothing holds a pointer to one).
+ */
+static void
+strangers_trim(struct core *c)
+{
+	struct peer *p, **pp, **oldest;
+	size_t n = 0;
+
+	for (p = c->peers; p != NULL; p = p->next)
+		n += stranger_idle(c, p);
+	while (n > STRANGERS_MAX) {
+		oldest = NULL;
+		for (pp = &c->peers; *pp != NULL; pp = &(*pp)->next)
+			if (stranger_idle(c, *pp) && (oldest == NULL || (*pp)->last_active < (*oldest)->last_active))
+				oldest = pp;
+		if (oldest == NULL)
+			break;
+		p = *oldest;
+		*oldest = p->next;
+		c->npeers--;
+		n--;
+		log_debug("forgetting the stranger %s (%s): more than %d strangers", p->fp, p->nick, STRANGERS_MAX);
+		loop_timer_del(c->loop, &p->settle);
+		loop_timer_del(c->loop, &p->retry);
+		store_peer_gone(c, p);
+		free(p->acks);
+		peer_free(p);
+	}
 }
 
 /* Find a peer by nick or fingerprint prefix. */
@@ -396,7 +498,7 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 
 	if (strcmp(p->announced, nick) != 0) {
 		snprintf(p->announced, sizeof p->announced, "%s", nick);
-		store_peers_dirty(c);
+		peer_dirty(c, p);
 	}
 	/* checked every time, so a clash is flagged again after a restart */
 	for (q = c->peers; q != NULL; q = q->next) {
@@ -439,7 +541,7 @@ int
 core_set_trust(struct core *c, struct peer *p, enum trust t, const char *cmd)
 {
 	p->trust = t;
-	p->known = 1;
+	core_peer_keep(c, p);   /* a blocked peer too: so that the block holds after a restart */
 	store_peers_dirty(c);
 	if (t == TRUST_VERIFIED)
 		p->nick_clash = 0;
@@ -478,7 +580,7 @@ core_rename(struct core *c, struct peer *p, const char *name, const char *cmd)
 	}
 	snprintf(p->nick, sizeof p->nick, "%s", name);
 	p->renamed = 1;
-	p->known = 1;
+	core_peer_keep(c, p);
 	store_peers_dirty(c);
 	peer_changed(c, p, NULL);
 	return 0;
@@ -557,6 +659,8 @@ core_before_sleep(struct loop *loop, void *arg)
 			flush_outq(c, p);
 		}
 	}
+	if (c->npeers > STRANGERS_MAX)
+		strangers_trim(c);
 }
 
 /* Try again to reach a known peer that went away. */
@@ -665,7 +769,7 @@ on_established(struct session *s, void *arg)
 	const uint8_t *pk = session_remote_pk(s);
 	struct peer *p;
 	struct session *old;
-	int keep_new, won;
+	int keep_new, won, user_dialled = 0;
 
 	if (c->opt.no_incoming && !session_initiator(s)) {
 		log_info("refusing an incoming session from %s: only sending", session_addr(s));
@@ -682,11 +786,14 @@ on_established(struct session *s, void *arg)
 		return -1;
 	if (p->pending == s)
 		p->pending = NULL;
+	else if (session_initiator(s))
+		user_dialled = 1;   /* core_connect: the user gave its address or invite */
 	if (p->trust == TRUST_BLOCKED) {
 		log_info("refusing blocked peer %s at %s", p->fp, session_addr(s));
 		return -1;
 	}
-	session_set_user(s, p);
+	peer_bind(s, p);
+	p->last_active = loop_now(c->loop);
 	old = p->sess;
 	if (old != NULL && old != s) {
 		/*
@@ -720,16 +827,14 @@ on_established(struct session *s, void *arg)
 	session_set_priority(s, session_keep(p, s));
 	if (p->via[0] == '\0')
 		snprintf(p->via, sizeof p->via, "direct");
-	session_set_user(s, p);
 	/* the address to reconnect to: where we reached it, or where it listens */
 	if (session_initiator(s))
 		snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
 	else if (p->addr[0] == '\0')
 		snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
-	if (!p->known) {
-		p->known = 1;
-		store_peers_dirty(c);
-	}
+	if (user_dialled)
+		core_peer_keep(c, p);
+	peer_dirty(c, p);   /* its address */
 	loop_timer_del(c->loop, &p->retry);
 	if (p->state != PEER_ONLINE)
 		p->state = PEER_CONNECTING;
@@ -805,8 +910,9 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	}
 	p->hello = 1;
 	p->last_seen = loop_wallclock_ms();
+	p->last_active = loop_now(c->loop);
 	p->backoff_ms = 0;
-	store_peers_dirty(c);
+	peer_dirty(c, p);   /* a stranger's HELLO costs no disk write */
 	if (first) {
 		p->state = PEER_ONLINE;
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
@@ -840,6 +946,7 @@ got_msg(struct core *c, struct peer *p, const struct rec_msg *m)
 	/* the ACK goes out only once the id is written (store_flush), so a crash never shows it twice */
 	store_seen_add(c, p, m->id);
 	ack_later(p, m->id);
+	p->last_active = loop_now(c->loop);
 	if ((text = malloc(cap)) == NULL)
 		return;
 	text_sanitize(m->text, m->text_len, text, cap, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
@@ -940,6 +1047,11 @@ on_closed(struct session *s, const char *reason, void *arg)
 
 	if (reach_closed(c, s, reason))
 		return;   /* reach: one address of an invite/DNS connect attempt */
+	if (p != NULL) {
+		if (p->nsess > 0)
+			p->nsess--;
+		p->last_active = loop_now(c->loop);
+	}
 	if (p == NULL) {
 		if (session_initiator(s))
 			core_error(c, NULL, NULL, "connection to %s failed: %s", session_addr(s), reason);
@@ -980,7 +1092,7 @@ on_closed(struct session *s, const char *reason, void *arg)
 	if (c->quitting)
 		return;
 	p->last_seen = loop_wallclock_ms();
-	store_peers_dirty(c);
+	peer_dirty(c, p);
 	if (strcmp(reason, "peer quit") != 0 && strcmp(reason, "forgotten") != 0)
 		schedule_retry(c, p);
 	if (was_online)
@@ -1041,7 +1153,7 @@ core_connect_peer(struct core *c, struct peer *p)
 		log_warn("connect to %s: %s", p->fp, strerror(errno));
 		return -1;
 	}
-	session_set_user(s, p);
+	peer_bind(s, p);
 	p->pending = s;
 	if (p->state != PEER_ONLINE) {
 		p->state = PEER_CONNECTING;
@@ -1071,6 +1183,7 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 		core_error(c, cmd, p, "too many undelivered messages to %s", p->nick);
 		return -1;
 	}
+	core_peer_keep(c, p);   /* before its line is added: that one goes to the history below */
 	if ((m = calloc(1, sizeof *m)) == NULL || (m->text = malloc(len)) == NULL ||
 	    (clean = malloc(len * 3 + 1)) == NULL) {
 		if (m != NULL)
@@ -1103,10 +1216,6 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	/* logged first, sent once the log is written (store_flush) */
 	store_queue_add(c, p, m);
 	p->out_pending = 1;
-	if (!p->known) {
-		p->known = 1;
-		store_peers_dirty(c);
-	}
 	if (p->sess == NULL)
 		core_connect_peer(c, p);   /* on demand; the queue goes out on HELLO */
 	memset(&ev, 0, sizeof ev);

@@ -15,6 +15,9 @@
 #define NICK_BUF        (NICK_MAX * 3 + 1) /* sanitised nick (U+FFFD may grow it) */
 #define MSGID_HEX       (WIRE_ID_LEN * 2)
 #define CONV_MAX_LINES  5000               /* scrollback kept in memory per window */
+#define CONV_MAX_BYTES  (2 * 1024 * 1024)  /* and at most this much text per window */
+#define CONV_STRANGER_BYTES (128 * 1024)   /* ... with a stranger (see struct peer.known) */
+#define STRANGERS_MAX   64                 /* offline strangers kept in memory (the rest forgotten) */
 #define SEEN_MAX        4096               /* received ids remembered per peer */
 #define OUTQ_MAX        5000               /* unacknowledged messages per peer */
 #define DEFAULT_PORT    7470
@@ -64,6 +67,7 @@ struct conversation {
 	struct chat_line **lines;      /* oldest first */
 	size_t             nlines, alines;
 	uint64_t           dropped;    /* lines dropped off the front (scrollback cap) */
+	size_t             bytes;      /* text held, counted against the byte cap */
 	unsigned           unread;
 	int                open;       /* shown as a window in the UI */
 };
@@ -101,7 +105,19 @@ struct peer {
 	struct core     *core;
 	/* trust and memory */
 	enum trust       trust;
-	int              known;            /* saved in the peers file */
+	/*
+	 * known: the user interacted with it (core_peer_keep): saved in the
+	 * peers file with its history, queue and seen ids, called after a
+	 * restart.  Otherwise a stranger: in memory only, with a small
+	 * conversation, forgotten when more than STRANGERS_MAX are offline.
+	 */
+	int              known;
+	uint64_t         last_active;      /* monotonic ms: the stranger least recently active goes first */
+	unsigned         nsess;            /* sessions whose user it is (closing ones too) */
+	size_t           hist_lines;       /* lines in its history file (store.c) */
+	uint64_t         hist_t0;          /* start of the minute its history writes are counted in */
+	size_t           hist_min_lines, hist_min_bytes;   /* written in that minute (unverified only) */
+	int              hist_throttled;   /* over the limit this minute (logged once) */
 	int              renamed;          /* nick is the user's name for it */
 	char             announced[NICK_BUF];   /* the nick it announced last */
 	int              nick_clash;       /* announced a nick another known key uses */
@@ -269,6 +285,14 @@ void core_error(struct core *, const char *cmd, struct peer *, const char *fmt, 
 
 /* Find a peer by key; with create, add it if unknown. NULL if absent or out of memory. */
 struct peer *core_peer_get(struct core *, const uint8_t pk[ID_KEYLEN], int create);
+/*
+ * The user interacted with a peer: sent it a message or a file, accepted a
+ * file from it, asked for its verification code (/verify), trusted, blocked,
+ * unblocked or renamed it, or connected to it by address or invite.  It becomes known: saved in the peers
+ * file, its conversation so far and received ids written to disk, called
+ * again after a restart.  Does nothing for a peer already known.
+ */
+void core_peer_keep(struct core *, struct peer *);
 /* Tell the front-end that a peer changed (state, nick, addresses). */
 void core_peer_changed(struct core *, struct peer *, const char *reason);
 /*

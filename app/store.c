@@ -113,6 +113,7 @@ peer_path(struct core *c, enum pend_kind k, const struct peer *p, char *out, siz
 }
 
 static void sync_due(struct loop *, struct loop_timer *, void *);
+static char *slurp(const char *, size_t *);
 
 /* Create the directories. */
 int
@@ -176,15 +177,44 @@ pend_line(struct core *c, struct peer *p, enum pend_kind k, const char *line)
 	q->lines[k]++;
 }
 
-/* Append one conversation line to the history. */
-void
-store_history_add(struct core *c, struct peer *p, const struct chat_line *l)
+/*
+ * Whether an unverified peer may put one more message of len bytes into its
+ * history this minute (HIST_MINUTE_LINES, HIST_MINUTE_BYTES); says so once a
+ * minute when it may not.
+ */
+static int
+history_allowed(struct core *c, struct peer *p, size_t len)
+{
+	uint64_t now = loop_now(c->loop);
+
+	if (p->hist_t0 == 0 || now - p->hist_t0 >= 60000) {
+		p->hist_t0 = now;
+		p->hist_min_lines = p->hist_min_bytes = 0;
+		p->hist_throttled = 0;
+	}
+	if (p->hist_min_lines < HIST_MINUTE_LINES && len <= HIST_MINUTE_BYTES - p->hist_min_bytes) {
+		p->hist_min_lines++;
+		p->hist_min_bytes += len;
+		return 1;
+	}
+	if (!p->hist_throttled) {
+		p->hist_throttled = 1;
+		log_warn("history: %s (%s) writes too fast: an unverified peer gets %d lines or %d KiB "
+		    "a minute in the history; the rest is shown, not kept", p->fp, p->nick,
+		    HIST_MINUTE_LINES, HIST_MINUTE_BYTES / 1024);
+		core_note(c, &p->conv, LINE_SYSTEM, "%s writes too fast: not all its messages this minute "
+		    "are kept in the history (unverified: %d lines a minute)", p->nick, HIST_MINUTE_LINES);
+	}
+	return 0;
+}
+
+/* Format one history line (NUL-terminated, ending in '\n'); NULL if out of memory. */
+static char *
+history_line(const struct chat_line *l)
 {
 	char *line, *nick, *text;
 	size_t tl = strlen(l->text), cap = tl * 4 + 512;
 
-	if (c->store == NULL || c->opt.history_lines == 0)
-		return;
 	line = malloc(cap);
 	nick = malloc(sizeof l->nick * 4 + 1);
 	text = malloc(tl * 4 + 1);
@@ -194,11 +224,60 @@ store_history_add(struct core *c, struct peer *p, const struct chat_line *l)
 		snprintf(line, cap, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)l->ts_ms,
 		    l->kind == LINE_MSG_IN ? "in" : l->kind == LINE_MSG_OUT ? "out" : "sys",
 		    l->id[0] ? l->id : "-", nick, text);
-		pend_line(c, p, PEND_HISTORY, line);
+		free(nick);
+		free(text);
+		return line;
 	}
 	free(line);
 	free(nick);
 	free(text);
+	return NULL;
+}
+
+/* Queue a history line for appending. */
+static void
+history_append(struct core *c, struct peer *p, const struct chat_line *l)
+{
+	char *line = history_line(l);
+
+	if (line == NULL) {
+		log_err("store: out of memory for a history line of %s", p->fp);
+		return;
+	}
+	pend_line(c, p, PEND_HISTORY, line);
+	p->hist_lines++;
+	free(line);
+}
+
+/* Append one conversation line to the history (known peers only). */
+void
+store_history_add(struct core *c, struct peer *p, const struct chat_line *l)
+{
+	if (c->store == NULL || c->opt.history_lines == 0 || !p->known)
+		return;
+	if (l->kind == LINE_MSG_IN && p->trust != TRUST_VERIFIED && !history_allowed(c, p, strlen(l->text)))
+		return;
+	history_append(c, p, l);
+}
+
+/* A stranger became known: its conversation so far and its received ids go to disk. */
+void
+store_peer_kept(struct core *c, struct peer *p)
+{
+	size_t i, start;
+
+	if (c->store == NULL || !p->known)
+		return;
+	for (i = 0; i < p->conv.nlines && c->opt.history_lines > 0; i++) {
+		const struct chat_line *l = p->conv.lines[i];
+
+		if ((l->kind == LINE_MSG_IN || l->kind == LINE_MSG_OUT) && !l->history)
+			history_append(c, p, l);
+	}
+	/* oldest first, as they came */
+	start = p->nseen == p->aseen ? p->seen_pos : 0;
+	for (i = 0; i < p->nseen; i++)
+		store_seen_add(c, p, p->seen[(start + i) % p->aseen]);
 }
 
 /* Log an outgoing message before it is sent. */
@@ -240,7 +319,7 @@ store_seen_add(struct core *c, struct peer *p, const uint8_t id[WIRE_ID_LEN])
 {
 	char line[MSGID_HEX + 2];
 
-	if (c->store == NULL)
+	if (c->store == NULL || !p->known)
 		return;
 	sodium_bin2hex(line, MSGID_HEX + 1, id, WIRE_ID_LEN);
 	strcat(line, "\n");
@@ -344,6 +423,48 @@ sync_due(struct loop *loop, struct loop_timer *t, void *arg)
 	sync_now(arg);
 }
 
+/*
+ * Cut a history file back to its newest history_lines lines (it has reached
+ * twice that): the tail is copied to a new file that replaces it.
+ */
+static void
+history_compact(struct core *c, struct peer *p, const char *path)
+{
+	char tmp[PATH_MAX + 80], *d, *at;
+	size_t len, keep = c->opt.history_lines, n = 0;
+	int fd = -1, ok = 0;
+
+	if ((d = slurp(path, &len)) == NULL) {
+		log_err("store: cannot read %s to cut it back: %s", path, strerror(errno));
+		p->hist_lines = keep;   /* try again after as many lines more */
+		return;
+	}
+	/* from the end: the start of the keep-th line from the last */
+	for (at = d + len; at > d; at--)
+		if (at[-1] == '\n' && at != d + len && ++n == keep)
+			break;
+	if (at == d && len > 0)
+		n++;   /* the first line: the file had no more than keep lines */
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) != -1) {
+		size_t left = len - (size_t)(at - d);
+		ssize_t w = 0;
+
+		while (left > 0 && (w = write(fd, at, left)) > 0) {
+			at += w;
+			left -= (size_t)w;
+		}
+		ok = left == 0 && fdatasync(fd) == 0;
+		ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+	}
+	if (!ok) {
+		log_err("store: cannot cut back %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	p->hist_lines = n < keep ? n : keep;
+	free(d);
+}
+
 /* Make the pending appends durable and rewrite the peers file if needed. */
 void
 store_flush(struct core *c)
@@ -368,6 +489,8 @@ store_flush(struct core *c)
 			}
 			if (k != PEND_HISTORY)
 				q->unsynced[k] = 1;
+			else if (c->opt.history_lines > 0 && q->p->hist_lines >= 2 * c->opt.history_lines)
+				history_compact(c, q->p, path);   /* the cap holds while running too */
 			synced_later = 1;
 		}
 		/* an empty queue needs no log: start it afresh */
@@ -399,6 +522,8 @@ store_flush(struct core *c)
 static void
 pend_drop(struct core *c, struct peer *p)
 {
+	if (c->store == NULL)
+		return;
 	struct pend **pp, *q;
 	int k;
 
@@ -427,6 +552,14 @@ store_history_clear(struct core *c, struct peer *p)
 			buf_reset(&q->b[PEND_HISTORY]);
 	if (peer_path(c, PEND_HISTORY, p, path, sizeof path) == 0)
 		unlink(path);
+	p->hist_lines = 0;
+}
+
+/* A peer is about to be freed. */
+void
+store_peer_gone(struct core *c, struct peer *p)
+{
+	pend_drop(c, p);
 }
 
 /* Delete everything stored about a peer. */
@@ -442,6 +575,7 @@ store_forget(struct core *c, struct peer *p)
 	for (k = 0; k < PEND_KINDS; k++)
 		if (peer_path(c, (enum pend_kind)k, p, path, sizeof path) == 0)
 			unlink(path);
+	p->hist_lines = 0;
 	store_peers_dirty(c);
 }
 
@@ -628,6 +762,7 @@ load_history(struct core *c, struct peer *p)
 		}
 	}
 	free(d);
+	p->hist_lines = total;
 	/* keep the file from growing without bound */
 	if (total > 2 * (size_t)c->opt.history_lines + 100) {
 		char tmp[PATH_MAX + 80];
@@ -654,10 +789,12 @@ load_history(struct core *c, struct peer *p)
 				free(nick);
 				free(text);
 			}
-		if (fflush(out) == 0 && fsync(fileno(out)) == 0 && fclose(out) == 0)
-			rename(tmp, path);
-		else
+		if (fflush(out) == 0 && fsync(fileno(out)) == 0 && fclose(out) == 0 && rename(tmp, path) == 0) {
+			for (p->hist_lines = 0, i = 0; i < p->conv.nlines; i++)
+				p->hist_lines += p->conv.lines[i]->history != 0;
+		} else {
 			unlink(tmp);
+		}
 	}
 }
 

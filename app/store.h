@@ -8,7 +8,7 @@
 
 /*
  * Files, all mode 0600 in directories of mode 0700 under the state directory:
- *   peers              every peer ever seen: key, trust, names, addresses
+ *   peers              every known peer (core_peer_keep): key, trust, names, addresses
  *   history/FP         the conversation with one peer, one line per message
  *   queue/FP           write-ahead log of messages to FP not yet acknowledged
  *   seen/FP            ids of messages received from FP (duplicate filter)
@@ -17,7 +17,15 @@
  * after that (see store_flush), so a crash or kill -9 at any moment loses no
  * queued message and shows nothing twice.  The queue and seen-id files are
  * fdatasync'ed at most a second later, batched, against power loss.
+ * Nothing is written about strangers (peers not known): they live in memory.
+ * A history file is cut back to its newest history_lines lines whenever it
+ * reaches twice that; an unverified peer's messages go into it at most
+ * HIST_MINUTE_LINES lines and HIST_MINUTE_BYTES bytes a minute (the rest are
+ * shown, not kept).
  */
+
+#define HIST_MINUTE_LINES 120
+#define HIST_MINUTE_BYTES (128 * 1024)
 
 /* Create the directories. Returns 0 or -1 with err set. */
 int  store_init(struct core *, char *err, size_t errlen);
@@ -40,6 +48,10 @@ void store_queue_ack(struct core *, struct peer *, const uint8_t id[WIRE_ID_LEN]
 void store_seen_add(struct core *, struct peer *, const uint8_t id[WIRE_ID_LEN]);
 /* Delete everything stored about a peer. */
 void store_forget(struct core *, struct peer *);
+/* A stranger became known: write its conversation so far and its received ids. */
+void store_peer_kept(struct core *, struct peer *);
+/* A peer is about to be freed: drop its pending appends. */
+void store_peer_gone(struct core *, struct peer *);
 /* Free buffers. */
 void store_free(struct core *);
 

@@ -547,6 +547,7 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 	x->t_start = x->t_progress = loop_now(c->loop);
 	log_info("transfer %s: offering %zu entries, %llu bytes to %s", x->idhex, x->list.n,
 	    (unsigned long long)x->total, p->fp);
+	core_peer_keep(c, p);   /* sending it a file: the user knows this peer */
 	if (x->list.skipped > 0)
 		core_note(c, &p->conv, LINE_SYSTEM, "%zu symbolic link(s) or special file(s) left out",
 		    x->list.skipped);
@@ -1172,6 +1173,7 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 	x->t_start = x->t_progress = x->t_sync = loop_now(c->loop);
 	log_info("transfer %s: accepted into %s (%llu bytes already there)", x->idhex, x->target,
 	    (unsigned long long)have);
+	core_peer_keep(c, x->peer);   /* accepting a file from it: the user knows this peer */
 	emit(x, EV_TRANSFER);
 	return 0;
 }

@@ -46,8 +46,9 @@ usage(void)
 	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello |\n"
 	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
 	    "       offer-flood N | silent SECS | stall-msg1 SECS | idle-flood N SECS NSRC |\n"
-	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC\n"
-	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n");
+	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC | strangers N [TEXT]\n"
+	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n"
+	    "environment: HOSTILE_KEY=WORDS  derive the static key from WORDS (the same peer every run)\n");
 	exit(2);
 }
 
@@ -164,7 +165,8 @@ handshake_steps(struct conn *c, const char *target, int upto_msg2)
 	size_t n, pn;
 	const char *proto;
 
-	c->fd = dial(target);
+	if (target != NULL)
+		c->fd = dial(target);   /* else c->fd is connected already */
 	if (sodium_is_zero(c->pub, sizeof c->pub))
 		noise_keypair(c->priv, c->pub);
 	wire_preamble(mine, WIRE_CIPHER_CHACHA);
@@ -791,6 +793,70 @@ open_flood(const char *target, int n, int secs, int nsrc)
 	return 0;
 }
 
+/* Wait up to secs for the other side to close fd (reading what it sends); 1 if it did. */
+static int
+closed_quietly(int fd, int secs)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	uint8_t junk[4096];
+	long long t0 = now_ms();
+
+	while (now_ms() - t0 < (long long)secs * 1000) {
+		if (poll(&p, 1, 100) == 1 && read(fd, junk, sizeof junk) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * N handshakes in a row, each with a fresh key, from loopback source addresses
+ * 127.0.0.2..51 in turn: HELLO, TEXT as a message if given, then a half-close,
+ * and wait (5 s at most) for the victim to close its end.  Prints how many
+ * completed and the rate, which is the victim's rate of taking new peers.
+ */
+static int
+strangers(const char *target, int n, const char *text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long long t0 = now_ms();
+	int k, ok = 0, failed = 0, one = 1;
+	double secs;
+
+	if (sock_parse(target, 7470, &ss, &len) == -1 || ss.ss_family != AF_INET) {
+		printf("error strangers needs an IPv4 loopback address\n");
+		return 1;
+	}
+	for (k = 0; k < n; k++) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+		struct conn c;
+
+		memset(&c, 0, sizeof c);
+		src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(k % 50));
+		/* (no Nagle: a frame's header and body go in two writes) */
+		if ((c.fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+		    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1 ||
+		    bind(c.fd, (struct sockaddr *)&src, sizeof src) == -1 ||
+		    connect(c.fd, (struct sockaddr *)&ss, len) == -1 ||
+		    handshake_steps(&c, NULL, 0) == -1 || send_hello(&c, "stranger") == -1 ||
+		    (text != NULL && send_msg(&c, text, NULL, NULL) == -1)) {
+			failed++;
+		} else {
+			shutdown(c.fd, SHUT_WR);
+			if (closed_quietly(c.fd, 5))
+				ok++;
+			else
+				failed++;
+		}
+		if (c.fd != -1)
+			close(c.fd);
+	}
+	secs = (double)(now_ms() - t0) / 1000.0;
+	printf("strangers %d failed %d in %.1f s rate %d/s\n", ok, failed, secs,
+	    (int)(ok / (secs > 0.001 ? secs : 0.001)));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -810,6 +876,13 @@ main(int argc, char **argv)
 		return 1;
 	memset(&c, 0, sizeof c);
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (getenv("HOSTILE_KEY") != NULL && *getenv("HOSTILE_KEY") != '\0') {
+		/* the same key every run: a peer the victim can come to know */
+		const char *w = getenv("HOSTILE_KEY");
+
+		crypto_generichash(c.priv, sizeof c.priv, (const uint8_t *)w, strlen(w), NULL, 0);
+		crypto_scalarmult_base(c.pub, c.priv);
+	}
 
 	if (strcmp(mode, "garbage") == 0) {
 		c.fd = dial(target);
@@ -926,6 +999,11 @@ main(int argc, char **argv)
 		}
 		printf("opened %d closed-by-victim %d\n", ok, closed);
 		return 0;
+	}
+	if (strcmp(mode, "strangers") == 0) {
+		if (argc < 4)
+			usage();
+		return strangers(target, atoi(argv[3]), argc > 4 ? argv[4] : NULL);
 	}
 	if (strcmp(mode, "churn") == 0) {
 		if (argc < 4)
