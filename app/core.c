@@ -336,7 +336,8 @@ peer_free(struct peer *p)
 
 /*
  * Whether p is a stranger that can be forgotten: not known, offline, no
- * session (not even a closing one), no transfer, no window open on it.
+ * session (not even a closing one), no transfer.  (A window open on it is
+ * closed: the front-end hears EV_GONE.)
  */
 static int
 stranger_idle(struct core *c, const struct peer *p)
@@ -344,7 +345,7 @@ stranger_idle(struct core *c, const struct peer *p)
 	const struct xfer *x;
 
 	if (p->known || p->state != PEER_OFFLINE || p->nsess > 0 || p->sess != NULL ||
-	    p->pending != NULL || p->noutq > 0 || p->conv.open)
+	    p->pending != NULL || p->noutq > 0)
 		return 0;
 	for (x = c->xfers; x != NULL; x = x->next)
 		if (x->peer == p)
@@ -361,6 +362,7 @@ static void
 strangers_trim(struct core *c)
 {
 	struct peer *p, **pp, **oldest;
+	struct core_event ev;
 	size_t n = 0;
 
 	for (p = c->peers; p != NULL; p = p->next)
@@ -377,6 +379,10 @@ strangers_trim(struct core *c)
 		c->npeers--;
 		n--;
 		log_debug("forgetting the stranger %s (%s): more than %d strangers", p->fp, p->nick, STRANGERS_MAX);
+		memset(&ev, 0, sizeof ev);
+		ev.type = EV_GONE;
+		ev.peer = p;
+		emit(c, &ev);
 		loop_timer_del(c->loop, &p->settle);
 		loop_timer_del(c->loop, &p->retry);
 		store_peer_gone(c, p);

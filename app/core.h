@@ -149,6 +149,8 @@ enum core_event_type {
 	/* reachability (app/reach.c) */
 	EV_NAT,         /* text: the port mapping changed (c->reach has the state); cmd for /nat */
 	EV_INVITE,      /* text: our invite code, in answer to /invite (cmd) */
+	/* peer lifecycle */
+	EV_GONE,        /* a stranger is forgotten (STRANGERS_MAX): peer is freed right after; drop it */
 };
 
 struct xfer;

@@ -305,6 +305,26 @@ win_open(struct tui *t, struct conversation *cv)
 	return (long)t->nwin++;
 }
 
+/* A conversation goes away (a stranger forgotten): close its window, if any. */
+static void
+win_drop(struct tui *t, const struct conversation *cv)
+{
+	long i = win_find(t, cv);
+
+	if (t->back == cv)
+		t->back = NULL;
+	if (i <= 0)
+		return;   /* none (the home window is never a peer's) */
+	memmove(&t->win[i], &t->win[i + 1], (t->nwin - (size_t)i - 1) * sizeof t->win[0]);
+	t->nwin--;
+	if (t->cur == (size_t)i)
+		t->cur = 0;   /* it was on screen: back to the home window */
+	else if (t->cur > (size_t)i)
+		t->cur--;
+	t->win[t->cur].conv->unread = 0;
+	t->dirty = 1;
+}
+
 /* Make window i the one on screen. */
 static void
 win_switch(struct tui *t, size_t i)
@@ -477,6 +497,9 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		break;
 	case EV_PROGRESS:
 		break;   /* drawn from the model at the next redraw (at most one per loop turn) */
+	case EV_GONE:
+		win_drop(t, &ev->peer->conv);   /* the peer is freed next */
+		break;
 	case EV_ERROR:
 		/* errors answer what was typed: show them where it was typed */
 		core_note(c, cur_conv(t), LINE_ERROR, "%s", ev->text);
