@@ -290,9 +290,10 @@ struct peer *core_peer_get(struct core *, const uint8_t pk[ID_KEYLEN], int creat
 /*
  * The user interacted with a peer: sent it a message or a file, accepted a
  * file from it, asked for its verification code (/verify), trusted, blocked,
- * unblocked or renamed it, or connected to it by address or invite.  It becomes known: saved in the peers
- * file, its conversation so far and received ids written to disk, called
- * again after a restart.  Does nothing for a peer already known.
+ * unblocked or renamed it, or connected to it by address or invite.  It
+ * becomes known: saved in the peers file, its conversation so far and the ids
+ * it sent written to disk, called again after a restart.  Does nothing for a
+ * peer already known.  (A peer with queued messages is known: sending made it.)
  */
 void core_peer_keep(struct core *, struct peer *);
 /* Tell the front-end that a peer changed (state, nick, addresses). */

@@ -522,11 +522,11 @@ store_flush(struct core *c)
 static void
 pend_drop(struct core *c, struct peer *p)
 {
-	if (c->store == NULL)
-		return;
 	struct pend **pp, *q;
 	int k;
 
+	if (c->store == NULL)
+		return;
 	for (pp = &c->store->pend; (q = *pp) != NULL; pp = &q->next) {
 		if (q->p != p)
 			continue;
