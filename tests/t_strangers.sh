@@ -113,6 +113,25 @@ for m in "${short[@]}"; do
 		diag "not in the history file: '$m' (${#m} characters)"
 done
 
+# --- what makes a stranger known ---------------------------------------------
+# chatting is not enough; blocking is (the block must hold after a restart);
+# accepting a file is
+out=$(HOSTILE_KEY=b-key "$HOSTILE" chat "$va" blockme "let me in")
+fbl=$(wait_for victim '.event=="message" and .text=="let me in"' 10 | jq -r .from)
+check "a stranger that only wrote is not saved" bash -c "! grep -q '^$fbl' '$T/victim/peers'"
+check "nor is what it wrote" test ! -e "$T/victim/history/$fbl"
+say victim "/block $fbl"
+wait_for victim ".event==\"peer\" and .fingerprint==\"$fbl\" and .trust==\"blocked\"" 10 >/dev/null
+check "a blocked stranger is saved, so that the block holds" file_has "$T/victim/peers" "^$fbl"$'\tb'
+HOSTILE_KEY=o-key "$HOSTILE" offer "$va" "gift:1" >"$T/offer.out" &
+hp=$!
+o=$(wait_for victim '.event=="offer" and .nick=="hostile"' 10)
+say victim "/accept $(jq -r .id <<<"$o") $T"
+wait $hp
+fo=$(jq -r .from <<<"$o")
+diag "an offer from a stranger, accepted: hostile heard '$(cat "$T/offer.out")'"
+check "accepting a file from a stranger saves it" file_has "$T/victim/peers" "^$fo"
+
 # --- 3,000 handshakes from fresh keys -----------------------------------------
 peers0=$(wc -l <"$T/victim/peers")
 ino0=$(stat -c %i "$T/victim/peers")
@@ -134,10 +153,11 @@ lines=$(wc -l <"$T/victim/peers")
 diag "3,000 strangers: the peers file has $lines lines (before: $peers0)"
 check "3,000 strangers: none of them is in the peers file" test "$lines" -eq "$peers0"
 check "3,000 strangers: no history or seen-id file for them" \
-	test "$(ls "$T/victim/history" "$T/victim/seen" | grep -vc -e "^$ff\$" -e '^$' -e ':$')" -eq 0
+	test "$(ls "$T/victim/history" "$T/victim/seen" | grep -vc -e "^$ff\$" -e "^$fbl\$" -e "^$fo\$" -e '^$' -e ':$')" -eq 0
 n=$(npeers victim)
-diag "3,000 strangers: /peers lists $n peers"
-check "3,000 strangers: at most $STRANGERS_MAX strangers kept in memory" test "$n" -le $((STRANGERS_MAX + 1))
+nknown=$(($(wc -l <"$T/victim/peers") - 1))
+diag "3,000 strangers: /peers lists $n peers, $nknown of them known"
+check "3,000 strangers: at most $STRANGERS_MAX strangers kept in memory" test "$n" -le $((STRANGERS_MAX + nknown))
 after "3,000 strangers"
 
 # --- a restart: friends are dialled and their history is back; strangers are not dialled
@@ -147,9 +167,12 @@ log0=$(wc -l <"$T/victim.log")
 start_peer victim --nick victim --listen "$va"
 check "after a restart the victim reconnects to its friend" \
 	wait_for victim ".event==\"peer\" and .fingerprint==\"$ff\" and .state==\"online\"" 15
+HOSTILE_KEY=b-key "$HOSTILE" chat "$va" blockme "let me in again" >/dev/null
+check "after a restart the blocked stranger is still refused" file_has "$T/victim.log" "refusing blocked peer $fbl"
 sleep 2   # the victim calls every known peer within its first second
-dials=$(tail -n +$((log0 + 1)) "$T/victim.log" | grep -c -e 'cannot reach' -e 'connect to ')
-diag "after a restart: $dials failed calls in the victim's log"
+# (the peer whose file was accepted is known: calling it is right, it is gone)
+dials=$(tail -n +$((log0 + 1)) "$T/victim.log" | grep -e 'cannot reach' -e 'connect to ' | grep -vc "$fo")
+diag "after a restart: $dials failed calls to strangers in the victim's log"
 check "after a restart the victim calls none of the 3,000 strangers" test "$dials" -eq 0
 say victim "/history friend"
 wait_for victim '.event=="history" and .text=="'"$long"'"' 10 >/dev/null
@@ -192,6 +215,8 @@ known() {
 
 # --- the history cap holds while running: a verified peer writes 3,000 lines
 fv1=$(known verified v-key)
+check "a stranger renamed is saved with what it said before" \
+	file_has "$T/victim/history/$fv1" $'\thello from verified$'
 say victim "/trust $fv1"
 wait_for victim ".event==\"peer\" and .fingerprint==\"$fv1\" and .trust==\"verified\"" 10 >/dev/null
 flood "history cap" v-key 3000 100
