@@ -391,11 +391,16 @@ strangers_trim(struct core *c)
 	}
 }
 
-/* Find a peer by nick or fingerprint prefix. */
+/*
+ * Find a peer by fingerprint prefix or nick.  A fingerprint (or a prefix of
+ * 4 characters at least) always means the key, never a peer that took it as
+ * its nick; a prefix that is also another peer's nick, or that fits more than
+ * one key, is an error: we never guess.
+ */
 struct peer *
 core_find_peer(struct core *c, const char *name, const char **why)
 {
-	struct peer *p, *found = NULL;
+	struct peer *p, *found = NULL, *by_nick = NULL;
 	char norm[FP_LEN + 2];
 	int n, matches = 0;
 
@@ -404,39 +409,42 @@ core_find_peer(struct core *c, const char *name, const char **why)
 		*why = "no peer named";
 		return NULL;
 	}
+	n = fp_normalise(name, norm, sizeof norm);
+	if (n >= FP_MIN_PREFIX) {
+		for (p = c->peers; p != NULL; p = p->next) {
+			if (strncmp(p->fp, norm, (size_t)n) == 0) {
+				found = p;
+				matches++;
+			}
+		}
+	}
 	for (p = c->peers; p != NULL; p = p->next) {
 		if (strcasecmp(p->nick, name) == 0) {
-			if (found != NULL && found != p) {
+			if (by_nick != NULL && by_nick != p) {
 				*why = "more than one peer has that nick: use a fingerprint prefix";
 				return NULL;
 			}
-			found = p;
-		}
-	}
-	if (found != NULL)
-		return found;
-	n = fp_normalise(name, norm, sizeof norm);
-	if (n < 0) {
-		*why = "no such peer";
-		return NULL;
-	}
-	if (n < FP_MIN_PREFIX) {
-		*why = "fingerprint prefix too short (4 characters at least)";
-		return NULL;
-	}
-	for (p = c->peers; p != NULL; p = p->next) {
-		if (strncmp(p->fp, norm, (size_t)n) == 0) {
-			found = p;
-			matches++;
+			by_nick = p;
 		}
 	}
 	if (matches > 1) {
 		*why = "ambiguous fingerprint prefix: type more characters";
 		return NULL;
 	}
-	if (found == NULL)
+	if (found != NULL) {
+		if (by_nick != NULL && by_nick != found && n < FP_LEN) {
+			*why = "that is one peer's nick and another's fingerprint prefix: type more of the fingerprint";
+			return NULL;
+		}
+		return found;
+	}
+	if (by_nick != NULL)
+		return by_nick;
+	if (n >= 0 && n < FP_MIN_PREFIX)
+		*why = "fingerprint prefix too short (4 characters at least)";
+	else
 		*why = "no such peer";
-	return found;
+	return NULL;
 }
 
 /* Hold an ACK until the id it acknowledges is on disk. */
@@ -491,39 +499,81 @@ warn_peer(struct core *c, struct peer *p, const char *fmt, ...)
 }
 
 /*
- * A peer announced a nick (HELLO or a LAN beacon).  Unless the user renamed
- * it, that becomes its name, except when another known key already goes by
- * that name: then it is shown as a different peer, "nick~abcd", with a
+ * Whether nick reads as a fingerprint: a whole one (any key), or a prefix of
+ * FP_MIN_PREFIX characters or more of our key or of a key other than p's.
+ */
+static int
+nick_is_fingerprint(struct core *c, const struct peer *p, const char *nick)
+{
+	char norm[FP_LEN + 2];
+	struct peer *q;
+	int n = fp_normalise(nick, norm, sizeof norm);
+
+	if (n == FP_LEN)
+		return 1;
+	if (n < FP_MIN_PREFIX)
+		return 0;
+	if (strncmp(c->id.fp, norm, (size_t)n) == 0)
+		return 1;
+	for (q = c->peers; q != NULL; q = q->next)
+		if (q != p && strncmp(q->fp, norm, (size_t)n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether two nicks look alike (same skeleton: see text_nick_skeleton). */
+static int
+nicks_look_alike(const char *a, const char *b)
+{
+	char sa[NICK_BUF], sb[NICK_BUF];
+
+	text_nick_skeleton((const uint8_t *)a, strlen(a), sa, sizeof sa);
+	text_nick_skeleton((const uint8_t *)b, strlen(b), sb, sizeof sb);
+	return sa[0] != '\0' && strcmp(sa, sb) == 0;
+}
+
+/*
+ * A peer announced a nick in the HELLO of an authenticated session (LAN
+ * beacons never come here).  Unless the user renamed it, that becomes its
+ * name, except when another known key already goes by a name that looks the
+ * same (as shown, or as it announced it if the user renamed it), or when the
+ * nick reads as a fingerprint: then it is shown as "nick~abcd", with a
  * warning, and never merged with the one the user knows.
  */
 void
 core_peer_announce(struct core *c, struct peer *p, const char *nick)
 {
-	struct peer *q;
-	int clash = 0;
+	struct peer *q, *clash = NULL;
+	int fplike;
 
 	if (strcmp(p->announced, nick) != 0) {
 		snprintf(p->announced, sizeof p->announced, "%s", nick);
 		peer_dirty(c, p);
 	}
+	fplike = nick_is_fingerprint(c, p, nick);
 	/* checked every time, so a clash is flagged again after a restart */
-	for (q = c->peers; q != NULL; q = q->next) {
+	for (q = c->peers; q != NULL && !fplike; q = q->next) {
 		if (q == p || !q->known)
 			continue;
-		/* the name as shown: whoever holds it first keeps it */
-		if (strcasecmp(q->nick, nick) == 0) {
-			clash = 1;
+		/* the name as shown, and the one a renamed peer announces: whoever holds it first keeps it */
+		if (nicks_look_alike(q->nick, nick) || (q->renamed && nicks_look_alike(q->announced, nick))) {
+			clash = q;
 			break;
 		}
 	}
-	if (clash && p->trust != TRUST_VERIFIED && !p->renamed) {
-		snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
+	if (fplike || (clash != NULL && p->trust != TRUST_VERIFIED && !p->renamed)) {
+		if (!p->renamed)
+			snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
 		if (!p->nick_clash) {
 			p->nick_clash = 1;
-			warn_peer(c, p, "WARNING: a different key (%s) calls itself \"%s\", like %s (%s)%s. "
-			    "It is shown as %s. Do not trust it before you /verify it.",
-			    p->fp, nick, q->nick, q->fp,
-			    q->trust == TRUST_VERIFIED ? ", whom you verified" : "", p->nick);
+			if (fplike)
+				warn_peer(c, p, "WARNING: a key (%s) calls itself \"%s\", which reads as a fingerprint. "
+				    "It is shown as %s. A fingerprint always names its own key.", p->fp, nick, p->nick);
+			else
+				warn_peer(c, p, "WARNING: a different key (%s) calls itself \"%s\", like %s (%s)%s. "
+				    "It is shown as %s. Do not trust it before you /verify it.",
+				    p->fp, nick, clash->nick, clash->fp,
+				    clash->trust == TRUST_VERIFIED ? ", whom you verified" : "", p->nick);
 		}
 		return;
 	}
@@ -576,6 +626,10 @@ core_rename(struct core *c, struct peer *p, const char *name, const char *cmd)
 	text_sanitize((const uint8_t *)name, n, clean, sizeof clean, 0);
 	if (n == 0 || n > NICK_MAX || strcmp(clean, name) != 0 || strchr(name, ' ') != NULL) {
 		core_error(c, cmd, p, "a name is 1 to %d bytes of printable UTF-8 without spaces", NICK_MAX);
+		return -1;
+	}
+	if (nick_is_fingerprint(c, p, name)) {
+		core_error(c, cmd, p, "%s reads as another key's fingerprint: choose another name", name);
 		return -1;
 	}
 	for (q = c->peers; q != NULL; q = q->next) {
@@ -899,6 +953,7 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	int first = !p->hello;
 
 	text_sanitize(h->nick, h->nick_len, nick, sizeof nick, 0);
+	text_trim_blanks(nick);   /* "bob " is not a name of its own */
 	if (nick[0] != '\0')
 		core_peer_announce(c, p, nick);
 	if (h->port != 0 && p->sess != NULL && !session_initiator(p->sess)) {

@@ -499,3 +499,157 @@ text_wrap(const char *s, size_t n, size_t cols)
 		return i;
 	return n > 0 ? cell(p, n, &cp, &w) : 0;
 }
+
+/* Whether cp is a blank: a space of any width, or a filler that shows as one. */
+static int
+is_blank(uint32_t cp)
+{
+	return cp == ' ' || cp == '\t' || cp == '\n' || cp == 0xa0 || cp == 0x1680 ||
+	    (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+	    cp == 0x205f || cp == 0x3000 || cp == 0x115f || cp == 0x1160 || cp == 0x3164 ||
+	    cp == 0xffa0 || cp == 0x2800;
+}
+
+/* Whether cp shows as nothing or as a blank (what a nick may not start or end with). */
+static int
+is_invisible(uint32_t cp)
+{
+	return is_blank(cp) || cp == 0xad || cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2060 && cp <= 0x2064) ||
+	    in_ranges(cp, zero_width, sizeof zero_width / sizeof zero_width[0]);
+}
+
+/* Remove blanks and invisible characters at both ends of s (valid UTF-8), in place. */
+size_t
+text_trim_blanks(char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n = strlen(s), i = 0, start = n, end = 0, l;
+	uint32_t cp;
+
+	while (i < n) {
+		l = text_utf8_decode(p + i, n - i, &cp);
+		if (!is_invisible(cp)) {
+			if (start == n)
+				start = i;
+			end = i + l;
+		}
+		i += l;
+	}
+	if (start == n) {
+		s[0] = '\0';
+		return 0;
+	}
+	memmove(s, s + start, end - start);
+	s[end - start] = '\0';
+	return end - start;
+}
+
+/*
+ * Latin letters with diacritics, U+00C0..U+017F, as the ASCII letter they
+ * look like ('.': not a lookalike of one letter, kept as it is).
+ */
+static const char latin_base[] =
+	"aaaaaa.ceeeeiiiidnooooo.ouuuuy.."      /* U+00C0..U+00DF */
+	"aaaaaa.ceeeeiiiidnooooo.ouuuuy.y"      /* U+00E0..U+00FF */
+	"aaaaaaccccccccddddeeeeeeeeeegggggggg"  /* U+0100..U+0123 */
+	"hhhhiiiiiiiiii..jjkkklllllllllln"      /* U+0124..U+0143 */
+	"nnnnnnnnoooooo..rrrrrrsssssssstttttt"  /* U+0144..U+0167 */
+	"uuuuuuuuuuuuwwyyyzzzzzzf";             /* U+0168..U+017F */
+
+/* Greek and Cyrillic letters that look like an ASCII letter. */
+static const struct { uint16_t cp; char a; } lookalike[] = {
+	{ 0x0391, 'A' }, { 0x0392, 'B' }, { 0x0395, 'E' }, { 0x0396, 'Z' }, { 0x0397, 'H' },
+	{ 0x0399, 'I' }, { 0x039a, 'K' }, { 0x039c, 'M' }, { 0x039d, 'N' }, { 0x039f, 'O' },
+	{ 0x03a1, 'P' }, { 0x03a4, 'T' }, { 0x03a5, 'Y' }, { 0x03a7, 'X' }, { 0x03ac, 'a' },
+	{ 0x03ad, 'e' }, { 0x03af, 'i' }, { 0x03b1, 'a' }, { 0x03b3, 'y' }, { 0x03b5, 'e' },
+	{ 0x03b7, 'n' }, { 0x03b9, 'i' }, { 0x03ba, 'k' }, { 0x03bd, 'v' }, { 0x03bf, 'o' },
+	{ 0x03c1, 'p' }, { 0x03c4, 't' }, { 0x03c5, 'u' }, { 0x03c7, 'x' }, { 0x03c9, 'w' },
+	{ 0x03cc, 'o' }, { 0x03cd, 'u' }, { 0x03ce, 'w' },
+	{ 0x0405, 'S' }, { 0x0406, 'I' }, { 0x0407, 'I' }, { 0x0408, 'J' }, { 0x0410, 'A' },
+	{ 0x0412, 'B' }, { 0x0415, 'E' }, { 0x041a, 'K' }, { 0x041c, 'M' }, { 0x041d, 'H' },
+	{ 0x041e, 'O' }, { 0x0420, 'P' }, { 0x0421, 'C' }, { 0x0422, 'T' }, { 0x0423, 'Y' },
+	{ 0x0425, 'X' }, { 0x0430, 'a' }, { 0x0432, 'b' }, { 0x0435, 'e' }, { 0x043a, 'k' },
+	{ 0x043c, 'm' }, { 0x043d, 'h' }, { 0x043e, 'o' }, { 0x0440, 'p' }, { 0x0441, 'c' },
+	{ 0x0442, 't' }, { 0x0443, 'y' }, { 0x0445, 'x' }, { 0x044c, 'b' }, { 0x0451, 'e' },
+	{ 0x0455, 's' }, { 0x0456, 'i' }, { 0x0457, 'i' }, { 0x0458, 'j' }, { 0x0461, 'w' },
+	{ 0x04ae, 'Y' }, { 0x04af, 'y' }, { 0x04ba, 'H' }, { 0x04bb, 'h' }, { 0x04c0, 'l' },
+	{ 0x04cf, 'l' }, { 0x0500, 'd' }, { 0x0501, 'd' }, { 0x051a, 'Q' }, { 0x051b, 'q' },
+	{ 0x051c, 'W' }, { 0x051d, 'w' }, { 0x0131, 'i' }, { 0x0269, 'i' }, { 0x01c0, 'l' },
+	{ 0x2160, 'I' }, { 0x2170, 'i' }, { 0x217c, 'l' }, { 0x2113, 'l' }, { 0x212a, 'K' },
+	{ 0x212b, 'A' },
+};
+
+/* The ASCII letter cp looks like, or 0. */
+static int
+skel_letter(uint32_t cp)
+{
+	size_t i;
+
+	if (cp < 0x80)
+		return (int)cp;
+	if (cp >= 0xff01 && cp <= 0xff5e)
+		return (int)(cp - 0xfee0);   /* fullwidth ASCII */
+	if (cp >= 0xc0 && cp <= 0x17f)
+		return latin_base[cp - 0xc0] == '.' ? 0 : latin_base[cp - 0xc0];
+	for (i = 0; i < sizeof lookalike / sizeof lookalike[0]; i++)
+		if (lookalike[i].cp == cp)
+			return lookalike[i].a;
+	return 0;
+}
+
+/* Fold an ASCII character: lower case, and one class each for {0,o} and {1,i,l,|}. */
+static char
+skel_fold(int a)
+{
+	if (a >= 'A' && a <= 'Z')
+		a += 'a' - 'A';
+	if (a == '0')
+		return 'o';
+	if (a == '1' || a == 'i' || a == '|' || a == '!')
+		return 'l';
+	return (char)a;
+}
+
+/*
+ * The skeleton of a nick, for comparing nicks as a reader sees them: blanks
+ * and invisible characters (zero-width, format, combining marks) dropped,
+ * letters that look like an ASCII letter (accented Latin, Greek, Cyrillic,
+ * fullwidth) replaced by it, case folded, 0/o and 1/i/l/| merged, "rn" read
+ * as "m".  Any bytes (invalid UTF-8 counts as U+FFFD); out is NUL-terminated
+ * valid UTF-8, never split inside a character; returns its length.
+ */
+size_t
+text_nick_skeleton(const uint8_t *in, size_t n, char *out, size_t outmax)
+{
+	size_t i = 0, o = 0, l, k;
+	uint32_t cp;
+	char enc[4];
+	int a;
+
+	if (outmax == 0)
+		return 0;
+	while (i < n) {
+		l = text_utf8_decode(in + i, n - i, &cp);
+		i += l;
+		if (is_invisible(cp) || is_control(cp))
+			continue;
+		if ((a = skel_letter(cp)) != 0) {
+			if (o + 1 >= outmax)
+				break;
+			out[o++] = skel_fold(a);
+			if (o >= 2 && out[o - 2] == 'r' && out[o - 1] == 'n') {
+				out[o - 2] = 'm';
+				o--;
+			}
+			continue;
+		}
+		k = text_utf8_encode(cp, enc);
+		if (o + k >= outmax)
+			break;
+		memcpy(out + o, enc, k);
+		o += k;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -50,4 +50,22 @@ size_t text_fit(const char *s, size_t n, size_t cols, size_t *used);
  */
 size_t text_wrap(const char *s, size_t n, size_t cols);
 
+/*
+ * Remove blanks (spaces of any width, fillers) and invisible characters
+ * (zero-width, format, combining marks) at both ends of s, a NUL-terminated
+ * valid UTF-8 string, in place.  Returns the new length.
+ */
+size_t text_trim_blanks(char *s);
+
+/*
+ * The skeleton of a nick: what two nicks that look alike have in common.
+ * Blanks and invisible characters are dropped, accented Latin, Greek,
+ * Cyrillic and fullwidth lookalikes of ASCII letters become those letters,
+ * case is folded, 0/o and 1/i/l/| are merged and "rn" reads as "m".  Takes
+ * any bytes (invalid UTF-8 counts as U+FFFD); out is NUL-terminated valid
+ * UTF-8 of at most outmax-1 bytes, never split inside a character.  Returns
+ * its length.
+ */
+size_t text_nick_skeleton(const uint8_t *in, size_t n, char *out, size_t outmax);
+
 #endif

@@ -46,7 +46,8 @@ usage(void)
 	    "       chat NICK TEXT... | resend TEXT | flood N SECS | churn N | no-hello |\n"
 	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
 	    "       offer-flood N | silent SECS | stall-msg1 SECS | idle-flood N SECS NSRC |\n"
-	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC | strangers N [TEXT]\n"
+	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC | strangers N [TEXT] |\n"
+	    "       impostor NICK SECS\n"
 	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n"
 	    "environment: HOSTILE_KEY=WORDS  derive the static key from WORDS (the same peer every run)\n");
 	exit(2);
@@ -857,6 +858,47 @@ strangers(const char *target, int n, const char *text)
 	return 0;
 }
 
+/*
+ * impostor: announce nick (any bytes, e.g. another peer's fingerprint), print
+ * "ready", then for secs print "got TEXT" for every message the victim sends
+ * us (acknowledged, so that it is not resent), and "done" at the end.
+ */
+static int
+impostor(struct conn *c, int secs)
+{
+	uint8_t pt[WIRE_FRAME_MAX];
+	long long end = now_ms() + (long long)secs * 1000;
+	struct record r;
+	struct buf b;
+	size_t n;
+	int t;
+
+	printf("ready\n");
+	buf_init(&b, 64);
+	while (now_ms() < end) {
+		struct pollfd p = { c->fd, POLLIN, 0 };
+
+		if (poll(&p, 1, 200) != 1)
+			continue;
+		if ((t = recv_rec(c, pt, &n, 1)) == -1) {
+			uint8_t one;
+
+			if (recv(c->fd, &one, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+				break;   /* the victim hung up */
+			continue;    /* a PING and then nothing yet */
+		}
+		if (t != REC_MSG || wire_decode(pt, n, &r) != WIRE_OK)
+			continue;
+		printf("got %.*s\n", (int)r.u.msg.text_len, (const char *)r.u.msg.text);
+		buf_reset(&b);
+		if (wire_put_ack(&b, r.u.msg.id) == BUF_OK)
+			send_rec(c, &b, NULL, NULL);
+	}
+	buf_free(&b);
+	printf("done\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1027,6 +1069,15 @@ main(int argc, char **argv)
 	if (strcmp(mode, "no-hello") == 0) {
 		send_msg(&c, "message before hello", NULL, NULL);
 		return verdict(c.fd, 5);
+	}
+	if (strcmp(mode, "impostor") == 0) {
+		if (argc < 5)
+			usage();
+		if (send_hello(&c, argv[3]) == -1) {
+			printf("error hello\n");
+			return 1;
+		}
+		return impostor(&c, atoi(argv[4]));
 	}
 	if (send_hello(&c, strcmp(mode, "chat") == 0 && argc > 3 ? argv[3] : "hostile") == -1) {
 		printf("error hello\n");
