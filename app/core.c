@@ -533,40 +533,56 @@ nicks_look_alike(const char *a, const char *b)
 }
 
 /*
+ * What is wrong with p going by nick: NICK_FINE; NICK_FINGERPRINT (it reads
+ * as a fingerprint); NICK_CLASH (another known key already goes by a name
+ * that looks the same, as shown or as it announced it if the user renamed
+ * it: whoever holds it first keeps it; *clash is that peer).
+ */
+enum { NICK_FINE, NICK_CLASH, NICK_FINGERPRINT };
+static int
+nick_trouble(struct core *c, struct peer *p, const char *nick, struct peer **clash)
+{
+	struct peer *q;
+
+	*clash = NULL;
+	if (nick_is_fingerprint(c, p, nick))
+		return NICK_FINGERPRINT;
+	for (q = c->peers; q != NULL; q = q->next) {
+		if (q == p || !q->known)
+			continue;
+		if (nicks_look_alike(q->nick, nick) || (q->renamed && nicks_look_alike(q->announced, nick))) {
+			*clash = q;
+			return NICK_CLASH;
+		}
+	}
+	return NICK_FINE;
+}
+
+/*
  * A peer announced a nick in the HELLO of an authenticated session (LAN
- * beacons never come here).  Unless the user renamed it, that becomes its
- * name, except when another known key already goes by a name that looks the
- * same (as shown, or as it announced it if the user renamed it), or when the
- * nick reads as a fingerprint: then it is shown as "nick~abcd", with a
- * warning, and never merged with the one the user knows.
+ * beacons only hint, see core_peer_hint).  Unless the user renamed it, that
+ * becomes its name, except when it reads as a fingerprint or another known
+ * key already goes by a name that looks the same: then it is shown as
+ * "nick~abcd", with a warning, and never merged with the one the user knows.
  */
 void
 core_peer_announce(struct core *c, struct peer *p, const char *nick)
 {
-	struct peer *q, *clash = NULL;
-	int fplike;
+	struct peer *clash;
+	int why;
 
 	if (strcmp(p->announced, nick) != 0) {
 		snprintf(p->announced, sizeof p->announced, "%s", nick);
 		peer_dirty(c, p);
 	}
-	fplike = nick_is_fingerprint(c, p, nick);
 	/* checked every time, so a clash is flagged again after a restart */
-	for (q = c->peers; q != NULL && !fplike; q = q->next) {
-		if (q == p || !q->known)
-			continue;
-		/* the name as shown, and the one a renamed peer announces: whoever holds it first keeps it */
-		if (nicks_look_alike(q->nick, nick) || (q->renamed && nicks_look_alike(q->announced, nick))) {
-			clash = q;
-			break;
-		}
-	}
-	if (fplike || (clash != NULL && p->trust != TRUST_VERIFIED && !p->renamed)) {
+	why = nick_trouble(c, p, nick, &clash);
+	if (why == NICK_FINGERPRINT || (why == NICK_CLASH && p->trust != TRUST_VERIFIED && !p->renamed)) {
 		if (!p->renamed)
 			snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
-		if (!p->nick_clash) {
+		if (p->nick_clash != 1) {
 			p->nick_clash = 1;
-			if (fplike)
+			if (why == NICK_FINGERPRINT)
 				warn_peer(c, p, "WARNING: a key (%s) calls itself \"%s\", which reads as a fingerprint. "
 				    "It is shown as %s. A fingerprint always names its own key.", p->fp, nick, p->nick);
 			else
@@ -577,6 +593,8 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 		}
 		return;
 	}
+	if (p->nick_clash == 2)
+		p->nick_clash = 0;   /* only a beacon's hint had clashed */
 	if (!p->renamed)
 		snprintf(p->nick, sizeof p->nick, "%s", nick);
 }
@@ -590,6 +608,28 @@ static int
 session_keep(const struct peer *p, struct session *s)
 {
 	return p->trust == TRUST_VERIFIED || session_initiator(s) ? 1 : 0;
+}
+
+/*
+ * A LAN beacon, which anyone can forge, named a key: only a key we never
+ * had a session with takes it, as the name shown until its HELLO; it is not
+ * stored, and one that reads as a fingerprint or looks like a known peer's
+ * name is shown as "nick~abcd" and flagged (nick_clash 2: no warning yet).
+ */
+void
+core_peer_hint(struct core *c, struct peer *p, const char *nick)
+{
+	struct peer *clash;
+
+	if (p->known || p->renamed || p->announced[0] != '\0' || nick[0] == '\0')
+		return;
+	if (nick_trouble(c, p, nick, &clash) != NICK_FINE) {
+		snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
+		if (p->nick_clash == 0)
+			p->nick_clash = 2;
+		return;
+	}
+	snprintf(p->nick, sizeof p->nick, "%s", nick);
 }
 
 /* Set a peer's trust. */
@@ -973,6 +1013,8 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	p->last_seen = loop_wallclock_ms();
 	p->last_active = loop_now(c->loop);
 	p->backoff_ms = 0;
+	p->lan_hold_ms = 0;   /* its LAN hints are welcome again */
+	p->lan_hold_until = 0;
 	peer_dirty(c, p);   /* a stranger's HELLO costs no disk write */
 	if (first) {
 		p->state = PEER_ONLINE;

@@ -95,6 +95,8 @@ struct peer {
 	uint16_t         lan_port;         /* port announced on the LAN, 0 if none */
 	struct sockaddr_storage lan_addr;  /* address it was discovered at */
 	socklen_t        lan_addrlen;
+	uint64_t         lan_hold_until;   /* loop ms: beacons' addresses ignored until then */
+	uint64_t         lan_hold_ms;      /* the last hold (doubles while hints fail) */
 	int              hello;            /* HELLO received on sess */
 	struct outmsg   *outq, *outq_tail; /* sent or queued, not acknowledged */
 	size_t           noutq;
@@ -120,7 +122,7 @@ struct peer {
 	int              hist_throttled;   /* over the limit this minute (logged once) */
 	int              renamed;          /* nick is the user's name for it */
 	char             announced[NICK_BUF];   /* the nick it announced last */
-	int              nick_clash;       /* announced a nick another known key uses */
+	int              nick_clash;       /* announced a nick another known key uses (2: a beacon did, not warned yet) */
 	uint64_t         last_seen;        /* wall-clock ms */
 	struct loop_timer retry;           /* reconnect with back-off */
 	uint64_t         backoff_ms;
@@ -315,8 +317,13 @@ int  core_connect_peer(struct core *, struct peer *);
 struct chat_line *core_conv_add(struct conversation *, enum line_kind, const char *nick, const char *text);
 /* Remember a received message id (the oldest forgotten beyond SEEN_MAX). */
 void core_seen_remember(struct peer *, const uint8_t id[WIRE_ID_LEN]);
-/* A peer announced a nick: adopt it, unless another known key uses it (then warn). */
+/*
+ * A peer announced a nick in its HELLO: adopt it, unless another known key
+ * uses a lookalike of it or it reads as a fingerprint (then mangle and warn).
+ */
 void core_peer_announce(struct core *, struct peer *, const char *nick);
+/* A LAN beacon named a key we never had a session with: the name shown until its HELLO. */
+void core_peer_hint(struct core *, struct peer *, const char *nick);
 /* Trust verbs: set the state, save it, tell the front-end. */
 int  core_set_trust(struct core *, struct peer *, enum trust, const char *cmd);
 int  core_rename(struct core *, struct peer *, const char *name, const char *cmd);

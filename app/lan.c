@@ -79,15 +79,24 @@ ban(struct lan *l, const uint8_t key[ID_KEYLEN], const struct sockaddr *sa, sock
 	b->until = loop_now(l->c->loop) + LAN_BAN_MS;
 }
 
-/* A beacon: the peer is on the LAN (new, or its nick or address changed). */
+/*
+ * A beacon: the peer is on the LAN (new, or its address changed).  Beacons
+ * are not authenticated, so they are hints: for a key we know they only add
+ * an address to try (the handshake proves it or not), never its name, trust
+ * or stored address; a key we never had a session with is shown under the
+ * beacon's nick (core_peer_hint) until its HELLO.  An address that failed
+ * without the handshake ever proving it is not tried again for a while
+ * (lan_connect_failed sets the hold).
+ */
 static void
 on_seen(void *arg, const struct disc_peer *dp)
 {
 	struct lan *l = arg;
 	struct core *c = l->c;
 	enum peer_state was;
-	char nick[NICK_BUF];
+	char nick[NICK_BUF], addr[SOCK_ADDRSTRLEN];
 	struct peer *p;
+	int known;
 
 	if (memcmp(dp->key, c->id.pub, ID_KEYLEN) == 0 || banned(l, dp->key, dp->sa) ||
 	    dp->salen > sizeof p->lan_addr)
@@ -99,6 +108,10 @@ on_seen(void *arg, const struct disc_peer *dp)
 	}
 	if (p->trust == TRUST_BLOCKED)
 		return;   /* trust: blocked peers' beacons are ignored silently */
+	known = p->known || p->announced[0] != '\0';
+	sock_format(dp->sa, addr, sizeof addr);
+	if (p->lan_hold_until > loop_now(c->loop) && !(known && strcmp(addr, p->addr) == 0))
+		return;   /* its beacons' addresses failed lately; the proven one is still welcome */
 	memset(&p->lan_addr, 0, sizeof p->lan_addr);
 	memcpy(&p->lan_addr, dp->sa, dp->salen);
 	p->lan_addrlen = dp->salen;
@@ -106,13 +119,15 @@ on_seen(void *arg, const struct disc_peer *dp)
 	was = p->state;
 	if (was == PEER_ONLINE || was == PEER_CONNECTING)
 		return;   /* a session speaks for the peer; keep the hint for later */
-	text_sanitize(dp->nick, dp->nick_len, nick, sizeof nick, 0);
-	if (nick[0] != '\0')
-		core_peer_announce(c, p, nick);   /* trust: warns if a known nick comes with a new key */
-	sock_format(dp->sa, p->addr, sizeof p->addr);
-	snprintf(p->via, sizeof p->via, "lan");
+	if (!known) {
+		text_sanitize(dp->nick, dp->nick_len, nick, sizeof nick, 0);
+		text_trim_blanks(nick);
+		core_peer_hint(c, p, nick);   /* flagged if it reads as a fingerprint or looks like a known nick */
+		snprintf(p->addr, sizeof p->addr, "%s", addr);
+		snprintf(p->via, sizeof p->via, "lan");
+	}
 	p->state = PEER_DISCOVERED;
-	log_info("lan: %s (%s) at %s", p->fp, p->nick, p->addr);
+	log_info("lan: %s (%s) at %s", p->fp, p->nick, addr);
 	core_peer_changed(c, p, NULL);
 	/* a peer we talked to this run, or have messages for: connect by ourselves */
 	if (was == PEER_OFFLINE && (p->known || p->noutq > 0 || p->conv.nlines > 0))
@@ -228,8 +243,8 @@ lan_set_nick(struct core *c)
 }
 
 /* A connect failed before its handshake finished: did the host prove another key? */
-void
-lan_connect_failed(struct core *c, struct peer *p, struct session *s)
+static void
+lan_other_key(struct core *c, struct peer *p, struct session *s)
 {
 	const uint8_t *pk = session_remote_pk(s);
 	const struct sockaddr *sa;
@@ -275,4 +290,40 @@ lan_connect_failed(struct core *c, struct peer *p, struct session *s)
 	if (q->via[0] == '\0')
 		snprintf(q->via, sizeof q->via, "%s", from_lan ? "lan" : "direct");
 	core_peer_changed(c, q, "key proved by handshake");
+}
+
+/*
+ * A connect failed before its handshake finished.  If it went to the address
+ * a beacon gave, and the handshake never proved that address for this key,
+ * the hint is dropped and the key's beacons are ignored for a while (30 s,
+ * doubling up to LAN_BAN_MS while they keep failing): a forged beacon is
+ * worth one connection attempt, not a retry loop.  Retries go to the stored
+ * address, which a handshake proved.
+ */
+void
+lan_connect_failed(struct core *c, struct peer *p, struct session *s)
+{
+	char hint[SOCK_ADDRSTRLEN];
+	const struct sockaddr *sa;
+	socklen_t salen = 0;
+	int unproven = 0;
+
+	sa = session_sockaddr(s, &salen);
+	if (p->lan_port != 0 && sa != NULL && same_ip((const struct sockaddr *)&p->lan_addr, sa) &&
+	    addr_port(sa) == p->lan_port) {
+		sock_format((const struct sockaddr *)&p->lan_addr, hint, sizeof hint);
+		unproven = strcmp(hint, p->addr) != 0 || !p->known;
+	}
+	lan_other_key(c, p, s);
+	if (!unproven)
+		return;
+	p->lan_hold_ms = p->lan_hold_ms == 0 ? LAN_HOLD_MS : p->lan_hold_ms * 2;
+	if (p->lan_hold_ms > LAN_BAN_MS)
+		p->lan_hold_ms = LAN_BAN_MS;
+	p->lan_hold_until = loop_now(c->loop) + p->lan_hold_ms;
+	log_info("lan: %s (%s) not reached at %s, which its beacons gave; they are ignored for %llu s",
+	    p->fp, p->nick, hint, (unsigned long long)(p->lan_hold_ms / 1000));
+	p->lan_port = 0;
+	p->lan_addrlen = 0;
+	memset(&p->lan_addr, 0, sizeof p->lan_addr);
 }

@@ -7,6 +7,7 @@
 #define LAN_MAX_CREATED  1024   /* peers the LAN may add to the model per run */
 #define LAN_BAN_MAX      16     /* remembered (key, address) pairs that lied */
 #define LAN_BAN_MS       (10 * 60 * 1000)
+#define LAN_HOLD_MS      (30 * 1000)   /* first hold on a key whose beacon's address failed */
 
 struct lan;
 
