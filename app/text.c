@@ -510,16 +510,16 @@ is_blank(uint32_t cp)
 	    cp == 0xffa0 || cp == 0x2800;
 }
 
-/* Whether cp shows as nothing or as a blank (what a nick may not start or end with). */
+/* Whether cp is an invisible format character (zero-width, joiners, BOM, tags...). */
 static int
-is_invisible(uint32_t cp)
+is_format(uint32_t cp)
 {
-	return is_blank(cp) || cp == 0xad || cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f) ||
-	    (cp >= 0x2060 && cp <= 0x2064) ||
-	    in_ranges(cp, zero_width, sizeof zero_width / sizeof zero_width[0]);
+	return cp == 0xad || cp == 0x34f || cp == 0x61c || cp == 0x180e ||
+	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff || (cp >= 0xe0000 && cp <= 0xe01ef);
 }
 
-/* Remove blanks and invisible characters at both ends of s (valid UTF-8), in place. */
+/* Remove blanks and invisible format characters at both ends of s (valid UTF-8), in place. */
 size_t
 text_trim_blanks(char *s)
 {
@@ -529,7 +529,7 @@ text_trim_blanks(char *s)
 
 	while (i < n) {
 		l = text_utf8_decode(p + i, n - i, &cp);
-		if (!is_invisible(cp)) {
+		if (!is_blank(cp) && !is_format(cp)) {
 			if (start == n)
 				start = i;
 			end = i + l;
@@ -598,8 +598,8 @@ skel_letter(uint32_t cp)
 	return 0;
 }
 
-/* Fold an ASCII character: lower case, and one class each for {0,o} and {1,i,l,|}. */
-static char
+/* Fold an ASCII character: lower case, and one class each for {0,o} and {1,i,l,|,!}. */
+static int
 skel_fold(int a)
 {
 	if (a >= 'A' && a <= 'Z')
@@ -608,7 +608,7 @@ skel_fold(int a)
 		return 'o';
 	if (a == '1' || a == 'i' || a == '|' || a == '!')
 		return 'l';
-	return (char)a;
+	return a;
 }
 
 /*
@@ -632,16 +632,18 @@ text_nick_skeleton(const uint8_t *in, size_t n, char *out, size_t outmax)
 	while (i < n) {
 		l = text_utf8_decode(in + i, n - i, &cp);
 		i += l;
-		if (is_invisible(cp) || is_control(cp))
-			continue;
+		if (is_blank(cp) || is_format(cp) || is_control(cp) ||
+		    in_ranges(cp, zero_width, sizeof zero_width / sizeof zero_width[0]))
+			continue;   /* unseen, or a mark on a letter: "bo\u0301b" reads as "bob" */
 		if ((a = skel_letter(cp)) != 0) {
+			a = skel_fold(a);
+			if (a == 'n' && o > 0 && out[o - 1] == 'r') {
+				out[o - 1] = 'm';   /* in place: a shorter outmax gives a prefix */
+				continue;
+			}
 			if (o + 1 >= outmax)
 				break;
-			out[o++] = skel_fold(a);
-			if (o >= 2 && out[o - 2] == 'r' && out[o - 1] == 'n') {
-				out[o - 2] = 'm';
-				o--;
-			}
+			out[o++] = (char)a;
 			continue;
 		}
 		k = text_utf8_encode(cp, enc);

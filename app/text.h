@@ -51,15 +51,16 @@ size_t text_fit(const char *s, size_t n, size_t cols, size_t *used);
 size_t text_wrap(const char *s, size_t n, size_t cols);
 
 /*
- * Remove blanks (spaces of any width, fillers) and invisible characters
- * (zero-width, format, combining marks) at both ends of s, a NUL-terminated
- * valid UTF-8 string, in place.  Returns the new length.
+ * Remove blanks (spaces of any width, fillers) and invisible format
+ * characters (zero-width spaces and joiners, soft hyphen, BOM, variation
+ * selectors, tags) at both ends of s, a NUL-terminated valid UTF-8 string, in
+ * place.  Returns the new length.
  */
 size_t text_trim_blanks(char *s);
 
 /*
  * The skeleton of a nick: what two nicks that look alike have in common.
- * Blanks and invisible characters are dropped, accented Latin, Greek,
+ * Blanks, invisible characters and combining marks are dropped, accented Latin, Greek,
  * Cyrillic and fullwidth lookalikes of ASCII letters become those letters,
  * case is folded, 0/o and 1/i/l/| are merged and "rn" reads as "m".  Takes
  * any bytes (invalid UTF-8 counts as U+FFFD); out is NUL-terminated valid

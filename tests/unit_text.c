@@ -454,6 +454,116 @@ test_wrap(void)
 }
 
 /* Run all groups. */
+/* Nicks that look alike have one skeleton; nicks that differ do not. */
+static void
+test_skeleton(void)
+{
+	static const struct { const char *a, *b; int same; } pairs[] = {
+		{ "bob", "bob", 1 },
+		{ "bob", "BOB", 1 },
+		{ "bob", "Bob", 1 },
+		{ "bob", "bob\xe2\x80\x8b", 1 },            /* zero-width space */
+		{ "bob", "b\xe2\x80\x8bob", 1 },
+		{ "bob", "bob\xe2\x80\x8c", 1 },            /* ZWNJ */
+		{ "bob", "bob\xe2\x80\x8d", 1 },            /* ZWJ */
+		{ "bob", "\xef\xbb\xbf" "bob", 1 },         /* BOM */
+		{ "bob", "bob\xe2\x81\xa0", 1 },            /* word joiner */
+		{ "bob", "b\xc2\xad" "ob", 1 },              /* soft hyphen */
+		{ "bob", "bob ", 1 },
+		{ "bob", " bob", 1 },
+		{ "bob", "bob\xc2\xa0", 1 },                 /* no-break space */
+		{ "bob", "bob\xe3\x80\x80", 1 },            /* ideographic space */
+		{ "bob", "bob\xe2\x80\xaf", 1 },            /* narrow no-break space */
+		{ "bob", "bob\xe3\x85\xa4", 1 },            /* Hangul filler */
+		{ "bob", "b\xd0\xbe" "b", 1 },               /* Cyrillic o */
+		{ "bob", "b\xce\xbf" "b", 1 },               /* Greek omicron */
+		{ "bob", "\xd0\x92\xd0\x9e\xd0\x92", 1 },  /* Cyrillic VOV */
+		{ "bob", "\xce\x92\xce\x9f\xce\x92", 1 },  /* Greek BOB */
+		{ "bob", "\xef\xbd\x82\xef\xbd\x8f\xef\xbd\x82", 1 },   /* fullwidth */
+		{ "bob", "b0b", 1 },
+		{ "bob", "b\xc3\xb3" "b", 1 },               /* o acute */
+		{ "bob", "bo\xcc\x81" "b", 1 },              /* o + combining acute */
+		{ "alice", "\xd0\xb0lice", 1 },              /* Cyrillic a */
+		{ "alice", "a1ice", 1 },
+		{ "alice", "aIice", 1 },
+		{ "alice", "al\xd1\x96" "ce", 1 },           /* Cyrillic i */
+		{ "alice", "alic\xd0\xb5", 1 },              /* Cyrillic e */
+		{ "paypal", "\xd1\x80\xd0\xb0y\xd1\x80\xd0\xb0l", 1 },
+		{ "mary", "rnary", 1 },
+		{ "carol", "caro1", 1 },
+		{ "xavier", "\xd1\x85" "avier", 1 },            /* Cyrillic ha */
+		{ "kate", "\xce\xba" "ate", 1 },                /* Greek kappa */
+		{ "b\xc3\xb6rk", "bork", 1 },                /* o umlaut */
+		{ "bob", "bobby", 0 },
+		{ "bob", "bab", 0 },
+		{ "bob", "rob", 0 },
+		{ "bob", "bo", 0 },
+		{ "bob", "", 0 },
+		{ "\xe6\x9d\x8e", "\xe7\x8e\x8b", 0 },       /* two different CJK names */
+		{ "\xe6\x9d\x8e", "\xe6\x9d\x8e ", 1 },
+		{ "bob~abcd", "bob", 0 },                      /* a mangled name is not the name */
+		{ "\xce\xb1\xce\xb2", "\xce\xb1\xce\xb3", 0 },
+	};
+	char sa[256], sb[256];
+	size_t i, la, lb;
+
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		la = text_nick_skeleton((const uint8_t *)pairs[i].a, strlen(pairs[i].a), sa, sizeof sa);
+		lb = text_nick_skeleton((const uint8_t *)pairs[i].b, strlen(pairs[i].b), sb, sizeof sb);
+		ok((la == lb && strcmp(sa, sb) == 0) == pairs[i].same, "skeleton: \"%s\" %s \"%s\" (%s / %s)",
+		    pairs[i].a, pairs[i].same ? "looks like" : "differs from", pairs[i].b, sa, sb);
+	}
+	/* the skeleton itself */
+	text_nick_skeleton((const uint8_t *)"  B\xc3\xb3 \xe2\x80\x8b" "B ", 12, sa, sizeof sa);
+	is_str(sa, "bob", "skeleton: blanks, zero-width and accents go, case folds");
+	text_nick_skeleton((const uint8_t *)"Ian|1!", 6, sa, sizeof sa);
+	is_str(sa, "lanlll", "skeleton: 1, i, l, I, | and ! are one letter");
+	text_nick_skeleton((const uint8_t *)"bo\xff" "b\xc0", 5, sa, sizeof sa);
+	is_str(sa, "bo" FFFD "b" FFFD, "skeleton: invalid UTF-8 counts as U+FFFD");
+	text_nick_skeleton((const uint8_t *)"a\x1b[31mb\x7f", 9, sa, sizeof sa);
+	is_str(sa, "a[3lmb", "skeleton: control characters are dropped");
+	is_int(text_nick_skeleton((const uint8_t *)"bob", 3, sa, 0), 0, "skeleton: outmax 0 writes nothing");
+	is_int(text_nick_skeleton((const uint8_t *)"bob", 3, sa, 3), 2, "skeleton: outmax bounds the output");
+	is_str(sa, "bo", "skeleton: a prefix when it does not fit");
+	is_int(text_nick_skeleton((const uint8_t *)"\xe6\x9d\x8e\xe6\x9d\x8e", 6, sa, 6), 3,
+	    "skeleton: never splits a character");
+	is_int(text_nick_skeleton((const uint8_t *)"rn", 2, sa, 2), 1, "skeleton: rn becomes m in place");
+	is_str(sa, "m", "skeleton: rn reads as m");
+}
+
+/* Blanks and invisible characters go from both ends, not from the middle. */
+static void
+test_trim(void)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "bob", "bob" },
+		{ "bob ", "bob" },
+		{ "  bob  ", "bob" },
+		{ "bob\xc2\xa0", "bob" },
+		{ "\xe2\x80\x8b" "bob\xe2\x80\x8b", "bob" },
+		{ "bob\xe2\x80\x8d", "bob" },
+		{ "\xe3\x80\x80" "bob\xe3\x85\xa4", "bob" },
+		{ "bob\xc2\xad", "bob" },
+		{ "b ob", "b ob" },
+		{ "b\xe2\x80\x8bob", "b\xe2\x80\x8bob" },
+		{ "   ", "" },
+		{ "\xe2\x80\x8b", "" },
+		{ "", "" },
+		{ "\xe6\x9d\x8e ", "\xe6\x9d\x8e" },
+		{ "e\xcc\x81", "e\xcc\x81" },     /* a mark on a letter stays */
+		{ "e\xef\xb8\x8f", "e" },            /* a variation selector goes */
+	};
+	char buf[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(buf, sizeof buf, "%s", cases[i].in);
+		n = text_trim_blanks(buf);
+		is_str(buf, cases[i].want, "trim: case %zu", i);
+		is_int(n, strlen(cases[i].want), "trim: case %zu: length", i);
+	}
+}
+
 int
 main(void)
 {
@@ -466,5 +576,7 @@ main(void)
 	test_width();
 	test_fit();
 	test_wrap();
+	test_skeleton();
+	test_trim();
 	return tap_done();
 }

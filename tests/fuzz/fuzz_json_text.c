@@ -1,4 +1,4 @@
-/* fuzz_json_text.c - libFuzzer target for peer-text sanitising, wrapping and JSON output. */
+/* fuzz_json_text.c - libFuzzer target for peer-text sanitising, wrapping, nick skeletons and JSON output. */
 #include "config.h"
 
 #include <stdint.h>
@@ -272,10 +272,91 @@ fuzz_builder(const uint8_t *in, size_t n)
 }
 
 /* libFuzzer entry point. */
+/* Insert U+200B (zero-width space) at byte offset at of s (len bytes); returns the new length. */
+static size_t
+insert_zwsp(const char *s, size_t len, size_t at, char *out)
+{
+	memcpy(out, s, at);
+	memcpy(out + at, "\xe2\x80\x8b", 3);
+	memcpy(out + at + 3, s + at, len - at);
+	out[len + 3] = '\0';
+	return len + 3;
+}
+
+/*
+ * The nick skeleton and trimming (app/text.c): valid, bounded output with no
+ * blank, invisible, upper-case or merged-away character in it; idempotent;
+ * shorter outputs are prefixes; blanks at the ends and zero-width spaces
+ * between characters change nothing.
+ */
+static void
+fuzz_skeleton(const uint8_t *in, size_t n)
+{
+	static const size_t maxes[] = { 0, 1, 2, 3, 4, 8, 65 };
+	size_t cap = 3 * n + 8, len, len2, m, i, l, clen;
+	char *sk = malloc(cap), *sk2 = malloc(cap), *clean = malloc(cap), *mod = malloc(cap + 8);
+	uint32_t cp;
+
+	CHECK(sk != NULL && sk2 != NULL && clean != NULL && mod != NULL);
+	len = text_nick_skeleton(in, n, sk, cap);
+	CHECK(len < cap && sk[len] == '\0' && strlen(sk) == len);
+	CHECK(text_utf8_valid((const uint8_t *)sk, len));
+	for (i = 0; i < len; i += l) {
+		l = text_utf8_decode((const uint8_t *)sk + i, len - i, &cp);
+		CHECK(cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f));
+		CHECK(cp != ' ' && cp != 0xa0 && cp != 0x3000 && cp != 0x200b && cp != 0xad && cp != 0xfeff &&
+		    cp != 0x2060 && !(cp >= 0x300 && cp <= 0x36f));
+		CHECK(!(cp >= 'A' && cp <= 'Z') && cp != '0' && cp != '1' && cp != 'i' && cp != '|');
+		CHECK(!(cp >= 0xff01 && cp <= 0xff5e) && cp != 0x43e && cp != 0x3bf && cp != 0x430);
+	}
+	CHECK(strstr(sk, "rn") == NULL);
+	len2 = text_nick_skeleton((const uint8_t *)sk, len, sk2, cap);
+	CHECK(len2 == len && memcmp(sk, sk2, len) == 0);
+	for (m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
+		len2 = text_nick_skeleton(in, n, sk2, maxes[m]);
+		if (maxes[m] == 0) {
+			CHECK(len2 == 0);
+			continue;
+		}
+		CHECK(len2 < maxes[m] && len2 <= len && memcmp(sk2, sk, len2) == 0);
+		CHECK(text_utf8_valid((const uint8_t *)sk2, len2));
+	}
+	/* on clean text: blanks at the ends, zero-width spaces inside change nothing */
+	clen = text_sanitize(in, n, clean, cap, 0);
+	len = text_nick_skeleton((const uint8_t *)clean, clen, sk, cap);
+	mod[0] = ' ';
+	memcpy(mod + 1, clean, clen);
+	memcpy(mod + 1 + clen, "\xc2\xa0", 3);
+	len2 = text_nick_skeleton((const uint8_t *)mod, clen + 3, sk2, cap);
+	CHECK(len2 == len && memcmp(sk, sk2, len) == 0);
+	for (i = 0; i <= clen; i += l) {
+		l = i < clen ? text_utf8_decode((const uint8_t *)clean + i, clen - i, &cp) : 1;
+		if (i % 7 != 0 && i != clen)
+			continue;   /* a few places are enough */
+		insert_zwsp(clean, clen, i, mod);
+		len2 = text_nick_skeleton((const uint8_t *)mod, clen + 3, sk2, cap);
+		CHECK(len2 == len && memcmp(sk, sk2, len) == 0);
+	}
+	/* trimming: a piece of the middle, idempotent, same skeleton */
+	memcpy(mod, clean, clen + 1);
+	len2 = text_trim_blanks(mod);
+	CHECK(len2 <= clen && strlen(mod) == len2 && text_utf8_valid((const uint8_t *)mod, len2));
+	CHECK(memmem(clean, clen, mod, len2) != NULL);
+	CHECK(text_trim_blanks(mod) == len2);
+	CHECK(len2 == 0 || (mod[0] != ' ' && mod[len2 - 1] != ' '));
+	l = text_nick_skeleton((const uint8_t *)mod, len2, sk2, cap);
+	CHECK(l == len && memcmp(sk, sk2, len) == 0);
+	free(sk);
+	free(sk2);
+	free(clean);
+	free(mod);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_sanitize(data, size);
+	fuzz_skeleton(data, size);
 	fuzz_quote(data, size);
 	fuzz_builder(data, size);
 	return 0;
