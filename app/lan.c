@@ -10,6 +10,7 @@
 #include "disc.h"
 #include "lan.h"
 #include "log.h"
+#include "store.h"
 #include "text.h"
 
 struct lan_ban {
@@ -298,7 +299,7 @@ lan_other_key(struct core *c, struct peer *p, struct session *s)
  * the hint is dropped and the key's beacons are ignored for a while (30 s,
  * doubling up to LAN_BAN_MS while they keep failing): a forged beacon is
  * worth one connection attempt, not a retry loop.  Retries go to the stored
- * address, which a handshake proved.
+ * address, which a handshake proved (a key never in a session has none).
  */
 void
 lan_connect_failed(struct core *c, struct peer *p, struct session *s)
@@ -312,7 +313,8 @@ lan_connect_failed(struct core *c, struct peer *p, struct session *s)
 	if (p->lan_port != 0 && sa != NULL && same_ip((const struct sockaddr *)&p->lan_addr, sa) &&
 	    addr_port(sa) == p->lan_port) {
 		sock_format((const struct sockaddr *)&p->lan_addr, hint, sizeof hint);
-		unproven = strcmp(hint, p->addr) != 0 || !p->known;
+		/* proven: the stored address of a key that has been in a session (sent a HELLO) */
+		unproven = p->announced[0] == '\0' || strcmp(hint, p->addr) != 0;
 	}
 	lan_other_key(c, p, s);
 	if (!unproven)
@@ -326,4 +328,8 @@ lan_connect_failed(struct core *c, struct peer *p, struct session *s)
 	p->lan_port = 0;
 	p->lan_addrlen = 0;
 	memset(&p->lan_addr, 0, sizeof p->lan_addr);
+	if (strcmp(p->addr, hint) == 0) {
+		p->addr[0] = '\0';   /* a stranger's beacon address: not one to reconnect to */
+		store_peers_dirty(c);
+	}
 }

@@ -73,6 +73,9 @@ say alice "/msg bob for the real bob"
 check "new key as bob: /msg bob is queued for the real bob" \
 	wait_count alice ".event==\"sent\" and .to==\"$fb\"" $((n0 + 1)) 5
 check "new key as bob: carol's chat keeps flowing" still_serving
+# a message to that stranger: alice dials the address its beacon gave (nobody there)
+ffp=$(jq -r .fingerprint <<<"$e")
+say alice "/msg $ffp hello stranger"
 
 # --- a forged address is not dialled again and again ----------------------------
 # The forged beacon made alice try 10.79.0.9:7470 for bob; a spoofed hint the
@@ -82,6 +85,9 @@ sleep 8
 n=$(grep -c 'cannot reach.*10\.79\.0\.9:7470' "$T/alice.log")
 diag "alice dialled the forged address for bob $n times in about 10 s"
 check "forged address: dialled at most once ($n)" test "$n" -le 1
+n=$(grep -c 'cannot reach.*10\.79\.0\.9:7471' "$T/alice.log")
+diag "alice dialled the stranger's announced address $n times"
+check "a stranger's announced address: dialled at most once ($n)" test "$n" -le 1
 probe p -4 -I eth0 -F "$fb" -n bob -p 7472 -c 3 -w 300
 sleep 3
 n=$(grep -c 'cannot reach.*10\.79\.0\.9:7472' "$T/alice.log")
