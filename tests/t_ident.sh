@@ -36,7 +36,7 @@ impostor() {
 	ifp=$(jq -r .fingerprint <<<"$e")
 	inick=$(jq -r .nick <<<"$e")
 	seen="$seen,\"$ifp\""
-	diag "impostor announcing $(printf '%q' "$1") is shown as $(printf '%q' "$inick") ($ifp)"
+	diag "impostor announcing $(printf '%q' "$1") is shown as $(printf '%q' "$inick") ($ifp)" >&2
 	[ -n "$ifp" ]
 }
 
