@@ -25,10 +25,10 @@ still_serving() {
 }
 
 # impostor NICK: a stranger connects to alice announcing NICK and stays 8 s;
-# sets ifp (its fingerprint) and inick (the name alice shows it under).
+# sets ifp (its fingerprint), inick (the name alice shows it under) and idesc.
 impostor() {
 	local e i
-	ifp=; inick=
+	ifp=; inick=; idesc=
 	"$HOSTILE" impostor "$va" "$1" 8 >"$T/imp.out" &
 	hpid=$!
 	for i in $(seq 50); do grep -q '^ready' "$T/imp.out" && break; sleep 0.1; done
@@ -36,7 +36,7 @@ impostor() {
 	ifp=$(jq -r .fingerprint <<<"$e")
 	inick=$(jq -r .nick <<<"$e")
 	seen="$seen,\"$ifp\""
-	diag "impostor announcing $(printf '%q' "$1") is shown as $(printf '%q' "$inick") ($ifp)" >&2
+	idesc="impostor announcing $(printf '%q' "$1") is shown as $(printf '%q' "$inick") ($ifp)"
 	[ -n "$ifp" ]
 }
 
@@ -62,6 +62,7 @@ fb_lower=$(tr 'A-Z' 'a-z' <<<"$fb")
 for case in "full:$fb" "short:${fb:0:8}" "lower-case short:${fb_lower:0:8}" "prefix:${fb:0:5}"; do
 	what=${case%%:*}; nick=${case#*:}
 	check "fingerprint as nick ($what): the stranger is online" impostor "$nick"
+	diag "$idesc"
 	check "fingerprint as nick ($what): a warning names the stranger" warned
 	check "fingerprint as nick ($what): not shown under bob's fingerprint" \
 		test "$inick" != "$nick" -a "$inick" != "$fb" -a "$inick" != "${fb:0:8}"
@@ -80,6 +81,7 @@ for case in "zero-width space:$(printf 'bob\u200b')" "trailing space:bob " "lead
 	"fullwidth:$(printf '\uff42\uff4f\uff42')"; do
 	what=${case%%:*}; nick=${case#*:}
 	check "lookalike ($what): the stranger is online" impostor "$nick"
+	diag "$idesc"
 	check "lookalike ($what): a warning names the stranger" warned
 	check "lookalike ($what): it is not shown as bob or as what it sent" \
 		test "$inick" != bob -a "$inick" != "$nick"
@@ -93,6 +95,7 @@ done
 say alice "/rename bob Bobby"
 check "/rename bob Bobby" wait_for alice ".event==\"peer\" and .fingerprint==\"$fb\" and .nick==\"Bobby\""
 check "renamed: a stranger announcing bob is online" impostor bob
+diag "$idesc"
 check "renamed: a warning names the stranger" warned
 check "renamed: it is not shown as plain bob" test "$inick" != bob
 say alice "/msg bob for bob only"
