@@ -558,6 +558,20 @@ nick_trouble(struct core *c, struct peer *p, const char *nick, struct peer **cla
 	return NICK_FINE;
 }
 
+/* Show p as "nick~abcd" (the start of its fingerprint), the nick cut between characters. */
+static void
+nick_mangle(struct peer *p, const char *nick)
+{
+	size_t n = strlen(nick);
+
+	if (n > NICK_MAX) {
+		n = NICK_MAX;
+		while (n > 0 && ((unsigned char)nick[n] & 0xc0) == 0x80)
+			n--;
+	}
+	snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", (int)n, nick, p->fp);
+}
+
 /*
  * A peer announced a nick in the HELLO of an authenticated session (LAN
  * beacons only hint, see core_peer_hint).  Unless the user renamed it, that
@@ -579,7 +593,7 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 	why = nick_trouble(c, p, nick, &clash);
 	if (why == NICK_FINGERPRINT || (why == NICK_CLASH && p->trust != TRUST_VERIFIED && !p->renamed)) {
 		if (!p->renamed)
-			snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
+			nick_mangle(p, nick);
 		if (p->nick_clash != 1) {
 			p->nick_clash = 1;
 			if (why == NICK_FINGERPRINT)
@@ -624,7 +638,7 @@ core_peer_hint(struct core *c, struct peer *p, const char *nick)
 	if (p->known || p->renamed || p->announced[0] != '\0' || nick[0] == '\0')
 		return;
 	if (nick_trouble(c, p, nick, &clash) != NICK_FINE) {
-		snprintf(p->nick, sizeof p->nick, "%.*s~%.4s", NICK_MAX, nick, p->fp);
+		nick_mangle(p, nick);
 		if (p->nick_clash == 0)
 			p->nick_clash = 2;
 		return;
