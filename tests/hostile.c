@@ -47,25 +47,32 @@ usage(void)
 	    "       offer NAME[:SIZE]... | offer-total N | lie-size | lie-offset | short-file |\n"
 	    "       offer-flood N | silent SECS | stall-msg1 SECS | idle-flood N SECS NSRC |\n"
 	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC | strangers N [TEXT] |\n"
-	    "       impostor NICK SECS\n"
+	    "       impostor NICK SECS |\n"
+	    "       offer-fat N NAMES LEN bad|hold SECS | offer-dirs N SECS |\n"
+	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS\n"
 	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n"
 	    "environment: HOSTILE_KEY=WORDS  derive the static key from WORDS (the same peer every run)\n");
 	exit(2);
 }
 
+/* The source address dial binds to (offer-stall SRCADDR), or NULL. */
+static const char *src_bind;
+
 /* Connect with a blocking socket. */
 static int
 dial(const char *target)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_storage ss, src;
+	socklen_t len, srclen;
 	int fd;
 
-	if (sock_parse(target, 7470, &ss, &len) == -1) {
+	if (sock_parse(target, 7470, &ss, &len) == -1 ||
+	    (src_bind != NULL && sock_parse(src_bind, 0, &src, &srclen) == -1)) {
 		printf("error bad address\n");
 		exit(1);
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    (src_bind != NULL && bind(fd, (struct sockaddr *)&src, srclen) == -1) ||
 	    connect(fd, (struct sockaddr *)&ss, len) == -1) {
 		printf("error connect: %s\n", strerror(errno));
 		exit(1);
@@ -899,6 +906,226 @@ impostor(struct conn *c, int secs)
 	return 0;
 }
 
+/* ---- big and stalled offers (offer-fat, offer-dirs, offer-stall, offer-again, offer-ids) ---- */
+
+#define FAT_COMP 200   /* bytes in one component of a long offer-fat name */
+
+/*
+ * Entry k of a generated offer: "fat" names of about len bytes (a chain of
+ * directories of FAT_COMP-byte components first, then files below the last
+ * one), "dirs" (a top directory, then its sibling subdirectories) or "one"
+ * (a single file "f").  Writes the name into out; returns its length.
+ */
+static size_t
+gen_entry(const char *kind, int k, size_t len, char *out, int *dir)
+{
+	int depth = len > FAT_COMP + 9 ? (int)((len - 9) / (FAT_COMP + 1)) : 0, i;
+	size_t n = 0;
+
+	*dir = 0;
+	if (strcmp(kind, "dirs") == 0) {
+		*dir = 1;
+		return (size_t)(k == 0 ? snprintf(out, 32, "top") : snprintf(out, 32, "top/d%06d", k));
+	}
+	if (strcmp(kind, "one") == 0)
+		return (size_t)snprintf(out, 32, "f");
+	/* fat */
+	for (i = 0; i < (k < depth ? k + 1 : depth); i++) {
+		if (i > 0)
+			out[n++] = '/';
+		memset(out + n, 'a' + i % 26, FAT_COMP);
+		n += FAT_COMP;
+	}
+	if (k < depth) {
+		*dir = 1;
+		return n;
+	}
+	return n + (size_t)snprintf(out + n, 32, "%sf%07d", n > 0 ? "/" : "", k);
+}
+
+/*
+ * Send an OFFER of count entries (files of 0 bytes) with the given id and
+ * handle, then its first n generated entries in as many OFFER_PART records
+ * as they need; with bad, one more entry whose name has a control character.
+ */
+static int
+send_gen_offer(struct conn *c, const uint8_t id[WIRE_ID_LEN], uint32_t handle, uint32_t count,
+    const char *kind, int n, size_t len, int bad)
+{
+	uint8_t key[XFER_KEY_LEN];
+	char name[XFER_PATH_MAX + 64];
+	struct buf b;
+	uint16_t inrec = 0;
+	int k, dir, rc = 0;
+	size_t nl;
+
+	randombytes_buf(key, sizeof key);
+	buf_init(&b, WIRE_RECORD_MAX);
+	if (wire_put_offer(&b, id, handle, count, 0, key) != BUF_OK || send_rec(c, &b, NULL, NULL) != 0)
+		rc = -1;
+	for (k = 0; rc == 0 && k < n + (bad ? 1 : 0); k++) {
+		if (k < n) {
+			nl = gen_entry(kind, k, len, name, &dir);
+		} else {
+			nl = (size_t)snprintf(name, sizeof name, "bad\001name");
+			dir = 0;
+		}
+		if (inrec == 0) {
+			buf_reset(&b);
+			wire_begin_list(&b, REC_OFFER_PART, handle, (uint32_t)k);
+		}
+		if (inrec < UINT16_MAX &&
+		    wire_put_entry(&b, name, nl, (uint8_t)dir, 0, 1500000000000000000LL, 0644) == BUF_OK) {
+			inrec++;
+			continue;
+		}
+		wire_end_list(&b, inrec);
+		if (send_rec(c, &b, NULL, NULL) != 0)
+			rc = -1;
+		inrec = 0;
+		k--;   /* this entry starts the next record */
+	}
+	if (rc == 0 && inrec > 0) {
+		wire_end_list(&b, inrec);
+		rc = send_rec(c, &b, NULL, NULL);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Print every ACCEPT and CANCEL the victim sends for ms milliseconds, with
+ * the handle and the time since t0: "cancelled HANDLE CODE after MS ms TEXT"
+ * or "accepted HANDLE after MS ms"; then "closed" or "end".
+ */
+static int
+answers(struct conn *c, long long t0, long long ms)
+{
+	uint8_t ct[WIRE_FRAME_MAX], pt[WIRE_FRAME_MAX];
+	long long end = now_ms() + ms, left;
+	struct record r;
+	size_t n;
+
+	while ((left = end - now_ms()) > 0) {
+		struct pollfd p = { c->fd, POLLIN, 0 };
+
+		if (poll(&p, 1, (int)left) != 1)
+			continue;
+		if (get_frame(c->fd, ct, sizeof ct, &n) == -1 || n < NOISE_TAGLEN + 1 ||
+		    noise_cs_decrypt(&c->rx, NULL, 0, ct, n, pt) != 0) {
+			printf("closed\n");
+			return 0;
+		}
+		if (wire_decode(pt, n - NOISE_TAGLEN, &r) != WIRE_OK)
+			continue;
+		if (r.type == REC_CANCEL)
+			printf("cancelled %u %u after %lld ms %.*s\n", r.u.result.handle, r.u.result.code,
+			    now_ms() - t0, (int)r.u.result.text_len, r.u.result.text);
+		else if (r.type == REC_ACCEPT)
+			printf("accepted %u after %lld ms\n", r.u.handle, now_ms() - t0);
+	}
+	printf("end\n");
+	return 0;
+}
+
+/* The offer modes that need a finished handshake; -1 if mode is none of them. */
+static int
+offer_modes(struct conn *c, const char *mode, int argc, char **argv)
+{
+	uint8_t id[WIRE_ID_LEN], first[WIRE_ID_LEN];
+	long long t0 = now_ms();
+	int n, k;
+
+	if (strcmp(mode, "offer-fat") == 0) {
+		/* N offers of NAMES long names (and a bad one, or held for SECS) */
+		int names, bad, secs = 0;
+		size_t len;
+
+		if (argc < 7)
+			usage();
+		n = atoi(argv[3]);
+		names = atoi(argv[4]);
+		len = (size_t)atoi(argv[5]);
+		bad = strcmp(argv[6], "bad") == 0;
+		if (!bad && argc > 7)
+			secs = atoi(argv[7]);
+		for (k = 1; k <= n; k++) {
+			randombytes_buf(id, sizeof id);
+			if (send_gen_offer(c, id, (uint32_t)k, (uint32_t)(names + bad), "fat", names, len, bad) != 0) {
+				printf("closed while sending offer %d\n", k);
+				return 0;
+			}
+			if (bad && await_answer(c, 60) == -1)
+				return 1;
+		}
+		printf("sent %d offers in %lld ms\n", n, now_ms() - t0);
+		return bad ? 0 : answers(c, t0, (long long)secs * 1000);
+	}
+	if (strcmp(mode, "offer-dirs") == 0) {
+		/* one offer: a directory and N-1 sibling subdirectories; held for SECS */
+		if (argc < 5)
+			usage();
+		n = atoi(argv[3]);
+		randombytes_buf(id, sizeof id);
+		if (send_gen_offer(c, id, 1, (uint32_t)n, "dirs", n, 0, 0) != 0) {
+			printf("closed while sending\n");
+			return 0;
+		}
+		printf("sent %d entries in %lld ms\n", n, now_ms() - t0);
+		return answers(c, t0, atoll(argv[4]) * 1000);
+	}
+	if (strcmp(mode, "offer-stall") == 0) {
+		/* N offers of 5 entries whose entries never come; answers for SECS */
+		if (argc < 5)
+			usage();
+		n = atoi(argv[3]);
+		for (k = 1; k <= n; k++) {
+			randombytes_buf(id, sizeof id);
+			send_gen_offer(c, id, (uint32_t)k, 5, "one", 0, 0, 0);
+		}
+		printf("sent %d stalled offers\n", n);
+		return answers(c, t0, atoll(argv[4]) * 1000);
+	}
+	if (strcmp(mode, "offer-again") == 0) {
+		/* N complete offers, then the first one again (same id and handle) */
+		if (argc < 5)
+			usage();
+		n = atoi(argv[3]);
+		for (k = 1; k <= n; k++) {
+			randombytes_buf(id, sizeof id);
+			if (k == 1)
+				memcpy(first, id, sizeof id);
+			send_gen_offer(c, id, (uint32_t)k, 1, "one", 1, 0, 0);
+		}
+		usleep(300000);
+		send_gen_offer(c, first, 1, 1, "one", 1, 0, 0);
+		printf("sent %d offers and the first again\n", n);
+		for (k = 0; k < WIRE_ID_LEN; k++)
+			printf("%s%02x", k == 0 ? "first " : "", first[k]);
+		printf("\n");
+		return answers(c, t0, atoll(argv[4]) * 1000);
+	}
+	if (strcmp(mode, "offer-ids") == 0) {
+		/* N complete offers whose ids all start with the hex digits HEX */
+		size_t hl;
+
+		if (argc < 6)
+			usage();
+		n = atoi(argv[4]);
+		for (k = 1; k <= n; k++) {
+			randombytes_buf(id, sizeof id);
+			if (sodium_hex2bin(id, sizeof id, argv[3], strlen(argv[3]), NULL, &hl, NULL) != 0) {
+				printf("error bad hex\n");
+				return 1;
+			}
+			send_gen_offer(c, id, (uint32_t)k, 1, "one", 1, 0, 0);
+		}
+		printf("sent %d offers\n", n);
+		return answers(c, t0, atoll(argv[5]) * 1000);
+	}
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1062,6 +1289,8 @@ main(int argc, char **argv)
 	}
 
 	/* The rest complete a real handshake first. */
+	if (strcmp(mode, "offer-stall") == 0 && argc > 5)
+		src_bind = argv[5];
 	if (handshake(&c, target) == -1) {
 		printf("error handshake failed\n");
 		return 1;
@@ -1218,6 +1447,8 @@ main(int argc, char **argv)
 		printf("offers %d refused %d\n", n, busy);
 		return 0;
 	}
+	if ((i = offer_modes(&c, mode, argc, argv)) != -1)
+		return i;
 	if (strcmp(mode, "chat") == 0) {
 		if (argc < 5)
 			usage();
