@@ -260,35 +260,61 @@ cmp_components(const void *a, const void *b)
 	}
 }
 
-/* Check the list for duplicates and for names below files. */
+/* Whether name lies below the directory name dir of length dlen. */
+static int
+is_below(const char *name, const char *dir, size_t dlen)
+{
+	return strncmp(name, dir, dlen) == 0 && name[dlen] == '/';
+}
+
+/*
+ * Check the list as a whole (see xfs.h) in O(n log n): sorted component by
+ * component, everything below a name directly follows that name, so a walk
+ * keeping the chain of listed names above the current one (at most
+ * XFS_DEPTH_MAX deep) finds each entry's parent on top of that chain.
+ */
 int
 xfs_list_check(const struct xfs_list *l, char *err, size_t errlen)
 {
-	const struct xfs_entry **ix;
+	const struct xfs_entry **ix, *up[XFS_DEPTH_MAX + 1], *e;
+	size_t uplen[XFS_DEPTH_MAX + 1], i, depth = 0, len, plen;
+	const char *slash;
 	char sh[SHOW_MAX];
-	size_t i, k;
 	int rc = 0;
 
-	if (l->n < 2)
+	if (l->n == 0)
 		return 0;
 	if ((ix = malloc(l->n * sizeof *ix)) == NULL)
 		return fail(err, errlen, "out of memory");
 	for (i = 0; i < l->n; i++)
 		ix[i] = &l->v[i];
-	/* In this order everything below a name directly follows that name. */
 	qsort(ix, l->n, sizeof *ix, cmp_components);
-	for (i = 0; i + 1 < l->n; i++) {
-		k = strlen(ix[i]->rel);
-		if (strcmp(ix[i]->rel, ix[i + 1]->rel) == 0) {
-			rc = fail(err, errlen, "\"%s\" is listed twice",
-			    show(ix[i]->rel, sh, sizeof sh));
+	for (i = 0; i < l->n && rc == 0; i++) {
+		e = ix[i];
+		if (i > 0 && strcmp(ix[i - 1]->rel, e->rel) == 0) {
+			rc = fail(err, errlen, "\"%s\" is listed twice", show(e->rel, sh, sizeof sh));
 			break;
 		}
-		if (ix[i]->type == XFS_FILE && strncmp(ix[i]->rel, ix[i + 1]->rel, k) == 0 &&
-		    ix[i + 1]->rel[k] == '/') {
-			rc = fail(err, errlen, "\"%s\" is a file but has entries below it",
-			    show(ix[i]->rel, sh, sizeof sh));
-			break;
+		while (depth > 0 && !is_below(e->rel, up[depth - 1]->rel, uplen[depth - 1]))
+			depth--;
+		len = strlen(e->rel);
+		if ((slash = strrchr(e->rel, '/')) != NULL) {
+			plen = (size_t)(slash - e->rel);
+			if (depth > 0 && up[depth - 1]->type == XFS_FILE)
+				rc = fail(err, errlen, "\"%s\" is a file but has entries below it",
+				    show(up[depth - 1]->rel, sh, sizeof sh));
+			else if (depth == 0 || uplen[depth - 1] != plen)
+				rc = fail(err, errlen, "\"%s\" is not in a directory of the list",
+				    show(e->rel, sh, sizeof sh));
+			else if (up[depth - 1] > e)
+				rc = fail(err, errlen, "\"%s\" comes before its directory",
+				    show(e->rel, sh, sizeof sh));
+		}
+		if (rc == 0 && depth == XFS_DEPTH_MAX + 1)
+			rc = fail(err, errlen, "\"%s\": path too deep", show(e->rel, sh, sizeof sh));
+		if (rc == 0) {
+			up[depth] = e;
+			uplen[depth++] = len;
 		}
 	}
 	free(ix);

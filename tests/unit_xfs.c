@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -300,6 +301,58 @@ test_list(void)
 	ok(strstr(err, "is a file") != NULL, "message says so: %s", err);
 	xfs_list_free(&l);
 	is_int(xfs_list_check(&l, err, sizeof err), 0, "empty list passes");
+
+	/* every name below the top level needs its directory listed before it */
+	xfs_list_add(&l, "a", 1, XFS_DIR, 0, 0, 0755);
+	xfs_list_add(&l, "a/b/c", 5, XFS_FILE, 1, 0, 0644);
+	is_int(xfs_list_check(&l, err, sizeof err), -1, "a name whose directory is not listed refused");
+	ok(strstr(err, "a/b/c") != NULL && strstr(err, "not in a directory") != NULL, "message names it: %s", err);
+	xfs_list_free(&l);
+	xfs_list_add(&l, "a/b", 3, XFS_FILE, 1, 0, 0644);
+	xfs_list_add(&l, "a", 1, XFS_DIR, 0, 0, 0755);
+	is_int(xfs_list_check(&l, err, sizeof err), -1, "a name before its directory refused");
+	ok(strstr(err, "comes before its directory") != NULL, "message says so: %s", err);
+	xfs_list_free(&l);
+	xfs_list_add(&l, "x", 1, XFS_FILE, 1, 0, 0644);
+	xfs_list_add(&l, "x/a/b", 5, XFS_FILE, 1, 0, 0644);
+	is_int(xfs_list_check(&l, err, sizeof err), -1, "a name deep below a file refused");
+	xfs_list_free(&l);
+	/* a sibling sorting between a directory and its contents does not hide them */
+	xfs_list_add(&l, "d", 1, XFS_DIR, 0, 0, 0755);
+	xfs_list_add(&l, "d e", 3, XFS_DIR, 0, 0, 0755);
+	xfs_list_add(&l, "d e/f", 5, XFS_FILE, 1, 0, 0644);
+	xfs_list_add(&l, "d/g", 3, XFS_DIR, 0, 0, 0755);
+	xfs_list_add(&l, "d/g/h", 5, XFS_FILE, 1, 0, 0644);
+	xfs_list_add(&l, "d!", 2, XFS_FILE, 1, 0, 0644);
+	is_int(xfs_list_check(&l, err, sizeof err), 0, "nested directories and look-alike siblings pass");
+	xfs_list_free(&l);
+}
+
+/* 100,000 sibling directories are checked in O(n log n), not O(n^2). */
+static void
+test_list_big(void)
+{
+	struct xfs_list l;
+	char err[256], name[32];
+	struct timespec t0, t1;
+	double ms;
+	int k, n;
+
+	memset(&l, 0, sizeof l);
+	xfs_list_add(&l, "top", 3, XFS_DIR, 0, 0, 0755);
+	for (k = 1; k < XFS_ENTRIES_MAX; k++) {
+		n = snprintf(name, sizeof name, "top/d%06d", k);
+		if (xfs_list_add(&l, name, (size_t)n, XFS_DIR, 0, 0, 0755) != 0)
+			break;
+	}
+	is_int(l.n, XFS_ENTRIES_MAX, "100,000 entries added");
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	is_int(xfs_list_check(&l, err, sizeof err), 0, "100,000 sibling directories pass");
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1000 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	printf("# checking 100,000 sibling directories took %.1f ms of CPU\n", ms);
+	ok(ms < 1000, "checked in under a second (%.1f ms)", ms);
+	xfs_list_free(&l);
 }
 
 /* The names commit falls back to. */
@@ -850,6 +903,7 @@ main(void)
 
 	test_names();
 	test_list();
+	test_list_big();
 	test_conflict_names();
 	test_walk();
 	test_stage_files();

@@ -137,7 +137,8 @@ check_conflict_names(const char *name, size_t n, unsigned k)
 /*
  * Treat the input as NUL-separated entries (first byte: type bit) for an offer
  * list; xfs_list_check must agree with a brute-force search for duplicates and
- * for names below files.
+ * for names without a directory entry for their parent listed before them
+ * (which covers names below files).
  */
 static void
 check_list(const uint8_t *data, size_t size)
@@ -161,17 +162,24 @@ check_list(const uint8_t *data, size_t size)
 		}
 		seg = z + 1;
 	}
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < l.n; i++) {
+		const char *slash = strrchr(l.v[i].rel, '/');
+		size_t plen = slash != NULL ? (size_t)(slash - l.v[i].rel) : 0;
+		int parent = slash == NULL;
+
 		for (j = 0; j < l.n; j++) {
 			if (i == j)
 				continue;
-			li = strlen(l.v[i].rel);
-			if (i < j && strcmp(l.v[i].rel, l.v[j].rel) == 0)
+			li = strlen(l.v[j].rel);
+			if (strcmp(l.v[i].rel, l.v[j].rel) == 0)
 				conflict = 1;
-			if (l.v[i].type == XFS_FILE && strncmp(l.v[i].rel, l.v[j].rel, li) == 0 &&
-			    l.v[j].rel[li] == '/')
-				conflict = 1;
+			if (j < i && l.v[j].type == XFS_DIR && li == plen &&
+			    strncmp(l.v[i].rel, l.v[j].rel, plen) == 0)
+				parent = 1;
 		}
+		if (!parent)
+			conflict = 1;
+	}
 	CHECK(xfs_list_check(&l, err, sizeof err) == (conflict ? -1 : 0));
 	xfs_list_free(&l);
 }
