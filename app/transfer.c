@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
 
 #include "log.h"
@@ -304,11 +306,38 @@ close_current(struct xfer *x)
 	}
 }
 
+/*
+ * A transfer has ended: keep what the front-end shows of it (xfer_contents)
+ * and free its entry list and per-file state, which an offer of 100,000 long
+ * names makes big.
+ */
+static void
+drop_entries(struct xfer *x)
+{
+	struct xfer_contents ct;
+
+	xfer_contents(x, &ct);
+	x->nfiles = ct.files;
+	x->ndirs = ct.dirs;
+	x->ntop = ct.top;
+	x->first_dir = ct.first_dir;
+	if (ct.first != NULL && x->first == NULL)
+		x->first = strdup(ct.first);   /* NULL (out of memory) only loses the label */
+	xfs_list_free(&x->list);
+	free(x->start);
+	free(x->fdone);
+	x->start = NULL;
+	x->fdone = NULL;
+	x->names = 0;
+}
+
 /* Move a transfer to a final or waiting state and tell the front-end. */
 static void
 set_state(struct xfer *x, enum xfer_state st)
 {
 	x->state = st;
+	if (st != XS_OFFERING)
+		loop_timer_del(x->core->loop, &x->idle);
 	if (finished(st) || st == XS_WAITING)
 		close_current(x);
 	if (finished(st) && x->stage != NULL) {
@@ -316,6 +345,40 @@ set_state(struct xfer *x, enum xfer_state st)
 		x->stage = NULL;
 	}
 	emit(x, EV_TRANSFER);
+	if (finished(st))
+		drop_entries(x);
+}
+
+/* What a transfer holds (see transfer.h): from its list, or what was kept of it. */
+void
+xfer_contents(const struct xfer *x, struct xfer_contents *ct)
+{
+	const struct xfs_entry *e;
+	size_t i;
+
+	memset(ct, 0, sizeof *ct);
+	if (x->list.n == 0) {
+		ct->files = x->nfiles;
+		ct->dirs = x->ndirs;
+		ct->top = x->ntop;
+		ct->first = x->first;
+		ct->first_dir = x->first_dir;
+		return;
+	}
+	for (i = 0; i < x->list.n; i++) {
+		e = &x->list.v[i];
+		if (e->type == XFS_DIR)
+			ct->dirs++;
+		else
+			ct->files++;
+		if (strchr(e->rel, '/') != NULL)
+			continue;
+		if (ct->first == NULL) {
+			ct->first = e->rel;
+			ct->first_dir = e->type == XFS_DIR;
+		}
+		ct->top++;
+	}
 }
 
 /* End a transfer unsuccessfully: tell the peer (unless reason is 255) and the user. */
@@ -343,11 +406,13 @@ static void
 xfer_destroy(struct xfer *x)
 {
 	close_current(x);
+	loop_timer_del(x->core->loop, &x->idle);
 	if (x->stage != NULL)
 		xfs_stage_close(x->stage);
 	xfs_list_free(&x->list);
 	free(x->start);
 	free(x->fdone);
+	free(x->first);
 	free(x->reason);
 	free(x->result);
 	free(x->target);
@@ -372,6 +437,8 @@ prune(struct core *c)
 	}
 }
 
+static void offer_idle(struct loop *, struct loop_timer *, void *);
+
 /* Make a new transfer in the list. */
 static struct xfer *
 xfer_new(struct core *c, struct peer *p, enum xfer_dir dir)
@@ -382,6 +449,7 @@ xfer_new(struct core *c, struct peer *p, enum xfer_dir dir)
 	prune(c);
 	if ((x = calloc(1, sizeof *x)) == NULL)
 		return NULL;
+	loop_timer_init(&x->idle, offer_idle, x);
 	x->serial = ++serial;   /* xfer_bulk reorders c->xfers: listings sort by this */
 	x->core = c;
 	x->peer = p;
@@ -427,16 +495,21 @@ xfer_find(struct core *c, const char *prefix, const char **why)
 		return NULL;
 	}
 	for (x = c->xfers; x != NULL; x = x->next) {
-		if (strncasecmp(x->idhex, prefix, n) == 0) {
-			if (found == NULL || (finished(found->state) && !finished(x->state)))
-				found = x;
-			matches++;
-		}
+		if (strncasecmp(x->idhex, prefix, n) != 0)
+			continue;
+		if (found != NULL && strcmp(found->idhex, x->idhex) != 0)
+			matches++;   /* another transfer: never guess which one was meant */
+		/* copies of one offer sent again: the one under way, else the newest */
+		if (found == NULL || (finished(found->state) && !finished(x->state)) ||
+		    (finished(found->state) == finished(x->state) && x->serial > found->serial))
+			found = x;
 	}
-	if (found == NULL)
+	if (found == NULL) {
 		*why = "no such transfer";
-	else if (matches > 1 && finished(found->state))
-		*why = "ambiguous transfer id: type more of it", found = NULL;
+	} else if (matches > 0) {
+		*why = "ambiguous transfer id: it starts several transfers, type more of it";
+		found = NULL;
+	}
 	return found;
 }
 
@@ -515,6 +588,7 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 {
 	struct xfer *x;
 	char err[512];
+	size_t names, k;
 	int i;
 
 	if (npaths == 0) {
@@ -533,6 +607,14 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 	}
 	if (x->list.n == 0) {
 		core_error(c, cmd, p, "nothing to send (symbolic links and special files are skipped)");
+		goto fail;
+	}
+	for (names = 0, k = 0; k < x->list.n; k++)
+		names += strlen(x->list.v[k].rel) + XFER_ENTRY_COST;
+	if (names > XFER_OFFER_NAMES) {
+		/* the receiver would refuse it (PROTOCOL.md, limits) */
+		core_error(c, cmd, p, "cannot send %zu names at once: their length passes %u MiB; send fewer",
+		    x->list.n, XFER_OFFER_NAMES >> 20);
 		goto fail;
 	}
 	if (alloc_files(x, x->list.n) == -1) {
@@ -835,21 +917,12 @@ got_resume(struct xfer *x, struct rec_list *l)
 /* ------------------------------------------------------------------------ */
 /* Receiving                                                                  */
 
-/* Compare entry names for the duplicate check. */
-static int
-cmp_rel(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Check an offer that has all its entries: parents first, no duplicates, sizes add up. */
+/* Check an offer that has all its entries: sizes add up, parents first, no duplicates. */
 static const char *
-offer_check(struct xfer *x)
+offer_check(struct xfer *x, char *err, size_t errlen)
 {
-	char **names;
 	uint64_t sum = 0;
 	size_t i;
-	const char *why = NULL;
 
 	for (i = 0; i < x->list.n; i++) {
 		const struct xfs_entry *e = &x->list.v[i];
@@ -860,82 +933,135 @@ offer_check(struct xfer *x)
 	}
 	if (sum != x->total)
 		return "the declared total does not match the files";
-	if ((names = malloc(x->list.n * sizeof *names)) == NULL)
-		return "out of memory";
-	for (i = 0; i < x->list.n; i++)
-		names[i] = x->list.v[i].rel;
-	qsort(names, x->list.n, sizeof *names, cmp_rel);
-	for (i = 1; i < x->list.n; i++)
-		if (strcmp(names[i - 1], names[i]) == 0)
-			why = "a name appears twice";
-	free(names);
-	return why;
+	/* O(n log n): an offer of 100,000 entries is checked in milliseconds */
+	if (xfs_list_check(&x->list, err, errlen) != 0)
+		return err;
+	return NULL;
 }
 
-/* Whether the parent directory of rel is a directory entry before index i. */
+/*
+ * Whether p is a friend rather than a stranger: a peer the user verified or
+ * has written to (in this run, or in the history kept from earlier ones).
+ * Strangers' offers are limited per address and give way to friends'.
+ */
 static int
-parent_known(struct xfer *x, const char *rel, size_t len)
+friendly(const struct peer *p)
 {
-	const char *slash = NULL;
-	size_t i, plen;
+	size_t i;
 
-	for (i = len; i > 0; i--) {
-		if (rel[i - 1] == '/') {
-			slash = rel + i - 1;
-			break;
-		}
-	}
-	if (slash == NULL)
-		return 1;   /* top level */
-	plen = (size_t)(slash - rel);
-	for (i = x->list.n; i > 0; i--) {
-		const struct xfs_entry *e = &x->list.v[i - 1];
-
-		if (e->type == XFS_DIR && strlen(e->rel) == plen && memcmp(e->rel, rel, plen) == 0)
+	if (p->trust == TRUST_VERIFIED || p->noutq > 0)
+		return 1;
+	for (i = p->conv.nlines; i > 0; i--)
+		if (p->conv.lines[i - 1]->kind == LINE_MSG_OUT)
 			return 1;
-	}
 	return 0;
 }
 
-/* An OFFER arrived: start collecting its entries. */
+/* The address p's session comes from, as a key: IPv4 address, or IPv6 /64 prefix. */
+static void
+source_key(const struct peer *p, char *out, size_t outlen)
+{
+	const struct sockaddr *sa;
+	const uint8_t *a6;
+	socklen_t sl;
+
+	snprintf(out, outlen, "?");
+	if (p->sess == NULL || (sa = session_sockaddr(p->sess, &sl)) == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		    (socklen_t)outlen);
+		return;
+	}
+	if (sa->sa_family != AF_INET6)
+		return;
+	a6 = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)a6)) {
+		inet_ntop(AF_INET, a6 + 12, out, (socklen_t)outlen);
+		return;
+	}
+	snprintf(out, outlen, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", a6[0], a6[1], a6[2], a6[3],
+	    a6[4], a6[5], a6[6], a6[7]);
+}
+
+/* Whether x is an incoming offer not decided yet (it holds a slot). */
+static int
+undecided(const struct xfer *x)
+{
+	return x->dir == XFER_IN && (x->state == XS_OFFERING || x->state == XS_PENDING);
+}
+
+/* Refuse an offer at once with a CANCEL. */
+static void
+refuse_offer(struct peer *p, const struct rec_offer *o, uint8_t reason, const char *text)
+{
+	struct buf b;
+
+	buf_init(&b, 256);
+	if (wire_put_cancel(&b, o->handle, XDIR_RECEIVING, reason, text) == BUF_OK)
+		send_ctrl(p, &b);
+	buf_free(&b);
+	log_warn("peer %s: offer refused (%u entries): %s", p->fp, o->count, text);
+}
+
+/* An incoming offer's entries stopped coming: drop it, freeing its slot. */
+static void
+offer_idle(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)loop;
+	(void)t;
+	if (x->state == XS_OFFERING)
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "offer stalled: no entries for %d s",
+		    XFER_OFFER_IDLE_MS / 1000);
+}
+
+/* An OFFER arrived: start collecting its entries, if there is room for it. */
 static void
 got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
 {
-	struct xfer *x, *old;
-	struct buf b;
-	int pending_peer = 0, pending_all = 0;
+	struct xfer *x, *old, *evict = NULL;
+	int pending_peer = 0, pending_all = 0, pending_addr = 0, stranger = !friendly(p);
+	char from[sizeof x->from];
 
+	/* an offer sent again (after a reconnect) replaces the old copy: say so, free its slot */
+	for (old = c->xfers; old != NULL; old = old->next) {
+		if (old->dir == XFER_IN && old->peer == p && memcmp(old->id, o->id, WIRE_ID_LEN) == 0 &&
+		    !finished(old->state))
+			xfer_fail(old, XS_FAILED, 255, "replaced by the same offer sent again");
+	}
+	if (o->count == 0 || o->count > XFS_ENTRIES_MAX) {
+		refuse_offer(p, o, XCANCEL_PROTOCOL, "bad entry count");
+		return;
+	}
+	source_key(p, from, sizeof from);
 	for (x = c->xfers; x != NULL; x = x->next) {
-		if (x->dir != XFER_IN || !(x->state == XS_OFFERING || x->state == XS_PENDING))
+		if (!undecided(x))
 			continue;
 		pending_all++;
 		if (x->peer == p)
 			pending_peer++;
+		if (x->stranger && strcmp(x->from, from) == 0)
+			pending_addr++;
+		if (x->stranger && (evict == NULL || x->serial < evict->serial))
+			evict = x;   /* the oldest stranger's offer */
 	}
-	/* an offer sent again (after a reconnect) replaces the old copy */
-	for (old = c->xfers; old != NULL; old = old->next) {
-		if (old->dir == XFER_IN && old->peer == p && memcmp(old->id, o->id, WIRE_ID_LEN) == 0 &&
-		    !finished(old->state)) {
-			old->state = XS_FAILED;   /* superseded, quietly */
-			close_current(old);
-			if (old->stage != NULL) {
-				xfs_stage_close(old->stage);
-				old->stage = NULL;
-			}
-			if (pending_all > 0 && (old->state == XS_OFFERING || old->state == XS_PENDING))
-				pending_all--, pending_peer--;
-		}
-	}
-	if (o->count == 0 || o->count > XFS_ENTRIES_MAX || pending_peer >= XFER_PENDING_PEER ||
-	    pending_all >= XFER_PENDING_ALL) {
-		buf_init(&b, 256);
-		wire_put_cancel(&b, o->handle, XDIR_RECEIVING,
-		    o->count == 0 || o->count > XFS_ENTRIES_MAX ? XCANCEL_PROTOCOL : XCANCEL_BUSY,
-		    o->count == 0 || o->count > XFS_ENTRIES_MAX ? "bad entry count" : "too many offers waiting");
-		send_ctrl(p, &b);
-		buf_free(&b);
-		log_warn("peer %s: offer refused (%u entries, %d waiting)", p->fp, o->count, pending_peer);
+	if (pending_peer >= XFER_PENDING_PEER) {
+		refuse_offer(p, o, XCANCEL_BUSY, "too many offers waiting");
 		return;
+	}
+	if (stranger && pending_addr >= XFER_PENDING_ADDR) {
+		refuse_offer(p, o, XCANCEL_BUSY, "too many offers waiting from your address");
+		return;
+	}
+	if (pending_all >= XFER_PENDING_ALL) {
+		if (stranger || evict == NULL) {
+			refuse_offer(p, o, XCANCEL_BUSY, "too many offers waiting");
+			return;
+		}
+		/* strangers never starve a friend: the oldest stranger's offer gives way */
+		xfer_fail(evict, XS_FAILED, XCANCEL_BUSY, "dropped to make room for a friend's offer");
 	}
 	if ((x = xfer_new(c, p, XFER_IN)) == NULL)
 		return;
@@ -946,7 +1072,10 @@ got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
 	x->expect = o->count;
 	x->total = o->total;
 	x->state = XS_OFFERING;
+	x->stranger = stranger;
+	memcpy(x->from, from, sizeof x->from);
 	x->t_start = x->t_progress = loop_now(c->loop);
+	loop_timer_set(c->loop, &x->idle, XFER_OFFER_IDLE_MS);
 }
 
 /*
@@ -976,9 +1105,11 @@ auto_accept(struct core *c, struct xfer *x)
 static void
 got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 {
-	struct xfer *x = by_handle(c, p, l->handle, XFER_IN);
+	struct xfer *x = by_handle(c, p, l->handle, XFER_IN), *y;
 	struct wire_entry e;
 	const char *why;
+	char err[512];
+	size_t peer_names = 0, all_names = 0, cost;
 
 	if (x == NULL || x->state != XS_OFFERING)
 		return;   /* for an offer we refused or dropped */
@@ -986,7 +1117,29 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "offer entries out of order or too many");
 		return;
 	}
+	for (y = c->xfers; y != NULL; y = y->next) {
+		if (!undecided(y))
+			continue;
+		if (y->stranger)
+			all_names += y->names;
+		if (y->peer == p)
+			peer_names += y->names;
+	}
 	while (wire_next_entry(l, &e) == 0) {
+		/* bounded memory: names of this offer, of this peer's and of all strangers' offers */
+		cost = e.path_len + XFER_ENTRY_COST;
+		if (x->names + cost > XFER_OFFER_NAMES) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad offer: too big (its names pass %u MiB)",
+			    XFER_OFFER_NAMES >> 20);
+			return;
+		}
+		if (peer_names + cost > XFER_PEER_NAMES ||
+		    (x->stranger && all_names + cost > XFER_ALL_NAMES)) {
+			xfer_fail(x, XS_FAILED, XCANCEL_BUSY, "too many names waiting: %s",
+			    peer_names + cost > XFER_PEER_NAMES ? "decide on the earlier offers first" :
+			    "offers from other peers wait");
+			return;
+		}
 		if (!xfs_path_ok((const char *)e.path, e.path_len, &why)) {
 			/* name the culprit, neutralised, so the user sees what was refused */
 			char shown[REFUSED_SHOWN * 3 + 1];
@@ -994,10 +1147,6 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 			text_sanitize(e.path, e.path_len > REFUSED_SHOWN ? REFUSED_SHOWN : e.path_len,
 			    shown, sizeof shown, 0);
 			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "refused a file name \"%s\": %s", shown, why);
-			return;
-		}
-		if (!parent_known(x, (const char *)e.path, e.path_len)) {
-			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "an entry comes before its directory");
 			return;
 		}
 		if (xfs_list_add(&x->list, (const char *)e.path, e.path_len, e.type, e.size,
@@ -1009,10 +1158,16 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 				xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "out of memory");
 			return;
 		}
+		x->names += cost;
+		peer_names += cost;
+		all_names += cost;
 	}
-	if (x->list.n < x->expect)
+	if (x->list.n < x->expect) {
+		loop_timer_set(c->loop, &x->idle, XFER_OFFER_IDLE_MS);   /* more to come */
 		return;
-	if ((why = offer_check(x)) != NULL || alloc_files(x, x->list.n) == -1) {
+	}
+	loop_timer_del(c->loop, &x->idle);
+	if ((why = offer_check(x, err, sizeof err)) != NULL || alloc_files(x, x->list.n) == -1) {
 		xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad offer: %s", why ? why : "out of memory");
 		return;
 	}

@@ -10,7 +10,18 @@
 
 #define XFER_ID_HEX        (WIRE_ID_LEN * 2)
 #define XFER_PENDING_PEER  4      /* undecided incoming offers per peer */
-#define XFER_PENDING_ALL   16     /* undecided incoming offers in all */
+#define XFER_PENDING_ADDR  4      /* ... from strangers at one address (IPv6: one /64) */
+#define XFER_PENDING_ALL   16     /* ... in all (a friend's offer displaces a stranger's) */
+/*
+ * Memory an offer's names may take: each entry counts its name's length
+ * plus XFER_ENTRY_COST bytes.  The limits apply while an offer is
+ * undecided (being received or waiting for the user).
+ */
+#define XFER_ENTRY_COST    64
+#define XFER_OFFER_NAMES   (16u * 1024 * 1024)   /* one offer */
+#define XFER_PEER_NAMES    (16u * 1024 * 1024)   /* undecided offers of one peer */
+#define XFER_ALL_NAMES     (24u * 1024 * 1024)   /* undecided offers of strangers in all */
+#define XFER_OFFER_IDLE_MS 10000  /* an offer whose entries stop coming this long is dropped */
 
 enum xfer_dir { XFER_OUT = 0, XFER_IN = 1 };
 
@@ -49,6 +60,17 @@ struct xfer {
 	uint64_t         serial;       /* creation order (newest: highest); the list is reordered */
 	int              fe_state;     /* owned by the front-end: the state it last reported */
 
+	/* in, undecided: what it counts against the limits above */
+	size_t           names;        /* bytes of names (XFER_ENTRY_COST each on top) */
+	int              stranger;     /* from a peer that is not a friend (see got_offer) */
+	char             from[64];     /* the address it came from (IPv6: the /64) */
+	struct loop_timer idle;        /* in, XS_OFFERING: its entries stopped coming */
+
+	/* what it held, kept when the entry list is freed at the end (xfer_contents) */
+	size_t           nfiles, ndirs, ntop;
+	char            *first;        /* the first top-level name, or NULL */
+	int              first_dir;
+
 	/* per-file resume state: offset the data starts at, and files already done
 	 * (receiver: FDONE_WRITTEN when complete, FDONE_DURABLE once flushed) */
 	uint64_t        *start;
@@ -86,7 +108,11 @@ int  xfer_accept(struct core *, struct xfer *, const char *dir, const char *cmd)
 int  xfer_reject(struct core *, struct xfer *, const char *cmd);
 /* /cancel a transfer in either direction. */
 int  xfer_cancel(struct core *, struct xfer *, const char *cmd);
-/* Find a transfer by id prefix (4+ hex digits). */
+/*
+ * Find a transfer by id prefix (4+ hex digits).  A prefix of several
+ * transfers is an error (why says so), unless they are copies of one offer
+ * sent again: then the copy still under way, else the newest.
+ */
 struct xfer *xfer_find(struct core *, const char *idprefix, const char **why);
 
 /* Session hooks, called by the core. */
@@ -96,5 +122,13 @@ void xfer_peer_online(struct core *, struct peer *);
 void xfer_peer_offline(struct core *, struct peer *);
 
 const char *xfer_state_name(enum xfer_state);
+
+/* What a transfer holds: counts and its first top-level name (NULL: none yet). */
+struct xfer_contents {
+	size_t      files, dirs, top;
+	const char *first;
+	int         first_dir;
+};
+void xfer_contents(const struct xfer *, struct xfer_contents *);
 
 #endif

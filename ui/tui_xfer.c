@@ -102,43 +102,35 @@ arrow(const struct tui *t, const struct xfer *x)
 void
 tui_xfer_label(const struct xfer *x, char *out, size_t outlen)
 {
-	const struct xfs_entry *first = NULL;
+	struct xfer_contents ct;
 	char name[NAME_SHOWN * 3 + 1];
-	size_t i, top = 0, n;
+	size_t n;
 
-	for (i = 0; i < x->list.n; i++) {
-		if (strchr(x->list.v[i].rel, '/') != NULL)
-			continue;
-		if (first == NULL)
-			first = &x->list.v[i];
-		top++;
-	}
-	if (first == NULL) {
+	xfer_contents(x, &ct);
+	if (ct.first == NULL) {
 		snprintf(out, outlen, "an offer of %u item%s", x->expect, x->expect == 1 ? "" : "s");
 		return;
 	}
-	n = strlen(first->rel);
-	text_sanitize((const uint8_t *)first->rel, n > NAME_SHOWN ? NAME_SHOWN : n, name, sizeof name, 0);
-	if (top > 1)
-		snprintf(out, outlen, "%s%s and %zu more", name, first->type == XFS_DIR ? "/" : "", top - 1);
+	n = strlen(ct.first);
+	text_sanitize((const uint8_t *)ct.first, n > NAME_SHOWN ? NAME_SHOWN : n, name, sizeof name, 0);
+	if (ct.top > 1)
+		snprintf(out, outlen, "%s%s and %zu more", name, ct.first_dir ? "/" : "", ct.top - 1);
 	else
-		snprintf(out, outlen, "%s%s", name, first->type == XFS_DIR ? "/" : "");
+		snprintf(out, outlen, "%s%s", name, ct.first_dir ? "/" : "");
 }
 
 /* Its size and counts: "18 B" for one file, else "3 files, 1 folder, 12.3 MB". */
 void
 tui_xfer_what(const struct xfer *x, char *out, size_t outlen)
 {
-	size_t files = 0, dirs = 0, i;
+	struct xfer_contents ct;
+	size_t files, dirs;
 	char size[32];
 	int len;
 
-	for (i = 0; i < x->list.n; i++) {
-		if (x->list.v[i].type == XFS_DIR)
-			dirs++;
-		else
-			files++;
-	}
+	xfer_contents(x, &ct);
+	files = ct.files;
+	dirs = ct.dirs;
 	tui_human_bytes(x->total, size, sizeof size);
 	if (files <= 1 && dirs == 0) {
 		snprintf(out, outlen, "%s", size);
