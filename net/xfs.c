@@ -123,6 +123,10 @@ xfs_path_ok(const char *path, size_t len, const char **why)
 			start = ++i;
 			continue;
 		}
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			i++;   /* printable ASCII: the common case, without a decode */
+			continue;
+		}
 		if ((l = utf8_decode(p + i, len - i, &cp)) == 0)
 			r = "invalid UTF-8";
 		else if (cp == 0)
