@@ -933,7 +933,7 @@ offer_check(struct xfer *x, char *err, size_t errlen)
 	}
 	if (sum != x->total)
 		return "the declared total does not match the files";
-	/* O(n log n): an offer of 100,000 entries is checked in milliseconds */
+	/* linear: an offer of 100,000 entries is checked in milliseconds */
 	if (xfs_list_check(&x->list, err, errlen) != 0)
 		return err;
 	return NULL;

@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "utf8.h"
 #include "xfs.h"
 
@@ -248,80 +250,97 @@ xfs_list_free(struct xfs_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* Order names component by component: '/' sorts before every other byte. */
-static int
-cmp_components(const void *a, const void *b)
+/*
+ * A keyed hash of a name (SipHash, with a key drawn once per process), so
+ * that a peer cannot choose names that all land in one bucket.
+ */
+static size_t
+name_hash(const char *name, size_t n)
 {
-	const unsigned char *x = (const unsigned char *)(*(const struct xfs_entry *const *)a)->rel;
-	const unsigned char *y = (const unsigned char *)(*(const struct xfs_entry *const *)b)->rel;
-	int cx, cy;
+	static uint8_t key[crypto_shorthash_KEYBYTES];
+	static int keyed;
+	uint8_t h[crypto_shorthash_BYTES];
+	size_t v = 0, i;
 
-	for (;; x++, y++) {
-		cx = *x == '/' ? 1 : *x;
-		cy = *y == '/' ? 1 : *y;
-		if (cx != cy || cx == 0)
-			return cx - cy;
+	if (!keyed) {
+		if (sodium_init() < 0)
+			abort();   /* no randomness: nothing here can be trusted */
+		randombytes_buf(key, sizeof key);
+		keyed = 1;
 	}
-}
-
-/* Whether name lies below the directory name dir of length dlen. */
-static int
-is_below(const char *name, const char *dir, size_t dlen)
-{
-	return strncmp(name, dir, dlen) == 0 && name[dlen] == '/';
+	crypto_shorthash(h, (const unsigned char *)name, n, key);
+	for (i = 0; i < sizeof v && i < sizeof h; i++)
+		v = v << 8 | h[i];
+	return v;
 }
 
 /*
- * Check the list as a whole (see xfs.h) in O(n log n): sorted component by
- * component, everything below a name directly follows that name, so a walk
- * keeping the chain of listed names above the current one (at most
- * XFS_DEPTH_MAX deep) finds each entry's parent on top of that chain.
+ * In the table tab (mask + 1 slots of entry index + 1, 0: empty; open
+ * addressing) the slot holding the entry named by the n bytes at name, or
+ * the empty slot where it would go.
+ */
+static size_t
+name_slot(const struct xfs_list *l, const size_t *tab, size_t mask, const char *name, size_t n)
+{
+	size_t i = name_hash(name, n) & mask;
+	const char *r;
+
+	while (tab[i] != 0) {
+		r = l->v[tab[i] - 1].rel;
+		/* names hold no NUL, so equal first n bytes make r[n] readable */
+		if (strncmp(r, name, n) == 0 && r[n] == '\0')
+			return i;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+/*
+ * Check the list as a whole (see xfs.h) in time linear in the bytes of its
+ * names: every name goes into a hash table (a second copy is a duplicate),
+ * then each name's parent is looked up in it.  Sorting would compare long
+ * common prefixes over and over: an offer of 4 KiB names that all share
+ * their directories would cost a second of CPU.
  */
 int
 xfs_list_check(const struct xfs_list *l, char *err, size_t errlen)
 {
-	const struct xfs_entry **ix, *up[XFS_DEPTH_MAX + 1], *e;
-	size_t uplen[XFS_DEPTH_MAX + 1], i, depth = 0, len, plen;
+	const struct xfs_entry *e, *up;
 	const char *slash;
+	size_t *tab, cap = 16, i, k;
 	char sh[SHOW_MAX];
 	int rc = 0;
 
 	if (l->n == 0)
 		return 0;
-	if ((ix = malloc(l->n * sizeof *ix)) == NULL)
+	while (cap < 2 * l->n)   /* l->n <= XFS_ENTRIES_MAX: no overflow */
+		cap *= 2;
+	if ((tab = calloc(cap, sizeof *tab)) == NULL)
 		return fail(err, errlen, "out of memory");
-	for (i = 0; i < l->n; i++)
-		ix[i] = &l->v[i];
-	qsort(ix, l->n, sizeof *ix, cmp_components);
 	for (i = 0; i < l->n && rc == 0; i++) {
-		e = ix[i];
-		if (i > 0 && strcmp(ix[i - 1]->rel, e->rel) == 0) {
+		e = &l->v[i];
+		k = name_slot(l, tab, cap - 1, e->rel, strlen(e->rel));
+		if (tab[k] != 0)
 			rc = fail(err, errlen, "\"%s\" is listed twice", show(e->rel, sh, sizeof sh));
-			break;
-		}
-		while (depth > 0 && !is_below(e->rel, up[depth - 1]->rel, uplen[depth - 1]))
-			depth--;
-		len = strlen(e->rel);
-		if ((slash = strrchr(e->rel, '/')) != NULL) {
-			plen = (size_t)(slash - e->rel);
-			if (depth > 0 && up[depth - 1]->type == XFS_FILE)
-				rc = fail(err, errlen, "\"%s\" is a file but has entries below it",
-				    show(up[depth - 1]->rel, sh, sizeof sh));
-			else if (depth == 0 || uplen[depth - 1] != plen)
-				rc = fail(err, errlen, "\"%s\" is not in a directory of the list",
-				    show(e->rel, sh, sizeof sh));
-			else if (up[depth - 1] > e)
-				rc = fail(err, errlen, "\"%s\" comes before its directory",
-				    show(e->rel, sh, sizeof sh));
-		}
-		if (rc == 0 && depth == XFS_DEPTH_MAX + 1)
-			rc = fail(err, errlen, "\"%s\": path too deep", show(e->rel, sh, sizeof sh));
-		if (rc == 0) {
-			up[depth] = e;
-			uplen[depth++] = len;
-		}
+		tab[k] = i + 1;
 	}
-	free(ix);
+	for (i = 0; i < l->n && rc == 0; i++) {
+		e = &l->v[i];
+		if ((slash = strrchr(e->rel, '/')) == NULL)
+			continue;   /* top level */
+		k = tab[name_slot(l, tab, cap - 1, e->rel, (size_t)(slash - e->rel))];
+		up = k != 0 ? &l->v[k - 1] : NULL;
+		if (up == NULL)
+			rc = fail(err, errlen, "\"%s\" is not in a directory of the list",
+			    show(e->rel, sh, sizeof sh));
+		else if (up->type == XFS_FILE)
+			rc = fail(err, errlen, "\"%s\" is a file but has entries below it",
+			    show(up->rel, sh, sizeof sh));
+		else if (k - 1 > i)
+			rc = fail(err, errlen, "\"%s\" comes before its directory",
+			    show(e->rel, sh, sizeof sh));
+	}
+	free(tab);
 	if (rc != 0)
 		errno = EINVAL;
 	return rc;
