@@ -43,19 +43,26 @@ rss_mark() { wc -l <"$T/rss.log"; }
 rss_peak_since() { tail -n +"$(($1 + 1))" "$T/rss.log" | sort -n | tail -n 1; }
 diag "victim VmRSS at the start: $(rss_kb "$vpid") KiB (bound: $RSS_MAX_KB KiB)"
 
-# rtt: ms from the friend's /msg until the victim prints it (only the victim's
-# new output is searched, so that a big output file costs nothing).
+# A stamper notes when each of the friend's "rtt N" messages shows up in the
+# victim's output (tail follows the file as it grows; grep and read never
+# exit, so nothing has to start while a message is on its way).
+: >"$T/rtt.stamps"
+(tail -n 0 -F --pid="$vpid" "$T/victim.out" 2>/dev/null | grep --line-buffered -o '"text":"rtt [0-9]*"' |
+	while read -r line; do echo "${EPOCHREALTIME/./} ${line//[^0-9]/}"; done >"$T/rtt.stamps") &
+sleep 0.5
+
+# rtt: ms from the friend's /msg until the victim prints it (as the stamper saw it)
 rtt() {
-	local t0 off
+	local t0 t1 i=0
 	k=$((k + 1))
-	off=$(stat -c %s "$T/victim.out")
-	t0=$(date +%s%3N)
+	t0=${EPOCHREALTIME/./}
 	say friend "/msg victim rtt $k"
-	until tail -c +"$((off + 1))" "$T/victim.out" | grep -qF "\"text\":\"rtt $k\""; do
-		if [ $(($(date +%s%3N) - t0)) -gt 20000 ] || ! alive victim; then echo 99999; return; fi
+	until t1=$(awk -v k="$k" '$2 == k {print $1; exit}' "$T/rtt.stamps") && [ -n "$t1" ]; do
+		i=$((i + 1))
+		if [ $i -gt 2000 ] || ! alive victim; then echo 99999; return; fi
 		sleep 0.01
 	done
-	echo $(($(date +%s%3N) - t0))
+	echo $(((t1 - t0) / 1000))
 }
 
 # rtt_during PID: measure rtt again and again while process PID runs; sets
@@ -100,6 +107,17 @@ diag "20 failing offers of 3,000 long names: $(grep -c '^cancelled 5' "$T/fat.ou
 check "20 failing offers of long names: each refused for its bad name" \
 	test "$(grep -c '^cancelled 5 .*control character' "$T/fat.out")" -eq 20
 after_case "20 failing offers of long names" "$m"
+
+# a good offer of 300 names of 4 KiB: shown, with as many names as fit on a line
+n0=$(count_events victim '.event=="offer" and .count==300')
+$ATTACK offer-fat "$va" 1 300 4000 hold 2 >"$T/fat.out" &
+hp=$!
+check "an offer of 300 names of 4 KiB: shown" wait_count victim '.event=="offer" and .count==300' $((n0 + 1)) 10
+listed=$(events victim 'select(.event=="offer" and .count==300) | (.files|length)' | tail -n 1)
+more=$(events victim 'select(.event=="offer" and .count==300) | (.more // 0)' | tail -n 1)
+diag "an offer of 300 names of 4 KiB: $listed names listed, $more left out"
+check "an offer of 300 names of 4 KiB: the names left out are counted" test $((listed + more)) -eq 300
+wait $hp
 
 # one offer of 100,000 names of about 4 KiB (400 MB): refused once its names
 # pass the limit on one offer, long before its end

@@ -19,6 +19,8 @@
 
 #define IN_LINE_MAX   (64 * 1024)
 #define OUT_MAX       (16 * 1024 * 1024)
+#define EVENT_MAX     (256 * 1024)          /* one event line */
+#define OFFER_FILES_JSON (192 * 1024)       /* an offer's "files": the rest is "more" */
 
 struct headless {
 	struct core  core;
@@ -120,7 +122,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	struct json j;
 	size_t n, i;
 
-	buf_init(&tmp, 256 * 1024);
+	buf_init(&tmp, EVENT_MAX);
 	json_begin(&j, &tmp);
 	switch (ev->type) {
 	case EV_READY:
@@ -172,7 +174,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		xfer_fields(&j, ev->xfer);
 		json_uint(&j, "count", ev->xfer->list.n);
 		json_arr_begin(&j, "files");
-		for (i = 0; i < ev->xfer->list.n && i < 1000; i++) {
+		/* at most 1000 names, and few enough long ones to keep the line within EVENT_MAX */
+		for (i = 0; i < ev->xfer->list.n && i < 1000 && buf_len(&tmp) < OFFER_FILES_JSON; i++) {
 			const struct xfs_entry *e = &ev->xfer->list.v[i];
 			char clean[XFS_PATH_MAX * 3 + 1];
 
@@ -185,8 +188,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
-		if (ev->xfer->list.n > 1000)
-			json_uint(&j, "more", ev->xfer->list.n - 1000);
+		if (ev->xfer->list.n > i)
+			json_uint(&j, "more", ev->xfer->list.n - i);
 		break;
 	case EV_PROGRESS:
 		json_str(&j, "event", "progress");
