@@ -940,21 +940,16 @@ offer_check(struct xfer *x, char *err, size_t errlen)
 }
 
 /*
- * Whether p is a friend rather than a stranger: a peer the user verified or
- * has written to (in this run, or in the history kept from earlier ones).
- * Strangers' offers are limited per address and give way to friends'.
+ * Whether p is a friend rather than a stranger: a peer the user interacted
+ * with (known: see core_peer_keep), verified, or has written to, and has not
+ * blocked.  Strangers' offers are limited per address and give way to friends'.
  */
 static int
 friendly(const struct peer *p)
 {
-	size_t i;
-
-	if (p->trust == TRUST_VERIFIED || p->noutq > 0)
-		return 1;
-	for (i = p->conv.nlines; i > 0; i--)
-		if (p->conv.lines[i - 1]->kind == LINE_MSG_OUT)
-			return 1;
-	return 0;
+	if (p->trust == TRUST_BLOCKED)
+		return 0;
+	return p->known || p->trust == TRUST_VERIFIED || p->noutq > 0;
 }
 
 /* The address p's session comes from, as a key: IPv4 address, or IPv6 /64 prefix. */
