@@ -51,7 +51,8 @@ diag "victim VmRSS at the start: $(rss_kb "$vpid") KiB (bound: $RSS_MAX_KB KiB)"
 	while read -r line; do echo "${EPOCHREALTIME/./} ${line//[^0-9]/}"; done >"$T/rtt.stamps") &
 sleep 0.5
 
-# rtt: ms from the friend's /msg until the victim prints it (as the stamper saw it)
+# rtt: ms from the friend's /msg until the victim prints it (as the stamper
+# saw it), into RTT (not printed: k must count up in this shell)
 rtt() {
 	local t0 t1 i=0
 	k=$((k + 1))
@@ -59,10 +60,10 @@ rtt() {
 	say friend "/msg victim rtt $k"
 	until t1=$(awk -v k="$k" '$2 == k {print $1; exit}' "$T/rtt.stamps") && [ -n "$t1" ]; do
 		i=$((i + 1))
-		if [ $i -gt 2000 ] || ! alive victim; then echo 99999; return; fi
+		if [ $i -gt 2000 ] || ! alive victim; then RTT=99999; return; fi
 		sleep 0.01
 	done
-	echo $(((t1 - t0) / 1000))
+	RTT=$(((t1 - t0) / 1000))
 }
 
 # rtt_during PID: measure rtt again and again while process PID runs; sets
@@ -71,9 +72,9 @@ rtt_during() {
 	local r
 	RTT_MAX=0; RTT_N=0; RTT_ALL=
 	while :; do
-		r=$(rtt)
-		RTT_N=$((RTT_N + 1)); RTT_ALL="$RTT_ALL $r"
-		[ "$r" -gt "$RTT_MAX" ] && RTT_MAX=$r
+		rtt
+		RTT_N=$((RTT_N + 1)); RTT_ALL="$RTT_ALL $RTT"
+		[ "$RTT" -gt "$RTT_MAX" ] && RTT_MAX=$RTT
 		running "$1" || break
 		sleep 0.1
 	done
@@ -156,7 +157,7 @@ hp=$!
 # measure while it is parsed: until the offer is shown (at most 60 s)
 RTT_MAX=0; RTT_N=0; RTT_ALL=; t_end=$((SECONDS + 60))
 until [ "$(count_events victim '.event=="offer" and .count==100000')" -gt "$n0" ]; do
-	r=$(rtt); RTT_N=$((RTT_N + 1)); RTT_ALL="$RTT_ALL $r"; [ "$r" -gt "$RTT_MAX" ] && RTT_MAX=$r
+	rtt; RTT_N=$((RTT_N + 1)); RTT_ALL="$RTT_ALL $RTT"; [ "$RTT" -gt "$RTT_MAX" ] && RTT_MAX=$RTT
 	[ $SECONDS -ge $t_end ] && break
 	sleep 0.1
 done
