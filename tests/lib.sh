@@ -160,6 +160,17 @@ wait_for() {
 	return 1
 }
 
+# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (return 0)
+# or SECONDS have passed (return 1): for positive checks, instead of a sleep.
+poll_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
 # count_events NAME JQ-SELECT: how many events match.
 count_events() {
 	jq -c "select($2)" "$T/$1.out" 2>/dev/null | wc -l

@@ -50,8 +50,7 @@ start_peer bob --nick bob --listen 127.0.0.1:$pb
 check "bob gets all 100 once he is back" wait_count bob '.event=="message" and (.text|startswith("q-"))' 100 30
 got=$(events bob 'select(.event=="message" and (.text|startswith("q-"))) | .text')
 check "exactly once each, in order" test "$got" = "$(for i in $(seq 100); do echo "\"q-$i\""; done)"
-sleep 1
-check "the queue file is emptied after the acknowledgements" test ! -s "$T/alice/queue/$fb"
+check "the queue file is emptied after the acknowledgements" poll_until 10 test ! -s "$T/alice/queue/$fb"
 
 # kill -9 of the sender at random moments while the queue drains, many times
 rounds=12

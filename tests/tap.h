@@ -30,7 +30,24 @@ tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 	return cond;
 }
 
+/* Report a test point that cannot run here, and why (TAP "# SKIP"). */
+static inline void tap_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void
+tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	printf("ok %d # SKIP ", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
 #define ok(cond, ...)  tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define skip(...)      tap_skip(__VA_ARGS__)
 #define is_int(got, want, ...) do { \
 	long long g_ = (long long)(got), w_ = (long long)(want); \
 	if (!tap_ok(g_ == w_, __FILE__, __LINE__, __VA_ARGS__)) \

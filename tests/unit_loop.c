@@ -184,7 +184,16 @@ test_timer_callbacks(void)
 	ok(!loop_timer_armed(&c->t[5]), "timer 5 deleted");
 	loop_timer_del(l, &c->t[5]);
 	loop_timer_del(l, &c->t[2]);
-	ok(1, "deleting already deleted timers does not crash");
+	ok(!loop_timer_armed(&c->t[5]) && !loop_timer_armed(&c->t[2]),
+	    "deleting already deleted timers leaves them disarmed");
+	/* and the heap is intact: a timer armed now is the one that fires */
+	i = c->nfired;
+	loop_timer_set(l, &c->t[2], 1);
+	start = now_ms();
+	while (c->nfired == i && now_ms() - start < 1000)
+		loop_once(l, 50);
+	ok(c->nfired == i + 1 && c->order[i] == 2,
+	    "after the double deletes a fresh timer fires, and only it");
 	loop_free(l);
 	free(c);
 }
@@ -378,7 +387,11 @@ test_fd_pipe(void)
 	is_int(c.calls[0], i, "no callbacks after loop_fd_del");
 	loop_fd_del(l, p[0]);
 	loop_fd_del(l, 99999);
-	ok(1, "deleting an unwatched fd is harmless");
+	ok(loop_fd_events(l, p[0], POLLIN) == -1 && loop_fd_events(l, 99999, POLLIN) == -1,
+	    "deleting an unwatched fd leaves it unwatched");
+	ok(loop_fd_add(l, p[0], POLLIN, pipe_cb, &c) == 0 && loop_fd_events(l, p[0], POLLIN) == 0,
+	    "and the fd can be watched again afterwards");
+	loop_fd_del(l, p[0]);
 	close(p[0]);
 
 	/* POLLOUT on a write end */
