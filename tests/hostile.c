@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
@@ -50,6 +51,7 @@ usage(void)
 	    "       impostor NICK SECS |\n"
 	    "       offer-fat N NAMES LEN bad|hold SECS | offer-dirs N SECS |\n"
 	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS\n"
+	    "       hostile proto CASE HOST:PORT [ARG...]  (conformance cases of tests/t_protocol.sh)\n"
 	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n"
 	    "environment: HOSTILE_KEY=WORDS  derive the static key from WORDS (the same peer every run)\n");
 	exit(2);
@@ -1126,6 +1128,461 @@ offer_modes(struct conn *c, const char *mode, int argc, char **argv)
 	return -1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Conformance cases for tests/t_protocol.sh: "hostile proto CASE HOST:PORT".  */
+
+/*
+ * A handshake as initiator (listening: as responder on fd) with our preamble
+ * carrying version ver and cipher flags; prints "flags 0xNN" (the victim's).
+ * Returns 0 when open, 1 when the victim closed before the end, -1 on error.
+ */
+static int
+proto_hs(struct conn *c, int fd, int initiator, uint8_t ver, uint8_t flags)
+{
+	uint8_t mine[8], theirs[8], prologue[8 + 16], msg[512], pl[512], common;
+	struct noise_hs hs;
+	size_t n, pn;
+	const char *proto;
+	int step;
+
+	c->fd = fd;
+	noise_keypair(c->priv, c->pub);
+	wire_preamble(mine, flags);
+	mine[6] = ver;
+	if (put(fd, mine, 8) == -1 || get(fd, theirs, 8) == -1)
+		return 1;
+	printf("flags 0x%02x version %u\n", theirs[7], theirs[6]);
+	common = flags & theirs[7];
+	proto = common & WIRE_CIPHER_AESGCM ? "Noise_XX_25519_AESGCM_BLAKE2b" :
+	    common & WIRE_CIPHER_CHACHA ? "Noise_XX_25519_ChaChaPoly_BLAKE2b" : NULL;
+	if (proto == NULL)
+		return verdict(fd, 3) == 0 ? 1 : -1;
+	memcpy(prologue, "confab/1", 8);
+	memcpy(prologue + 8, initiator ? mine : theirs, 8);
+	memcpy(prologue + 16, initiator ? theirs : mine, 8);
+	if (noise_hs_init(&hs, proto, initiator, prologue, sizeof prologue, c->priv,
+	    NULL, NULL, NULL) != 0)
+		return -1;
+	for (step = 0; step < 3; step++) {
+		if ((step % 2 == 0) == (initiator != 0)) {
+			if (noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0)
+				return -1;
+			if (put_frame(fd, msg, n) == -1)
+				return 1;   /* the victim hung up first */
+		} else if (get_frame(fd, msg, sizeof msg, &n) == -1) {
+			return 1;
+		} else if (noise_hs_read(&hs, msg, n, pl, sizeof pl, &pn) != 0) {
+			return -1;
+		}
+	}
+	if (noise_hs_split(&hs, &c->tx, &c->rx) != 0)   /* it knows our role */
+		return -1;
+	printf("cipher %s\n", common & WIRE_CIPHER_AESGCM ? "AESGCM" : "ChaChaPoly");
+	return 0;
+}
+
+/* Send a record given as bytes. */
+static int
+proto_send(struct conn *c, const void *p, size_t n)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, n + 1);
+	buf_put(&b, p, n);
+	rc = send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+/* Send HELLO with these fields and extension bytes. */
+static int
+proto_hello(struct conn *c, uint16_t ver, uint32_t caps, const char *nick, const void *ext, size_t extlen)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 1024);
+	buf_put_u8(&b, REC_HELLO);
+	buf_put_u16(&b, ver);
+	buf_put_u32(&b, caps);
+	buf_put_str8(&b, nick, strlen(nick));
+	if (extlen > 0)
+		buf_put(&b, ext, extlen);
+	rc = send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Read records for up to secs: print "bye R" for a BYE, "cancelled R DIR" for
+ * a CANCEL (wanted: stop there), "acked" for an ACK, "accepted", "offered",
+ * "file_end S", "done"; stop at the first record whose type is in stop.
+ * Returns the type it stopped at, 0 on close, -1 on timeout.
+ */
+static int
+proto_until(struct conn *c, int secs, const char *stop)
+{
+	uint8_t pt[WIRE_FRAME_MAX], ct[WIRE_FRAME_MAX + 2];
+	struct pollfd p = { c->fd, POLLIN, 0 };
+	long long end = now_ms() + secs * 1000LL;
+	struct record r;
+	size_t n;
+
+	for (;;) {
+		long long left = end - now_ms();
+
+		if (left <= 0 || poll(&p, 1, (int)left) != 1) {
+			printf("timeout\n");
+			return -1;
+		}
+		if (get_frame(c->fd, ct, sizeof ct, &n) == -1) {
+			printf("closed\n");
+			return 0;
+		}
+		if (n < NOISE_TAGLEN + 1 || noise_cs_decrypt(&c->rx, NULL, 0, ct, n, pt) != 0) {
+			printf("error undecryptable\n");
+			return -1;
+		}
+		n -= NOISE_TAGLEN;
+		if (wire_decode(pt, n, &r) != WIRE_OK)
+			continue;
+		switch (r.type) {
+		case REC_BYE:
+			printf("bye %u %.*s\n", r.u.bye.reason, (int)r.u.bye.text_len, r.u.bye.text);
+			break;
+		case REC_CANCEL:
+			printf("cancelled %u %u %.*s\n", r.u.result.code, r.u.result.dir,
+			    (int)r.u.result.text_len, r.u.result.text);
+			break;
+		case REC_ACK:
+			printf("acked\n");
+			break;
+		case REC_ACCEPT:
+			printf("accepted %u\n", r.accept_resumes);
+			break;
+		case REC_OFFER:
+			printf("offered %u\n", r.u.offer.handle);
+			break;
+		case REC_FILE_END:
+			printf("file_end %u\n", r.u.fend.status);
+			break;
+		case REC_XFER_DONE:
+			printf("done\n");
+			break;
+		case REC_XFER_RESULT:
+			printf("result %u\n", r.u.result.code);
+			break;
+		case REC_PING: {
+			struct buf b;
+
+			buf_init(&b, 16);
+			wire_put_ping(&b, REC_PONG, r.u.ping);
+			send_rec(c, &b, NULL, NULL);
+			buf_free(&b);
+			break;
+		}
+		default:
+			break;
+		}
+		if (strchr(stop, (char)r.type) != NULL)
+			return r.type;
+	}
+}
+
+/* A chat message, then its ACK within 5 s: prints "acked" or why not. */
+static int
+proto_chat(struct conn *c)
+{
+	char stop[2] = { REC_ACK, 0 };
+
+	send_msg(c, "still talking", NULL, NULL);
+	return proto_until(c, 5, stop) == REC_ACK ? 0 : 1;
+}
+
+/* Offer one entry of any type and size (hostile's send_offer cannot lie so). */
+static void
+proto_offer_raw(struct conn *c, uint32_t handle, const char *path, uint8_t type, uint64_t size)
+{
+	uint8_t id[WIRE_ID_LEN], key[XFER_KEY_LEN];
+	struct buf b;
+
+	randombytes_buf(id, sizeof id);
+	randombytes_buf(key, sizeof key);
+	buf_init(&b, 8192);
+	wire_put_offer(&b, id, handle, 1, size, key);
+	send_rec(c, &b, NULL, NULL);
+	buf_reset(&b);
+	wire_begin_list(&b, REC_OFFER_PART, handle, 0);
+	wire_put_entry(&b, path, strlen(path), type, size, 1500000000000000000LL, 0644);
+	wire_end_list(&b, 1);
+	send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+}
+
+/* Send CANCEL with a text of len bytes. */
+static void
+proto_cancel(struct conn *c, uint32_t handle, uint8_t dir, uint8_t reason, size_t len)
+{
+	char text[256];
+	struct buf b;
+
+	memset(text, 'c', sizeof text);
+	buf_init(&b, 512);
+	buf_put_u8(&b, REC_CANCEL);
+	buf_put_u32(&b, handle);
+	buf_put_u8(&b, dir);
+	buf_put_u8(&b, reason);
+	buf_put_str8(&b, text, len > 255 ? 255 : len);
+	send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+}
+
+/* Listen on target, print "listening ADDR", accept one connection (small receive buffer). */
+static int
+proto_listen(const char *target)
+{
+	struct sockaddr_storage ss;
+	struct pollfd p;
+	socklen_t len;
+	char addr[SOCK_ADDRSTRLEN];
+	int lfd, fd, one = 1, small = 32768;
+
+	if (sock_parse(target, 0, &ss, &len) == -1 ||
+	    (lfd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == -1 ||
+	    bind(lfd, (struct sockaddr *)&ss, len) == -1 || listen(lfd, 4) == -1) {
+		printf("error listen: %s\n", strerror(errno));
+		return -1;
+	}
+	len = sizeof ss;
+	getsockname(lfd, (struct sockaddr *)&ss, &len);
+	sock_format((struct sockaddr *)&ss, addr, sizeof addr);
+	printf("listening %s\n", addr);
+	p.fd = lfd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 30000) != 1 || (fd = accept(lfd, NULL, NULL)) == -1) {
+		printf("error nobody connected\n");
+		return -1;
+	}
+	close(lfd);
+	return fd;
+}
+
+/*
+ * A receiver that accepts whatever is offered and then misbehaves: "touch
+ * PATH" changes PATH's time after the first DATA (the source changed
+ * mid-transfer), "mute" never answers XFER_DONE.  Prints what came and how
+ * long the victim took to end the transfer ("ended after MS").
+ */
+static int
+proto_receiver(const char *target, const char *how, const char *path)
+{
+	uint8_t pt[WIRE_FRAME_MAX], ct[WIRE_FRAME_MAX + 2];
+	struct conn c;
+	struct record r;
+	long long t0 = 0, end = now_ms() + 50000;
+	int fd, touched = 0;
+	size_t n;
+	struct buf b;
+
+	memset(&c, 0, sizeof c);
+	if ((fd = proto_listen(target)) == -1 || proto_hs(&c, fd, 0, 1, WIRE_CIPHER_CHACHA) != 0 ||
+	    proto_hello(&c, 1, CAP_MSG, strcmp(how, "touch") == 0 ? "recv-touch" : "recv-mute",
+	    NULL, 0) != 0)
+		return 1;
+	for (;;) {
+		struct pollfd p = { c.fd, POLLIN, 0 };
+		long long left = end - now_ms();
+
+		/* at most 50 s in all: the victim's PINGs must not keep us here */
+		if (left <= 0 || poll(&p, 1, (int)left) != 1) {
+			printf("timeout\n");
+			return 1;
+		}
+		if (get_frame(c.fd, ct, sizeof ct, &n) == -1) {
+			printf("closed\n");
+			return 1;
+		}
+		if (n < NOISE_TAGLEN + 1 || noise_cs_decrypt(&c.rx, NULL, 0, ct, n, pt) != 0 ||
+		    wire_decode(pt, n - NOISE_TAGLEN, &r) != WIRE_OK)
+			continue;
+		switch (r.type) {
+		case REC_OFFER:
+			printf("offered %u\n", r.u.offer.handle);
+			buf_init(&b, 64);
+			wire_put_accept(&b, r.u.offer.handle, 0);
+			send_rec(&c, &b, NULL, NULL);
+			buf_free(&b);
+			break;
+		case REC_DATA:
+			if (!touched && strcmp(how, "touch") == 0) {
+				struct timespec ts[2] = { { 0, UTIME_NOW }, { 1000, 0 } };
+
+				touched = 1;
+				utimensat(AT_FDCWD, path, ts, 0);
+			}
+			break;
+		case REC_FILE_END:
+			printf("file_end %u\n", r.u.fend.status);
+			if (r.u.fend.status != 0)
+				t0 = now_ms();
+			break;
+		case REC_XFER_DONE:
+			printf("done\n");
+			t0 = now_ms();
+			break;
+		case REC_CANCEL:
+			printf("cancelled %u %u\n", r.u.result.code, r.u.result.dir);
+			printf("ended after %lld ms\n", t0 ? now_ms() - t0 : -1LL);
+			return 0;
+		case REC_PING:
+			buf_init(&b, 16);
+			wire_put_ping(&b, REC_PONG, r.u.ping);
+			send_rec(&c, &b, NULL, NULL);
+			buf_free(&b);
+			break;
+		}
+	}
+}
+
+/* Run one conformance case; see tests/t_protocol.sh for what each proves. */
+static int
+proto_case(const char *cs, const char *target, int argc, char **argv)
+{
+	struct conn c;
+	char stop[4] = { REC_CANCEL, REC_BYE, 0, 0 };
+	uint8_t flags = WIRE_CIPHER_CHACHA | WIRE_CIPHER_AESGCM, ver = 1;
+	int rc, i;
+
+	memset(&c, 0, sizeof c);
+	if (strcmp(cs, "receiver") == 0)
+		return proto_receiver(target, argc > 0 ? argv[0] : "mute", argc > 1 ? argv[1] : "");
+	if (strcmp(cs, "preamble") == 0 && argc > 0)
+		flags = (uint8_t)strtoul(argv[0], NULL, 0);
+	if (strcmp(cs, "version") == 0 && argc > 0)
+		ver = (uint8_t)strtoul(argv[0], NULL, 0);
+	rc = proto_hs(&c, dial(target), 1, ver, flags);
+	if (rc != 0) {
+		printf(rc == 1 ? "closed\n" : "error handshake\n");
+		return 0;
+	}
+	if (strcmp(cs, "preamble") == 0 || strcmp(cs, "version") == 0) {
+		proto_hello(&c, 1, CAP_MSG, "proto", NULL, 0);
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "unknown-first") == 0) {
+		/* an unknown type before HELLO is ignored like any other */
+		proto_send(&c, "\x7f" "future", 7);
+		proto_hello(&c, 1, CAP_MSG, "proto", NULL, 0);
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "known-first") == 0) {
+		send_msg(&c, "before hello", NULL, NULL);
+		return proto_until(&c, 5, stop) != REC_BYE;
+	}
+	if (strcmp(cs, "hello") == 0 && argc >= 3) {
+		/* hello VERSION CAPS NICK [EXT-HEX]: the victim's answer to that HELLO */
+		uint8_t ext[512];
+		size_t extlen = 0;
+
+		if (argc > 3)
+			sodium_hex2bin(ext, sizeof ext, argv[3], strlen(argv[3]), NULL, &extlen, NULL);
+		proto_hello(&c, (uint16_t)strtoul(argv[0], NULL, 0), (uint32_t)strtoul(argv[1], NULL, 0),
+		    argv[2], ext, extlen);
+		stop[2] = REC_ACK;
+		send_msg(&c, "after hello", NULL, NULL);
+		return proto_until(&c, 5, stop) != REC_ACK;
+	}
+	/* the case's name is the nick, so that the victim's user can name this peer */
+	proto_hello(&c, 1, CAP_MSG | (strcmp(cs, "nofiles") == 0 ? CAP_NOFILES : 0), cs, NULL, 0);
+	if (strcmp(cs, "empty-record") == 0) {
+		proto_send(&c, "", 0);
+		return proto_until(&c, 5, stop) != REC_BYE;
+	}
+	if (strcmp(cs, "empty-frame") == 0) {
+		put(c.fd, "\0\0", 2);
+		return proto_until(&c, 5, stop) != REC_BYE;
+	}
+	if (strcmp(cs, "malformed") == 0) {
+		proto_send(&c, "\x03" "short-ack", 10);   /* an ACK of 9 bytes */
+		return proto_until(&c, 5, stop) != REC_BYE;
+	}
+	if (strcmp(cs, "bad-entry") == 0 && argc > 0) {
+		/* bad-entry type2|empty|sizeddir: CANCEL 5, and the chat goes on */
+		if (strcmp(argv[0], "type2") == 0)
+			proto_offer_raw(&c, 7, "odd", 2, 1);
+		else if (strcmp(argv[0], "empty") == 0)
+			proto_offer_raw(&c, 7, "", 0, 1);
+		else
+			proto_offer_raw(&c, 7, "dir", 1, 5);
+		proto_until(&c, 5, stop);
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "cancel-dir") == 0) {
+		/* an offer, then a CANCEL for it with direction 2 */
+		proto_offer_raw(&c, 7, "x", 0, 10);
+		usleep(300000);
+		proto_cancel(&c, 7, 2, 0, 4);
+		proto_until(&c, 5, stop);
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "long-cancel") == 0 && argc > 0) {
+		/* an offer, then our CANCEL of it with an N-byte text */
+		proto_offer_raw(&c, 7, "x", 0, 10);
+		usleep(300000);
+		proto_cancel(&c, 7, XDIR_SENDING, XCANCEL_USER, strtoul(argv[0], NULL, 10));
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "reoffer") == 0 && argc > 0) {
+		/*
+		 * A sender with a bug: it offers a bad entry, and offers it again
+		 * after every reconnect, up to N times, until it gets an answer.
+		 */
+		int n = atoi(argv[0]);
+
+		for (i = 1; i <= n; i++) {
+			proto_offer_raw(&c, 7, "odd", 2, 1);
+			if (proto_until(&c, 5, stop) == REC_CANCEL)
+				break;
+			close(c.fd);
+			memset(&c, 0, sizeof c);
+			if (proto_hs(&c, dial(target), 1, 1, flags) != 0)
+				break;
+			proto_hello(&c, 1, CAP_MSG, "proto", NULL, 0);
+		}
+		printf("connections %d\n", i > n ? n : i);
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "file-end-1") == 0) {
+		/* a 10-byte file; once accepted, all of it and FILE_END status 1 */
+		char one[] = "x:10", *names[] = { one };
+		struct buf b;
+
+		send_offer(&c, 7, names, 1, 0);
+		stop[2] = REC_ACCEPT;
+		if (proto_until(&c, 30, stop) != REC_ACCEPT)
+			return 1;
+		send_data(&c, 7, 0, 0, 10);
+		buf_init(&b, 64);
+		wire_put_file_end(&b, 7, 0, 10, 1);
+		send_rec(&c, &b, NULL, NULL);
+		buf_free(&b);
+		stop[2] = 0;
+		if (proto_until(&c, 5, stop) != REC_CANCEL)
+			return 1;
+		return proto_chat(&c);
+	}
+	if (strcmp(cs, "nofiles") == 0) {
+		/* we said we take no files: print "offered" if an OFFER comes anyway */
+		stop[0] = REC_OFFER;
+		stop[1] = 0;
+		return proto_until(&c, argc > 0 ? atoi(argv[0]) : 5, stop) == REC_OFFER;
+	}
+	usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1151,6 +1608,13 @@ main(int argc, char **argv)
 
 		crypto_generichash(c.priv, sizeof c.priv, (const uint8_t *)w, strlen(w), NULL, 0);
 		crypto_scalarmult_base(c.pub, c.priv);
+	}
+
+	if (strcmp(mode, "proto") == 0) {
+		/* hostile proto CASE HOST:PORT [ARG...]: a conformance case */
+		if (argc < 4)
+			usage();
+		return proto_case(argv[2], argv[3], argc - 4, argv + 4);
 	}
 
 	if (strcmp(mode, "garbage") == 0) {
