@@ -92,7 +92,7 @@ net_limits_default(struct net_limits *l)
 	l->max_pending = 64;
 	l->max_pending_per_ip = 8;
 	l->max_per_ip = 32;
-	l->handshake_ms = 10000;
+	l->handshake_ms = WIRE_HS_TIMEOUT_MS;
 	l->keepalive_ms = 15000;
 	l->dead_ms = 45000;
 	l->sendq_max = 1024 * 1024;
@@ -647,11 +647,17 @@ record_step(struct session *s, const uint8_t *body, size_t len)
 	size_t plen;
 	int rc;
 
-	if (len < NOISE_TAGLEN + 1)
-		return -1;
-	plen = len - NOISE_TAGLEN;
-	if (noise_cs_decrypt(&s->rx, NULL, 0, body, len, pt) != NOISE_OK) {
+	/* shorter than a tag: it cannot be authentic (section 5: close, no BYE) */
+	if (len < NOISE_TAGLEN ||
+	    noise_cs_decrypt(&s->rx, NULL, 0, body, len, pt) != NOISE_OK) {
 		session_fail(s, "frame failed authentication");
+		return 1;
+	}
+	plen = len - NOISE_TAGLEN;
+	if (plen == 0) {
+		/* an authentic but empty record: the peer's framing is broken */
+		log_warn("session %lu %s: empty record", s->id, s->addr);
+		session_close(s, BYE_PROTOCOL, "empty record");
 		return 1;
 	}
 	rc = wire_decode(pt, plen, &r);
@@ -661,7 +667,7 @@ record_step(struct session *s, const uint8_t *body, size_t len)
 	}
 	if (rc != WIRE_OK) {
 		log_warn("session %lu %s: malformed %s record", s->id, s->addr, wire_type_name(pt[0]));
-		session_fail(s, "malformed record");
+		session_close(s, BYE_PROTOCOL, "malformed record");
 		return 1;
 	}
 	switch (r.type) {
@@ -716,8 +722,10 @@ process_input(struct session *s)
 		if (r == 0)
 			return;
 		if (r == -1) {
-			session_fail(s, s->state == SS_HANDSHAKE ?
-			    "oversized handshake message" : "oversized frame");
+			if (s->state == SS_HANDSHAKE)
+				session_fail(s, "oversized handshake message");
+			else
+				session_close(s, BYE_PROTOCOL, "empty frame");   /* 0: the only bad length */
 			return;
 		}
 		if (s->state == SS_HANDSHAKE)

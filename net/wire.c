@@ -84,8 +84,8 @@ get_entry(struct buf *b, struct wire_entry *e)
 	    buf_get_u64(b, &mt) != BUF_OK ||
 	    buf_get_u32(b, &e->mode) != BUF_OK)
 		return WIRE_EMALFORMED;
-	if (e->type > 1 || e->path_len == 0 || (e->type == 1 && e->size != 0))
-		return WIRE_EMALFORMED;
+	/* a bad type, an empty path or a sized directory is the transfer's
+	 * error (CANCEL reason 5), not the session's: the caller checks */
 	e->mtime_ns = (int64_t)mt;
 	return WIRE_OK;
 }
@@ -199,10 +199,10 @@ decode_xfer(struct buf *b, struct record *r)
 		if (buf_get_u32(b, &r->u.result.handle) ||
 		    (r->type == REC_CANCEL && buf_get_u8(b, &r->u.result.dir)) ||
 		    buf_get_u8(b, &r->u.result.code) ||
-		    buf_get_str8(b, &r->u.result.text, &r->u.result.text_len, WIRE_BYE_TEXT_MAX))
+		    buf_get_str8(b, &r->u.result.text, &r->u.result.text_len, 255))
 			return WIRE_EMALFORMED;
-		if (r->type == REC_CANCEL && r->u.result.dir > XDIR_RECEIVING)
-			return WIRE_EMALFORMED;
+		/* a text over WIRE_XFER_TEXT_MAX or a direction over 1 ends the
+		 * transfer, not the session: the caller checks */
 		return WIRE_OK;
 	}
 	return WIRE_EUNKNOWN;
@@ -241,7 +241,7 @@ wire_decode(const uint8_t *p, size_t n, struct record *r)
 		break;
 	case REC_BYE:
 		if (buf_get_u8(&b, &r->u.bye.reason) != BUF_OK ||
-		    buf_get_str8(&b, &r->u.bye.text, &r->u.bye.text_len, WIRE_BYE_TEXT_MAX) != BUF_OK)
+		    buf_get_str8(&b, &r->u.bye.text, &r->u.bye.text_len, 255) != BUF_OK)
 			goto out;
 		break;
 	default:
@@ -426,8 +426,8 @@ wire_put_result(struct buf *b, uint32_t handle, uint8_t status, const char *text
 {
 	size_t n = text ? strlen(text) : 0;
 
-	if (n > WIRE_BYE_TEXT_MAX)
-		n = WIRE_BYE_TEXT_MAX;
+	if (n > WIRE_XFER_TEXT_MAX)
+		n = WIRE_XFER_TEXT_MAX;
 	if (buf_put_u8(b, REC_XFER_RESULT) || buf_put_u32(b, handle) || buf_put_u8(b, status) ||
 	    buf_put_str8(b, text, n))
 		return BUF_ETOOBIG;
@@ -440,8 +440,8 @@ wire_put_cancel(struct buf *b, uint32_t handle, uint8_t dir, uint8_t reason, con
 {
 	size_t n = text ? strlen(text) : 0;
 
-	if (n > WIRE_BYE_TEXT_MAX)
-		n = WIRE_BYE_TEXT_MAX;
+	if (n > WIRE_XFER_TEXT_MAX)
+		n = WIRE_XFER_TEXT_MAX;
 	if (buf_put_u8(b, REC_CANCEL) || buf_put_u32(b, handle) || buf_put_u8(b, dir) ||
 	    buf_put_u8(b, reason) || buf_put_str8(b, text, n))
 		return BUF_ETOOBIG;

@@ -23,7 +23,10 @@
 #define WIRE_ID_LEN         16
 #define WIRE_NICK_MAX       64         /* bytes of UTF-8 */
 #define WIRE_TEXT_MAX       4096       /* bytes of UTF-8 in one MSG */
-#define WIRE_BYE_TEXT_MAX   128
+#define WIRE_BYE_TEXT_MAX   128        /* bytes a BYE text may carry */
+#define WIRE_XFER_TEXT_MAX  128        /* bytes a CANCEL or XFER_RESULT text may carry */
+#define WIRE_HS_TIMEOUT_MS  10000      /* a handshake must complete within this */
+#define WIRE_RESULT_TIMEOUT_MS 30000   /* a sender waits this long for XFER_RESULT */
 
 /* Record types. */
 #define REC_HELLO   0x01
@@ -73,7 +76,12 @@
 #define BYE_BUSY      4
 
 /* HELLO capability bits. */
-#define CAP_MSG     0x00000001u
+#define CAP_MSG     0x00000001u    /* exchanges MSG (every version-1 peer sets it) */
+#define CAP_NOFILES 0x00000002u    /* takes no file transfers: do not OFFER to it */
+
+/* XFER_RESULT statuses. */
+#define XRESULT_OK      0          /* every file verified and in place */
+#define XRESULT_FAILED  1          /* the receiver could not finish (text says why) */
 
 #define WIRE_OK        0
 #define WIRE_EUNKNOWN  1    /* a record type we do not know: ignore it */
@@ -137,15 +145,15 @@ struct rec_file_end {
 struct rec_result {                    /* XFER_RESULT and CANCEL */
 	uint32_t       handle;
 	uint8_t        code;           /* result status, or cancel reason */
-	uint8_t        dir;            /* CANCEL only: XDIR_* */
+	uint8_t        dir;            /* CANCEL only: XDIR_*, or anything else (the caller checks) */
 	const uint8_t *text;
-	size_t         text_len;
+	size_t         text_len;       /* up to 255: over WIRE_XFER_TEXT_MAX is the caller's error */
 };
 
 struct wire_entry {                    /* one OFFER_PART entry */
 	const uint8_t *path;
 	size_t         path_len;
-	uint8_t        type;           /* 0 file, 1 directory */
+	uint8_t        type;           /* 0 file, 1 directory, else the caller refuses the offer */
 	uint64_t       size;
 	int64_t        mtime_ns;
 	uint32_t       mode;

@@ -6,8 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
+#include "session.h"
 #include "wire.h"
+#include "xfs.h"
+#include "transfer.h"
 #include "tap.h"
 
 static const uint8_t id16[WIRE_ID_LEN] = {
@@ -264,7 +269,8 @@ test_malformed(void)
 		bye[0] = REC_BYE;
 		bye[1] = 0;
 		bye[2] = 129;
-		is_int(wire_decode(bye, sizeof bye, &r), WIRE_EMALFORMED, "129 bytes of BYE text are malformed");
+		/* PROTOCOL.md 5.6: a receiver honours a BYE whatever its text (a str8) */
+		is_int(wire_decode(bye, sizeof bye, &r), WIRE_OK, "129 bytes of BYE text still decode");
 		bye[2] = 128;
 		is_int(wire_decode(bye, sizeof bye - 1, &r), WIRE_OK, "128 bytes decode");
 	}
@@ -495,22 +501,27 @@ test_xfer(void)
 	wire_end_list(&b, 1);
 	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "one claiming 1 of 2 entries is malformed");
 
-	/* entries the decoder refuses */
+	/*
+	 * Entries with bad values decode: PROTOCOL.md 6.7 makes them an error of
+	 * the transfer (CANCEL 5, app/transfer.c), not of the session.
+	 */
 	buf_reset(&b);
 	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
 	wire_put_entry(&b, "x", 1, 2, 0, 0, 0644);
 	wire_end_list(&b, 1);
-	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "entry type 2 is malformed");
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "entry type 2 decodes (the transfer refuses it)");
+	l = r.u.list;
+	ok(wire_next_entry(&l, &e) == 0 && e.type == 2, "... and is walked with its type");
 	buf_reset(&b);
 	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
 	wire_put_entry(&b, "d", 1, 1, 1, 0, 0755);
 	wire_end_list(&b, 1);
-	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "a directory with a size is malformed");
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "a directory with a size decodes");
 	buf_reset(&b);
 	wire_begin_list(&b, REC_OFFER_PART, 1, 0);
 	wire_put_entry(&b, "", 0, 0, 1, 0, 0644);
 	wire_end_list(&b, 1);
-	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "an empty path is malformed");
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "an empty path decodes");
 	path = malloc(XFER_PATH_MAX + 1);
 	memset(path, 'p', XFER_PATH_MAX + 1);
 	buf_reset(&b);
@@ -635,14 +646,168 @@ test_xfer(void)
 	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 0, "every truncated CANCEL is malformed");
 	ok(trailing_malformed(buf_ptr(&b), buf_len(&b)), "CANCEL + one stray byte is malformed");
 	b.d[b.off + 5] = 2;
-	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_EMALFORMED, "CANCEL direction 2 is malformed");
+	ok(wire_decode(buf_ptr(&b), buf_len(&b), &r) == WIRE_OK && r.u.result.dir == 2,
+	    "CANCEL direction 2 decodes (an error of the transfer, PROTOCOL.md 6.6)");
+	{
+		char t[300];
+
+		memset(t, 't', sizeof t);
+		t[200] = '\0';
+		buf_reset(&b);
+		is_int(wire_put_cancel(&b, 77, XDIR_SENDING, XCANCEL_USER, t), BUF_OK, "encode CANCEL, long text");
+		ok(wire_decode(buf_ptr(&b), buf_len(&b), &r) == WIRE_OK &&
+		    r.u.result.text_len == WIRE_XFER_TEXT_MAX, "a CANCEL text is cut to WIRE_XFER_TEXT_MAX when sent");
+		buf_reset(&b);
+		is_int(wire_put_result(&b, 77, XRESULT_OK, t), BUF_OK, "encode XFER_RESULT, long text");
+		ok(wire_decode(buf_ptr(&b), buf_len(&b), &r) == WIRE_OK &&
+		    r.u.result.text_len == WIRE_XFER_TEXT_MAX, "an XFER_RESULT text is cut to WIRE_XFER_TEXT_MAX when sent");
+		buf_reset(&b);
+		buf_put_u8(&b, REC_CANCEL);
+		buf_put_u32(&b, 77);
+		buf_put_u8(&b, XDIR_SENDING);
+		buf_put_u8(&b, XCANCEL_USER);
+		buf_put_str8(&b, t, 255);
+		ok(wire_decode(buf_ptr(&b), buf_len(&b), &r) == WIRE_OK && r.u.result.text_len == 255,
+		    "a received CANCEL text of 255 bytes decodes (the transfer layer judges it)");
+	}
 
 	buf_free(&b);
+}
+
+/*
+ * PROTOCOL.md section 7: every row's "NAME = VALUE" must be what the code
+ * uses, every constant below must have its row, and the value must be in the
+ * row's limit column.
+ */
+static void
+test_limits_table(void)
+{
+	struct net_limits nl;
+	struct { const char *name; long long v; int seen; } c[] = {
+		{ "WIRE_FRAME_MAX", WIRE_FRAME_MAX, 0 }, { "WIRE_HS_MAX", WIRE_HS_MAX, 0 },
+		{ "WIRE_RECORD_MAX", WIRE_RECORD_MAX, 0 }, { "WIRE_NICK_MAX", WIRE_NICK_MAX, 0 },
+		{ "WIRE_TEXT_MAX", WIRE_TEXT_MAX, 0 }, { "WIRE_BYE_TEXT_MAX", WIRE_BYE_TEXT_MAX, 0 },
+		{ "WIRE_XFER_TEXT_MAX", WIRE_XFER_TEXT_MAX, 0 }, { "XFER_DATA_MAX", XFER_DATA_MAX, 0 },
+		{ "XFS_ENTRIES_MAX", XFS_ENTRIES_MAX, 0 }, { "XFS_PATH_MAX", XFS_PATH_MAX, 0 },
+		{ "XFS_DEPTH_MAX", XFS_DEPTH_MAX, 0 }, { "XFS_NAME_MAX", XFS_NAME_MAX, 0 },
+		{ "WIRE_HS_TIMEOUT_MS", WIRE_HS_TIMEOUT_MS, 0 },
+		{ "WIRE_RESULT_TIMEOUT_MS", WIRE_RESULT_TIMEOUT_MS, 0 },
+		{ "keepalive_ms", 0, 0 }, { "dead_ms", 0, 0 }, { "max_sessions", 0, 0 },
+		{ "max_per_ip", 0, 0 }, { "max_pending", 0, 0 }, { "max_pending_per_ip", 0, 0 },
+		{ "sendq_max", 0, 0 },
+		{ "XFER_PENDING_PEER", XFER_PENDING_PEER, 0 }, { "XFER_PENDING_ALL", XFER_PENDING_ALL, 0 },
+	};
+	size_t nc = sizeof c / sizeof c[0], i;
+	char path[4096], line[1024];
+	const char *top = getenv("top_srcdir");
+	int in7 = 0, rows = 0, bad = 0;
+	FILE *f;
+
+	net_limits_default(&nl);
+	for (i = 0; i < nc; i++) {
+		if (strcmp(c[i].name, "keepalive_ms") == 0) c[i].v = nl.keepalive_ms;
+		if (strcmp(c[i].name, "dead_ms") == 0) c[i].v = nl.dead_ms;
+		if (strcmp(c[i].name, "max_sessions") == 0) c[i].v = nl.max_sessions;
+		if (strcmp(c[i].name, "max_per_ip") == 0) c[i].v = nl.max_per_ip;
+		if (strcmp(c[i].name, "max_pending") == 0) c[i].v = nl.max_pending;
+		if (strcmp(c[i].name, "max_pending_per_ip") == 0) c[i].v = nl.max_pending_per_ip;
+		if (strcmp(c[i].name, "sendq_max") == 0) c[i].v = (long long)nl.sendq_max;
+	}
+	snprintf(path, sizeof path, "%s/net/PROTOCOL.md", top != NULL ? top : "..");
+	if ((f = fopen(path, "r")) == NULL) {
+		ok(0, "read %s", path);
+		return;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *cell[4] = { NULL }, *p, *eq, name[64];
+		long long v;
+		int n = 0;
+
+		if (strncmp(line, "## ", 3) == 0) {
+			in7 = strncmp(line, "## 7.", 5) == 0;
+			continue;
+		}
+		if (!in7 || line[0] != '|' || strncmp(line, "|---", 4) == 0 || strstr(line, "| constant |") != NULL)
+			continue;
+		/* | what | limit | NAME = VALUE | */
+		for (p = line; *p != '\0' && n < 4; p++)
+			if (*p == '|')
+				cell[n++] = p + 1;
+		if (n < 4 || (eq = strchr(cell[2], '=')) == NULL || eq > cell[3]) {
+			ok(0, "section 7 row names its constant: %s", line);
+			bad++;
+			continue;
+		}
+		if (sscanf(cell[2], " %63[A-Za-z_] = %lld", name, &v) != 2) {
+			ok(0, "section 7 row parses: %s", line);
+			continue;
+		}
+		rows++;
+		for (i = 0; i < nc && strcmp(c[i].name, name) != 0; i++)
+			;
+		if (i == nc) {
+			ok(0, "section 7 names %s, which the test does not know", name);
+			continue;
+		}
+		c[i].seen = 1;
+		is_int(v, c[i].v, "section 7: %s = %lld in the table, %lld in the code", name, v, c[i].v);
+		{
+			/* the value is also in the limit column, as a number on its own */
+			char want[32], *at = cell[1];
+			size_t wl = (size_t)snprintf(want, sizeof want, "%lld", v);
+			int found = 0;
+
+			if (v >= 1000 && v % 1000 == 0 && strstr(name, "_MS") != NULL)
+				wl = (size_t)snprintf(want, sizeof want, "%lld", v / 1000);
+			if (strcmp(name, "keepalive_ms") == 0 || strcmp(name, "dead_ms") == 0)
+				wl = (size_t)snprintf(want, sizeof want, "%lld", v / 1000);
+			while ((at = strstr(at, want)) != NULL && at < cell[2]) {
+				if ((at == cell[1] || at[-1] == ' ') && (at[wl] == ' ' || at[wl] == '|'))
+					found = 1;
+				at += wl;
+			}
+			ok(found, "section 7: %s's row says %s in its limit column", name, want);
+		}
+	}
+	fclose(f);
+	ok(rows >= (int)nc && bad == 0, "section 7 has a row for each limit (%d rows)", rows);
+	for (i = 0; i < nc; i++)
+		ok(c[i].seen, "section 7 lists %s", c[i].name);
+}
+
+/*
+ * PROTOCOL.md 6.4: the resume proof, defined without naming a library, is
+ * libsodium's kdf + onetimeauth (what app/transfer.c calls); known answer.
+ */
+static void
+test_resume_proof(void)
+{
+	uint8_t k[32], sub[32], sub2[32], salt[16] = { 0 }, pers[16] = { 0 }, data[100], tag[16];
+	char hex[65];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		k[i] = (uint8_t)i;
+	for (i = 0; i < 100; i++)
+		data[i] = (uint8_t)(7 * i);
+	salt[0] = 3;   /* the entry index, u64 little-endian */
+	memcpy(pers, "cfresume", 8);
+	ok(sodium_init() >= 0, "libsodium");
+	crypto_generichash_blake2b_salt_personal(sub, sizeof sub, NULL, 0, k, sizeof k, salt, pers);
+	crypto_kdf_derive_from_key(sub2, sizeof sub2, 3, "cfresume", k);
+	is_mem(sub, sub2, sizeof sub, "6.4: BLAKE2b(key, salt = index LE, personal = cfresume) is the kdf");
+	sodium_bin2hex(hex, sizeof hex, sub, sizeof sub);
+	is_str(hex, "a1d5129b93231d07a291e71ff575a156074a953831b444f7e9d870a4142c437d", "6.4: subkey known answer");
+	crypto_onetimeauth(tag, data, sizeof data, sub);
+	sodium_bin2hex(hex, sizeof hex, tag, sizeof tag);
+	is_str(hex, "048abbe69ba8a95b0886be285467b780", "6.4: proof known answer");
 }
 
 int
 main(void)
 {
+	test_limits_table();
+	test_resume_proof();
 	test_records();
 	test_xfer();
 	test_layout();

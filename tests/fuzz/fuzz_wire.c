@@ -20,9 +20,10 @@ same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
 }
 
-/* A str8 text as the C string the BYE/RESULT/CANCEL encoders take (cut at NUL). */
+/* A str8 text (any length: the decoder takes up to 255) as the C string the
+ * BYE/RESULT/CANCEL encoders take (cut at NUL). */
 static const char *
-cstr(const uint8_t *p, size_t n, char out[WIRE_BYE_TEXT_MAX + 1])
+cstr(const uint8_t *p, size_t n, char out[256])
 {
 	memcpy(out, p, n);
 	out[n] = '\0';
@@ -33,7 +34,7 @@ cstr(const uint8_t *p, size_t n, char out[WIRE_BYE_TEXT_MAX + 1])
 static int
 reencode(const struct record *r, struct buf *b)
 {
-	char t[WIRE_BYE_TEXT_MAX + 1];
+	char t[256];
 	struct rec_list l;
 	struct wire_entry e;
 	struct wire_resume rs;
@@ -110,13 +111,18 @@ reencode(const struct record *r, struct buf *b)
 	return 0;
 }
 
-/* A text field re-encoded through a C string loses everything from its first NUL. */
+/*
+ * A text field re-encoded through a C string loses everything from its first
+ * NUL, and the encoders cut it to max (the decoders take up to 255 bytes:
+ * PROTOCOL.md 5.6, 6.6).
+ */
 static size_t
-ctext_len(const uint8_t *p, size_t n)
+ctext_len(const uint8_t *p, size_t n, size_t max)
 {
 	const uint8_t *z = memchr(p, 0, n);
+	size_t l = z ? (size_t)(z - p) : n;
 
-	return z ? (size_t)(z - p) : n;
+	return l > max ? max : l;
 }
 
 /* The two decodings describe the same record. */
@@ -144,7 +150,7 @@ compare(const struct record *a, const struct record *b)
 		break;
 	case REC_BYE:
 		CHECK(a->u.bye.reason == b->u.bye.reason);
-		CHECK(same(a->u.bye.text, ctext_len(a->u.bye.text, a->u.bye.text_len),
+		CHECK(same(a->u.bye.text, ctext_len(a->u.bye.text, a->u.bye.text_len, WIRE_BYE_TEXT_MAX),
 		    b->u.bye.text, b->u.bye.text_len));
 		break;
 	case REC_OFFER:
@@ -178,7 +184,7 @@ compare(const struct record *a, const struct record *b)
 	case REC_CANCEL:
 		CHECK(a->u.result.handle == b->u.result.handle && a->u.result.code == b->u.result.code);
 		CHECK(a->u.result.dir == b->u.result.dir);
-		CHECK(same(a->u.result.text, ctext_len(a->u.result.text, a->u.result.text_len),
+		CHECK(same(a->u.result.text, ctext_len(a->u.result.text, a->u.result.text_len, WIRE_XFER_TEXT_MAX),
 		    b->u.result.text, b->u.result.text_len));
 		break;
 	}
@@ -193,10 +199,10 @@ canonical(const struct record *r, const uint8_t *p, size_t n)
 		/* extensions are dropped and our own version is sent */
 		return r->u.hello.version == WIRE_VERSION && n == 1 + 2 + 4 + 1 + r->u.hello.nick_len;
 	case REC_BYE:
-		return ctext_len(r->u.bye.text, r->u.bye.text_len) == r->u.bye.text_len;
+		return ctext_len(r->u.bye.text, r->u.bye.text_len, WIRE_BYE_TEXT_MAX) == r->u.bye.text_len;
 	case REC_XFER_RESULT:
 	case REC_CANCEL:
-		return ctext_len(r->u.result.text, r->u.result.text_len) == r->u.result.text_len;
+		return ctext_len(r->u.result.text, r->u.result.text_len, WIRE_XFER_TEXT_MAX) == r->u.result.text_len;
 	}
 	return 1;
 }

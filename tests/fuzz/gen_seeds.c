@@ -134,6 +134,36 @@ wire_seeds(void)
 	buf_put(&b, "future record", 13);
 	put_buf("wire", "unknown_type", &b);
 
+	/* errors of a transfer, not of the session: these decode (PROTOCOL.md 6.7) */
+	wire_begin_list(&b, REC_OFFER_PART, 7, 0);
+	wire_put_entry(&b, "odd", 3, 2, 1, 0, 0644);
+	wire_put_entry(&b, "", 0, 0, 1, 0, 0644);
+	wire_put_entry(&b, "dir", 3, 1, 5, 0, 0755);
+	wire_end_list(&b, 3);
+	put_buf("wire", "offer_part_bad_entries", &b);
+	wire_put_cancel(&b, 7, 2, XCANCEL_USER, "direction 2");
+	put_buf("wire", "cancel_dir2", &b);
+	buf_put_u8(&b, REC_CANCEL);
+	buf_put_u32(&b, 7);
+	buf_put_u8(&b, XDIR_SENDING);
+	buf_put_u8(&b, XCANCEL_USER);
+	buf_put_u8(&b, 255);
+	while (buf_len(&b) < 8 + 255)
+		buf_put_u8(&b, 't');
+	put_buf("wire", "cancel_text255", &b);
+	/* HELLO: an unknown extension, a port of the wrong size, then one cut short */
+	buf_put_u8(&b, REC_HELLO);
+	buf_put_u16(&b, 1);
+	buf_put_u32(&b, CAP_MSG | CAP_NOFILES);
+	buf_put_str8(&b, "", 0);
+	buf_put_u8(&b, 9);
+	buf_put_str16(&b, "abc", 3);
+	buf_put_u8(&b, HELLO_EXT_PORT);
+	buf_put_str16(&b, "\x1f\x90\x00", 3);
+	buf_put_u8(&b, HELLO_EXT_PORT);
+	buf_put_u8(&b, 0);
+	put_buf("wire", "bad_hello_ext_cut", &b);
+
 	/* a preamble followed by two frames holding records */
 	wire_preamble(pre, WIRE_CIPHER_CHACHA | WIRE_CIPHER_AESGCM);
 	buf_put(&b, pre, sizeof pre);
