@@ -1024,6 +1024,7 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 		sock_format((struct sockaddr *)&ss, p->addr, sizeof p->addr);
 	}
 	p->hello = 1;
+	p->caps = h->caps;
 	p->last_seen = loop_wallclock_ms();
 	p->last_active = loop_now(c->loop);
 	p->backoff_ms = 0;

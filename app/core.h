@@ -98,6 +98,7 @@ struct peer {
 	uint64_t         lan_hold_until;   /* loop ms: beacons' addresses ignored until then */
 	uint64_t         lan_hold_ms;      /* the last hold (doubles while hints fail) */
 	int              hello;            /* HELLO received on sess */
+	uint32_t         caps;             /* capability bits of its last HELLO (CAP_*) */
 	struct outmsg   *outq, *outq_tail; /* sent or queued, not acknowledged */
 	size_t           noutq;
 	uint8_t        (*seen)[WIRE_ID_LEN];   /* received message ids: grows, then a ring */

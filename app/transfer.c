@@ -338,8 +338,10 @@ set_state(struct xfer *x, enum xfer_state st)
 	x->state = st;
 	if (st != XS_OFFERING)
 		loop_timer_del(x->core->loop, &x->idle);
-	if (finished(st) || st == XS_WAITING)
+	if (finished(st) || st == XS_WAITING) {
 		close_current(x);
+		loop_timer_del(x->core->loop, &x->result_timer);
+	}
 	if (finished(st) && x->stage != NULL) {
 		xfs_stage_close(x->stage);
 		x->stage = NULL;
@@ -407,6 +409,7 @@ xfer_destroy(struct xfer *x)
 {
 	close_current(x);
 	loop_timer_del(x->core->loop, &x->idle);
+	loop_timer_del(x->core->loop, &x->result_timer);
 	if (x->stage != NULL)
 		xfs_stage_close(x->stage);
 	xfs_list_free(&x->list);
@@ -439,6 +442,22 @@ prune(struct core *c)
 
 static void offer_idle(struct loop *, struct loop_timer *, void *);
 
+/*
+ * XFER_DONE went out long ago and no XFER_RESULT (nor CANCEL) came back:
+ * end the transfer on both sides rather than show it running for ever.
+ */
+static void
+result_timeout(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)loop;
+	(void)t;
+	if (x->dir == XFER_OUT && x->state == XS_RUNNING && x->all_sent)
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "no result from the receiver within %d s",
+		    WIRE_RESULT_TIMEOUT_MS / 1000);
+}
+
 /* Make a new transfer in the list. */
 static struct xfer *
 xfer_new(struct core *c, struct peer *p, enum xfer_dir dir)
@@ -455,6 +474,7 @@ xfer_new(struct core *c, struct peer *p, enum xfer_dir dir)
 	x->peer = p;
 	x->dir = dir;
 	x->fd = -1;
+	loop_timer_init(&x->result_timer, result_timeout, x);
 	x->next = c->xfers;
 	c->xfers = x;
 	return x;
@@ -562,6 +582,10 @@ offer_start(struct xfer *x)
 	size_t i;
 
 	close_current(x);
+	if (x->peer->caps & CAP_NOFILES) {
+		xfer_fail(x, XS_FAILED, 255, "%s takes no files", x->peer->nick);
+		return;
+	}
 	x->sent_entries = 0;
 	x->resumes_due = x->resumes_got = 0;
 	x->cur = 0;
@@ -593,6 +617,11 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 
 	if (npaths == 0) {
 		core_error(c, cmd, p, "usage: /send PEER PATH...");
+		return -1;
+	}
+	if (p->hello && (p->caps & CAP_NOFILES)) {
+		/* section 5, HELLO: a peer that says it takes no files gets no OFFER */
+		core_error(c, cmd, p, "%s takes no files", p->nick);
 		return -1;
 	}
 	if ((x = xfer_new(c, p, XFER_OUT)) == NULL) {
@@ -694,6 +723,7 @@ bulk_data(struct xfer *x, struct buf *b)
 	uint8_t *w;
 	size_t want;
 	ssize_t r;
+	int changed;
 
 	for (;;) {
 		if (x->cur >= x->list.n) {
@@ -702,6 +732,7 @@ bulk_data(struct xfer *x, struct buf *b)
 			x->all_sent = 1;
 			if (wire_put_xfer_done(b, x->handle) != BUF_OK)
 				return -1;
+			loop_timer_set(x->core->loop, &x->result_timer, WIRE_RESULT_TIMEOUT_MS);
 			progress(x, 1);
 			return 1;
 		}
@@ -744,9 +775,15 @@ bulk_data(struct xfer *x, struct buf *b)
 		return 1;
 	}
 	/* the whole file went out: say so, and whether it stayed the same */
-	if (wire_put_file_end(b, x->handle, x->cur, e->size, source_unchanged(x->fd, e) ? 0 : 1) != BUF_OK)
+	changed = !source_unchanged(x->fd, e);
+	if (wire_put_file_end(b, x->handle, x->cur, e->size, changed ? 1 : 0) != BUF_OK)
 		return -1;
 	close_current(x);
+	if (changed) {
+		/* section 6: status 1 ends the transfer; our CANCEL follows the FILE_END */
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "%s changed during the transfer", e->rel);
+		return 1;
+	}
 	x->cur++;
 	return 1;
 }
@@ -881,7 +918,10 @@ got_resume(struct xfer *x, struct rec_list *l)
 
 		x->resumes_got++;
 		if (e.index >= x->list.n || x->list.v[e.index].type != XFS_FILE ||
-		    e.offset > x->list.v[e.index].size) {
+		    e.offset > x->list.v[e.index].size ||
+		    ((e.flags & XRESUME_DONE) && e.offset != x->list.v[e.index].size) ||
+		    x->fdone[e.index] || x->start[e.index] != 0) {
+			/* section 6: an index twice, or "whole" at another offset, is a lie */
 			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad resume entry");
 			return;
 		}
@@ -1135,7 +1175,14 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 			    "offers from other peers wait");
 			return;
 		}
-		if (!xfs_path_ok((const char *)e.path, e.path_len, &why)) {
+		if (e.type > 1 || (e.type == 1 && e.size != 0)) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "bad offer: %s",
+			    e.type > 1 ? "an entry of an unknown type" : "a directory with a size");
+			return;
+		}
+		if (e.path_len == 0 || !xfs_path_ok((const char *)e.path, e.path_len, &why)) {
+			if (e.path_len == 0)
+				why = "empty name";
 			/* name the culprit, neutralised, so the user sees what was refused */
 			char shown[REFUSED_SHOWN * 3 + 1];
 
@@ -1481,7 +1528,14 @@ got_file_end(struct xfer *x, const struct rec_file_end *f)
 	}
 	e = &x->list.v[x->cur];
 	if (f->status != 0) {
-		xfer_fail(x, XS_FAILED, 255, "%s changed on the sender's side during the transfer", e->rel);
+		/* nothing to resume from a source that changed */
+		close_current(x);
+		if (x->stage != NULL)
+			xfs_stage_remove(x->stage);
+		state_remove(x);
+		/* tell the sender too (an older sender waits for a result otherwise) */
+		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "%s changed on the sender's side during the transfer",
+		    e->rel);
 		return;
 	}
 	if (f->size != e->size || x->off != e->size) {
@@ -1563,7 +1617,7 @@ got_xfer_done(struct xfer *x)
 	x->stage = NULL;
 	state_remove(x);
 	buf_init(&b, 256);
-	if (wire_put_result(&b, x->handle, 0, "verified") == BUF_OK)
+	if (wire_put_result(&b, x->handle, XRESULT_OK, "verified") == BUF_OK)
 		send_ctrl(x->peer, &b);
 	buf_free(&b);
 	progress(x, 1);
@@ -1583,11 +1637,26 @@ got_cancel(struct core *c, struct peer *p, const struct rec_result *r)
 {
 	/* their "sending" is our incoming transfer, and the other way round */
 	enum xfer_dir dir = r->dir == XDIR_SENDING ? XFER_IN : XFER_OUT;
-	struct xfer *x = by_handle(c, p, r->handle, dir);
-	char text[WIRE_BYE_TEXT_MAX * 3 + 1];
+	struct xfer *x;
+	char text[WIRE_XFER_TEXT_MAX * 3 + 1];
 
-	if (x == NULL)
+	if (r->dir > XDIR_RECEIVING) {
+		/* section 6: which transfer is unknown, so the handle's both end */
+		log_warn("peer %s: CANCEL with direction %u", p->fp, r->dir);
+		if ((x = by_handle(c, p, r->handle, XFER_IN)) != NULL)
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "protocol error: CANCEL direction %u", r->dir);
+		if ((x = by_handle(c, p, r->handle, XFER_OUT)) != NULL)
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "protocol error: CANCEL direction %u", r->dir);
 		return;
+	}
+	if ((x = by_handle(c, p, r->handle, dir)) == NULL)
+		return;
+	if (r->text_len > WIRE_XFER_TEXT_MAX) {
+		/* the peer ended it anyway: no answer, but not its words either */
+		xfer_fail(x, XS_FAILED, 255, "%s: protocol error: a CANCEL text of %zu bytes",
+		    p->nick, r->text_len);
+		return;
+	}
 	text_sanitize(r->text, r->text_len, text, sizeof text, 0);
 	if (dir == XFER_IN && r->code == XCANCEL_USER) {
 		/* the sender gave up on purpose: nothing to resume */
@@ -1640,12 +1709,19 @@ xfer_record(struct core *c, struct peer *p, const struct record *r)
 	case REC_XFER_RESULT:
 		if ((x = by_handle(c, p, r->u.result.handle, XFER_OUT)) == NULL)
 			return;
-		if (r->u.result.code == 0 && x->all_sent) {
+		if (finished(x->state))
+			return;
+		if (r->u.result.text_len > WIRE_XFER_TEXT_MAX) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "protocol error: a result text of %zu bytes",
+			    r->u.result.text_len);
+		} else if (r->u.result.code == XRESULT_OK && x->state == XS_RUNNING && x->all_sent) {
 			progress(x, 1);
 			log_info("transfer %s: the receiver verified everything", x->idhex);
 			set_state(x, XS_DONE);
+		} else if (r->u.result.code == XRESULT_OK) {
+			xfer_fail(x, XS_FAILED, XCANCEL_PROTOCOL, "protocol error: a result before XFER_DONE");
 		} else {
-			char text[WIRE_BYE_TEXT_MAX * 3 + 1];
+			char text[WIRE_XFER_TEXT_MAX * 3 + 1];
 
 			text_sanitize(r->u.result.text, r->u.result.text_len, text, sizeof text, 0);
 			xfer_fail(x, XS_FAILED, 255, "the receiver reports: %s", text);

@@ -84,6 +84,7 @@ struct xfer {
 	int              fd;
 	int              cur_open;
 	int              all_sent;
+	struct loop_timer result_timer;  /* XFER_DONE sent: how long we wait for XFER_RESULT */
 
 	/* receiver */
 	char            *target;         /* target directory */
