@@ -1131,6 +1131,9 @@ offer_modes(struct conn *c, const char *mode, int argc, char **argv)
 /* ------------------------------------------------------------------------ */
 /* Conformance cases for tests/t_protocol.sh: "hostile proto CASE HOST:PORT".  */
 
+/* A payload for our handshake messages (hs-payload: version 1 peers ignore it). */
+static const char *proto_payload = "";
+
 /*
  * A handshake as initiator (listening: as responder on fd) with our preamble
  * carrying version ver and cipher flags; prints "flags 0xNN" (the victim's).
@@ -1165,7 +1168,8 @@ proto_hs(struct conn *c, int fd, int initiator, uint8_t ver, uint8_t flags)
 		return -1;
 	for (step = 0; step < 3; step++) {
 		if ((step % 2 == 0) == (initiator != 0)) {
-			if (noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0)
+			if (noise_hs_write(&hs, (const uint8_t *)proto_payload, strlen(proto_payload),
+			    msg, sizeof msg, &n) != 0)
 				return -1;
 			if (put_frame(fd, msg, n) == -1)
 				return 1;   /* the victim hung up first */
@@ -1260,6 +1264,9 @@ proto_until(struct conn *c, int secs, const char *stop)
 			break;
 		case REC_ACCEPT:
 			printf("accepted %u\n", r.accept_resumes);
+			break;
+		case REC_PONG:
+			printf("pong %llx\n", (unsigned long long)r.u.ping);
 			break;
 		case REC_OFFER:
 			printf("offered %u\n", r.u.offer.handle);
@@ -1384,13 +1391,15 @@ proto_receiver(const char *target, const char *how, const char *path)
 	struct record r;
 	long long t0 = 0, end = now_ms() + 50000;
 	int fd, touched = 0;
+	char nick[32];
+
+	snprintf(nick, sizeof nick, "recv-%s", how);
 	size_t n;
 	struct buf b;
 
 	memset(&c, 0, sizeof c);
 	if ((fd = proto_listen(target)) == -1 || proto_hs(&c, fd, 0, 1, WIRE_CIPHER_CHACHA) != 0 ||
-	    proto_hello(&c, 1, CAP_MSG, strcmp(how, "touch") == 0 ? "recv-touch" : "recv-mute",
-	    NULL, 0) != 0)
+	    proto_hello(&c, 1, CAP_MSG, nick, NULL, 0) != 0)
 		return 1;
 	for (;;) {
 		struct pollfd p = { c.fd, POLLIN, 0 };
@@ -1411,18 +1420,39 @@ proto_receiver(const char *target, const char *how, const char *path)
 		switch (r.type) {
 		case REC_OFFER:
 			printf("offered %u\n", r.u.offer.handle);
-			buf_init(&b, 64);
-			wire_put_accept(&b, r.u.offer.handle, 0);
+			break;
+		case REC_OFFER_PART: {
+			/* the victim sends one file: accept it once its entry is here */
+			struct wire_resume rs;
+			int lie = strcmp(how, "lie-resume") == 0, proof = strcmp(how, "bad-proof") == 0;
+
+			buf_init(&b, 256);
+			wire_put_accept(&b, r.u.list.handle, lie || proof ? 1 : 0);
 			send_rec(&c, &b, NULL, NULL);
+			if (lie || proof) {
+				/* lie: "whole" at an offset that is not the size; proof: a wrong one */
+				memset(&rs, 0, sizeof rs);
+				rs.offset = 5;
+				rs.flags = lie ? XRESUME_DONE : 0;
+				randombytes_buf(rs.mac, sizeof rs.mac);
+				buf_reset(&b);
+				wire_begin_list(&b, REC_RESUME, r.u.list.handle, 0);
+				wire_put_resume(&b, &rs);
+				wire_end_list(&b, 1);
+				send_rec(&c, &b, NULL, NULL);
+			}
 			buf_free(&b);
 			break;
+		}
 		case REC_DATA:
+			if (!touched && strcmp(how, "bad-proof") == 0)
+				printf("data offset %llu\n", (unsigned long long)r.u.data.offset);
 			if (!touched && strcmp(how, "touch") == 0) {
 				struct timespec ts[2] = { { 0, UTIME_NOW }, { 1000, 0 } };
 
-				touched = 1;
 				utimensat(AT_FDCWD, path, ts, 0);
 			}
+			touched = 1;
 			break;
 		case REC_FILE_END:
 			printf("file_end %u\n", r.u.fend.status);
@@ -1432,9 +1462,18 @@ proto_receiver(const char *target, const char *how, const char *path)
 		case REC_XFER_DONE:
 			printf("done\n");
 			t0 = now_ms();
+			if (strcmp(how, "bad-proof") == 0) {
+				/* all of it came from 0: say so, and stay until it is read */
+				buf_init(&b, 64);
+				wire_put_result(&b, r.u.handle, XRESULT_OK, "verified");
+				send_rec(&c, &b, NULL, NULL);
+				buf_free(&b);
+				return verdict(c.fd, 1) == -1;
+			}
 			break;
 		case REC_CANCEL:
-			printf("cancelled %u %u\n", r.u.result.code, r.u.result.dir);
+			printf("cancelled %u %u %.*s\n", r.u.result.code, r.u.result.dir,
+			    (int)r.u.result.text_len, r.u.result.text);
 			printf("ended after %lld ms\n", t0 ? now_ms() - t0 : -1LL);
 			return 0;
 		case REC_PING:
@@ -1463,12 +1502,14 @@ proto_case(const char *cs, const char *target, int argc, char **argv)
 		flags = (uint8_t)strtoul(argv[0], NULL, 0);
 	if (strcmp(cs, "version") == 0 && argc > 0)
 		ver = (uint8_t)strtoul(argv[0], NULL, 0);
+	if (strcmp(cs, "hs-payload") == 0)
+		proto_payload = "a later version's handshake payload";
 	rc = proto_hs(&c, dial(target), 1, ver, flags);
 	if (rc != 0) {
 		printf(rc == 1 ? "closed\n" : "error handshake\n");
 		return 0;
 	}
-	if (strcmp(cs, "preamble") == 0 || strcmp(cs, "version") == 0) {
+	if (strcmp(cs, "preamble") == 0 || strcmp(cs, "version") == 0 || strcmp(cs, "hs-payload") == 0) {
 		proto_hello(&c, 1, CAP_MSG, "proto", NULL, 0);
 		return proto_chat(&c);
 	}
@@ -1497,6 +1538,73 @@ proto_case(const char *cs, const char *target, int argc, char **argv)
 	}
 	/* the case's name is the nick, so that the victim's user can name this peer */
 	proto_hello(&c, 1, CAP_MSG | (strcmp(cs, "nofiles") == 0 ? CAP_NOFILES : 0), cs, NULL, 0);
+	if (strcmp(cs, "msg-twice") == 0) {
+		/* the same id twice: two ACKs (the victim shows it once) */
+		uint8_t id[WIRE_ID_LEN];
+
+		randombytes_buf(id, sizeof id);
+		stop[2] = REC_ACK;
+		for (i = 0; i < 2; i++) {
+			send_msg_id(&c, id, "said twice", NULL, NULL);
+			if (proto_until(&c, 5, stop) != REC_ACK)
+				return 1;
+		}
+		send_msg(&c, "", NULL, NULL);   /* an empty text is a message too */
+		return proto_until(&c, 5, stop) != REC_ACK;
+	}
+	if (strcmp(cs, "ping") == 0) {
+		struct buf b;
+
+		buf_init(&b, 16);
+		wire_put_ping(&b, REC_PING, 0x1122334455667788ull);
+		send_rec(&c, &b, NULL, NULL);
+		buf_free(&b);
+		stop[2] = REC_PONG;
+		return proto_until(&c, 5, stop) != REC_PONG;
+	}
+	if (strcmp(cs, "bye-long") == 0) {
+		/* BYE 0 with 200 bytes of text: still a BYE */
+		char t[201];
+		struct buf b;
+
+		memset(t, 'q', 200);
+		t[200] = '\0';
+		buf_init(&b, 512);
+		buf_put_u8(&b, REC_BYE);
+		buf_put_u8(&b, BYE_QUIT);
+		buf_put_str8(&b, t, 200);
+		send_rec(&c, &b, NULL, NULL);
+		buf_free(&b);
+		return proto_until(&c, 5, stop) != 0;
+	}
+	if (strcmp(cs, "unknown-handle") == 0) {
+		/* transfer records for a handle the victim never saw: ignored */
+		struct buf b;
+
+		buf_init(&b, 256);
+		wire_put_accept(&b, 999, 0);
+		send_rec(&c, &b, NULL, NULL);
+		buf_reset(&b);
+		wire_put_data_hdr(&b, 999, 0, 0);
+		buf_put(&b, "x", 1);
+		send_rec(&c, &b, NULL, NULL);
+		buf_reset(&b);
+		wire_put_file_end(&b, 999, 0, 1, 0);
+		send_rec(&c, &b, NULL, NULL);
+		buf_reset(&b);
+		wire_put_xfer_done(&b, 999);
+		send_rec(&c, &b, NULL, NULL);
+		buf_reset(&b);
+		wire_put_result(&b, 999, 0, "ok");
+		send_rec(&c, &b, NULL, NULL);
+		buf_reset(&b);
+		wire_put_cancel(&b, 999, XDIR_SENDING, XCANCEL_USER, "never mind");
+		send_rec(&c, &b, NULL, NULL);
+		buf_free(&b);
+		stop[2] = REC_ACK;
+		send_msg(&c, "after strangers", NULL, NULL);
+		return proto_until(&c, 5, stop) != REC_ACK;
+	}
 	if (strcmp(cs, "empty-record") == 0) {
 		proto_send(&c, "", 0);
 		return proto_until(&c, 5, stop) != REC_BYE;

@@ -34,6 +34,8 @@ has() { grep -Eq "$2" <<<"$1"; }
 sessions_closed() { grep "closed: " "$T/victim.log" | grep -vc "closed by peer"; }
 
 # --- §2 preamble --------------------------------------------------------------
+out=$("$HOSTILE" bad-preamble "$va")
+check "§2: a preamble that does not start with CONFAB is closed" test "$out" = closed
 aes=0
 out=$(proto preamble 0x02)
 diag "AESGCM-only preamble: $(tr '\n' ' ' <<<"$out")"
@@ -68,6 +70,16 @@ out=$(proto version 2)
 check "§2.2: a peer announcing version 2 gets a version-1 session" has "$out" '^acked'
 check "§2.2: ... and the victim announced version 1" has "$out" 'version 1$'
 check "§2: the victim keeps serving its friend" still_serving
+
+# --- §4 handshake -------------------------------------------------------------
+out=$(proto hs-payload)
+check "§4: payloads in handshake messages are ignored" has "$out" '^acked'
+t0=$(date +%s%N)
+out=$("$HOSTILE" stall "$va" 14)
+ms=$((($(date +%s%N) - t0) / 1000000))
+diag "a handshake that stalls after the preamble: closed after $ms ms"
+check "§4: the responder closes a handshake not complete after 10 s" test "$out" = closed
+check "§4: ... not long after 10 s ($ms ms)" test "$ms" -ge 9500 -a "$ms" -le 13000
 
 # --- §3, §5.1, §5.2 framing and session errors --------------------------------------
 out=$(proto empty-frame)
@@ -112,6 +124,18 @@ check "§5.3: ... and the user is told it takes no files" \
 	wait_for victim '.event=="error" and (.message|test("takes no files"))' 5
 check "§5.3: the victim keeps serving its friend" still_serving
 
+# --- §5.4 to §5.6 -------------------------------------------------------------
+out=$(proto msg-twice)
+check "§5.4: every MSG is answered with an ACK, a repeated id and an empty text too" \
+	test "$(grep -c '^acked' <<<"$out")" -eq 3
+check "§5.4: a repeated id is shown once" \
+	test "$(count_events victim '.event=="message" and .text=="said twice"')" -eq 1
+out=$(proto ping)
+check "§5.5: PING is answered with PONG carrying its nonce" has "$out" '^pong 1122334455667788$'
+out=$(proto bye-long)
+check "§5.6: a BYE with 200 bytes of text is still a BYE: the victim closes" has "$out" '^closed'
+check "§5.6: ... as a quit (reason 0)" grep -q "said goodbye (reason 0)" "$T/victim.log"
+
 # --- §6 file transfer: errors end the transfer, not the session ----------------
 c0=$(sessions_closed)
 for kind in type2 empty sizeddir; do
@@ -123,6 +147,9 @@ out=$(proto reoffer 5)
 diag "a sender that re-offers after every reconnect: $(tr '\n' ' ' <<<"$out")"
 check "§6.3: a re-offering buggy sender gets its answer on the first connection" has "$out" '^connections 1$'
 check "§6.7: a bad entry never closes the session" test "$(sessions_closed)" -eq "$c0"
+out=$(proto unknown-handle)
+check "§6.1: transfer records for an unknown handle are ignored" has "$out" '^acked'
+check "§6.1: ... without a CANCEL" test -z "$(grep '^cancelled' <<<"$out")"
 out=$(proto cancel-dir)
 check "§6.6: CANCEL with direction 2 ends the transfer with CANCEL 5" has "$out" '^cancelled 5 1 '
 check "§6.6: ... and the session goes on" has "$out" '^acked'
@@ -185,6 +212,25 @@ check "§6.6: a sender waiting for XFER_RESULT gives up with CANCEL 2" has "$out
 check "§6.6: ... after the 30 s result timeout (${ms:-?} ms)" test "${ms:-0}" -ge 29000 -a "${ms:-0}" -le 35000
 check "§6.6: the sender shows the transfer failed" \
 	wait_for victim '.event=="transfer" and .direction=="out" and .state=="failed" and (.reason|test("no result"))' 5
+
+# resume entries: one that lies is refused, a wrong proof restarts the file at 0
+head -c 5000 /dev/urandom >"$T/src/resume"
+for how in lie-resume bad-proof; do
+	"$HOSTILE" proto receiver 127.0.0.1:0 $how >"$T/$how.out" 2>&1 &
+	hp=$!
+	for _ in $(seq 50); do grep -q '^listening' "$T/$how.out" && break; sleep 0.1; done
+	say victim "/connect $(awk '/^listening/ {print $2}' "$T/$how.out")"
+	wait_for victim '.event=="peer" and .nick=="recv-'$how'" and .state=="online"' 10 >/dev/null
+	say victim "/send recv-$how $T/src/resume"
+	wait "$hp"
+	diag "$how: $(tr '\n' ' ' <"$T/$how.out")"
+done
+check "§6.4: a whole-file resume entry whose offset is not the size is answered CANCEL 5" \
+	grep -q '^cancelled 5 0' "$T/lie-resume.out"
+check "§6.4: a partial resume entry with a wrong proof: the file is sent from offset 0" \
+	grep -q '^data offset 0$' "$T/bad-proof.out"
+check "§6.4: ... in full, and the transfer succeeds" \
+	wait_for victim '.event=="transfer" and .nick=="recv-bad-proof" and .state=="done"' 5
 
 check "§6: the victim keeps serving its friend" still_serving
 done_testing
