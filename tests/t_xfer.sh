@@ -271,7 +271,7 @@ for name in "/etc/passwd" "../escape" "a/../../escape" "a//b" "./x" "a%00b" \
 	check "hostile name $(printf '%q' "$name" | head -c 40): refused" grep -q "^cancelled 5" <<<"$out"
 done
 out=$("$HOSTILE" offer "$ba" "")
-check "an empty name is a malformed record: the session is closed" grep -q "^no answer" <<<"$out"
+check "an empty name is refused like any bad name (CANCEL 5, PROTOCOL.md 6.3), not a dropped session" grep -q "^cancelled 5" <<<"$out"
 out=$("$HOSTILE" offer "$ba" "a/b")
 check "an entry before its directory: refused" grep -q "^cancelled 5" <<<"$out"
 out=$("$HOSTILE" offer "$ba" "dup" "dup")
