@@ -1643,6 +1643,13 @@ proto_case(const char *cs, const char *target, int argc, char **argv)
 		proto_cancel(&c, 7, XDIR_SENDING, XCANCEL_USER, strtoul(argv[0], NULL, 10));
 		return proto_chat(&c);
 	}
+	if (strcmp(cs, "cancel-reason") == 0 && argc > 0) {
+		/* an offer, then our CANCEL of it with reason N (10-byte text) */
+		proto_offer_raw(&c, 7, "x", 0, 10);
+		usleep(300000);
+		proto_cancel(&c, 7, XDIR_SENDING, (uint8_t)atoi(argv[0]), 10);
+		return proto_chat(&c);
+	}
 	if (strcmp(cs, "reoffer") == 0 && argc > 0) {
 		/*
 		 * A sender with a bug: it offers a bad entry, and offers it again

@@ -82,6 +82,11 @@ check "§4: the responder closes a handshake not complete after 10 s" test "$out
 check "§4: ... not long after 10 s ($ms ms)" test "$ms" -ge 9500 -a "$ms" -le 13000
 
 # --- §3, §5.1, §5.2 framing and session errors --------------------------------------
+out=$("$HOSTILE" oversize-hs "$va")
+check "§3: a handshake frame over 256 bytes is closed" test "$out" = closed
+out=$("$HOSTILE" badauth "$va")
+check "§5: a frame that fails authentication ends the session" test "$out" = closed
+check "§5.2: ... without a BYE (closed, nothing said)" grep -q "closed: frame failed authentication" "$T/victim.log"
 out=$(proto empty-frame)
 check "§3: a frame of length 0 ends the session with BYE 2" has "$out" '^bye 2 '
 out=$(proto empty-record)
@@ -157,6 +162,9 @@ out=$(proto long-cancel 200)
 check "§6.6: a CANCEL text over 128 bytes does not end the session" has "$out" '^acked'
 check "§6.6: ... it ends the transfer as a protocol error" \
 	wait_for victim '.event=="transfer" and (.reason|test("CANCEL text of 200 bytes"))' 5
+out=$(proto cancel-reason 9)
+check "§6.2: a CANCEL reason over 5 ends the transfer as failed" \
+	wait_for victim '.event=="transfer" and .nick=="cancel-reason" and .state=="failed"' 5
 out=$(proto long-cancel 128)
 check "§6.6: a CANCEL text of 128 bytes is fine" has "$out" '^acked'
 check "§6.7: none of these closed a session" test "$(sessions_closed)" -eq "$c0"
@@ -233,4 +241,17 @@ check "§6.4: ... in full, and the transfer succeeds" \
 	wait_for victim '.event=="transfer" and .nick=="recv-bad-proof" and .state=="done"' 5
 
 check "§6: the victim keeps serving its friend" still_serving
+
+# --- every section of PROTOCOL.md with a MUST is proved by a check named after it
+srcdir=${top_srcdir:-$(dirname "$0")/..}
+untested=
+for sec in $(awk '/^## [0-9]+\./ { split($2, a, "."); top = a[1]; sec = a[1] }
+	/^### [0-9]+\.[0-9]+ / { sec = $2 }
+	/^## 8\./ { stop = 1 }
+	!stop && /MUST/ && top >= 2 { print sec }' "$srcdir/net/PROTOCOL.md" | sort -u); do
+	sec=${sec%.}
+	grep -rqF -e "§$sec:" -e "§$sec " "$srcdir"/tests/*.sh "$srcdir"/tests/*.c || untested="$untested $sec"
+done
+diag "sections with a MUST and no check named after them:${untested:- none}"
+check "every section 2-7 with a MUST has a check named after it" test -z "$untested"
 done_testing

@@ -49,7 +49,7 @@ wait_for bob ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fc\""
 wait_for carol ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 5 >/dev/null
 sleep 0.5
 say bob "/msg carol after crossing connects"
-check "crossing connects: chat works" wait_for carol '.event=="message" and .text=="after crossing connects"'
+check "§5.6 crossing connects (one session kept): chat works" wait_for carol '.event=="message" and .text=="after crossing connects"'
 say carol "/msg bob reply"
 check "crossing connects: the reply arrives" wait_for bob '.event=="message" and .text=="reply"'
 check "crossing connects: carol is not shown offline" \
@@ -58,7 +58,7 @@ check "crossing connects: carol is not shown offline" \
 # SIGTERM: a clean exit, and the other side sees it at once
 t0=$(date +%s%N)
 kill_peer bob TERM
-check "alice sees bob offline at once after SIGTERM" \
+check "§5.6 alice sees bob offline at once after SIGTERM (BYE 0)" \
 	wait_for alice ".event==\"peer\" and .state==\"offline\" and .reason==\"peer quit\"" 2
 t1=$(date +%s%N)
 diag "offline seen $(( (t1 - t0) / 1000000 )) ms after SIGTERM"
@@ -72,7 +72,7 @@ check "an idle pair stays connected across keepalive pings" \
 	test "$(count_events dave '.event=="peer" and .state=="offline"')" -eq 0
 kill -STOP "${PEER_PID[erin]}"
 t0=$(date +%s%N)
-check "dave drops the silent erin with a timeout" \
+check "§5.5 dave drops the silent erin with a timeout" \
 	wait_for dave '.event=="peer" and .state=="offline" and .reason=="peer timed out"' 8
 t1=$(date +%s%N)
 diag "silent peer dropped after $(( (t1 - t0) / 1000000 )) ms (keepalive 1 s, timeout 3 s)"

@@ -140,7 +140,7 @@ say alice "/connect $(addr_of bob)"
 wait_for alice ".event==\"peer\" and .state==\"online\"" 10 >/dev/null
 id2=$(send_offer "/send bob $src/resume.bin")
 say bob "/accept $id2"
-check "resume after sender kill -9: done" done_ok bob "$id2" 120
+check "§6.8 resume after sender kill -9: done" done_ok bob "$id2" 120
 t=$(wait_for alice ".event==\"transfer\" and .id==\"$id2\" and .state==\"done\"")
 diag "resume: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
 check "resume: only the missing bytes crossed the network" \
@@ -165,7 +165,7 @@ kill_peer bob 9
 check "receiver killed: alice sees the transfer waiting" \
 	wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"waiting\"" 10
 restart_bob
-check "receiver restarted: the same offer resumes without asking" done_ok bob "$id" 120
+check "§6.8 receiver restarted: the same offer resumes without asking" done_ok bob "$id" 120
 t=$(wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10)
 diag "receiver restart: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
 check "receiver restart: resumed, not sent again" test "$(jq '.resumed > 60000000' <<<"$t")" = true

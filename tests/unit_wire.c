@@ -734,23 +734,23 @@ test_limits_table(void)
 			if (*p == '|')
 				cell[n++] = p + 1;
 		if (n < 4 || (eq = strchr(cell[2], '=')) == NULL || eq > cell[3]) {
-			ok(0, "section 7 row names its constant: %s", line);
+			ok(0, "§7 row names its constant: %s", line);
 			bad++;
 			continue;
 		}
 		if (sscanf(cell[2], " %63[A-Za-z_] = %lld", name, &v) != 2) {
-			ok(0, "section 7 row parses: %s", line);
+			ok(0, "§7 row parses: %s", line);
 			continue;
 		}
 		rows++;
 		for (i = 0; i < nc && strcmp(c[i].name, name) != 0; i++)
 			;
 		if (i == nc) {
-			ok(0, "section 7 names %s, which the test does not know", name);
+			ok(0, "§7 names %s, which the test does not know", name);
 			continue;
 		}
 		c[i].seen = 1;
-		is_int(v, c[i].v, "section 7: %s = %lld in the table, %lld in the code", name, v, c[i].v);
+		is_int(v, c[i].v, "§7: %s = %lld in the table, %lld in the code", name, v, c[i].v);
 		{
 			/* the value is also in the limit column, as a number on its own */
 			char want[32], *at = cell[1];
@@ -766,13 +766,13 @@ test_limits_table(void)
 					found = 1;
 				at += wl;
 			}
-			ok(found, "section 7: %s's row says %s in its limit column", name, want);
+			ok(found, "§7: %s's row says %s in its limit column", name, want);
 		}
 	}
 	fclose(f);
-	ok(rows >= (int)nc && bad == 0, "section 7 has a row for each limit (%d rows)", rows);
+	ok(rows >= (int)nc && bad == 0, "§7 has a row for each limit (%d rows)", rows);
 	for (i = 0; i < nc; i++)
-		ok(c[i].seen, "section 7 lists %s", c[i].name);
+		ok(c[i].seen, "§7 lists %s", c[i].name);
 }
 
 /*
