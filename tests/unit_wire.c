@@ -696,6 +696,9 @@ test_limits_table(void)
 		{ "max_per_ip", 0, 0 }, { "max_pending", 0, 0 }, { "max_pending_per_ip", 0, 0 },
 		{ "sendq_max", 0, 0 },
 		{ "XFER_PENDING_PEER", XFER_PENDING_PEER, 0 }, { "XFER_PENDING_ALL", XFER_PENDING_ALL, 0 },
+		{ "XFER_PENDING_ADDR", XFER_PENDING_ADDR, 0 }, { "XFER_OFFER_NAMES", XFER_OFFER_NAMES, 0 },
+		{ "XFER_ENTRY_COST", XFER_ENTRY_COST, 0 }, { "XFER_PEER_NAMES", XFER_PEER_NAMES, 0 },
+		{ "XFER_ALL_NAMES", XFER_ALL_NAMES, 0 }, { "XFER_OFFER_IDLE_MS", XFER_OFFER_IDLE_MS, 0 },
 	};
 	size_t nc = sizeof c / sizeof c[0], i;
 	char path[4096], line[1024];
