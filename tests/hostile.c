@@ -52,9 +52,32 @@ usage(void)
 	    "       offer-fat N NAMES LEN bad|hold SECS | offer-dirs N SECS |\n"
 	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS\n"
 	    "       hostile proto CASE HOST:PORT [ARG...]  (conformance cases of tests/t_protocol.sh)\n"
-	    "       hostile listen-stall silent|preamble|msg1 HOST:PORT SECS  (a stalling responder)\n"
-	    "environment: HOSTILE_KEY=WORDS  derive the static key from WORDS (the same peer every run)\n");
+	    "       hostile listen-stall silent|preamble|msg1|msg2 HOST:PORT SECS  (a stalling responder;\n"
+	    "       msg2: a real msg2 with our key, then \"msg3\", \"closed\" or \"open\")\n"
+	    "environment: HOSTILE_KEY=WORDS  derive the static key from WORDS (the same peer every run)\n"
+	    "             HOSTILE_PRIV=HEX   use this private key (e.g. the victim's own)\n");
 	exit(2);
+}
+
+/*
+ * Our static key: HOSTILE_PRIV (64 hex digits, e.g. the victim's own key
+ * from its identity file), else derived from HOSTILE_KEY's words (the same
+ * peer every run), else a fresh one.
+ */
+static void
+hostile_key(uint8_t priv[32], uint8_t pub[32])
+{
+	const char *w = getenv("HOSTILE_KEY"), *hex = getenv("HOSTILE_PRIV");
+	size_t len;
+
+	if (hex != NULL && sodium_hex2bin(priv, 32, hex, strlen(hex), NULL, &len, NULL) == 0 &&
+	    len == 32)
+		crypto_scalarmult_base(pub, priv);
+	else if (w != NULL && *w != '\0') {
+		crypto_generichash(priv, 32, (const uint8_t *)w, strlen(w), NULL, 0);
+		crypto_scalarmult_base(pub, priv);
+	} else
+		noise_keypair(priv, pub);
 }
 
 /* The source address dial binds to (offer-stall SRCADDR), or NULL. */
@@ -418,6 +441,8 @@ closed_after(int fd, long long t0, int secs)
 	return 1;
 }
 
+static int respond_msg2(int, const uint8_t[8], const uint8_t[8], uint8_t *, size_t, int);
+
 /*
  * A responder that stalls: listen on target (port 0: any free one), print
  * "listening ADDR", accept one connection and play the responder up to step
@@ -454,18 +479,53 @@ listen_stall(const char *target, const char *step, int secs)
 		return 1;
 	}
 	t0 = now_ms();
-	if (strcmp(step, "preamble") == 0 || strcmp(step, "msg1") == 0) {
+	if (strcmp(step, "preamble") == 0 || strcmp(step, "msg1") == 0 || strcmp(step, "msg2") == 0) {
 		wire_preamble(pre, WIRE_CIPHER_CHACHA);
 		if (put(fd, pre, 8) == -1 || get(fd, theirs, 8) == -1) {
 			printf("error preamble\n");
 			return 1;
 		}
 	}
-	if (strcmp(step, "msg1") == 0 && get_frame(fd, msg, sizeof msg, &n) == -1) {
+	if ((strcmp(step, "msg1") == 0 || strcmp(step, "msg2") == 0) &&
+	    get_frame(fd, msg, sizeof msg, &n) == -1) {
 		printf("error msg1\n");
 		return 1;
 	}
+	if (strcmp(step, "msg2") == 0)
+		return respond_msg2(fd, pre, theirs, msg, n, secs);
 	return closed_after(fd, t0, secs);
+}
+
+/*
+ * As the responder, answer msg1 (n bytes in msg) with a genuine msg2 that
+ * proves our own (fresh or HOSTILE_KEY) static key, then say what the
+ * initiator did: "msg3" if it went on with frame 3, "closed" if it hung up
+ * first, "open" if it did neither within secs.
+ */
+static int
+respond_msg2(int fd, const uint8_t mine[8], const uint8_t theirs[8], uint8_t *msg, size_t n, int secs)
+{
+	uint8_t prologue[8 + 16], pl[512], priv[32], pub[32], out[512];
+	struct noise_hs hs;
+	struct pollfd p = { fd, POLLIN, 0 };
+	size_t pn, on;
+
+	hostile_key(priv, pub);
+	memcpy(prologue, "confab/1", 8);
+	memcpy(prologue + 8, theirs, 8);   /* the initiator's preamble first */
+	memcpy(prologue + 16, mine, 8);
+	if (noise_hs_init(&hs, "Noise_XX_25519_ChaChaPoly_BLAKE2b", 0, prologue, sizeof prologue,
+	    priv, NULL, NULL, NULL) != 0 || noise_hs_read(&hs, msg, n, pl, sizeof pl, &pn) != 0 ||
+	    noise_hs_write(&hs, NULL, 0, out, sizeof out, &on) != 0 || put_frame(fd, out, on) == -1) {
+		printf("error msg2\n");
+		return 1;
+	}
+	if (poll(&p, 1, secs * 1000) != 1) {
+		printf("open\n");
+		return 0;
+	}
+	printf(get_frame(fd, msg, WIRE_FRAME_MAX, &n) == 0 ? "msg3\n" : "closed\n");
+	return 0;
 }
 
 /* Per-connection bookkeeping for idle_flood. */
@@ -1717,13 +1777,9 @@ main(int argc, char **argv)
 		return 1;
 	memset(&c, 0, sizeof c);
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (getenv("HOSTILE_KEY") != NULL && *getenv("HOSTILE_KEY") != '\0') {
-		/* the same key every run: a peer the victim can come to know */
-		const char *w = getenv("HOSTILE_KEY");
-
-		crypto_generichash(c.priv, sizeof c.priv, (const uint8_t *)w, strlen(w), NULL, 0);
-		crypto_scalarmult_base(c.pub, c.priv);
-	}
+	if ((getenv("HOSTILE_KEY") != NULL && *getenv("HOSTILE_KEY") != '\0') ||
+	    getenv("HOSTILE_PRIV") != NULL)
+		hostile_key(c.priv, c.pub);
 
 	if (strcmp(mode, "proto") == 0) {
 		/* hostile proto CASE HOST:PORT [ARG...]: a conformance case */

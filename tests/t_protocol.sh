@@ -81,6 +81,34 @@ diag "a handshake that stalls after the preamble: closed after $ms ms"
 check "§4: the responder closes a handshake not complete after 10 s" test "$out" = closed
 check "§4: ... not long after 10 s ($ms ms)" test "$ms" -ge 9500 -a "$ms" -le 13000
 
+# the initiator that expected a key: a known peer's address now answered by
+# another key.  bob is known to the victim at a fixed port; bob dies; a
+# hostile responder takes the port and proves its own key in frame 2.
+bport=$((20000 + (RANDOM % 120) * 100 + 47))
+start_peer bob --nick bob --listen "127.0.0.1:$bport"
+check "§4: (setup) the victim connects to bob by address" connect_pair victim bob
+say victim "/msg bob hello bob"
+wait_for bob '.event=="message" and .text=="hello bob"' 10 >/dev/null
+kill_peer bob
+"$HOSTILE" listen-stall msg2 "127.0.0.1:$bport" 20 >"$T/imp2.out" 2>&1 &
+ip2=$!
+wait $ip2
+diag "the impostor at bob's address saw: $(tr '\n' ' ' <"$T/imp2.out")"
+check "§4: an initiator that expected another key closes before frame 3" \
+	grep -qx closed "$T/imp2.out"
+check "§4: ... and says why in its log" grep -q "does not match" "$T/victim.log"
+# a peer that finds its own static key on the other side
+vpriv=$(sed -n 's/^confab-identity-v1 //p' "$T/victim/identity")
+n0=$(grep -c "connected to ourselves" "$T/victim.log")
+out=$(HOSTILE_PRIV=$vpriv "$HOSTILE" chat "$va" mirror "hello me" 2>&1 </dev/null)
+diag "the victim's own key as a peer: $out"
+check "§4: a responder that finds its own key on the other side closes" \
+	poll_until 5 test "$(grep -c "connected to ourselves" "$T/victim.log")" -gt "$n0"
+check "§4: ... before any record (the message is not shown)" \
+	test "$(count_events victim '.event=="message" and .text=="hello me"')" -eq 0
+check "§4: ... and lists no peer with its own key" \
+	test "$(count_events victim ".event==\"peer\" and .fingerprint==\"$(fp_of victim)\"")" -eq 0
+
 # --- §3, §5.1, §5.2 framing and session errors --------------------------------------
 out=$("$HOSTILE" oversize-hs "$va")
 check "§3: a handshake frame over 256 bytes is closed" test "$out" = closed
