@@ -1261,6 +1261,8 @@ core_connect_peer(struct core *c, struct peer *p)
 
 	if (p->sess != NULL || p->pending != NULL)
 		return 0;
+	if (p->trust == TRUST_BLOCKED)
+		return -1;   /* never dial a blocked peer */
 	if (p->lan_port != 0) {
 		memcpy(&ss, &p->lan_addr, p->lan_addrlen);
 		len = p->lan_addrlen;
@@ -1280,6 +1282,16 @@ core_connect_peer(struct core *c, struct peer *p)
 	return 0;
 }
 
+/* Refuse to message or send to a blocked peer: an error for cmd, -1; else 0. */
+int
+core_refuse_blocked(struct core *c, struct peer *p, const char *cmd)
+{
+	if (p->trust != TRUST_BLOCKED)
+		return 0;
+	core_error(c, cmd, p, "%s is blocked (/unblock %s first)", p->nick, p->nick);
+	return -1;
+}
+
 /* Send (or queue) a message to a peer. */
 int
 core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, const char *cmd)
@@ -1289,6 +1301,8 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	char hex[MSGID_HEX + 1];
 	char *clean;
 
+	if (core_refuse_blocked(c, p, cmd) == -1)
+		return -1;
 	if (len == 0) {
 		core_error(c, cmd, p, "empty message");
 		return -1;

@@ -270,6 +270,8 @@ void core_free(struct core *);
  * events for cmd.
  */
 int  core_connect(struct core *, const char *target, const char *cmd);
+/* A blocked peer: report "NAME is blocked" for cmd and return -1; else 0. */
+int  core_refuse_blocked(struct core *, struct peer *, const char *cmd);
 /* Send text to peer; queued if the peer is offline. Returns 0 or -1. */
 int  core_send_msg(struct core *, struct peer *, const char *text, size_t len, const char *cmd);
 /* Whether a nick is acceptable as ours: 1 to NICK_MAX bytes of printable UTF-8, no spaces. */

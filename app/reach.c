@@ -1053,6 +1053,8 @@ connect_invite(struct reach *r, const char *code, const char *cmd)
 	}
 	fp_encode(inv.key, fp);
 	p = core_peer_get(c, inv.key, 0);
+	if (p != NULL && core_refuse_blocked(c, p, cmd) == -1)
+		return -1;   /* never dial a blocked peer */
 	if (p != NULL && p->state == PEER_ONLINE) {
 		core_note(c, &p->conv, LINE_SYSTEM, "already connected to %s (%s)", p->nick, p->addr);
 		return 0;

@@ -619,6 +619,8 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 		core_error(c, cmd, p, "usage: /send PEER PATH...");
 		return -1;
 	}
+	if (core_refuse_blocked(c, p, cmd) == -1)
+		return -1;
 	if (p->hello && (p->caps & CAP_NOFILES)) {
 		/* section 5, HELLO: a peer that says it takes no files gets no OFFER */
 		core_error(c, cmd, p, "%s takes no files", p->nick);

@@ -132,6 +132,19 @@ say mallory "/msg $fa let me in"
 sleep 1
 check "nor message" test "$(count_events alice '.event=="message" and .text=="let me in"')" -eq 0
 check "the refusal is logged" grep -q "refusing blocked peer $fm" "$T/alice.log"
+# and we neither message, send to nor dial a blocked peer
+ninc=$(grep -c "incoming from" "$T/mallory.log")
+say alice "/msg $fm are you there"
+check "/msg to a blocked peer: NAME is blocked (/unblock NAME first)" \
+	wait_for alice ".event==\"error\" and .peer==\"$fm\" and (.message|test(\"^[^ ]+ is blocked \\\\(/unblock [^ ]+ first\\\\)$\"))"
+echo data >"$T/blocked.txt"
+say alice "/send $fm $T/blocked.txt"
+check "/send to a blocked peer: the same error" \
+	wait_count alice ".event==\"error\" and .peer==\"$fm\" and (.message|test(\" is blocked \"))" 2 10
+check "nothing is queued or offered to it" \
+	test "$(count_events alice ".event==\"sent\" and .to==\"$fm\"")$(count_events alice ".event==\"transfer\" and .to==\"$fm\"")" = 00
+sleep 1
+check "alice never dials the blocked peer" test "$(grep -c "incoming from" "$T/mallory.log")" -eq "$ninc"
 say alice "/unblock $fm"
 say mallory "/connect $(addr_of alice)"
 check "after /unblock it can connect again" \
