@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "invite.h"
 #include "log.h"
 #include "reach.h"        /* /invite, /nat */
 #include "transfer.h"
@@ -44,12 +45,15 @@ skip_blanks(char *s)
 	return s;
 }
 
-/* /connect HOST[:PORT] | CODE | NAME@DOMAIN */
+/* /connect HOST[:PORT] | CODE | NAME@DOMAIN (blanks inside a code are dropped) */
 static int
 cmd_connect(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	char *target = cmd_next_word(&args);
+	char code[INVITE_TEXT_MAX], *target;
 
+	if (invite_squeeze(args, code, sizeof code))
+		return core_connect(c, code, line);   /* a code copied in pieces */
+	target = cmd_next_word(&args);
 	if (target == NULL || *skip_blanks(args) != '\0') {
 		core_error(c, line, NULL, "usage: /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN");
 		return -1;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "core.h"
+#include "invite.h"       /* a code copied in pieces */
 #include "lan.h"          /* LAN discovery */
 #include "log.h"
 #include "reach.h"        /* port mapping, invite codes, DNS names */
@@ -1237,8 +1238,10 @@ core_connect(struct core *c, const char *target, const char *cmd)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	struct session *s;
-	char addr[SOCK_ADDRSTRLEN];
+	char addr[SOCK_ADDRSTRLEN], code[INVITE_TEXT_MAX];
 
+	if (invite_squeeze(target, code, sizeof code))
+		target = code;   /* an invite code copied with line breaks or an indent */
 	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == -1)
 		return reach_connect(c, target, cmd);   /* reach: invite code, NAME@DOMAIN, HOST[:PORT] */
 	if ((s = net_connect(c->net, (struct sockaddr *)&ss, len, NULL)) == NULL) {

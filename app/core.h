@@ -46,6 +46,7 @@ enum line_kind {
 	LINE_MSG_OUT,       /* a message we sent */
 	LINE_SYSTEM,        /* online/offline and other notices */
 	LINE_ERROR,         /* an error */
+	LINE_BARE,          /* text to copy (an invite code): shown alone, no time or mark */
 };
 
 /* One line of a conversation's scrollback; every string is sanitised. */

@@ -424,6 +424,31 @@ invite_looks_like(const char *text)
 	return i >= 20;
 }
 
+/* An invite code without the blanks and line breaks a copy from a screen adds. */
+int
+invite_squeeze(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return 0;
+	for (; *in != '\0'; in++) {
+		if (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r')
+			continue;
+		if (n + 1 >= outlen) {
+			out[0] = '\0';
+			return 0;
+		}
+		out[n++] = *in;
+	}
+	out[n] = '\0';
+	if (!invite_looks_like(out)) {
+		out[0] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
 /* A candidate as text. */
 void
 invite_cand_text(const struct invite_cand *c, char *out, size_t outlen)

@@ -50,6 +50,12 @@ int  invite_encode_raw(const uint8_t *payload, size_t n, unsigned version, char 
 int  invite_decode(const char *text, struct invite *, char *err, size_t errlen);
 /* Whether text is meant as an invite code (starts with "confab" and a digit, letters and digits only). */
 int  invite_looks_like(const char *text);
+/*
+ * An invite code copied off a screen: in without its blanks, tabs and line
+ * breaks (a wrapped line, an indent) into out.  Returns 1 if what is left
+ * looks like an invite code (invite_looks_like), else 0 (out is then "").
+ */
+int  invite_squeeze(const char *in, char *out, size_t outlen);
 /* A candidate as text: "1.2.3.4:7470", "[2001:db8::1]:7470", "host.example:7470". */
 void invite_cand_text(const struct invite_cand *, char *out, size_t outlen);
 

@@ -1210,7 +1210,7 @@ reach_cmd_invite(struct core *c, struct conversation *cur, const char *line, cha
 		c->fe.event(c, &ev, c->fe.arg);
 	core_note(c, cur, LINE_SYSTEM, "your invite code, for %s%s; give it to your peer, who types /connect CODE:",
 	    list, hint);
-	core_note(c, cur, LINE_SYSTEM, "%s", r->code);
+	core_note(c, cur, LINE_BARE, "%s", r->code);   /* on a line of its own, to copy */
 	return 0;
 }
 

@@ -101,6 +101,24 @@ check "--yes without --from is a usage error (exit 2)" test $rc -eq 2
 check "send to a closed port exits 4" test $rc -eq 4
 "$CONFAB" send --home "$T/s" $COMMON "$T/src/hello.txt" 2>/dev/null; rc=$?
 check "send without --to is a usage error (exit 2)" test $rc -eq 2
+# an invite code copied off a screen, with a line break and an indent in it
+start_peer rx --nick rx --listen 127.0.0.1:0
+say rx "/invite"
+code=$(wait_for rx '.event=="invite"' | jq -r .code)
+"$CONFAB" send --home "$T/s" $COMMON --to "${code:0:40}
+          ${code:40}" "$T/src/hello.txt" 2>"$T/send.err" &
+spid=$!
+off=$(wait_for rx '.event=="offer"' 20)
+say rx "/accept $(jq -r .id <<<"$off") $T/in5"
+wait $spid; rc=$?
+check "send --to a code with a line break and blanks in it reaches the peer (exit 0)" test $rc -eq 0 ||
+	diag "send: $(tail -n 3 "$T/send.err" | tr '\n' ' ')"
+start_peer cx --nick cx --listen 127.0.0.1:0
+say cx "/connect ${code:0:30}   ${code:30}"
+check "/connect takes a code with blanks in it" wait_for cx '.event=="peer" and .state=="online" and .nick=="rx"'
+stop_peer cx
+stop_peer rx
+
 recv_bg --dir "$T/in4" --from "$fs" --yes
 "$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/missing" 2>"$T/send.err"; rc=$?
 kill $rpid 2>/dev/null; wait $rpid 2>/dev/null

@@ -495,6 +495,10 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_TRANSFER:
 		note_xfer(t, ev);
 		break;
+	case EV_INVITE:
+		/* reach: our invite code, shown alone across the full width until the next line */
+		snprintf(t->invite, sizeof t->invite, "%s", ev->text);
+		break;
 	case EV_PROGRESS:
 		break;   /* drawn from the model at the next redraw (at most one per loop turn) */
 	case EV_GONE:
@@ -814,6 +818,7 @@ run_line(struct tui *t, const char *line)
 	struct tui_win *w = &t->win[t->cur];
 	int rc;
 
+	t->invite[0] = '\0';   /* the code strip goes with the next line entered */
 	if (line[0] == '/' && line[1] != '/') {
 		snprintf(buf, sizeof buf, "%s", line + 1);
 		args = buf;
@@ -1215,12 +1220,22 @@ paste_end(void *arg, const char *text, size_t n, int overflow)
 	struct tui *t = arg;
 	struct paste_to to = { t, cur_conv(t) };
 	size_t nlines = 0, i;
+	char raw[INVITE_TEXT_MAX * 2], code[INVITE_TEXT_MAX];
 
 	loop_timer_del(t->loop, &t->paste_timer);
 	t->dirty = 1;
 	if (overflow)
 		core_note(&t->core, to.cv, LINE_ERROR, "paste longer than %d bytes: the rest was dropped",
 		    KEYS_PASTE_MAX);
+	if (n < sizeof raw) {
+		/* an invite code copied off a screen in pieces: one word again */
+		memcpy(raw, text, n);
+		raw[n] = '\0';
+		if (invite_squeeze(raw, code, sizeof code)) {
+			edit_insert_utf8(&t->edit, code, strlen(code));
+			return;
+		}
+	}
 	if (memchr(text, '\n', n) == NULL) {
 		edit_insert_utf8(&t->edit, text, n);
 		return;

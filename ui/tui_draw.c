@@ -177,11 +177,43 @@ tui_chat_width(struct tui *t)
 	return tui_sidebar_shown(t) ? t->cols - TUI_SIDEBAR_W : t->cols;
 }
 
+/*
+ * Rows of the invite code strip: after /invite the code is shown across the
+ * whole width above the status bar, from column 0 and with nothing else on its
+ * rows, so that it can be copied at any size (until the next line is entered).
+ */
+int
+tui_invite_rows(struct tui *t)
+{
+	size_t n = strlen(t->invite), rows;
+
+	if (n == 0 || t->cols <= 0)
+		return 0;
+	rows = (n + (size_t)t->cols - 1) / (size_t)t->cols;
+	return t->rows - 4 - banner_rows(t) >= (int)rows ? (int)rows : 0;   /* one chat row stays */
+}
+
 /* Rows of the conversation view (between the title, or the warning under it, and the status bar). */
 int
 tui_chat_height(struct tui *t)
 {
-	return t->rows - 3 - banner_rows(t);
+	return t->rows - 3 - banner_rows(t) - tui_invite_rows(t);
+}
+
+/* Draw the invite code strip from row y, full width. */
+static void
+draw_invite(struct tui *t, int y)
+{
+	size_t n = strlen(t->invite), pos;
+	int row = 0;
+
+	for (pos = 0; pos < n; pos += (size_t)t->cols, row++) {
+		move(y + row, 0);
+		attrset(A_BOLD);
+		tui_put_cols(t->invite + pos, n - pos < (size_t)t->cols ? n - pos : (size_t)t->cols, t->cols);
+		attrset(A_NORMAL);
+		tui_pad_to(y + row, t->cols);
+	}
 }
 
 /* Work out the prefix of a line: time, mark, nick, and their attributes. */
@@ -194,6 +226,8 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 	size_t n, used;
 
 	memset(p, 0, sizeof *p);
+	if (l->kind == LINE_BARE)
+		return;   /* no time, no mark, no indent: copied as it is */
 	if (localtime_r(&secs, &tm) != NULL)
 		strftime(p->time, sizeof p->time, "%H:%M ", &tm);
 	else
@@ -867,6 +901,8 @@ tui_draw(struct tui *t)
 		tui_draw_view(t, 1 + banner_rows(t), h, width);
 	if (tui_sidebar_shown(t))
 		draw_sidebar(t, width, 1, h + banner_rows(t));
+	if (tui_invite_rows(t) > 0)
+		draw_invite(t, t->rows - 2 - tui_invite_rows(t));
 	draw_status(t, t->rows - 2);
 	draw_input(t, t->rows - 1);
 	curs_set(1);

@@ -8,6 +8,7 @@
 #include <curses.h>
 
 #include "core.h"
+#include "invite.h"
 #include "tui_edit.h"
 #include "tui_keys.h"
 
@@ -72,6 +73,7 @@ struct tui {
 	int              bell;        /* ring for messages in other windows */
 	int              want_bell;   /* ring at the next redraw */
 	struct loop_timer clock;
+	char             invite[INVITE_TEXT_MAX];   /* shown above the status bar after /invite */
 
 	uint64_t         redraws;     /* screen updates, for the log */
 };
@@ -96,6 +98,8 @@ void   tui_pad_to(int y, int x1);
 attr_t tui_color_attr(const struct tui *, int pair, attr_t mono);
 /* Width of the chat area at the current size. */
 int    tui_chat_width(struct tui *);
+/* Rows of the invite code strip above the status bar (0: none). */
+int    tui_invite_rows(struct tui *);
 /* Height of the chat area at the current size. */
 int    tui_chat_height(struct tui *);
 /* Scroll the current window by n rows (positive: towards older lines). */
