@@ -1567,6 +1567,8 @@ void
 core_ready(struct core *c)
 {
 	struct core_event ev;
+	const char *dl = c->opt.download_dir != NULL ? c->opt.download_dir : c->paths.downloads;
+	char why[PATH_MAX + 64];
 	size_t i;
 
 	memset(&ev, 0, sizeof ev);
@@ -1574,6 +1576,9 @@ core_ready(struct core *c)
 	emit(c, &ev);
 	for (i = 0; i < c->opt.nnotes; i++)
 		core_note(c, NULL, LINE_ERROR, "config: %s", c->opt.notes[i]);
+	if (xfer_dir_usable(dl, why, sizeof why) == -1)
+		core_note(c, NULL, LINE_ERROR, "the download directory %s cannot be used: %s "
+		    "(offers can still be accepted with /accept ID DIR)", dl, why);
 }
 
 /* Say goodbye to every peer and stop the loop. */

@@ -1220,8 +1220,50 @@ got_offer_part(struct core *c, struct peer *p, struct rec_list *l)
 	    x->list.n, (unsigned long long)x->total);
 	x->auto_accept = auto_accept(c, x);
 	emit(x, EV_OFFER);
-	if (x->auto_accept && x->state == XS_PENDING)
-		xfer_accept(c, x, x->target, NULL);
+	if (x->auto_accept && x->state == XS_PENDING && xfer_accept(c, x, x->target, NULL) == -1 &&
+	    x->state == XS_PENDING)
+		xfer_reject(c, x, NULL);   /* nobody is asked: the sender must not wait for ever */
+}
+
+/* Whether a directory can take downloads (see transfer.h). */
+int
+xfer_dir_usable(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *slash;
+	struct stat sb;
+	size_t n;
+
+	if (dir == NULL || *dir == '\0' || strlen(dir) >= sizeof path) {
+		snprintf(err, errlen, "no directory, or a path too long");
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s", dir);
+	for (;;) {
+		if (stat(path, &sb) == 0) {
+			if (!S_ISDIR(sb.st_mode)) {
+				snprintf(err, errlen, "%s is not a directory", path);
+				return -1;
+			}
+			if (access(path, W_OK | X_OK) != 0) {
+				snprintf(err, errlen, "%s is not writable (%s)", path, strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		/* it would be made: look at its parent */
+		while ((n = strlen(path)) > 1 && path[n - 1] == '/')
+			path[n - 1] = '\0';
+		if ((slash = strrchr(path, '/')) == NULL)
+			snprintf(path, sizeof path, ".");
+		else if (slash == path)
+			path[1] = '\0';
+		else
+			*slash = '\0';
+	}
 }
 
 /* Send ACCEPT and the resume entries for the files we have a part of. */

@@ -107,6 +107,12 @@ int  xfer_send(struct core *, struct peer *, char *const *paths, int npaths, con
 int  xfer_accept(struct core *, struct xfer *, const char *dir, const char *cmd);
 /* /reject an incoming offer. */
 int  xfer_reject(struct core *, struct xfer *, const char *cmd);
+/*
+ * Whether dir can take downloads: a directory we may write to, or a path
+ * whose nearest existing ancestor is one (the rest is made when a transfer
+ * starts).  0, or -1 with a sentence in err.
+ */
+int  xfer_dir_usable(const char *dir, char *err, size_t errlen);
 /* /cancel a transfer in either direction. */
 int  xfer_cancel(struct core *, struct xfer *, const char *cmd);
 /*

@@ -95,6 +95,23 @@ check "the receiver the sender asked for gets the file" cmp -s "$T/src/hello.txt
 check "send exits 0 (sent to the receiver, not to the thief)" test $src -eq 0
 check "the thief's key is not the one that got the file" test "$(grep -c "$fthief" "$T/send.err")" -eq 0
 
+# a --dir that cannot be used: said at start-up (exit 2), not after the sender waited
+echo x >"$T/afile"
+for d in "$T/afile/sub" /proc/sys/confab-test; do
+	timeout 20 "$CONFAB" recv --home "$T/r" $COMMON --listen 127.0.0.1:0 --dir "$d" --from "$fs" --yes \
+		</dev/null >/dev/null 2>"$T/recv.err"; rc=$?
+	check "recv --dir $d (unusable) exits 2 at once" test $rc -eq 2 || diag "exit $rc: $(cat "$T/recv.err")"
+	check "and says why" grep -q "cannot receive into $d" "$T/recv.err"
+done
+# a directory that fails later: the offer is rejected, recv exits 1, send 3
+recv_bg --dir "$T/later/in" --from "$fs" --yes
+echo x >"$T/later"
+timeout 30 "$CONFAB" send --home "$T/s" $COMMON --to "127.0.0.1:$port" "$T/src/hello.txt" 2>"$T/send.err"; src=$?
+timeout 10 tail --pid=$rpid -f /dev/null; kill $rpid 2>/dev/null; wait $rpid; rrc=$?
+check "a download directory that fails later: recv rejects and exits 1" test $rrc -eq 1 ||
+	diag "recv exit $rrc: $(tail -n 3 "$T/recv.err" | tr '\n' ' ')"
+check "and the sender learns it was rejected (exit 3)" test $src -eq 3 || why "dir fails later" $src
+
 "$CONFAB" recv --home "$T/r" $COMMON --yes </dev/null >/dev/null 2>&1; rc=$?
 check "--yes without --from is a usage error (exit 2)" test $rc -eq 2
 "$CONFAB" send --home "$T/s" $COMMON --to 127.0.0.1:1 "$T/src/hello.txt" 2>/dev/null; rc=$?

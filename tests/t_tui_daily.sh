@@ -50,4 +50,12 @@ keys bob Enter
 check "a pasted code with a line break and an indent connects" wait_screen alice 'peers 1/1 online'
 check "no message was sent instead" not shows alice "<bob>"
 
+# --- an unusable --download-dir is said at start-up -------------------------
+echo x >"$T/afile"
+ui carol 80 24 --download-dir "$T/afile/sub"
+check "an unusable --download-dir: a warning line at start-up" \
+	wait_screen carol "!!! the download directory"
+check "saying it cannot be used" shows carol "cannot be"
+screen carol | sed 's/^/#   |/'
+
 done_testing

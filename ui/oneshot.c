@@ -25,6 +25,7 @@ struct oneshot {
 	int           tty;        /* stderr is a terminal: redraw one progress line */
 	int           asking;     /* waiting for y/n on stdin */
 	int           connected;  /* send: the peer came online */
+	int           failed;     /* recv: the offer could not be received here (exit 1) */
 	struct xfer  *x;          /* the transfer we care about */
 	char          answer[64];
 	size_t        alen;
@@ -130,6 +131,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		fprintf(stderr, "confab: %s\n", ev->text);
 		if (o->sending && !o->connected)
 			finish(o, ONESHOT_UNREACHABLE);
+		else if (!o->sending && o->x != NULL && o->x->state == XS_PENDING)
+			o->failed = 1;   /* accepting failed (the directory): the core rejects it */
 		break;
 	case EV_OFFER:
 		if (!o->sending)
@@ -162,7 +165,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			core_quit(c, ONESHOT_OK);
 		} else if (x->state == XS_REJECTED || x->state == XS_CANCELLED) {
 			fprintf(stderr, "\nconfab: %s\n", x->reason ? x->reason : xfer_state_name(x->state));
-			finish(o, ONESHOT_REJECTED);
+			finish(o, o->failed ? ONESHOT_FAILED : ONESHOT_REJECTED);
 		} else if (x->state == XS_FAILED) {
 			fprintf(stderr, "\nconfab: transfer failed: %s\n", x->reason ? x->reason : "?");
 			finish(o, ONESHOT_FAILED);
@@ -202,8 +205,11 @@ on_stdin(struct loop *loop, int fd, int revents, void *arg)
 	o->alen = 0;
 	o->asking = 0;
 	if (o->answer[0] == 'y' || o->answer[0] == 'Y') {
-		if (xfer_accept(&o->core, o->x, NULL, NULL) == -1)
-			finish(o, ONESHOT_FAILED);
+		if (xfer_accept(&o->core, o->x, NULL, NULL) == -1) {
+			o->failed = 1;
+			if (o->x->state != XS_PENDING || xfer_reject(&o->core, o->x, NULL) == -1)
+				finish(o, ONESHOT_FAILED);   /* else the rejection ends it, with exit 1 */
+		}
 	} else {
 		xfer_reject(&o->core, o->x, NULL);
 		finish(o, ONESHOT_REJECTED);
@@ -246,6 +252,17 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 		core_free(&o->core);
 		loop_free(o->loop);
 		return ONESHOT_FAILED;
+	}
+	if (!o->sending) {
+		/* a directory that cannot take the files: say so now, not after an offer */
+		const char *dir = o->core.opt.download_dir ? o->core.opt.download_dir : o->core.paths.downloads;
+
+		if (xfer_dir_usable(dir, err, sizeof err) == -1) {
+			fprintf(stderr, "confab: cannot receive into %s: %s\n", dir, err);
+			core_free(&o->core);
+			loop_free(o->loop);
+			return ONESHOT_USAGE;
+		}
 	}
 	if (o->core.scratch[0] != '\0')
 		fprintf(stderr, "confab: another confab is running with this home; this %s uses a "
