@@ -289,6 +289,8 @@ cmd_transfers(struct core *c, struct conversation *cur, const char *line, char *
 	if (c->xfers == NULL)
 		core_note(c, cur, LINE_SYSTEM, "no transfers");
 	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->hidden)
+			continue;
 		memset(&ev, 0, sizeof ev);
 		ev.type = EV_TRANSFER;
 		ev.peer = x->peer;

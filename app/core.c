@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1033,9 +1034,12 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	p->lan_hold_until = 0;
 	peer_dirty(c, p);   /* a stranger's HELLO costs no disk write */
 	if (first) {
+		int was_online = p->state == PEER_ONLINE;   /* a new session replaced a live one */
+
 		p->state = PEER_ONLINE;
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
-		core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s)", p->nick, p->addr);
+		if (!was_online)
+			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s)", p->nick, p->addr);
 		peer_changed(c, p, NULL);
 		flush_outq(c, p);
 		xfer_peer_online(c, p);
@@ -1376,6 +1380,51 @@ core_nick_ok(const char *nick)
 	return strcmp(clean, nick) == 0;
 }
 
+/* Remember a nick chosen with /nick in STATE/nick (0600, written atomically). */
+static void
+nick_save(struct core *c)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t n = strlen(c->nick);
+	int fd, ok;
+
+	if (paths_join(path, sizeof path, c->paths.state, "nick") == -1)
+		return;
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		log_err("cannot save the nick in %s: %s", tmp, strerror(errno));
+		return;
+	}
+	ok = write(fd, c->nick, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	if (close(fd) != 0 || !ok || rename(tmp, path) == -1) {
+		log_err("cannot save the nick in %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* The nick saved by /nick, if any and still acceptable: 0, else -1. */
+static int
+nick_load(struct core *c, char *out, size_t outlen)
+{
+	char path[PATH_MAX], buf[NICK_MAX + 2];
+	ssize_t r;
+	int fd;
+
+	if (paths_join(path, sizeof path, c->paths.state, "nick") == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!core_nick_ok(buf) || strlen(buf) >= outlen)
+		return -1;
+	snprintf(out, outlen, "%s", buf);
+	return 0;
+}
+
 /* Change our nick and tell every online peer. */
 int
 core_set_nick(struct core *c, const char *nick, const char *cmd)
@@ -1391,6 +1440,8 @@ core_set_nick(struct core *c, const char *nick, const char *cmd)
 	snprintf(c->nick, sizeof c->nick, "%s", nick);
 	if (c->net == NULL)
 		return 0;   /* --nick during core_init: the ready event carries it */
+	if (cmd != NULL)
+		nick_save(c);   /* /nick: remembered for the next start (unless --nick names one) */
 	for (p = c->peers; p != NULL; p = p->next)
 		if (p->sess != NULL && session_state(p->sess) == SS_OPEN)
 			send_hello(c, p->sess);
@@ -1524,7 +1575,7 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 			snprintf(err, errlen, "invalid nick \"%s\"", opt->nick);
 			return -1;
 		}
-	} else {
+	} else if (nick_load(c, c->nick, sizeof c->nick) == -1) {
 		default_nick(c->nick, sizeof c->nick);
 	}
 	if ((c->net = net_new(loop, c->id.priv, &core_net_ops, c)) == NULL) {

@@ -515,8 +515,8 @@ xfer_find(struct core *c, const char *prefix, const char **why)
 		return NULL;
 	}
 	for (x = c->xfers; x != NULL; x = x->next) {
-		if (strncasecmp(x->idhex, prefix, n) != 0)
-			continue;
+		if (x->hidden || strncasecmp(x->idhex, prefix, n) != 0)
+			continue;   /* hidden: superseded or cleared */
 		if (found != NULL && strcmp(found->idhex, x->idhex) != 0)
 			matches++;   /* another transfer: never guess which one was meant */
 		/* copies of one offer sent again: the one under way, else the newest */
@@ -1065,8 +1065,10 @@ got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
 	/* an offer sent again (after a reconnect) replaces the old copy: say so, free its slot */
 	for (old = c->xfers; old != NULL; old = old->next) {
 		if (old->dir == XFER_IN && old->peer == p && memcmp(old->id, o->id, WIRE_ID_LEN) == 0 &&
-		    !finished(old->state))
+		    !finished(old->state)) {
+			old->hidden = 1;   /* one entry per transfer: the new copy is the one listed */
 			xfer_fail(old, XS_FAILED, 255, "replaced by the same offer sent again");
+		}
 	}
 	if (o->count == 0 || o->count > XFS_ENTRIES_MAX) {
 		refuse_offer(p, o, XCANCEL_PROTOCOL, "bad entry count");

@@ -59,6 +59,8 @@ struct xfer {
 	int              auto_accept;
 	uint64_t         serial;       /* creation order (newest: highest); the list is reordered */
 	int              fe_state;     /* owned by the front-end: the state it last reported */
+	int              hidden;       /* superseded by the same transfer offered again, or
+	                                  cleared by the user: listed nowhere, found by no id */
 
 	/* in, undecided: what it counts against the limits above */
 	size_t           names;        /* bytes of names (XFER_ENTRY_COST each on top) */

@@ -62,6 +62,8 @@ on_offer(struct oneshot *o, struct xfer *x)
 	char tot[32], sz[32], clean[XFS_PATH_MAX * 3 + 1];
 	size_t i;
 
+	if (o->x != NULL && o->x->hidden)
+		o->x = NULL;   /* the same offer sent again (a reconnect): follow the new copy */
 	if (o->x != NULL) {
 		xfer_reject(&o->core, x, NULL);   /* one transfer at a time */
 		return;

@@ -385,8 +385,9 @@ note_xfer(struct tui *t, const struct core_event *ev)
 	enum line_kind kind = LINE_SYSTEM;
 	long i, xi;
 
-	if (x == NULL || p == NULL || ev->cmd != NULL)
-		return;   /* ev->cmd: an answer to the core's /transfers; the UI has a window instead */
+	if (x == NULL || p == NULL || ev->cmd != NULL || x->hidden)
+		return;   /* ev->cmd: an answer to the core's /transfers; the UI has a window instead;
+		             hidden: a copy superseded by the same offer sent again */
 	if (ev->type == EV_TRANSFER && (int)x->state == x->fe_state)
 		return;   /* said already */
 	x->fe_state = (int)x->state;
@@ -1003,7 +1004,7 @@ comp_ids(struct tui *t, const char *word, const char *cmd)
 	char id[16];
 
 	for (x = t->core.xfers; x != NULL; x = x->next) {
-		if (offers ? !tui_xfer_is_offer(x) : tui_xfer_ended(x))
+		if (x->hidden || (offers ? !tui_xfer_is_offer(x) : tui_xfer_ended(x)))
 			continue;
 		if (strncasecmp(x->idhex, word, n) != 0)
 			continue;

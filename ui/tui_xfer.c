@@ -165,7 +165,8 @@ sorted(struct tui *t, size_t *n)
 	if (k == 0 || (v = malloc(k * sizeof *v)) == NULL)
 		return NULL;
 	for (x = t->core.xfers, k = 0; x != NULL; x = x->next)
-		v[k++] = x;
+		if (!x->hidden)
+			v[k++] = x;
 	qsort(v, k, sizeof *v, by_serial_desc);
 	*n = k;
 	return v;
@@ -498,6 +499,8 @@ tui_xfer_title(struct tui *t, char *out, size_t outlen)
 	size_t len;
 
 	for (x = t->core.xfers; x != NULL; x = x->next) {
+		if (x->hidden)
+			continue;
 		if (x->state == XS_RUNNING)
 			running++;
 		else if (tui_xfer_is_offer(x))
@@ -537,6 +540,8 @@ tui_xfer_status(struct tui *t, char *out, size_t outlen)
 
 	out[0] = '\0';
 	for (x = t->core.xfers; x != NULL; x = x->next) {
+		if (x->hidden)
+			continue;
 		if (tui_xfer_is_offer(x)) {
 			offers++;
 		} else if (!tui_xfer_ended(x)) {

@@ -1,0 +1,55 @@
+#!/bin/bash
+# t_daily.sh - everyday use between headless peers: one entry per transfer
+# on both sides across reconnects and restarts, /nick remembered.
+. "$(dirname "$0")/lib.sh"
+
+src=$T/src
+mkdir -p "$src"
+head -c 50000000 /dev/urandom >"$src/big.bin"
+
+start_peer alice --nick alice --listen 127.0.0.1:0 --limit-rate 10m
+start_peer bob --nick bob --listen 127.0.0.1:0 --download-dir "$T/bob-dl"
+fa=$(fp_of alice); fb=$(fp_of bob)
+check "alice and bob connect" connect_pair alice bob
+
+# listed NAME ID: how many entries NAME's /transfers lists for ID (the events after asking)
+listed() {
+	local n0
+	n0=$(wc -l <"$T/$1.out")
+	say "$1" "/transfers"
+	sleep 0.5
+	tail -n +$((n0 + 1)) "$T/$1.out" | jq -c "select(.event==\"transfer\" and .id==\"$2\")" | wc -l
+}
+
+# --- a repeated /connect mid-transfer: one entry per transfer on each side ----
+say alice "/send bob $src/big.bin"
+id=$(wait_for bob '.event=="offer"' | jq -r .id)
+say bob "/accept $id"
+wait_for bob ".event==\"progress\" and .id==\"$id\" and .bytes > 5000000" 30 >/dev/null
+n_online=$(count_events alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"bob is online\"))")
+say alice "/connect $(addr_of bob)"
+sleep 2
+check "a repeated /connect: no second \"bob is online\" line" \
+	test "$(count_events alice ".event==\"info\" and .peer==\"$fb\" and (.text|startswith(\"bob is online\"))")" -eq "$n_online"
+n=$(listed bob "$id")
+check "bob lists the transfer once" test "$n" -eq 1 || diag "bob lists it $n times"
+n=$(listed alice "$id")
+check "alice lists it once" test "$n" -eq 1 || diag "alice lists it $n times"
+say alice "/cancel $id"
+wait_for bob ".event==\"transfer\" and .id==\"$id\" and .state==\"cancelled\"" 10 >/dev/null
+
+# --- /nick is remembered across a restart --------------------------------------
+start_peer dave --listen 127.0.0.1:0
+say dave "/nick dave2"
+wait_for dave '.event=="nick" and .nick=="dave2"' >/dev/null
+say dave "/quit"; stop_peer dave
+: >"$T/dave.out"
+start_peer dave --listen 127.0.0.1:0
+check "after a restart the /nick chosen is used" wait_for dave '.event=="ready" and .nick=="dave2"'
+say dave "/quit"; stop_peer dave
+: >"$T/dave.out"
+start_peer dave --nick cmdline --listen 127.0.0.1:0
+check "--nick still wins over it" wait_for dave '.event=="ready" and .nick=="cmdline"'
+say dave "/quit"; stop_peer dave
+
+done_testing
