@@ -91,6 +91,8 @@ cmd_peers(struct core *c, struct conversation *cur, const char *line, char *args
 	if (c->peers == NULL)
 		core_note(c, NULL, LINE_SYSTEM, "no peers known yet");
 	for (p = c->peers; p != NULL; p = p->next) {
+		if (p->forgotten)
+			continue;
 		memset(&ev, 0, sizeof ev);
 		ev.type = EV_PEER;
 		ev.peer = p;

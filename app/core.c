@@ -414,13 +414,15 @@ core_find_peer(struct core *c, const char *name, const char **why)
 	n = fp_normalise(name, norm, sizeof norm);
 	if (n >= FP_MIN_PREFIX) {
 		for (p = c->peers; p != NULL; p = p->next) {
-			if (strncmp(p->fp, norm, (size_t)n) == 0) {
+			if (!p->forgotten && strncmp(p->fp, norm, (size_t)n) == 0) {
 				found = p;
 				matches++;
 			}
 		}
 	}
 	for (p = c->peers; p != NULL; p = p->next) {
+		if (p->forgotten)
+			continue;
 		if (strcasecmp(p->nick, name) == 0) {
 			if (by_nick != NULL && by_nick != p) {
 				*why = "more than one peer has that nick: use a fingerprint prefix";
@@ -728,6 +730,7 @@ core_forget(struct core *c, struct peer *p, const char *cmd)
 	p->trust = TRUST_UNVERIFIED;
 	p->renamed = 0;
 	p->addr[0] = '\0';
+	p->forgotten = 1;
 	core_note(c, NULL, LINE_SYSTEM, "forgot %s (%s)", p->nick, p->fp);
 	peer_changed(c, p, "forgotten");
 	return 0;
@@ -910,6 +913,7 @@ on_established(struct session *s, void *arg)
 	}
 	peer_bind(s, p);
 	p->last_active = loop_now(c->loop);
+	p->forgotten = 0;   /* back after /forget: a new contact, listed again */
 	old = p->sess;
 	if (old != NULL && old != s) {
 		/*

@@ -123,6 +123,7 @@ struct peer {
 	size_t           hist_min_lines, hist_min_bytes;   /* written in that minute (unverified only) */
 	int              hist_throttled;   /* over the limit this minute (logged once) */
 	int              renamed;          /* nick is the user's name for it */
+	int              forgotten;        /* /forget: listed nowhere until it comes back */
 	char             announced[NICK_BUF];   /* the nick it announced last */
 	int              nick_clash;       /* announced a nick another known key uses (2: a beacon did, not warned yet) */
 	uint64_t         last_seen;        /* wall-clock ms */

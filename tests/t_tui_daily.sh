@@ -50,6 +50,16 @@ keys bob Enter
 check "a pasted code with a line break and an indent connects" wait_screen alice 'peers 1/1 online'
 check "no message was sent instead" not shows alice "<bob>"
 
+# --- /history PEER N, /forget --------------------------------------------------
+say_line alice "/history bob 2"
+check "/history PEER N is taken (goes to bob's window)" wait_screen alice '^ 2:bob'
+check "and not refused" not shows alice 'usage: /history'
+keys alice M-1
+say_line alice "/forget bob"
+check "/forget takes bob off the peer list at once" wait_screen alice 'peers 0/0 online'
+check "no row for bob in the list" not shows alice ' bob +[0-9a-z]{8}$'
+screen alice | sed 's/^/#   |/'
+
 # --- an unusable --download-dir is said at start-up -------------------------
 echo x >"$T/afile"
 ui carol 80 24 --download-dir "$T/afile/sub"

@@ -67,7 +67,8 @@ static const struct ui_cmd ui_cmds[] = {
 	{ "close", "", "close this conversation window (the conversation is kept)", ui_close },
 	{ "clear", "[--history]", "clear this window (hidden, not deleted); --history also deletes "
 	  "the stored history with this peer", ui_clear },
-	{ "history", "PEER", "go to PEER's window: the history loaded at start is there (PgUp scrolls back)",
+	{ "history", "PEER [N]", "go to PEER's window, scrolled back to its last N lines (default: the "
+	  "oldest line kept; PgUp scrolls back)",
 	  ui_history },
 	{ "bell", "[on|off]", "ring the terminal bell for messages in other windows", ui_bell },
 	{ "transfers", "", "go to the transfers window: every transfer, its progress, offers in full",
@@ -336,6 +337,18 @@ win_switch(struct tui *t, size_t i)
 	t->dirty = 1;
 }
 
+/* Close window i (not home); the one on screen stays, or its left neighbour if it was i. */
+static void
+win_close(struct tui *t, size_t i)
+{
+	if (i == 0 || i >= t->nwin)
+		return;
+	t->win[i].conv->open = 0;
+	memmove(&t->win[i], &t->win[i + 1], (t->nwin - i - 1) * sizeof t->win[0]);
+	t->nwin--;
+	win_switch(t, t->cur == i ? i - 1 : t->cur > i ? t->cur - 1 : t->cur);
+}
+
 /* The conversation on screen. */
 static struct conversation *
 cur_conv(struct tui *t)
@@ -461,6 +474,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		return;   /* during core_init: nothing to keep yet */
 	switch (ev->type) {
 	case EV_PEER:
+		if (ev->peer->forgotten && (i = win_find(t, &ev->peer->conv)) > 0)
+			win_close(t, (size_t)i);   /* /forget: its window goes too */
 		if (ev->cmd != NULL)   /* an answer to /peers */
 			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
 			    ev->peer->fp, peer_state_name(ev->peer->state), tui_trust_word(ev->peer),
@@ -677,10 +692,7 @@ ui_close(struct tui *t, char *args)
 		ui_error(t, "the home window cannot be closed");
 		return;
 	}
-	t->win[i].conv->open = 0;
-	memmove(&t->win[i], &t->win[i + 1], (t->nwin - i - 1) * sizeof t->win[0]);
-	t->nwin--;
-	win_switch(t, i - 1);
+	win_close(t, i);
 }
 
 /* /clear [--history]: hide what is in this window so far; --history deletes it for good. */
@@ -771,17 +783,26 @@ ui_bell(struct tui *t, char *args)
 	    t->bell ? "on" : "off");
 }
 
-/* /history PEER: the conversation window, which holds the history, shown from its start. */
+/*
+ * /history PEER [N]: the conversation window, which holds the history, shown
+ * from its last N lines (without N: from the oldest line kept).
+ */
 static void
 ui_history(struct tui *t, char *args)
 {
-	char *name = cmd_next_word(&args);
+	char *name = cmd_next_word(&args), *num = cmd_next_word(&args), *end;
+	unsigned long n = 0;
 	struct peer *p;
 	const char *why;
 	long i;
 
+	if (num != NULL) {
+		n = strtoul(num, &end, 10);
+		if (*end != '\0' || n == 0)
+			num = NULL, name = NULL;
+	}
 	if (name == NULL || !blank(args)) {
-		ui_error(t, "usage: /history PEER");
+		ui_error(t, "usage: /history PEER [N]");
 		return;
 	}
 	if ((p = core_find_peer(&t->core, name, &why)) == NULL) {
@@ -795,6 +816,8 @@ ui_history(struct tui *t, char *args)
 	t->win[i].scrolled = 0;
 	if (p->conv.nlines == 0)
 		core_note(&t->core, &p->conv, LINE_SYSTEM, "no history with %s", p->nick);
+	else if (num != NULL && n < p->conv.nlines)
+		tui_scroll_to_line(t, p->conv.nlines - n);   /* the last N lines, from the top */
 	else
 		tui_scroll(t, LONG_MAX / 2);   /* to the oldest line kept */
 }
@@ -916,12 +939,12 @@ comp_peers(struct tui *t, const char *word)
 	char fp[FP_SHORT + 1];
 
 	for (p = t->core.peers; p != NULL; p = p->next)
-		if (strncasecmp(p->nick, word, n) == 0)
+		if (!p->forgotten && strncasecmp(p->nick, word, n) == 0)
 			comp_add(t, p->nick, " ", "");
 	if (t->comp.ncand > 0 || n == 0)
 		return;
 	for (p = t->core.peers; p != NULL; p = p->next) {
-		if (strncasecmp(p->fp, word, n) == 0) {
+		if (!p->forgotten && strncasecmp(p->fp, word, n) == 0) {
 			snprintf(fp, sizeof fp, "%.*s", FP_SHORT, p->fp);
 			comp_add(t, n > FP_SHORT ? p->fp : fp, " ", "");
 		}

@@ -594,6 +594,25 @@ tui_scroll(struct tui *t, long n)
 	w->anchor_row = rb;
 }
 
+/* Scroll the current window so that line i is at the top (see tui_int.h). */
+void
+tui_scroll_to_line(struct tui *t, size_t i)
+{
+	struct tui_win *w = &t->win[t->cur];
+	const struct conversation *cv = w->conv;
+	int width = tui_chat_width(t);
+	long height = tui_chat_height(t) - 1, rows = 0;
+	size_t k;
+
+	if (i >= cv->nlines)
+		return;
+	for (k = i; k < cv->nlines && rows <= LONG_MAX / 2; k++)
+		rows += (long)rows_of(t, cv, k, width);
+	w->scrolled = 0;
+	if (rows > height)
+		tui_scroll(t, rows - height);
+}
+
 /* One placed piece of the view: rows first..last of line i at screen row y. */
 struct placed {
 	size_t i, first, last;
@@ -671,21 +690,27 @@ draw_sidebar(struct tui *t, int x0, int y0, int h)
 {
 	const struct peer *cur = t->win[t->cur].conv->peer, *p;
 	int inner = TUI_SIDEBAR_W - 2, y = y0, online = 0, shown = 0, x, ncols;
+	size_t listed = 0;
 	char head[64], unread[16];
 	const char *mark;
 	attr_t mattr;
 
 	mvvline(y0, x0, ACS_VLINE, h);
-	for (p = t->core.peers; p != NULL; p = p->next)
-		online += p->state == PEER_ONLINE;
-	snprintf(head, sizeof head, "peers %d/%zu online", online, t->core.npeers);
+	for (p = t->core.peers; p != NULL; p = p->next) {
+		online += p->state == PEER_ONLINE && !p->forgotten;
+		listed += !p->forgotten;   /* /forget: off the list at once */
+	}
+	snprintf(head, sizeof head, "peers %d/%zu online", online, listed);
 	move(y++, x0 + 2);
 	attrset(A_BOLD);
 	tui_put_cols(head, strlen(head), inner);
 	attrset(A_NORMAL);
-	for (p = t->core.peers; p != NULL && y < y0 + h; p = p->next, shown++) {
-		if (y == y0 + h - 1 && p->next != NULL) {
-			snprintf(head, sizeof head, "+%zu more", t->core.npeers - (size_t)shown);
+	for (p = t->core.peers; p != NULL && y < y0 + h; p = p->next) {
+		if (p->forgotten)
+			continue;
+		shown++;
+		if (y == y0 + h - 1 && (size_t)shown < listed) {
+			snprintf(head, sizeof head, "+%zu more", listed - (size_t)shown + 1);
 			move(y++, x0 + 2);
 			tui_put_cols(head, strlen(head), inner);
 			break;

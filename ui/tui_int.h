@@ -102,6 +102,8 @@ int    tui_chat_width(struct tui *);
 int    tui_invite_rows(struct tui *);
 /* Height of the chat area at the current size. */
 int    tui_chat_height(struct tui *);
+/* Scroll the current window so that line i (relative) is at the top, if it can be. */
+void   tui_scroll_to_line(struct tui *, size_t i);
 /* Scroll the current window by n rows (positive: towards older lines). */
 void   tui_scroll(struct tui *, long n);
 /* Whether the sidebar fits and is wanted. */
