@@ -1601,6 +1601,7 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	if (c->opt.history_lines == 0 && !c->opt.history_set)
 		c->opt.history_lines = 1000;
 	store_load(c);
+	xfer_load_outgoing(c);   /* outgoing transfers of the last run, offered again when their peer is back */
 	{
 		/* known peers: try their last addresses, with back-off if that fails */
 		struct peer *p;
@@ -1624,6 +1625,7 @@ core_ready(struct core *c)
 	struct core_event ev;
 	const char *dl = c->opt.download_dir != NULL ? c->opt.download_dir : c->paths.downloads;
 	char why[PATH_MAX + 64];
+	struct xfer *x;
 	size_t i;
 
 	memset(&ev, 0, sizeof ev);
@@ -1631,6 +1633,10 @@ core_ready(struct core *c)
 	emit(c, &ev);
 	for (i = 0; i < c->opt.nnotes; i++)
 		core_note(c, NULL, LINE_ERROR, "config: %s", c->opt.notes[i]);
+	for (x = c->xfers; x != NULL; x = x->next)
+		if (x->dir == XFER_OUT && x->state == XS_WAITING)
+			core_note(c, &x->peer->conv, LINE_SYSTEM, "transfer %.8s to %s, from the last run: "
+			    "offered again (and resumed) when %s is back", x->idhex, x->peer->nick, x->peer->nick);
 	if (xfer_dir_usable(dl, why, sizeof why) == -1)
 		core_note(c, NULL, LINE_ERROR, "the download directory %s cannot be used: %s "
 		    "(offers can still be accepted with /accept ID DIR)", dl, why);

@@ -198,6 +198,187 @@ out:
 	return rc;
 }
 
+static struct xfer *xfer_new(struct core *, struct peer *, enum xfer_dir);
+static void xfer_destroy(struct xfer *);
+static int  alloc_files(struct xfer *, size_t);
+
+/* Where an outgoing transfer is saved: XFER_DIR/ID.out. */
+static int
+out_path(const struct xfer *x, char *out, size_t outlen)
+{
+	return snprintf(out, outlen, "%s/%s.out", x->core->xfer_dir, x->idhex) < (int)outlen ? 0 : -1;
+}
+
+/*
+ * Save an outgoing transfer so that a restart does not lose it: the peer,
+ * id, key, total and each path given (absolute, in hex).  Mode 0600, written
+ * to a temporary file and renamed.  Not in one-shot mode (no_reconnect).
+ */
+static void
+out_save(struct xfer *x, char *const *paths, int npaths)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], keyhex[XFER_KEY_LEN * 2 + 1], *abs;
+	FILE *f = NULL;
+	size_t i, n;
+	int fd, k, ok = 0;
+
+	if (x->core->opt.no_reconnect || out_path(x, path, sizeof path) == -1 ||
+	    snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		goto out;
+	}
+	sodium_bin2hex(keyhex, sizeof keyhex, x->key, sizeof x->key);
+	fprintf(f, "confab-transfer-out 1\npeer %s\nid %s\nkey %s\ntotal %llu\n", x->peer->fp,
+	    x->idhex, keyhex, (unsigned long long)x->total);
+	sodium_memzero(keyhex, sizeof keyhex);
+	for (k = 0; k < npaths; k++) {
+		const char *p = (abs = realpath(paths[k], NULL)) != NULL ? abs : paths[k];
+
+		fputs("path ", f);
+		for (i = 0, n = strlen(p); i < n; i++)
+			fprintf(f, "%02x", (unsigned char)p[i]);
+		fputc('\n', f);
+		free(abs);
+	}
+	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	f = NULL;
+	ok = ok && rename(tmp, path) == 0;
+out:
+	if (!ok) {
+		log_warn("transfer %s: cannot save it for a restart: %s", x->idhex, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* An outgoing transfer has ended: it is no longer saved. */
+static void
+out_remove(struct xfer *x)
+{
+	char path[PATH_MAX];
+
+	if (x->dir == XFER_OUT && !x->core->opt.no_reconnect && out_path(x, path, sizeof path) == 0)
+		unlink(path);
+}
+
+/* Decode hex text into at most outlen - 1 bytes, NUL-terminated; -1 if not hex. */
+static int
+unhex(const char *hex, char *out, size_t outlen)
+{
+	size_t bin_len;
+
+	if (sodium_hex2bin((unsigned char *)out, outlen - 1, hex, strlen(hex), NULL, &bin_len, NULL) != 0)
+		return -1;
+	out[bin_len] = '\0';
+	return memchr(out, '\0', bin_len) == NULL ? 0 : -1;
+}
+
+/* Load one saved outgoing transfer (see out_save); 0, or -1 if the file is unusable. */
+static int
+out_load(struct core *c, const char *file)
+{
+	char line[PATH_MAX * 2 + 16], fp[FP_LEN + 1] = "", idhex[XFER_ID_HEX + 1] = "", err[512];
+	char keyhex[XFER_KEY_LEN * 2 + 1] = "", p[PATH_MAX];
+	unsigned long long total = 0;
+	uint8_t pk[ID_KEYLEN];
+	struct peer *peer;
+	struct xfer *x = NULL;
+	size_t bin_len, n;
+	FILE *f;
+	int rc = -1, paths = 0, magic = 0;
+	const char *why = NULL;
+
+	if ((f = fopen(file, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, "confab-transfer-out 1") == 0)
+			magic = 1;
+		else if (strncmp(line, "peer ", 5) == 0)
+			snprintf(fp, sizeof fp, "%.*s", FP_LEN, line + 5);
+		else if (strncmp(line, "id ", 3) == 0)
+			snprintf(idhex, sizeof idhex, "%.*s", XFER_ID_HEX, line + 3);
+		else if (strncmp(line, "key ", 4) == 0)
+			snprintf(keyhex, sizeof keyhex, "%.*s", XFER_KEY_LEN * 2, line + 4);
+		else if (strncmp(line, "total ", 6) == 0)
+			total = strtoull(line + 6, NULL, 10);
+		else if (strncmp(line, "path ", 5) == 0 && x == NULL && magic && fp_decode(fp, pk) == 0 &&
+		    (peer = core_peer_get(c, pk, 1)) != NULL && (x = xfer_new(c, peer, XFER_OUT)) == NULL)
+			break;
+		if (strncmp(line, "path ", 5) == 0 && x != NULL) {
+			paths++;
+			if (why == NULL && unhex(line + 5, p, sizeof p) == -1)
+				why = "a damaged path";
+			else if (why == NULL && xfs_walk(&x->list, p, err, sizeof err) == -1)
+				why = err;
+		}
+	}
+	fclose(f);
+	if (x == NULL || paths == 0 || strlen(idhex) != XFER_ID_HEX ||
+	    sodium_hex2bin(x->id, sizeof x->id, idhex, strlen(idhex), NULL, &bin_len, NULL) != 0 ||
+	    bin_len != sizeof x->id ||
+	    sodium_hex2bin(x->key, sizeof x->key, keyhex, strlen(keyhex), NULL, &bin_len, NULL) != 0 ||
+	    bin_len != sizeof x->key)
+		goto out;
+	sodium_memzero(keyhex, sizeof keyhex);
+	memcpy(x->idhex, idhex, sizeof x->idhex);
+	x->handle = ++c->next_handle;
+	n = x->list.n;
+	if (alloc_files(x, n) == -1)
+		goto out;
+	x->total = x->list.total;
+	x->t_start = x->t_progress = loop_now(c->loop);
+	if (why == NULL && (x->list.total != total || n == 0))
+		why = "the files changed since it was offered";
+	if (why != NULL) {
+		x->reason = strdup(why);
+		x->state = XS_FAILED;
+		log_warn("transfer %s (saved): %s", x->idhex, why);
+		unlink(file);
+	} else {
+		x->state = XS_WAITING;
+		log_info("transfer %s: saved by the last run: %zu entries, %llu bytes to %s, waiting for it",
+		    x->idhex, n, (unsigned long long)x->total, x->peer->fp);
+	}
+	x = NULL;
+	rc = 0;
+out:
+	if (x != NULL) {
+		c->xfers = x->next;   /* xfer_new put it first */
+		xfer_destroy(x);
+	}
+	return rc;
+}
+
+/* Load the outgoing transfers saved by an earlier run. */
+size_t
+xfer_load_outgoing(struct core *c)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	size_t n = 0, len;
+	DIR *dir;
+
+	if (c->opt.no_reconnect || (dir = opendir(c->xfer_dir)) == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		len = strlen(d->d_name);
+		if (len != XFER_ID_HEX + 4 || strcmp(d->d_name + XFER_ID_HEX, ".out") != 0 ||
+		    snprintf(path, sizeof path, "%s/%s", c->xfer_dir, d->d_name) >= (int)sizeof path)
+			continue;
+		if (out_load(c, path) == 0)
+			n++;
+		else
+			log_warn("%s: unusable, ignored", path);
+	}
+	closedir(dir);
+	return n;
+}
+
 /* Remove the resume state of an incoming transfer. */
 static void
 state_remove(struct xfer *x)
@@ -338,6 +519,8 @@ set_state(struct xfer *x, enum xfer_state st)
 	x->state = st;
 	if (st != XS_OFFERING)
 		loop_timer_del(x->core->loop, &x->idle);
+	if (finished(st))
+		out_remove(x);   /* an outgoing transfer that ended is no longer saved */
 	if (finished(st) || st == XS_WAITING) {
 		close_current(x);
 		loop_timer_del(x->core->loop, &x->result_timer);
@@ -660,6 +843,7 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 	x->t_start = x->t_progress = loop_now(c->loop);
 	log_info("transfer %s: offering %zu entries, %llu bytes to %s", x->idhex, x->list.n,
 	    (unsigned long long)x->total, p->fp);
+	out_save(x, paths, npaths);   /* a restart does not lose it */
 	core_peer_keep(c, p);   /* sending it a file: the user knows this peer */
 	if (x->list.skipped > 0)
 		core_note(c, &p->conv, LINE_SYSTEM, "%zu symbolic link(s) or special file(s) left out",
@@ -1367,9 +1551,23 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 		} else if (strcmp(oldid, x->idhex) != 0) {
 			/* resuming under a new id: move the saved state over */
 			char old[PATH_MAX];
+			struct xfer *o;
 
 			if (snprintf(old, sizeof old, "%s/%s.in", c->xfer_dir, oldid) < (int)sizeof old)
 				unlink(old);
+			/* and the old entry, paused, goes: one entry per transfer */
+			for (o = c->xfers; o != NULL; o = o->next) {
+				if (o != x && o->dir == XFER_IN && strcmp(o->idhex, oldid) == 0 &&
+				    !finished(o->state)) {
+					close_current(o);
+					if (o->stage != NULL) {
+						xfs_stage_close(o->stage);
+						o->stage = NULL;
+					}
+					o->state = XS_FAILED;   /* superseded, quietly */
+					o->hidden = 1;
+				}
+			}
 		}
 	}
 	if (x->target == NULL) {

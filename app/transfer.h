@@ -102,6 +102,12 @@ struct xfer {
 /* Start the transfer module (state directory, etc.). */
 int  xfer_init(struct core *);
 void xfer_free_all(struct core *);
+/*
+ * Outgoing transfers saved by an earlier run (they outlive a restart): back
+ * in the list, waiting for their peer, to be offered again (and resumed)
+ * when it is online.  Returns how many.  Not in one-shot mode.
+ */
+size_t xfer_load_outgoing(struct core *);
 
 /* /send: offer paths to a peer. Returns 0 or -1 (EV_ERROR sent). */
 int  xfer_send(struct core *, struct peer *, char *const *paths, int npaths, const char *cmd);

@@ -38,6 +38,50 @@ check "alice lists it once" test "$n" -eq 1 || diag "alice lists it $n times"
 say alice "/cancel $id"
 wait_for bob ".event==\"transfer\" and .id==\"$id\" and .state==\"cancelled\"" 10 >/dev/null
 
+# --- the sender restarts mid-transfer: the transfer goes on by itself --------
+say alice "/send bob $src/big.bin"
+id=$(wait_for bob ".event==\"offer\" and .id!=\"$id\"" | jq -r .id)
+say bob "/accept $id"
+wait_for bob ".event==\"progress\" and .id==\"$id\" and .bytes > 10000000" 30 >/dev/null
+kill_peer alice 9
+wait_for bob ".event==\"transfer\" and .id==\"$id\" and .state==\"waiting\"" 10 >/dev/null
+: >"$T/alice.out"
+start_peer alice --nick alice --listen 127.0.0.1:0 --limit-rate 10m
+check "after a restart the sender says it still has the transfer" \
+	wait_for alice ".event==\"info\" and (.text|startswith(\"transfer ${id:0:8} to bob, from the last run\"))" 10
+say alice "/connect $(addr_of bob)"
+check "it is offered again and resumes, to the end" \
+	wait_for bob ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 60
+t=$(wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10)
+diag "sender restart: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
+check "only the missing part was sent" test "$(jq '.resumed > 10000000' <<<"$t")" = true
+check "the file arrived whole" cmp -s "$src/big.bin" "$T/bob-dl/big.bin"
+n=$(listed bob "$id")
+check "bob lists it once (no stale \"waiting\" entry)" test "$n" -eq 1 || diag "bob lists it $n times"
+n0=$(wc -l <"$T/bob.out")
+say bob "/transfers"
+sleep 0.5
+check "nothing is left waiting on bob's side" \
+	test "$(tail -n +$((n0 + 1)) "$T/bob.out" | jq -c 'select(.event=="transfer" and .state=="waiting")' | wc -l)" -eq 0
+rm -f "$T/bob-dl/big.bin"
+
+# --- a one-shot sender killed and run again: the new offer resumes, one entry --
+"$CONFAB" send --home "$T/s" --no-discovery --no-nat --limit-rate 10m --to "$(addr_of bob)" \
+	"$src/big.bin" 2>/dev/null &
+spid=$!
+id=$(wait_for bob ".event==\"offer\" and .nick==\"anonymous\"" 20 | jq -r .id)
+say bob "/accept $id"
+wait_for bob ".event==\"progress\" and .id==\"$id\" and .bytes > 10000000" 30 >/dev/null
+kill -9 $spid; wait $spid 2>/dev/null
+wait_for bob ".event==\"transfer\" and .id==\"$id\" and .state==\"waiting\"" 10 >/dev/null
+"$CONFAB" send --home "$T/s" --no-discovery --no-nat --to "$(addr_of bob)" "$src/big.bin" 2>/dev/null &
+spid=$!
+id2=$(wait_for bob ".event==\"offer\" and .nick==\"anonymous\" and .id!=\"$id\"" 20 | jq -r .id)
+say bob "/accept $id2"
+wait $spid; rc=$?
+check "the second one-shot send resumes and ends (exit 0)" test $rc -eq 0
+check "bob no longer lists the first entry as waiting" test "$(listed bob "$id")" -eq 0
+
 # --- /nick is remembered across a restart --------------------------------------
 start_peer dave --listen 127.0.0.1:0
 say dave "/nick dave2"
