@@ -78,7 +78,11 @@ cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)
 		core_error(c, line, NULL, "%s: %s", name, why);
 		return -1;
 	}
-	return core_send_msg(c, p, text, strlen(text), line);
+	if (core_send_msg(c, p, text, strlen(text), line) == -1)
+		return -1;
+	if (cur != NULL && cur != &p->conv)
+		core_note(c, cur, LINE_SYSTEM, "-> %s: %s", p->nick, text);   /* said where it was typed */
+	return 0;
 }
 
 /* /peers: list known peers as info lines (and EV_PEER for each). */
@@ -113,7 +117,10 @@ cmd_nick(struct core *c, struct conversation *cur, const char *line, char *args)
 		core_error(c, line, NULL, "usage: /nick NAME (no spaces)");
 		return -1;
 	}
-	return core_set_nick(c, nick, line);
+	if (core_set_nick(c, nick, line) == -1)
+		return -1;
+	core_note(c, cur, LINE_SYSTEM, "you are now known as %s", c->nick);
+	return 0;
 }
 
 /* /me: who am I. */
@@ -200,34 +207,52 @@ cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
 	char *words[65], *expanded[65] = { NULL };
 	const char *why;
 	struct peer *p;
-	int n = split_words(args, words, 65), i, rc;
+	int n = split_words(args, words, 65), i, rc, first = 1;
 
-	if (n < 2) {
+	if (n >= 1 && cur != NULL && cur->peer != NULL &&
+	    (n == 1 || core_find_peer(c, words[0], &why) == NULL)) {
+		p = cur->peer;   /* in a conversation window: /send PATH... to its peer */
+		first = 0;
+	} else if (n < 2) {
 		core_error(c, line, NULL, n == -1 ? "unbalanced quotes or too many paths (64 at most)" :
-		    "usage: /send PEER PATH... (quote paths with spaces)");
+		    "usage: /send PEER PATH... (quote paths with spaces; in a conversation window, "
+		    "/send PATH...)");
 		return -1;
-	}
-	if ((p = core_find_peer(c, words[0], &why)) == NULL) {
+	} else if ((p = core_find_peer(c, words[0], &why)) == NULL) {
 		core_error(c, line, NULL, "%s: %s", words[0], why);
 		return -1;
 	}
-	for (i = 1; i < n; i++)
+	for (i = first; i < n; i++)
 		if ((expanded[i] = home_path(words[i])) != NULL)
 			words[i] = expanded[i];
-	rc = xfer_send(c, p, words + 1, n - 1, line);
-	for (i = 1; i < n; i++)
+	rc = xfer_send(c, p, words + first, n - first, line);
+	for (i = first; i < n; i++)
 		free(expanded[i]);
 	return rc;
 }
 
-/* Find the transfer named by the first word of args. */
+/*
+ * Find the transfer named by the first word of args.  For /accept and
+ * /reject (offers), without an id: the only offer waiting for an answer.
+ */
 static struct xfer *
 xfer_arg(struct core *c, const char *line, char **args, const char *usage)
 {
 	const char *why;
-	struct xfer *x;
+	struct xfer *x, *only = NULL;
 	char *id = cmd_next_word(args);
+	int offers = strncmp(usage, "/accept", 7) == 0 || strncmp(usage, "/reject", 7) == 0, n = 0;
 
+	if (id == NULL && offers) {
+		for (x = c->xfers; x != NULL; x = x->next)
+			if (!x->hidden && x->dir == XFER_IN && x->state == XS_PENDING)
+				only = x, n++;
+		if (n == 1)
+			return only;
+		core_error(c, line, NULL, n == 0 ? "no offer is waiting for an answer" :
+		    "%d offers are waiting: name one (usage: %s; Tab completes the id)", n, usage);
+		return NULL;
+	}
 	if (id == NULL) {
 		core_error(c, line, NULL, "usage: %s", usage);
 		return NULL;
@@ -305,14 +330,19 @@ cmd_transfers(struct core *c, struct conversation *cur, const char *line, char *
 	return 0;
 }
 
-/* Find the peer named by the first word of args (the rest stays in args). */
+/*
+ * Find the peer named by the first word of args (the rest stays in args).
+ * Without one, in a conversation window (cur), that window's peer.
+ */
 static struct peer *
-peer_arg(struct core *c, const char *line, char **args, const char *usage)
+peer_arg_in(struct core *c, struct conversation *cur, const char *line, char **args, const char *usage)
 {
 	const char *why;
 	struct peer *p;
 	char *name = cmd_next_word(args);
 
+	if (name == NULL && cur != NULL && cur->peer != NULL)
+		return cur->peer;   /* the window's peer is implied */
 	if (name == NULL) {
 		core_error(c, line, NULL, "usage: %s", usage);
 		return NULL;
@@ -320,6 +350,13 @@ peer_arg(struct core *c, const char *line, char **args, const char *usage)
 	if ((p = core_find_peer(c, name, &why)) == NULL)
 		core_error(c, line, NULL, "%s: %s", name, why);
 	return p;
+}
+
+/* The peer named by the first word of args, never implied. */
+static struct peer *
+peer_arg(struct core *c, const char *line, char **args, const char *usage)
+{
+	return peer_arg_in(c, NULL, line, args, usage);
 }
 
 /*
@@ -331,7 +368,7 @@ static int
 cmd_verify(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	struct core_event ev;
-	struct peer *p = peer_arg(c, line, &args, "/verify PEER");
+	struct peer *p = peer_arg_in(c, cur, line, &args, "/verify PEER");
 	char code[VERIFY_CODE_LEN], safety[VERIFY_SAFETY_LEN];
 	int live;
 
@@ -363,16 +400,33 @@ cmd_verify(struct core *c, struct conversation *cur, const char *line, char *arg
 	return 0;
 }
 
-/* /trust, /block, /unblock PEER */
+/* /trust, /block, /unblock, /untrust [PEER] (in a conversation window: its peer) */
 static int
 cmd_trust(struct core *c, struct conversation *cur, const char *line, char *args)
 {
+	int untrust = strncmp(line, "/untrust", 8) == 0;
 	enum trust t = strncmp(line, "/trust", 6) == 0 ? TRUST_VERIFIED :
 	    strncmp(line, "/block", 6) == 0 ? TRUST_BLOCKED : TRUST_UNVERIFIED;
-	struct peer *p = peer_arg(c, line, &args, t == TRUST_VERIFIED ? "/trust PEER" :
-	    t == TRUST_BLOCKED ? "/block PEER" : "/unblock PEER");
+	struct peer *p = peer_arg_in(c, cur, line, &args, t == TRUST_VERIFIED ? "/trust PEER" :
+	    t == TRUST_BLOCKED ? "/block PEER" : untrust ? "/untrust PEER" : "/unblock PEER");
 
-	return p == NULL ? -1 : core_set_trust(c, p, t, line);
+	if (p == NULL)
+		return -1;
+	if (untrust && p->trust != TRUST_VERIFIED) {
+		core_error(c, line, p, "%s is not verified (it is %s)", p->nick,
+		    p->trust == TRUST_BLOCKED ? "blocked: /unblock it" : "unverified already");
+		return -1;
+	}
+	if (!untrust && t == TRUST_UNVERIFIED && p->trust != TRUST_BLOCKED) {
+		core_error(c, line, p, "%s is not blocked", p->nick);
+		return -1;
+	}
+	if (core_set_trust(c, p, t, line) == -1)
+		return -1;
+	if (cur != NULL && cur != &p->conv)   /* the answer where it was typed */
+		core_note(c, cur, LINE_SYSTEM, "%s is now %s", p->nick,
+		    t == TRUST_VERIFIED ? "verified" : t == TRUST_BLOCKED ? "blocked" : "unverified");
+	return 0;
 }
 
 /* /rename PEER NAME */
@@ -388,7 +442,16 @@ cmd_rename(struct core *c, struct conversation *cur, const char *line, char *arg
 		core_error(c, line, p, "usage: /rename PEER NAME (no spaces)");
 		return -1;
 	}
-	return core_rename(c, p, name, line);
+	{
+		char was[NICK_BUF];
+
+		snprintf(was, sizeof was, "%s", p->nick);
+		if (core_rename(c, p, name, line) == -1)
+			return -1;
+		core_note(c, cur != NULL ? cur : &p->conv, LINE_SYSTEM, "%s (%.8s) is now called %s", was,
+		    p->fp, p->nick);
+	}
+	return 0;
 }
 
 /* /forget PEER */
@@ -462,15 +525,18 @@ const struct cmd_def cmd_table[] = {
 	{ "msg", "PEER TEXT", "send a message (PEER: nick or fingerprint prefix)", cmd_msg },
 	{ "peers", "", "list known peers", cmd_peers },
 	{ "nick", "NAME", "change your nick", cmd_nick },
-	{ "send", "PEER PATH...", "offer files or directories to a peer", cmd_send },
-	{ "accept", "ID [DIR]", "accept an offer (into DIR, else the download directory)", cmd_accept },
-	{ "reject", "ID", "reject an offer", cmd_reject },
+	{ "send", "PEER PATH...", "offer files or directories to a peer (in its window: /send PATH...)", cmd_send },
+	{ "accept", "[ID [DIR]]", "accept an offer (into DIR, else the download directory; no ID: "
+	  "the only offer waiting)", cmd_accept },
+	{ "reject", "[ID]", "reject an offer (no ID: the only offer waiting)", cmd_reject },
 	{ "cancel", "ID", "cancel a transfer, either direction", cmd_cancel },
 	{ "transfers", "", "list transfers", cmd_transfers },
-	{ "verify", "PEER", "show the session code and safety number to compare with PEER", cmd_verify },
-	{ "trust", "PEER", "mark PEER verified (after comparing a /verify code)", cmd_trust },
-	{ "block", "PEER", "refuse PEER's connections, messages and beacons", cmd_trust },
+	{ "verify", "[PEER]", "show the session code and safety number to compare with PEER "
+	  "(in its window: PEER may be left out)", cmd_verify },
+	{ "trust", "[PEER]", "mark PEER verified (after comparing a /verify code)", cmd_trust },
+	{ "block", "[PEER]", "refuse PEER's connections, messages and beacons", cmd_trust },
 	{ "unblock", "PEER", "undo /block (PEER becomes unverified)", cmd_trust },
+	{ "untrust", "PEER", "undo /trust (PEER becomes unverified)", cmd_trust },
 	{ "rename", "PEER NAME", "call PEER by a name of your choosing", cmd_rename },
 	{ "forget", "PEER", "forget PEER: trust, history, queued messages", cmd_forget },
 	{ "history", "PEER [N]", "show the last N lines with PEER (headless: history events)", cmd_history },
@@ -481,6 +547,82 @@ const struct cmd_def cmd_table[] = {
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },
 	{ NULL, NULL, NULL, NULL },
 };
+
+/* Short names people type out of habit (irssi's among them). */
+const struct cmd_alias cmd_aliases[] = {
+	{ "q", "query" }, { "j", "query" }, { "join", "query" }, { "w", "window" }, { "win", "window" },
+	{ "exit", "quit" }, { "bye", "quit" }, { "m", "msg" }, { "tell", "msg" },
+	{ NULL, NULL },
+};
+
+/* Edit distance of two short words (typos: a letter wrong, missing, extra or swapped). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[33], prev, tmp, best;
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			best = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* Resolve a typed command name (see cmd.h). */
+const char *
+cmd_resolve(const char *name, const char *const *extra, char *err, size_t errlen)
+{
+	const char *found = NULL, *near = NULL, *nm;
+	char amb[160] = "";
+	size_t n = strlen(name), d, dnear = 3, i, k;
+	int matches = 0;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; (nm = k == 0 ? cmd_table[i].name : extra != NULL ? extra[i] : NULL) != NULL; i++)
+			if (strcasecmp(nm, name) == 0)
+				return nm;
+	}
+	for (i = 0; cmd_aliases[i].alias != NULL; i++)
+		if (strcasecmp(cmd_aliases[i].alias, name) == 0)
+			return cmd_aliases[i].name;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; (nm = k == 0 ? cmd_table[i].name : extra != NULL ? extra[i] : NULL) != NULL; i++) {
+			if (n > 0 && strncasecmp(nm, name, n) == 0 && (found == NULL || strcmp(found, nm) != 0)) {
+				found = nm;
+				matches++;
+				if (strlen(amb) + strlen(nm) + 4 < sizeof amb)
+					snprintf(amb + strlen(amb), sizeof amb - strlen(amb), "%s/%s", amb[0] ? ", " : "", nm);
+			}
+			if ((d = distance(nm, name)) < dnear) {
+				dnear = d;
+				near = nm;
+			}
+		}
+	}
+	if (matches == 1)
+		return found;
+	if (matches > 1)
+		snprintf(err, errlen, "ambiguous command /%s: %s", name, amb);
+	else if (near != NULL && dnear <= (n > 4 ? 2u : 1u))
+		snprintf(err, errlen, "unknown command /%s: did you mean /%s? (/help lists them)", name, near);
+	else
+		snprintf(err, errlen, "unknown command /%s (/help lists them)", name);
+	return NULL;
+}
 
 /* Find a command by name. */
 const struct cmd_def *
@@ -525,8 +667,17 @@ cmd_run(struct core *c, struct conversation *cur, const char *line)
 		core_error(c, buf, NULL, "empty command");
 		return -1;
 	}
-	if ((d = cmd_find(cmd_table, name)) == NULL)
-		return 1;
+	if ((d = cmd_find(cmd_table, name)) == NULL) {
+		char err[256];
+		const char *full = cmd_resolve(name, NULL, err, sizeof err);
+
+		if (full == NULL) {
+			core_error(c, buf, NULL, "%s", err);
+			return -1;
+		}
+		if ((d = cmd_find(cmd_table, full)) == NULL)
+			return 1;   /* a front-end's command (/query, /window: the UI's) */
+	}
 	{
 		char orig[CMD_LINE_MAX];
 

@@ -11,6 +11,12 @@ struct cmd_def {
 	int       (*fn)(struct core *, struct conversation *cur, const char *cmdline, char *args);
 };
 
+/* Short names for commands (/q: /query), terminated by a NULL alias. */
+struct cmd_alias {
+	const char *alias, *name;
+};
+extern const struct cmd_alias cmd_aliases[];
+
 /* The core's commands, terminated by a NULL name (front-ends add their own). */
 extern const struct cmd_def cmd_table[];
 
@@ -23,6 +29,15 @@ extern const struct cmd_def cmd_table[];
 int cmd_run(struct core *, struct conversation *cur, const char *line);
 /* Split off the first blank-separated word of *s (NUL-terminating it); NULL if none. */
 char *cmd_next_word(char **s);
+
+/*
+ * Resolve a typed command name (without the slash) against the core's table
+ * and extra names (the front-end's own, NULL-terminated; may be NULL): any
+ * case, an alias (/q, /j: query, /w: window, /exit: quit, /m: msg), or a
+ * unique prefix.  Returns the full name, or NULL with a sentence in err
+ * ("unknown command /x: did you mean /y?", "ambiguous ...").
+ */
+const char *cmd_resolve(const char *name, const char *const *extra, char *err, size_t errlen);
 
 /* Find a command definition by name (without the slash) in a table. */
 const struct cmd_def *cmd_find(const struct cmd_def *table, const char *name);

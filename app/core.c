@@ -613,8 +613,14 @@ core_peer_announce(struct core *c, struct peer *p, const char *nick)
 	}
 	if (p->nick_clash == 2)
 		p->nick_clash = 0;   /* only a beacon's hint had clashed */
-	if (!p->renamed)
+	if (!p->renamed && strcmp(p->nick, nick) != 0) {
+		char was[NICK_BUF];
+
+		snprintf(was, sizeof was, "%s", p->nick);
 		snprintf(p->nick, sizeof p->nick, "%s", nick);
+		if (p->hello && was[0] != '\0')   /* a change while connected, not the first HELLO */
+			core_note(c, &p->conv, LINE_SYSTEM, "%s is now known as %s", was, p->nick);
+	}
 }
 
 /*
@@ -1040,6 +1046,7 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	if (first) {
 		int was_online = p->state == PEER_ONLINE;   /* a new session replaced a live one */
 
+		p->told_queued = 0;
 		p->state = PEER_ONLINE;
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
 		if (!was_online)
@@ -1259,6 +1266,8 @@ core_connect(struct core *c, const char *target, const char *cmd)
 	c->connect_sid = session_id(s);
 	sock_format((struct sockaddr *)&ss, addr, sizeof addr);
 	log_info("connecting to %s", addr);
+	if (cmd != NULL)
+		core_note(c, NULL, LINE_SYSTEM, "connecting to %s", addr);
 	return 0;
 }
 
@@ -1359,8 +1368,13 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	/* logged first, sent once the log is written (store_flush) */
 	store_queue_add(c, p, m);
 	p->out_pending = 1;
-	if (p->sess == NULL)
-		core_connect_peer(c, p);   /* on demand; the queue goes out on HELLO */
+	if (p->sess == NULL && p->pending == NULL && core_connect_peer(c, p) == 0)
+		p->auto_connecting = 1;   /* on demand; a failure is quiet: the queue waits */
+	if (!(p->sess != NULL && p->hello) && !p->told_queued) {
+		p->told_queued = 1;   /* once until it is back */
+		core_note(c, &p->conv, LINE_SYSTEM, "%s is offline; queued - it will be delivered when %s is back",
+		    p->nick, p->nick);
+	}
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_SENT;
 	ev.peer = p;

@@ -124,6 +124,8 @@ struct peer {
 	int              hist_throttled;   /* over the limit this minute (logged once) */
 	int              renamed;          /* nick is the user's name for it */
 	int              forgotten;        /* /forget: listed nowhere until it comes back */
+	int              told_queued;      /* "offline; queued" said since it was last online */
+	int              fe_online;        /* owned by the front-end: it said the peer is online */
 	char             announced[NICK_BUF];   /* the nick it announced last */
 	int              nick_clash;       /* announced a nick another known key uses (2: a beacon did, not warned yet) */
 	uint64_t         last_seen;        /* wall-clock ms */

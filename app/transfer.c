@@ -853,7 +853,8 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 	} else {
 		x->state = XS_WAITING;
 		emit(x, EV_TRANSFER);
-		core_connect_peer(c, p);
+		if (p->pending == NULL && core_connect_peer(c, p) == 0)
+			p->auto_connecting = 1;   /* on demand; a failure is quiet: it waits */
 	}
 	return 0;
 fail:

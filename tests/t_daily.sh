@@ -55,6 +55,13 @@ check "it is offered again and resumes, to the end" \
 t=$(wait_for alice ".event==\"transfer\" and .id==\"$id\" and .state==\"done\"" 10)
 diag "sender restart: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$t")"
 check "only the missing part was sent" test "$(jq '.resumed > 10000000' <<<"$t")" = true
+# both sides count the same bytes: the resumed part included from the start
+ra=$(events alice "select(.event==\"transfer\" and .id==\"$id\" and .state==\"running\") | .bytes" | tail -n 1)
+rb=$(events bob "select(.event==\"transfer\" and .id==\"$id\" and .state==\"running\") | .bytes" | tail -n 1)
+diag "resumed transfer starts at: sender $ra bytes, receiver $rb bytes"
+check "sender and receiver start the resumed transfer at the same byte count" test "$ra" = "$rb"
+check "the sender's progress never leaves out the resumed bytes" \
+	test "$(events alice "select(.event==\"progress\" and .id==\"$id\" and .bytes < $ra)" | wc -l)" -eq 0
 check "the file arrived whole" cmp -s "$src/big.bin" "$T/bob-dl/big.bin"
 n=$(listed bob "$id")
 check "bob lists it once (no stale \"waiting\" entry)" test "$n" -eq 1 || diag "bob lists it $n times"

@@ -60,6 +60,74 @@ check "/forget takes bob off the peer list at once" wait_screen alice 'peers 0/0
 check "no row for bob in the list" not shows alice ' bob +[0-9a-z]{8}$'
 screen alice | sed 's/^/#   |/'
 
+# --- commands answer where they are typed; the window's peer is implied ------
+# wait_flat NAME ERE: wait until the pane's text, wrapped rows joined again, matches
+wait_flat() {
+	local i=0
+	while [ $i -lt 100 ]; do
+		screen "$1" | sed 's/^ *//; s/ *$//' | tr '\n' ' ' | grep -Eq -- "$2" && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	echo "# timed out waiting for /$2/ on $1; the screen was:"
+	screen "$1" | sed 's/^/#   |/'
+	return 1
+}
+
+ui dan 100 30
+ui eve 100 30 --limit-rate 2m
+addr_e=$(status_addr eve)
+keys dan F2; keys eve F2   # no peer list: rows hold nothing but the window's text
+say_line dan "/CONNECT $addr_e"
+check "commands in any case; /connect says \"connecting to\"" wait_screen dan "connecting to $addr_e"
+check "then at home: \"eve is online - /query eve or Alt-2\"" wait_screen dan 'eve is online - /query eve or Alt-2'
+say_line dan "/conect $addr_e"
+check "a typo: \"did you mean /connect?\"" wait_screen dan 'did you mean /connect\?'
+say_line dan "/tra"
+check "a unique prefix runs the command (/tra: /transfers)" wait_screen dan '^ 2:transfers'
+keys dan M-1
+say_line dan "/q eve"
+check "/q is /query" wait_screen dan '^ 3:eve'
+say_line dan "/verify"
+check "/verify in eve's window: no PEER needed" wait_screen dan '^[0-9:]+ -!- session code [0-9]{3} '
+say_line dan "/trust"
+check "/trust in eve's window: eve is verified" wait_flat dan 'eve \([0-9a-z]+\) is now verified'
+say_line dan "/untrust"
+check "/untrust: unverified again" wait_flat dan 'eve \([0-9a-z]+\) is now unverified'
+echo "implied peer" >"$T/note.txt"
+say_line dan "/send $T/note.txt"
+check "/send PATH in eve's window offers it to eve" wait_screen eve '\[offers: 1'
+say_line eve "/accept"
+check "/accept without an id takes the only offer" wait_screen dan 'verified by eve'
+check "the file arrived" cmp -s "$T/note.txt" "$T/eve/downloads/note.txt"
+keys dan M-1
+say_line dan "/msg eve hello from home"
+check "/msg from home echoes \"-> eve: ...\" at home" wait_screen dan '^[0-9:]+ -!- -> eve: hello from home'
+say_line eve "/nick evelyn"
+check "/nick confirms" wait_screen eve 'you are now known as evelyn'
+keys dan M-3
+check "a peer's new nick is announced" wait_screen dan 'eve is now known as evelyn'
+# the transfers window: active transfers first, finished ones can be cleared
+head -c 30000000 /dev/zero >"$T/slow.bin"
+say_line eve "/send dan $T/slow.bin"
+wait_screen dan '\[offers: 1' >/dev/null
+say_line dan "/accept"
+wait_screen dan 'slow\.bin.*running' >/dev/null
+say_line dan "/transfers"
+check "the transfers window lists the active transfer first" wait_screen dan '^ [0-9]+:transfers'
+first=$(screen dan | grep -nE 'slow\.bin|note\.txt' | head -n 1)
+check "(above the finished one)" grep -q 'slow.bin' <<<"$first" || screen dan | sed 's/^/#   |/'
+say_line dan "/transfers clear"
+check "/transfers clear takes the finished ones off the list" wait_gone dan 'note\.txt'
+keys dan M-3
+say_line eve "/quit"
+wait_screen dan 'evelyn is offline' >/dev/null
+say_line dan "see you later"
+check "a message to an offline peer: \"offline; queued\"" \
+	wait_flat dan 'evelyn is offline; queued - it will be delivered when evelyn is back'
+sleep 1
+check "and no red connection error" not shows dan '!!! cannot reach'
+screen dan | sed 's/^/#   |/'
+
 # --- an unusable --download-dir is said at start-up -------------------------
 echo x >"$T/afile"
 ui carol 80 24 --download-dir "$T/afile/sub"

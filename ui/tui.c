@@ -71,7 +71,8 @@ static const struct ui_cmd ui_cmds[] = {
 	  "oldest line kept; PgUp scrolls back)",
 	  ui_history },
 	{ "bell", "[on|off]", "ring the terminal bell for messages in other windows", ui_bell },
-	{ "transfers", "", "go to the transfers window: every transfer, its progress, offers in full",
+	{ "transfers", "[clear]", "go to the transfers window: every transfer, its progress, offers in "
+	  "full (those under way first); clear: take the finished ones off the list",
 	  ui_transfers },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -476,6 +477,15 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_PEER:
 		if (ev->peer->forgotten && (i = win_find(t, &ev->peer->conv)) > 0)
 			win_close(t, (size_t)i);   /* /forget: its window goes too */
+		if (ev->peer->state == PEER_ONLINE && !ev->peer->fe_online && ev->cmd == NULL) {
+			/* said at home, with the way to its window */
+			ev->peer->fe_online = 1;
+			i = win_find(t, &ev->peer->conv);
+			core_note(c, NULL, LINE_SYSTEM, "%s is online - /query %s or Alt-%ld", ev->peer->nick,
+			    ev->peer->nick, (i >= 0 ? i : (long)t->nwin) + 1);
+		} else if (ev->peer->state != PEER_ONLINE) {
+			ev->peer->fe_online = 0;
+		}
 		if (ev->cmd != NULL)   /* an answer to /peers */
 			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
 			    ev->peer->fp, peer_state_name(ev->peer->state), tui_trust_word(ev->peer),
@@ -667,6 +677,9 @@ ui_help(struct tui *t, char *args)
 		if (cmd_find(cmd_table, u->name) == NULL)
 			core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", u->name, *u->args ? " " : "",
 			    u->args, u->help);
+	core_note(&t->core, cv, LINE_SYSTEM, "Any case and any unique prefix will do (/tra: /transfers). Aliases:");
+	for (i = 0; cmd_aliases[i].alias != NULL; i++)
+		core_note(&t->core, cv, LINE_SYSTEM, "  /%s = /%s", cmd_aliases[i].alias, cmd_aliases[i].name);
 	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer.");
 	core_note(&t->core, cv, LINE_SYSTEM, "Keys:");
 	for (i = 0; key_help[i] != NULL; i++)
@@ -826,9 +839,21 @@ ui_history(struct tui *t, char *args)
 static void
 ui_transfers(struct tui *t, char *args)
 {
-	if (!blank(args)) {
-		ui_error(t, "usage: /transfers");
+	char *w = cmd_next_word(&args);
+	struct xfer *x;
+	unsigned n = 0;
+
+	if ((w != NULL && strcasecmp(w, "clear") != 0) || !blank(args)) {
+		ui_error(t, "usage: /transfers [clear]");
 		return;
+	}
+	if (w != NULL) {
+		/* finished transfers off the list (the files stay where they landed) */
+		for (x = t->core.xfers; x != NULL; x = x->next)
+			if (!x->hidden && tui_xfer_ended(x))
+				x->hidden = 1, n++;
+		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "%u finished transfer%s cleared from the list",
+		    n, n == 1 ? "" : "s");
 	}
 	xwin_show(t);
 }
@@ -844,26 +869,45 @@ run_line(struct tui *t, const char *line)
 
 	t->invite[0] = '\0';   /* the code strip goes with the next line entered */
 	if (line[0] == '/' && line[1] != '/') {
+		static const char *ui_names[sizeof ui_cmds / sizeof ui_cmds[0]];
+		const char *cmd, *a;
+		char err[256], *again;
+		size_t i;
+
+		for (i = 0; ui_cmds[i].name != NULL; i++)
+			ui_names[i] = ui_cmds[i].name;
 		snprintf(buf, sizeof buf, "%s", line + 1);
 		args = buf;
-		name = cmd_next_word(&args);
-		for (u = ui_cmds; name != NULL && u->name != NULL; u++) {
-			if (strcmp(u->name, name) == 0) {
-				/* the arguments again, unshortened */
-				char *full = strdup(line + 1), *a = full;
+		if ((name = cmd_next_word(&args)) == NULL) {
+			core_note(&t->core, w->conv, LINE_ERROR, "empty command (/help lists them)");
+			return;
+		}
+		/* any case, an alias, a unique prefix; else "did you mean ...?" */
+		if ((cmd = cmd_resolve(name, ui_names, err, sizeof err)) == NULL) {
+			core_note(&t->core, w->conv, LINE_ERROR, "%s", err);
+			return;
+		}
+		/* the line again with the full name, arguments unshortened */
+		for (a = line + 1; *a == ' ' || *a == '\t'; a++)
+			;
+		a += strcspn(a, " \t");
+		if ((again = malloc(strlen(cmd) + strlen(a) + 3)) == NULL)
+			return;
+		sprintf(again, "/%s%s", cmd, a);
+		for (u = ui_cmds; u->name != NULL; u++) {
+			if (strcmp(u->name, cmd) == 0) {
+				char *rest = again + 1;
 
-				if (full == NULL)
-					return;
-				cmd_next_word(&a);
-				u->fn(t, a);
-				free(full);
+				cmd_next_word(&rest);
+				u->fn(t, rest);
+				free(again);
 				return;
 			}
 		}
-		rc = cmd_run(&t->core, w->conv, line);
+		rc = cmd_run(&t->core, w->conv, again);
 		if (rc == 1)
-			core_note(&t->core, w->conv, LINE_ERROR, "unknown command /%s (/help lists them)",
-			    name ? name : "");
+			core_note(&t->core, w->conv, LINE_ERROR, "unknown command /%s (/help lists them)", cmd);
+		free(again);
 		return;
 	}
 	if (line[strspn(line, " ")] == '\0')

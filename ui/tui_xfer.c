@@ -143,12 +143,15 @@ tui_xfer_what(const struct xfer *x, char *out, size_t outlen)
 		snprintf(out + len, outlen - (size_t)len, ", %s", size);
 }
 
-/* qsort: newest transfer first. */
+/* qsort: transfers under way (or waiting for an answer) first, then newest first. */
 static int
 by_serial_desc(const void *a, const void *b)
 {
 	const struct xfer *x = *(const struct xfer *const *)a, *y = *(const struct xfer *const *)b;
+	int ex = tui_xfer_ended(x), ey = tui_xfer_ended(y);
 
+	if (ex != ey)
+		return ex - ey;
 	return x->serial < y->serial ? 1 : x->serial > y->serial ? -1 : 0;
 }
 
