@@ -118,7 +118,29 @@ first=$(screen dan | grep -nE 'slow\.bin|note\.txt' | head -n 1)
 check "(above the finished one)" grep -q 'slow.bin' <<<"$first" || screen dan | sed 's/^/#   |/'
 say_line dan "/transfers clear"
 check "/transfers clear takes the finished ones off the list" wait_gone dan 'note\.txt'
+# the bell: for messages only by default; /bell all adds offers
+keys dan M-1
+wait_screen dan '^ 1:home' >/dev/null
+say_line eve "/send dan $T/note.txt"
+wait_screen dan '\[offers: 1' >/dev/null
+sleep 0.5
+check "an offer in another window does not ring by default" test "$(pane_fmt dan '#{window_bell_flag}')" = 0
+say_line dan "/bell all"
+check "/bell all says what rings" wait_screen dan 'bell: all'
+say_line eve "/send dan $T/note.txt"
+i=0; while [ $i -lt 50 ] && [ "$(pane_fmt dan '#{window_bell_flag}')" != 1 ]; do sleep 0.1; i=$((i + 1)); done
+check "with /bell all an offer rings" test "$(pane_fmt dan '#{window_bell_flag}')" = 1
+# two offers waiting: Tab after /accept lists both ids, it does not pick one
+type_text dan "/accept "
+keys dan Tab
+check "Tab on an ambiguous transfer id lists the candidates" wait_screen dan '2 transfers match: [0-9a-f]{8} [0-9a-f]{8}'
+check "and puts none of them in the line" shows dan '^\[home\] /accept ?$'
+keys dan C-u
 keys dan M-3
+type_text dan "evel"
+keys dan Tab
+check "a nick completed at the start of a line gets \": \"" wait_screen dan '^\[evelyn\] evelyn: ?$'
+keys dan C-u
 say_line eve "/quit"
 wait_screen dan 'evelyn is offline' >/dev/null
 say_line dan "see you later"

@@ -70,7 +70,8 @@ static const struct ui_cmd ui_cmds[] = {
 	{ "history", "PEER [N]", "go to PEER's window, scrolled back to its last N lines (default: the "
 	  "oldest line kept; PgUp scrolls back)",
 	  ui_history },
-	{ "bell", "[on|off]", "ring the terminal bell for messages in other windows", ui_bell },
+	{ "bell", "[messages|all|off]", "ring the terminal bell for messages in other windows "
+	  "(the default), also for offers and warnings (all), or never", ui_bell },
 	{ "transfers", "[clear]", "go to the transfers window: every transfer, its progress, offers in "
 	  "full (those under way first); clear: take the finished ones off the list",
 	  ui_transfers },
@@ -423,7 +424,7 @@ note_xfer(struct tui *t, const struct core_event *ev)
 		    "an UNVERIFIED NEW KEY using a known peer's name" : "an unverified peer");
 		if (i != (long)t->cur && xi != (long)t->cur) {
 			p->conv.unread++;
-			if (t->bell)
+			if (t->bell == TUI_BELL_ALL)
 				t->want_bell = 1;
 		}
 		if (xi >= 0 && xi != (long)t->cur)
@@ -503,7 +504,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			ev->peer->conv.unread++;
 		if (t->cur != 0)
 			c->home.unread++;
-		if (t->bell)
+		if (t->bell == TUI_BELL_ALL)
 			t->want_bell = 1;
 		break;
 	case EV_MESSAGE:
@@ -778,22 +779,25 @@ ui_query(struct tui *t, char *args)
 		win_switch(t, (size_t)i);
 }
 
-/* /bell [on|off] */
+/* /bell [messages|all|off] (on: messages) */
 static void
 ui_bell(struct tui *t, char *args)
 {
 	char *w = cmd_next_word(&args);
 
-	if (w != NULL && strcmp(w, "on") == 0 && blank(args))
-		t->bell = 1;
-	else if (w != NULL && strcmp(w, "off") == 0 && blank(args))
-		t->bell = 0;
+	if (w != NULL && (strcasecmp(w, "on") == 0 || strcasecmp(w, "messages") == 0) && blank(args))
+		t->bell = TUI_BELL_MESSAGES;
+	else if (w != NULL && strcasecmp(w, "all") == 0 && blank(args))
+		t->bell = TUI_BELL_ALL;
+	else if (w != NULL && strcasecmp(w, "off") == 0 && blank(args))
+		t->bell = TUI_BELL_OFF;
 	else if (w != NULL) {
-		ui_error(t, "usage: /bell [on|off]");
+		ui_error(t, "usage: /bell [messages|all|off]");
 		return;
 	}
-	core_note(&t->core, cur_conv(t), LINE_SYSTEM, "bell for messages in other windows: %s",
-	    t->bell ? "on" : "off");
+	core_note(&t->core, cur_conv(t), LINE_SYSTEM, "bell: %s",
+	    t->bell == TUI_BELL_ALL ? "all (messages, offers and warnings in other windows)" :
+	    t->bell == TUI_BELL_MESSAGES ? "messages (in other windows)" : "off");
 }
 
 /*
@@ -984,7 +988,7 @@ comp_peers(struct tui *t, const char *word)
 
 	for (p = t->core.peers; p != NULL; p = p->next)
 		if (!p->forgotten && strncasecmp(p->nick, word, n) == 0)
-			comp_add(t, p->nick, " ", "");
+			comp_add(t, p->nick, t->comp.colon ? ": " : " ", "");   /* "bob: " starts a line */
 	if (t->comp.ncand > 0 || n == 0)
 		return;
 	for (p = t->core.peers; p != NULL; p = p->next) {
@@ -1197,8 +1201,11 @@ complete(struct tui *t, int dir)
 		comp_ids(t, word, cmd);
 	else if (strchr(word, '/') != NULL || word[0] == '~' || (word[0] == '.' && word[1] == '/'))
 		comp_paths(t, word);
-	else
+	else {
+		c->colon = first;   /* a nick at the start of a line is addressed: "bob: " */
 		comp_peers(t, word);
+		c->colon = 0;
+	}
 	if (c->ncand == 0) {
 		free(word);
 		return;
@@ -1222,6 +1229,23 @@ complete(struct tui *t, int dir)
 	}
 	while (lcp > 0 && (c->cand[0][lcp] & 0xc0) == 0x80)
 		lcp--;   /* never split a UTF-8 character */
+	if (kind == ARG_ID) {
+		/* transfer ids: never pick one of several; list them, extend to what they share */
+		char list[400] = "";
+		size_t len = 0;
+
+		for (i = 0; i < c->ncand && len + 12 < sizeof list; i++)
+			len += (size_t)snprintf(list + len, sizeof list - len, " %.8s", c->cand[i]);
+		if (lcp > strlen(word) && (cand = strndup(c->cand[0], lcp)) != NULL) {
+			edit_replace(e, start, e->cur, cand);
+			free(cand);
+		}
+		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "%zu transfers match:%s%s (type more of the id)",
+		    c->ncand, list, i < c->ncand ? " ..." : "");
+		comp_reset(t);
+		free(word);
+		return;
+	}
 	if (lcp > strlen(word)) {
 		if ((cand = strndup(c->cand[0], lcp)) != NULL) {
 			edit_replace(e, start, e->cur, cand);
@@ -1616,7 +1640,7 @@ tui_run(const struct core_options *opt)
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	keys_init(&t->keys, &tui_codes, &tui_keys_ops, t, t->utf8);
 	t->sidebar = 1;
-	t->bell = !opt->no_bell;   /* config file: bell */
+	t->bell = opt->no_bell ? TUI_BELL_OFF : TUI_BELL_MESSAGES;   /* config file: bell */
 	edit_init(&t->edit);
 	signal(SIGPIPE, SIG_IGN);
 	fe.event = on_event;

@@ -18,6 +18,9 @@
 #define TUI_ESCDELAY_MS  50
 #define TUI_PASTE_IDLE_MS 3000   /* a paste silent this long is taken as ended */
 
+/* struct tui.bell: what rings the bell when it happens in another window */
+enum { TUI_BELL_OFF = 0, TUI_BELL_MESSAGES, TUI_BELL_ALL };
+
 /* Colour pairs (only the 8 basic colours on the terminal's default background). */
 enum {
 	PAIR_RED = 1, PAIR_GREEN, PAIR_YELLOW, PAIR_BLUE, PAIR_MAGENTA, PAIR_CYAN,
@@ -40,6 +43,7 @@ struct tui_comp {
 	size_t  end;            /* where the inserted candidate ends */
 	char  **cand;
 	size_t  ncand, idx;
+	int     colon;          /* completing a nick at the start of a line: add ": " */
 };
 
 struct tui {
@@ -70,7 +74,7 @@ struct tui {
 	int              color;       /* colours in use (terminal has them, NO_COLOR unset) */
 	int              utf8;        /* the locale's character set is UTF-8 */
 	int              sidebar;     /* the peer list is wanted */
-	int              bell;        /* ring for messages in other windows */
+	int              bell;        /* TUI_BELL_*: when to ring for other windows */
 	int              want_bell;   /* ring at the next redraw */
 	struct loop_timer clock;
 	char             invite[INVITE_TEXT_MAX];   /* shown above the status bar after /invite */
