@@ -50,13 +50,31 @@ static int
 cmd_connect(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	char code[INVITE_TEXT_MAX], *target;
+	const char *why;
+	struct peer *p;
 
 	if (invite_squeeze(args, code, sizeof code))
 		return core_connect(c, code, line);   /* a code copied in pieces */
 	target = cmd_next_word(&args);
 	if (target == NULL || *skip_blanks(args) != '\0') {
-		core_error(c, line, NULL, "usage: /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN");
+		core_error(c, line, NULL, "usage: /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN | PEER");
 		return -1;
+	}
+	if (strpbrk(target, ".:@[") == NULL && (p = core_find_peer(c, target, &why)) != NULL) {
+		/* a known peer by its nick (or fingerprint): call it again */
+		if (core_refuse_blocked(c, p, line) == -1)
+			return -1;
+		if (p->state == PEER_ONLINE) {
+			core_note(c, cur, LINE_SYSTEM, "already connected to %s (%s)", p->nick, p->addr);
+			return 0;
+		}
+		if (core_connect_peer(c, p) == -1) {
+			core_error(c, line, p, "no address known for %s: /connect HOST:PORT or an invite code",
+			    p->nick);
+			return -1;
+		}
+		core_note(c, cur, LINE_SYSTEM, "connecting to %s at %s", p->nick, p->addr[0] ? p->addr : "its LAN address");
+		return 0;
 	}
 	return core_connect(c, target, line);
 }

@@ -1259,6 +1259,19 @@ core_connect(struct core *c, const char *target, const char *cmd)
 		target = code;   /* an invite code copied with line breaks or an indent */
 	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == -1)
 		return reach_connect(c, target, cmd);   /* reach: invite code, NAME@DOMAIN, HOST[:PORT] */
+	{
+		char mine[8][SOCK_ADDRSTRLEN];
+		size_t n = net_listen_addrs(c->net, mine, 8), i;
+
+		sock_format((struct sockaddr *)&ss, addr, sizeof addr);
+		for (i = 0; i < n; i++) {
+			if (strcmp(mine[i], addr) == 0) {
+				core_error(c, cmd, NULL, "%s is your own address: give it to the peer who should "
+				    "reach you", addr);
+				return -1;
+			}
+		}
+	}
 	if ((s = net_connect(c->net, (struct sockaddr *)&ss, len, NULL)) == NULL) {
 		core_error(c, cmd, NULL, "cannot connect to %s: %s", target, strerror(errno));
 		return -1;

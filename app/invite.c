@@ -421,7 +421,7 @@ invite_looks_like(const char *text)
 	for (i = PREFIX_LEN; text[i] != '\0'; i++)
 		if (!isalnum((unsigned char)text[i]))
 			return 0;
-	return i >= 20;
+	return i >= PREFIX_LEN + 4;   /* a code cut short is still one: reported, not looked up in DNS */
 }
 
 /* An invite code without the blanks and line breaks a copy from a screen adds. */

@@ -89,6 +89,23 @@ wait $spid; rc=$?
 check "the second one-shot send resumes and ends (exit 0)" test $rc -eq 0
 check "bob no longer lists the first entry as waiting" test "$(listed bob "$id")" -eq 0
 
+# --- /connect: yourself, a code cut short, a known peer by its nick ------------
+say alice "/connect $(addr_of alice)"
+check "/connect to yourself says so plainly" \
+	wait_for alice '.event=="error" and (.message|test("is your own address"))'
+say alice "/connect confab1qqqqqqqqq"
+check "a cut-off invite code is reported as too short, not looked up" \
+	wait_for alice '.event=="error" and (.message|test("too short"))'
+check "(no DNS lookup for it)" bash -c "! grep -q 'confab1qqqqqqqqq' '$T/alice.log' || ! grep -qi 'looking up.*confab1qqqq' '$T/alice.log'"
+say alice "/block bob"; say alice "/unblock bob"
+wait_for bob ".event==\"peer\" and .fingerprint==\"$fa\" and .state==\"offline\"" 10 >/dev/null
+n_on=$(count_events alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"")
+say alice "/connect bob"
+check "/connect NICK calls a known peer again" \
+	wait_for alice '.event=="info" and (.text|startswith("connecting to bob at"))'
+check "and bob is back online" \
+	wait_count alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"" $((n_on + 1)) 10
+
 # --- /nick is remembered across a restart --------------------------------------
 start_peer dave --listen 127.0.0.1:0
 say dave "/nick dave2"
