@@ -1179,6 +1179,19 @@ make_invite(struct reach *r, struct invite *inv)
 	    r->dns_host, dport);
 }
 
+/* The addresses a peer could reach us at, as the invite code lists them. */
+void
+reach_addrs_text(struct core *c, char *out, size_t outlen)
+{
+	struct invite inv;
+
+	out[0] = '\0';
+	if (c->reach == NULL)
+		return;
+	make_invite(c->reach, &inv);
+	cands_text(&inv, out, outlen);
+}
+
 /* /invite: print our invite code. */
 int
 reach_cmd_invite(struct core *c, struct conversation *cur, const char *line, char *args)

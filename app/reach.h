@@ -39,6 +39,8 @@ int  reach_cmd_nat(struct core *, struct conversation *, const char *line, char 
 
 /* For the status bar: " nat:upnp 1.2.3.4:7470", " nat:off", ... */
 void reach_status_short(struct core *, char *out, size_t outlen);
+/* The addresses an invite code would list now (interfaces, not 0.0.0.0), as text. */
+void reach_addrs_text(struct core *, char *out, size_t outlen);
 /* The fields of the headless "nat" and "invite" events. */
 void reach_json_nat(struct core *, struct json *);
 void reach_json_invite(struct core *, struct json *);

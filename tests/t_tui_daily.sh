@@ -156,6 +156,12 @@ ui carol 80 24 --download-dir "$T/afile/sub"
 check "an unusable --download-dir: a warning line at start-up" \
 	wait_screen carol "!!! the download directory"
 check "saying it cannot be used" shows carol "cannot be"
+# --- the first screen: where peers reach you, /invite, LAN discovery -----------
+keys carol F2
+check "the first screen says peers reach you at your addresses" wait_flat carol 'peers can reach you at 127\.0\.0\.1:[0-9]+'
+check "that /invite prints your code" wait_flat carol '/invite prints your code'
+check "and whether LAN discovery is on" wait_flat carol 'LAN discovery: off'
+
 screen carol | sed 's/^/#   |/'
 
 done_testing

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "reach.h"        /* the addresses on the first screen */
 #include "log.h"
 #include "main.h"
 #include "text.h"
@@ -1605,7 +1606,7 @@ xconv_free(struct conversation *cv)
 static void
 welcome(struct tui *t)
 {
-	char addrs[8][SOCK_ADDRSTRLEN], all[8 * (SOCK_ADDRSTRLEN + 1)] = "";
+	char addrs[8][SOCK_ADDRSTRLEN], all[8 * (SOCK_ADDRSTRLEN + 1)] = "", reach[700];
 	size_t i, n;
 
 	n = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
@@ -1616,6 +1617,13 @@ welcome(struct tui *t)
 	core_note(&t->core, NULL, LINE_SYSTEM, "confab %s: you are %s, fingerprint %s",
 	    CONFAB_VERSION, t->core.nick, t->core.id.fp);
 	core_note(&t->core, NULL, LINE_SYSTEM, "listening on %s", all[0] ? all : "nothing");
+	reach_addrs_text(&t->core, reach, sizeof reach);   /* the interfaces' addresses, not 0.0.0.0 */
+	if (reach[0] != '\0')
+		core_note(&t->core, NULL, LINE_SYSTEM, "peers can reach you at %s; /invite prints your code "
+		    "(it lists them all)", reach);
+	core_note(&t->core, NULL, LINE_SYSTEM, "LAN discovery: %s", t->core.opt.no_discovery ?
+	    "off (--no-discovery)" : t->core.lan != NULL ? "on (peers on your LAN are listed by themselves)" :
+	    "off (it could not start: see the log)");
 	core_note(&t->core, NULL, LINE_SYSTEM,
 	    "/connect HOST:PORT reaches a peer, /query PEER opens a conversation, /help lists commands and keys");
 }
