@@ -79,6 +79,50 @@ cmd_connect(struct core *c, struct conversation *cur, const char *line, char *ar
 	return core_connect(c, target, line);
 }
 
+/*
+ * Send text to p; over the length limit it goes as several messages, split
+ * at a line break, else a blank, else between characters, and a note says so.
+ */
+static int
+send_text(struct core *c, struct peer *p, const char *text, const char *cmd)
+{
+	size_t len = strlen(text), n, cut, parts = 0;
+	const char *s = text;
+
+	if (len <= WIRE_TEXT_MAX)
+		return core_send_msg(c, p, text, len, cmd);
+	if (core_refuse_blocked(c, p, cmd) == -1)
+		return -1;
+	while (len > 0) {
+		n = len;
+		cut = len;
+		if (n > WIRE_TEXT_MAX) {
+			n = WIRE_TEXT_MAX;
+			for (cut = n; cut > n / 2 && s[cut] != '\n'; cut--)
+				;
+			if (s[cut] != '\n')
+				for (cut = n; cut > n / 2 && s[cut] != ' '; cut--)
+					;
+			if (s[cut] != '\n' && s[cut] != ' ')
+				for (cut = n; cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80; cut--)
+					;   /* no blank: between two characters */
+			n = cut;
+		}
+		if (n > 0 && core_send_msg(c, p, s, n, cmd) == -1)
+			return -1;
+		parts += n > 0;
+		s += n;
+		len -= n;
+		if (len > 0 && (*s == '\n' || *s == ' ')) {
+			s++;   /* the break it was split at */
+			len--;
+		}
+	}
+	core_note(c, &p->conv, LINE_SYSTEM, "a message over %d bytes was sent in %zu parts (split at "
+	    "line breaks or blanks)", WIRE_TEXT_MAX, parts);
+	return 0;
+}
+
 /* /msg PEER TEXT */
 static int
 cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)
@@ -96,7 +140,7 @@ cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)
 		core_error(c, line, NULL, "%s: %s", name, why);
 		return -1;
 	}
-	if (core_send_msg(c, p, text, strlen(text), line) == -1)
+	if (send_text(c, p, text, line) == -1)
 		return -1;
 	if (cur != NULL && cur != &p->conv)
 		core_note(c, cur, LINE_SYSTEM, "-> %s: %s", p->nick, text);   /* said where it was typed */
@@ -677,7 +721,7 @@ cmd_run(struct core *c, struct conversation *cur, const char *line)
 			core_error(c, buf, NULL, "not in a conversation: use /msg PEER TEXT");
 			return -1;
 		}
-		return core_send_msg(c, cur->peer, text, strlen(text), buf);
+		return send_text(c, cur->peer, text, buf);
 	}
 	args = buf + 1;
 	name = cmd_next_word(&args);

@@ -106,6 +106,16 @@ check "/connect NICK calls a known peer again" \
 check "and bob is back online" \
 	wait_count alice ".event==\"peer\" and .fingerprint==\"$fb\" and .state==\"online\"" $((n_on + 1)) 10
 
+# --- a message over the limit is split at word boundaries, and said so --------
+long=$(for i in $(seq 800); do printf 'word%04d ' "$i"; done)
+long=${long% }
+say alice "/msg bob $long"
+check "a message over 4096 bytes is sent in parts, not refused" \
+	wait_for alice '.event=="info" and (.text|test("sent in 2 parts"))'
+wait_count bob '.event=="message" and (.text|startswith("word0"))' 2 10
+got=$(events bob 'select(.event=="message" and (.text|test("^word[0-9]{4}"))) | .text' | jq -rs 'join(" ")')
+check "the parts joined give the message back (split between words)" test "$got" = "$long"
+
 # --- /nick is remembered across a restart --------------------------------------
 start_peer dave --listen 127.0.0.1:0
 say dave "/nick dave2"
