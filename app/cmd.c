@@ -612,9 +612,11 @@ const struct cmd_def cmd_table[] = {
 
 /* Short names people type out of habit (irssi's among them). */
 const struct cmd_alias cmd_aliases[] = {
-	{ "q", "query" }, { "j", "query" }, { "join", "query" }, { "w", "window" }, { "win", "window" },
-	{ "exit", "quit" }, { "bye", "quit" }, { "m", "msg" }, { "tell", "msg" },
-	{ NULL, NULL },
+	{ .alias = "q", .name = "query" }, { .alias = "j", .name = "query" },
+	{ .alias = "join", .name = "query" }, { .alias = "w", .name = "window" },
+	{ .alias = "win", .name = "window" }, { .alias = "exit", .name = "quit" },
+	{ .alias = "bye", .name = "quit" }, { .alias = "m", .name = "msg" },
+	{ .alias = "tell", .name = "msg" }, { .alias = NULL, .name = NULL },
 };
 
 /* Edit distance of two short words (typos: a letter wrong, missing, extra or swapped). */

@@ -679,9 +679,15 @@ ui_help(struct tui *t, char *args)
 		if (cmd_find(cmd_table, u->name) == NULL)
 			core_note(&t->core, cv, LINE_SYSTEM, "  /%s%s%s - %s", u->name, *u->args ? " " : "",
 			    u->args, u->help);
-	core_note(&t->core, cv, LINE_SYSTEM, "Any case and any unique prefix will do (/tra: /transfers). Aliases:");
-	for (i = 0; cmd_aliases[i].alias != NULL; i++)
-		core_note(&t->core, cv, LINE_SYSTEM, "  /%s = /%s", cmd_aliases[i].alias, cmd_aliases[i].name);
+	{
+		char al[256];
+		size_t len = 0;
+
+		for (i = 0; cmd_aliases[i].alias != NULL && len + 32 < sizeof al; i++)
+			len += (size_t)snprintf(al + len, sizeof al - len, " /%s=/%s", cmd_aliases[i].alias,
+			    cmd_aliases[i].name);
+		core_note(&t->core, cv, LINE_SYSTEM, "Any case, any unique prefix (/tra: /transfers); aliases:%s", al);
+	}
 	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer.");
 	core_note(&t->core, cv, LINE_SYSTEM, "Keys:");
 	for (i = 0; key_help[i] != NULL; i++)
