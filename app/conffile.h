@@ -25,29 +25,48 @@
 
 /* config.auto_accept */
 enum { CONFIG_ACCEPT_OFF = 0, CONFIG_ACCEPT_VERIFIED };
+/* config.cipher */
+enum { CONFIG_CIPHER_ALL = 0, CONFIG_CIPHER_CHACHA, CONFIG_CIPHER_AESGCM };
 
-/* The keys; CONFIG_BIT(key) is its bit in config.set, config.bad and option masks. */
+/*
+ * Every setting, in the order of --help; those with a config file key are
+ * written in this order too.  Each is one row of the table in conffile.c
+ * (name, option, type, range, default, documentation), and CONFIG_BIT(key)
+ * is its bit in config.set and config.bad.
+ */
 enum config_key {
-	CONFIG_NICK = 0,
+	CONFIG_HOME = 0,           /* --home (command line only) */
+	CONFIG_NICK,
 	CONFIG_LISTEN,
 	CONFIG_DOWNLOAD_DIR,
-	CONFIG_DISCOVERY,
+	CONFIG_DISCOVERY,          /* --no-discovery */
 	CONFIG_DISCOVERY_IFACE,
-	CONFIG_NAT,
-	CONFIG_BELL,
-	CONFIG_COLORS,
-	CONFIG_HISTORY_LINES,
-	CONFIG_AUTO_ACCEPT,
+	CONFIG_DISCOVERY_REFRESH,  /* command line only */
+	CONFIG_NAT,                /* --no-nat */
+	CONFIG_NAT_LEASE,          /* command line only */
+	CONFIG_DNS_NAME,           /* command line only */
+	CONFIG_BELL,               /* config file only */
+	CONFIG_COLORS,             /* config file only */
+	CONFIG_HISTORY_LINES,      /* config file only */
+	CONFIG_AUTO_ACCEPT,        /* config file only */
 	CONFIG_KEEPALIVE,
+	CONFIG_HANDSHAKE_TIMEOUT,  /* command line only */
+	CONFIG_CIPHER,             /* command line only */
 	CONFIG_LIMIT_RATE,
+	CONFIG_LOG,                /* command line only */
+	CONFIG_DEBUG,              /* command line only */
+	CONFIG_HEADLESS,           /* command line only: the mode */
+	CONFIG_PRINT_CONFIG,       /* command line only: print and exit */
+	CONFIG_HELP,               /* command line only: -h, print --help and exit */
+	CONFIG_VERSION,            /* command line only: -V */
 	CONFIG_NKEYS
 };
-#define CONFIG_BIT(k) (1u << (k))
+#define CONFIG_BIT(k) ((uint64_t)1 << (k))
 
 /* Every setting; a key not in `set` holds its default. */
 struct config {
-	unsigned set;                     /* keys given a valid value */
-	unsigned bad;                     /* keys with a bad value somewhere: kept at the default */
+	uint64_t set;                     /* keys given a valid value */
+	uint64_t bad;                     /* keys with a bad value somewhere: kept at the default */
 	char     nick[NICK_MAX + 1];      /* "": the login name */
 	char     listen[CONFIG_LISTEN_MAX][CONFIG_ADDR_MAX];
 	int      nlisten;                 /* 0: the default listeners */
@@ -57,10 +76,17 @@ struct config {
 	int      nat;                     /* 1 on, 0 off */
 	int      bell;                    /* 1 on, 0 off */
 	int      colors;                  /* COLORS_AUTO, COLORS_ON, COLORS_OFF */
-	int      history_lines;           /* 0..CONFIG_HISTORY_MAX */
+	uint64_t history_lines;           /* 0..CONFIG_HISTORY_MAX */
 	int      auto_accept;             /* CONFIG_ACCEPT_OFF, CONFIG_ACCEPT_VERIFIED */
-	int      keepalive;               /* seconds, 1..3600 */
+	uint64_t keepalive;               /* seconds, 1..3600 */
 	uint64_t limit_rate;              /* bytes/s, 0: no limit */
+	/* command line only: strings point into argv */
+	const char *home, *log, *dns_name;   /* NULL: the default */
+	uint64_t discovery_refresh;       /* seconds, 0: the default */
+	uint64_t nat_lease;               /* seconds, 0: the default */
+	uint64_t handshake_timeout;       /* seconds, 0: the default */
+	int      cipher;                  /* CONFIG_CIPHER_* */
+	int      debug, headless, print_config;   /* 1 on, 0 off */
 };
 
 /* Receives one problem: "FILE:LINE: what is wrong" (sanitised, no newline). */
@@ -98,18 +124,27 @@ int  config_write(FILE *, const struct config *, int with_docs);
 /* Write the documented defaults to path atomically, mode 0600, never replacing a file. */
 int  config_create(const char *path, char *err, size_t errlen);
 /*
- * Fill the options the command line did not set (cli_set: CONFIG_BIT mask of
- * the keys it gave) from cfg; keys without a command-line option always come
- * from cfg.  opt keeps pointers into cfg, which must outlive it.
+ * Give key k (one with a command-line option) the option's argument arg
+ * (NULL for an option without one) in cfg, checked as the config file's
+ * value would be, and a relative --download-dir made absolute.  Returns 0,
+ * or -1 with a message in err.
  */
-void config_apply(const struct config *, struct core_options *, unsigned cli_set);
+int  config_option(struct config *, enum config_key k, const char *arg, char *err, size_t errlen);
+/* Copy every key set in cli over cfg (the command line wins over the file). */
+void config_merge(struct config *cfg, const struct config *cli);
 /*
- * The effective configuration as a config: every key from opt (after
- * config_apply), with default_download_dir for a download_dir left unset.
+ * Make cfg the configuration in effect, as --print-config shows it: every
+ * config file key set, the nick the core would pick and default_download_dir
+ * for a download_dir left unset.
  */
-void config_from_options(struct config *, const struct core_options *,
-                         const char *default_download_dir);
-/* The name of a key. */
+void config_effective(struct config *, const char *default_download_dir);
+/* The core's options from cfg; opt keeps pointers into cfg, which must outlive it. */
+void config_options(const struct config *, struct core_options *opt);
+/* Write the options part of --help: every option with its help text. */
+void config_usage(FILE *);
+/* The name of a key (its long option for one with no config file key). */
 const char *config_key_name(enum config_key);
+/* Key k's long option (NULL if none), whether it takes an argument, its short option (0 if none). */
+const char *config_key_option(enum config_key k, int *has_arg, int *short_opt);
 
 #endif

@@ -23,7 +23,7 @@
 #include "tui.h"
 #include "wire.h"
 
-static const char usage_text[] =
+static const char usage_head[] =
 "usage: confab [OPTIONS]             full-screen chat (ncurses)\n"
 "       confab --headless [OPTIONS]  JSON Lines on stdout, commands on stdin\n"
 "       confab id [--home DIR]       print this identity's fingerprint\n"
@@ -31,33 +31,9 @@ static const char usage_text[] =
 "       confab recv [--dir DIR] [--from FP [--yes]]  receive one offer, then exit\n"
 "       confab invite [--dns-name NAME[:PORT]]   print an invite code for a peer\n"
 "\n"
-"options:\n"
-"  --home DIR          keep all state in DIR (default: $CONFAB_HOME, else XDG dirs)\n"
-"  --nick NAME         the nick peers see (default: $USER)\n"
-"  --listen ADDR:PORT  listen there (repeatable; default 0.0.0.0 and [::] port %d,\n"
-"                      or any free port if that one is taken)\n"
-"  --no-discovery      do not announce or look for peers on the LAN\n"
-"  --discovery-iface IFACE  LAN discovery on IFACE only (may be loopback)\n"
-"  --discovery-refresh SECS  shortest LAN announcement interval (default 30;\n"
-"                      shorter for tests: peers expire after 3 missed ones)\n"
-"  --no-nat            do not ask the router for a port mapping\n"
-"  --nat-lease SECS    port mapping lease asked of the router (default 3600;\n"
-"                      renewed at half time, removed on exit)\n"
-"  --dns-name NAME[:PORT]  a DNS name that reaches this host: put in invite codes\n"
-"  --log FILE          write diagnostics to FILE (default: confab.log in the state dir)\n"
-"  --debug             more detail in the log\n"
-"  --keepalive SECS    ping a silent peer after SECS, drop it after 3*SECS (default 15)\n"
-"  --handshake-timeout SECS  drop a peer that has not finished its handshake (10)\n"
-"  --cipher NAME       offer only chachapoly or aesgcm (default: both where available)\n"
-"  --download-dir DIR  where received files go (default: XDG download dir/confab,\n"
-"                      or DIR/downloads with --home DIR)\n"
-"  --limit-rate RATE   cap outgoing file data at RATE bytes/s (suffix k, m, g;\n"
-"                      0: no cap, e.g. to override the config file)\n"
-"  --headless          run without a screen (see confab(1), HEADLESS MODE)\n"
-"  --print-config      print the configuration in effect (the config file with\n"
-"                      these options applied) as a config file, and exit\n"
-"  -h, --help          show this help\n"
-"  -V, --version       show the version\n"
+"options:\n";
+
+static const char usage_tail[] =
 "\n"
 "send: offer PATH... (files, directories) to the peer at --to HOST:PORT (or an\n"
 "  invite code, or NAME@DOMAIN).\n"
@@ -80,58 +56,54 @@ static const char usage_text[] =
 "key documented.  Options given here win over it.\n"
 "See confab(1) for keys, every command, files and exit codes.\n";
 
-enum {
-	OPT_HOME = 256, OPT_NICK, OPT_LISTEN, OPT_NODISC, OPT_NONAT, OPT_LOG,
-	OPT_DEBUG, OPT_KEEPALIVE, OPT_HSTIMEOUT, OPT_CIPHER, OPT_HEADLESS,
-	OPT_DLDIR, OPT_TO, OPT_DIR, OPT_FROM, OPT_YES, OPT_RATE,
-	OPT_DISC_IFACE, OPT_DISC_REFRESH, OPT_PRINT_CONFIG,
-	OPT_DNS_NAME, OPT_NAT_LEASE,   /* reach */
-};
+/* Options of the subcommands; a setting's option is OPT_SETTING + its config_key. */
+enum { OPT_TO = 256, OPT_DIR, OPT_FROM, OPT_YES, OPT_SETTING };
 
-static const struct option long_opts[] = {
-	{ "home", required_argument, NULL, OPT_HOME },
-	{ "nick", required_argument, NULL, OPT_NICK },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "no-discovery", no_argument, NULL, OPT_NODISC },
-	{ "discovery-iface", required_argument, NULL, OPT_DISC_IFACE },
-	{ "discovery-refresh", required_argument, NULL, OPT_DISC_REFRESH },
-	{ "no-nat", no_argument, NULL, OPT_NONAT },
-	{ "log", required_argument, NULL, OPT_LOG },
-	{ "debug", no_argument, NULL, OPT_DEBUG },
-	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-	{ "handshake-timeout", required_argument, NULL, OPT_HSTIMEOUT },
-	{ "cipher", required_argument, NULL, OPT_CIPHER },
-	{ "headless", no_argument, NULL, OPT_HEADLESS },
-	{ "download-dir", required_argument, NULL, OPT_DLDIR },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "dir", required_argument, NULL, OPT_DIR },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "yes", no_argument, NULL, OPT_YES },
-	{ "limit-rate", required_argument, NULL, OPT_RATE },
-	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
-	{ "dns-name", required_argument, NULL, OPT_DNS_NAME },
-	{ "nat-lease", required_argument, NULL, OPT_NAT_LEASE },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Print usage to f. */
+/* Print usage to f: the options come from the settings table. */
 static void
 usage(FILE *f)
 {
-	fprintf(f, usage_text, DEFAULT_PORT);
+	fputs(usage_head, f);
+	config_usage(f);
+	fputs(usage_tail, f);
+}
+
+/* Fill opts (CONFIG_NKEYS + 5 entries) and shortopts from the settings table. */
+static void
+options_table(struct option *opts, char *shortopts, size_t shortlen)
+{
+	static const struct option sub[] = {
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "dir", required_argument, NULL, OPT_DIR },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "yes", no_argument, NULL, OPT_YES },
+	};
+	size_t n = 0, ns = 0, i;
+	int k, has_arg, so;
+	const char *name;
+
+	for (k = 0; k < CONFIG_NKEYS; k++) {
+		if ((name = config_key_option((enum config_key)k, &has_arg, &so)) == NULL)
+			continue;
+		opts[n++] = (struct option){ name, has_arg ? required_argument : no_argument, NULL, OPT_SETTING + k };
+		if (so != 0 && ns + 1 < shortlen)
+			shortopts[ns++] = (char)so;
+	}
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++)
+		opts[n++] = sub[i];
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	shortopts[ns] = '\0';
 }
 
 /* confab id: print the fingerprint (creating the identity if needed). */
 static int
-run_id(const struct core_options *opt)
+run_id(const char *home)
 {
 	struct paths paths;
 	struct identity id;
 	char path[PATH_MAX], err[512];
 
-	if (paths_init(&paths, opt->home, err, sizeof err) == -1 ||
+	if (paths_init(&paths, home, err, sizeof err) == -1 ||
 	    paths_join(path, sizeof path, paths.state, "identity") == -1 ||
 	    identity_load(&id, path, err, sizeof err) == -1) {
 		fprintf(stderr, "confab: %s\n", err);
@@ -165,29 +137,33 @@ config_problem(void *arg, const char *msg)
 
 /*
  * Read the config file (written with its documentation if missing, unless
- * only printing) and fill the options the command line left unset.  With
- * print, print the configuration in effect.  Problems go to stderr and to the
- * log (which core_init opens again, appending).  Returns -1 only if printing
- * fails; a broken or unreadable file leaves the defaults in place.
+ * only printing) into cfg and lay the command line (cli) over it; opt gets
+ * the result.  With cli's --print-config, print the configuration in effect.
+ * Problems go to stderr and to the log (which core_init opens again,
+ * appending).  Returns -1 only if printing fails; a broken or unreadable
+ * file leaves the defaults in place.
  */
 static int
-load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int print)
+load_config(struct config *cfg, const struct config *cli, struct core_options *opt)
 {
 	static struct config_problems probs;   /* kept: the front-end repeats them */
 	struct config eff;
 	struct paths paths;
 	struct stat st;
 	char path[PATH_MAX], logpath[PATH_MAX], err[512];
-	int n = 0, created = 0, rc = 0;
+	int n = 0, created = 0, rc = 0, print = cli->print_config;
 	size_t i;
 
 	config_defaults(cfg);
-	if (paths_init(&paths, opt->home, err, sizeof err) == -1) {
+	if (paths_init(&paths, cli->home, err, sizeof err) == -1) {
+		config_merge(cfg, cli);
+		config_options(cfg, opt);
 		if (!print)
 			return 0;   /* core_init reports it */
 		fprintf(stderr, "confab: %s\n", err);
 		return -1;
 	}
+	path[0] = '\0';
 	if (paths_join(path, sizeof path, paths.config, CONFIG_FILE) == -1) {
 		config_problem(&probs, "config directory path too long; using the defaults");
 		n = 1;
@@ -204,9 +180,11 @@ load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int 
 		    "the keys with problems keep their defaults");
 		config_problem(&probs, sum);
 	}
-	config_apply(cfg, opt, cli_set);
+	config_merge(cfg, cli);
+	config_options(cfg, opt);
 	if (print) {
-		config_from_options(&eff, opt, paths.downloads);
+		eff = *cfg;
+		config_effective(&eff, paths.downloads);
 		if (config_write(stdout, &eff, 1) == -1 || fflush(stdout) == EOF) {
 			fprintf(stderr, "confab: cannot write the configuration: %s\n", strerror(errno));
 			rc = -1;
@@ -233,111 +211,26 @@ load_config(struct config *cfg, struct core_options *opt, unsigned cli_set, int 
 int
 main(int argc, char **argv)
 {
+	struct option long_opts[CONFIG_NKEYS + 5];
 	struct core_options opt;
-	int c, headless = 0, yes = 0, print_config = 0, mode = 0;
-	unsigned cli_set = 0;   /* CONFIG_BIT of each key the command line gave */
-	static struct config cfg;   /* opt points into it */
+	static struct config cfg, cli;   /* opt points into cfg */
 	const char *to = NULL, *from = NULL;
-	static char dlbuf[PATH_MAX];
-	long v;
-	char *end;
+	char shortopts[8], err[PATH_MAX + 256];
+	int c, yes = 0, mode = 0;
+	enum config_key k;
 
 	setlocale(LC_ALL, "");
 	memset(&opt, 0, sizeof opt);
-	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
+	config_defaults(&cli);
+	options_table(long_opts, shortopts, sizeof shortopts);
+	while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
+		if (c == 'h')
+			c = OPT_SETTING + CONFIG_HELP;
+		else if (c == 'V')
+			c = OPT_SETTING + CONFIG_VERSION;
+		else if (c == OPT_DIR)   /* recv --dir: the download directory */
+			c = OPT_SETTING + CONFIG_DOWNLOAD_DIR;
 		switch (c) {
-		case OPT_HOME:
-			opt.home = optarg;
-			break;
-		case OPT_NICK:
-			if (!core_nick_ok(optarg)) {
-				fprintf(stderr, "confab: --nick: a nick is 1 to %d bytes of printable "
-				    "UTF-8 without spaces\n", NICK_MAX);
-				return EXIT_USAGE;
-			}
-			opt.nick = optarg;
-			cli_set |= CONFIG_BIT(CONFIG_NICK);
-			break;
-		case OPT_LISTEN:
-			if (opt.nlisten == (int)(sizeof opt.listen / sizeof opt.listen[0])) {
-				fprintf(stderr, "confab: too many --listen addresses\n");
-				return EXIT_USAGE;
-			}
-			opt.listen[opt.nlisten++] = optarg;
-			cli_set |= CONFIG_BIT(CONFIG_LISTEN);
-			break;
-		case OPT_NODISC:
-			opt.no_discovery = 1;
-			cli_set |= CONFIG_BIT(CONFIG_DISCOVERY);
-			break;
-		case OPT_DISC_IFACE:
-			if (*optarg == '\0' || strlen(optarg) >= IF_NAMESIZE) {
-				fprintf(stderr, "confab: --discovery-iface takes an interface name\n");
-				return EXIT_USAGE;
-			}
-			opt.discovery_iface = optarg;
-			cli_set |= CONFIG_BIT(CONFIG_DISCOVERY_IFACE);
-			break;
-		case OPT_DISC_REFRESH:
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 3600) {
-				fprintf(stderr, "confab: --discovery-refresh takes 1 to 3600 seconds\n");
-				return EXIT_USAGE;
-			}
-			opt.discovery_refresh_s = (int)v;
-			break;
-		case OPT_NONAT:
-			opt.no_nat = 1;
-			cli_set |= CONFIG_BIT(CONFIG_NAT);
-			break;
-		case OPT_LOG:
-			opt.log_file = optarg;
-			break;
-		case OPT_DEBUG:
-			opt.debug = 1;
-			break;
-		case OPT_KEEPALIVE:
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 3600) {
-				fprintf(stderr, "confab: --keepalive takes 1 to 3600 seconds\n");
-				return EXIT_USAGE;
-			}
-			opt.keepalive_s = (int)v;
-			cli_set |= CONFIG_BIT(CONFIG_KEEPALIVE);
-			break;
-		case OPT_HSTIMEOUT:
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 600) {
-				fprintf(stderr, "confab: --handshake-timeout takes 1 to 600 seconds\n");
-				return EXIT_USAGE;
-			}
-			opt.handshake_s = (int)v;
-			break;
-		case OPT_CIPHER:
-			if (strcmp(optarg, "chachapoly") == 0)
-				opt.ciphers = WIRE_CIPHER_CHACHA;
-			else if (strcmp(optarg, "aesgcm") == 0)
-				opt.ciphers = WIRE_CIPHER_AESGCM;
-			else {
-				fprintf(stderr, "confab: --cipher is chachapoly or aesgcm\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_HEADLESS:
-			headless = 1;
-			break;
-		case OPT_DLDIR:
-		case OPT_DIR:
-			if (optarg[0] != '/') {
-				if (realpath(optarg, dlbuf) == NULL) {
-					fprintf(stderr, "confab: %s: %s\n", optarg, strerror(errno));
-					return EXIT_USAGE;
-				}
-				opt.download_dir = dlbuf;
-			} else
-				opt.download_dir = optarg;
-			cli_set |= CONFIG_BIT(CONFIG_DOWNLOAD_DIR);
-			break;
 		case OPT_TO:
 			to = optarg;
 			break;
@@ -347,57 +240,29 @@ main(int argc, char **argv)
 		case OPT_YES:
 			yes = 1;
 			break;
-		case OPT_RATE:
-			v = strtol(optarg, &end, 10);
-			if (*end == 'k' || *end == 'K')
-				v *= 1000, end++;
-			else if (*end == 'm' || *end == 'M')
-				v *= 1000000, end++;
-			else if (*end == 'g' || *end == 'G')
-				v *= 1000000000, end++;
-			if (*optarg == '\0' || *end != '\0' || (v != 0 && v < 1000)) {
-				fprintf(stderr, "confab: --limit-rate takes bytes per second, 1000 at least (e.g. 500k, 20m), or 0 for no cap\n");
-				return EXIT_USAGE;
-			}
-			opt.limit_rate = (uint64_t)v;
-			cli_set |= CONFIG_BIT(CONFIG_LIMIT_RATE);
-			break;
-		case OPT_PRINT_CONFIG:
-			print_config = 1;
-			break;
-		case OPT_DNS_NAME: {   /* reach */
-			char host[256];
-			uint16_t port;
-
-			if (reach_parse_dns_name(optarg, host, sizeof host, &port) == -1) {
-				fprintf(stderr, "confab: --dns-name takes a host name, optionally with :PORT\n");
-				return EXIT_USAGE;
-			}
-			opt.dns_name = optarg;
-			break;
-		}
-		case OPT_NAT_LEASE:   /* reach */
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 2 || v > 86400) {
-				fprintf(stderr, "confab: --nat-lease takes 2 to 86400 seconds\n");
-				return EXIT_USAGE;
-			}
-			opt.nat_lease_s = (uint32_t)v;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		case 'V':
-			printf("confab %s\n", CONFAB_VERSION);
-			return EXIT_OK;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			if (c < OPT_SETTING || c >= OPT_SETTING + CONFIG_NKEYS) {
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			k = (enum config_key)(c - OPT_SETTING);
+			if (k == CONFIG_HELP) {
+				usage(stdout);
+				return EXIT_OK;
+			}
+			if (k == CONFIG_VERSION) {
+				printf("confab %s\n", CONFAB_VERSION);
+				return EXIT_OK;
+			}
+			if (config_option(&cli, k, optarg, err, sizeof err) == -1) {
+				fprintf(stderr, "confab: %s\n", err);
+				return EXIT_USAGE;
+			}
 		}
 	}
 	if (optind < argc) {
-		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc && !print_config)
-			return run_id(&opt);
+		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc && !cli.print_config)
+			return run_id(cli.home);
 		if (strcmp(argv[optind], "send") == 0) {
 			if (to == NULL || optind + 1 == argc) {
 				fprintf(stderr, "usage: confab send --to HOST:PORT PATH...\n");
@@ -416,10 +281,10 @@ main(int argc, char **argv)
 	}
 	/* the config file fills in what the command line left unset */
 	if (mode == 's')
-		cli_set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender listens nowhere: no config listen */
-	if (load_config(&cfg, &opt, cli_set, print_config) == -1)
+		cli.set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender listens nowhere: no config listen */
+	if (load_config(&cfg, &cli, &opt) == -1)
 		return EXIT_FAILURE_;
-	if (print_config)
+	if (cli.print_config)
 		return EXIT_OK;
 	if (mode == 'i')
 		return reach_invite_main(&opt);
@@ -427,7 +292,7 @@ main(int argc, char **argv)
 		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
 	if (mode == 'r')
 		return oneshot_recv(&opt, from, yes);
-	if (headless)
+	if (cfg.headless)
 		return headless_run(&opt);
 	return tui_run(&opt);
 }

@@ -61,10 +61,14 @@ check_valid(const struct config *c)
 	CHECK(c->nat == 0 || c->nat == 1);
 	CHECK(c->bell == 0 || c->bell == 1);
 	CHECK(c->colors == COLORS_AUTO || c->colors == COLORS_ON || c->colors == COLORS_OFF);
-	CHECK(c->history_lines >= 0 && c->history_lines <= CONFIG_HISTORY_MAX);
+	CHECK(c->history_lines <= CONFIG_HISTORY_MAX);
 	CHECK(c->auto_accept == CONFIG_ACCEPT_OFF || c->auto_accept == CONFIG_ACCEPT_VERIFIED);
 	CHECK(c->keepalive >= 1 && c->keepalive <= 3600);
 	CHECK(c->limit_rate == 0 || (c->limit_rate >= 1000 && c->limit_rate <= 1000000000000ULL));
+	/* the file never reaches the command-line-only settings */
+	CHECK(c->home == NULL && c->log == NULL && c->dns_name == NULL);
+	CHECK(c->discovery_refresh == 0 && c->nat_lease == 0 && c->handshake_timeout == 0);
+	CHECK(c->cipher == 0 && c->debug == 0 && c->headless == 0 && c->print_config == 0);
 }
 
 /* Whether two configs hold the same settings. */
