@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conffile.h"
+#include "persist.h"
 #include "reach.h"
 #include "sock.h"
 #include "text.h"
@@ -978,61 +979,23 @@ config_write(FILE *f, const struct config *cfg, int with_docs)
 	return ferror(f) ? -1 : 0;
 }
 
+/* persist_writer_fn: the documented defaults. */
+static int
+write_defaults(FILE *f, void *arg)
+{
+	struct config def;
+
+	(void)arg;
+	config_defaults(&def);
+	return config_write(f, &def, 1);
+}
+
 /* Write the documented defaults to path, atomically, never replacing a file. */
 int
 config_create(const char *path, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	struct config def;
-	FILE *f = NULL;
-	int fd, dfd, rc = -1;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
-		snprintf(err, errlen, "path too long");
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, 0600) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		close(fd);
-		goto out;
-	}
-	config_defaults(&def);
-	if (config_write(f, &def, 1) == -1 || fflush(f) == EOF || fsync(fileno(f)) == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		fclose(f);
-		goto out;
-	}
-	if (fclose(f) == EOF) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto out;
-	}
-	/* link(2) fails if another instance got there first: its file stays */
-	if (link(tmp, path) == -1 && errno != EEXIST) {
-		if (errno != EPERM && errno != ENOSYS && errno != EOPNOTSUPP) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			goto out;
-		}
-		if (rename(tmp, path) == -1) {   /* a file system without hard links */
-			snprintf(err, errlen, "%s", strerror(errno));
-			goto out;
-		}
-	}
-	snprintf(dir, sizeof dir, "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
-	rc = 0;
-out:
-	unlink(tmp);
-	return rc;
+	/* another instance may have got there first: its file stays (1) */
+	return persist_atomic_write(path, 0600, PERSIST_EXCL, write_defaults, NULL, err, errlen) == -1 ? -1 : 0;
 }
 
 /* --- options ------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 
 #include "identity.h"
 #include "noise.h"
+#include "persist.h"
 
 #define ID_MAGIC "confab-identity-v1 "
 
@@ -135,53 +136,32 @@ out:
 	return rc;
 }
 
+/* persist_writer_fn: the private key of arg (a struct identity). */
+static int
+write_key_line(FILE *f, void *arg)
+{
+	struct identity *id = arg;
+	char hex[ID_KEYLEN * 2 + 1];
+	int rc;
+
+	sodium_bin2hex(hex, sizeof hex, id->priv, ID_KEYLEN);
+	rc = fprintf(f, "%s%s\n", ID_MAGIC, hex) < 0 ? -1 : 0;
+	sodium_memzero(hex, sizeof hex);
+	return rc;
+}
+
 /* Write a fresh key to path atomically with mode 0600. */
 static int
 write_key(struct identity *id, const char *path, char *err, size_t errlen)
 {
-	char tmp[4096], hex[ID_KEYLEN * 2 + 1];
-	int fd = -1, rc = -1;
-	FILE *f = NULL;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
-		snprintf(err, errlen, "path too long");
-		goto out;
+	switch (persist_atomic_write(path, 0600, PERSIST_EXCL, write_key_line, id, err, errlen)) {
+	case 0:
+		return 0;
+	case 1:   /* another instance created the file meanwhile: keep theirs */
+		return read_key(id, path, err, errlen);
+	default:
+		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	sodium_bin2hex(hex, sizeof hex, id->priv, ID_KEYLEN);
-	fprintf(f, "%s%s\n", ID_MAGIC, hex);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fclose(f);
-	f = NULL;
-	/* link() fails if another instance created the file meanwhile: keep theirs */
-	if (link(tmp, path) == -1) {
-		if (errno == EEXIST) {
-			unlink(tmp);
-			rc = read_key(id, path, err, errlen);
-			goto out;
-		}
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	unlink(tmp);
-	rc = 0;
-out:
-	sodium_memzero(hex, sizeof hex);
-	if (f != NULL)
-		fclose(f);
-	if (fd != -1)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
 }
 
 /* Load or create the identity. */

@@ -18,6 +18,7 @@
 
 #include "invite.h"
 #include "log.h"
+#include "persist.h"
 #include "portmap.h"
 #include "reach.h"
 #include "text.h"
@@ -291,28 +292,16 @@ reach_parse_dns_name(const char *text, char *host, size_t hostlen, uint16_t *por
 
 /* --- the state file: what "confab invite" in another terminal needs ------- */
 
-/* Write pid, listeners, mapping and DNS name to the state file (atomically). */
-static void
-state_write(struct reach *r)
+/* persist_writer_fn: pid, listeners, mapping and DNS name of arg (a struct reach). */
+static int
+state_lines(FILE *f, void *arg)
 {
+	struct reach *r = arg;
 	struct sockaddr_storage ls[LISTEN_MAX];
 	socklen_t lens[LISTEN_MAX];
-	char tmp[PATH_MAX + 8], a[SOCK_ADDRSTRLEN];
+	char a[SOCK_ADDRSTRLEN];
 	size_t n, i;
-	FILE *f;
-	int fd;
 
-	if (r->statefile[0] == '\0')
-		return;
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", r->statefile) >= sizeof tmp)
-		return;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		log_warn("cannot write %s: %s", tmp, strerror(errno));
-		return;
-	}
 	fprintf(f, "pid %ld\n", (long)getpid());
 	n = listeners(r->c, ls, lens, LISTEN_MAX);
 	for (i = 0; i < n; i++) {
@@ -323,10 +312,19 @@ state_write(struct reach *r)
 		fprintf(f, "mapped %s %s %u\n", pm_method_name(r->st.method), r->st.ext_addr, r->st.ext_port);
 	if (r->dns_host[0] != '\0')
 		fprintf(f, "dns %s %u\n", r->dns_host, r->dns_port);
-	if (fclose(f) != 0 || rename(tmp, r->statefile) == -1) {
-		log_warn("cannot write %s: %s", r->statefile, strerror(errno));
-		unlink(tmp);
-	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* Write pid, listeners, mapping and DNS name to the state file (atomically). */
+static void
+state_write(struct reach *r)
+{
+	char err[PATH_MAX + 128];
+
+	if (r->statefile[0] == '\0')
+		return;
+	if (persist_atomic_write(r->statefile, 0600, 0, state_lines, r, err, sizeof err) == -1)
+		log_warn("cannot write %s", err);
 }
 
 struct state_file {
