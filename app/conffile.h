@@ -22,6 +22,7 @@
 #define CONFIG_HISTORY_MAX 1000000
 #define CONFIG_HISTORY_DEF 1000
 #define CONFIG_KEEPALIVE_DEF 15          /* as net_limits_default */
+#define CONFIG_SHOW_MAX    48           /* bytes of a bad key or value quoted back */
 
 /* config.auto_accept */
 enum { CONFIG_ACCEPT_OFF = 0, CONFIG_ACCEPT_VERIFIED };
@@ -146,5 +147,24 @@ void config_usage(FILE *);
 const char *config_key_name(enum config_key);
 /* Key k's long option (NULL if none), whether it takes an argument, its short option (0 if none). */
 const char *config_key_option(enum config_key k, int *has_arg, int *short_opt);
+
+/* --- the table's parts the config file reads and writes (app/settings.c) --- */
+/* Key k's name in the config file, NULL for one of the command line only. */
+const char *config_file_key(enum config_key k);
+/* Key k's documentation in the config file ('\n' between lines). */
+const char *config_key_doc(enum config_key k);
+/* What an empty default of key k means. */
+const char *config_key_empty(enum config_key k);
+/*
+ * Give key k the value v, checked against its type and range, or explain
+ * in err why not (without the key's name).  From the command line (cli), a
+ * relative path is made absolute.  Returns 0 or -1.
+ */
+int  config_set_value(struct config *, enum config_key k, const char *v, int cli,
+                      char *err, size_t errlen);
+/* Key k's value in cfg as text that reads back the same (listen: the first address). */
+const char *config_value_str(const struct config *, enum config_key k, char *buf, size_t buflen);
+/* s[0..n) made safe to quote back in a message (out: CONFIG_SHOW_MAX + 8 bytes at least). */
+void config_show(char *out, size_t outlen, const char *s, size_t n);
 
 #endif
