@@ -138,9 +138,9 @@ persist_atomic_write_buf(const char *path, mode_t mode, int flags,
 	return persist_atomic_write(path, mode, flags, write_buf, &b, err, errlen);
 }
 
-/* Append buf to path and fsync it. */
-int
-persist_append_sync(const char *path, mode_t mode, const void *buf, size_t len,
+/* Append buf to path, whole or not at all; fsync it if sync. */
+static int
+append(const char *path, mode_t mode, const void *buf, size_t len, int sync,
     char *err, size_t errlen)
 {
 	const char *p = buf;
@@ -161,16 +161,14 @@ persist_append_sync(const char *path, mode_t mode, const void *buf, size_t len,
 		}
 		done += (size_t)w;
 	}
-	if (fsync(fd) == -1)
+	if (sync && fsync(fd) == -1)
 		goto cut;
-	if (close(fd) == -1) {
-		fd = -1;
+	if (close(fd) == -1)
 		goto fail;
-	}
 	return 0;
 cut:
 	e = errno;
-	if (done > 0 && ftruncate(fd, st.st_size) == 0)
+	if (done > 0 && ftruncate(fd, st.st_size) == 0 && sync)
 		fsync(fd);   /* best effort: the error reported is the write's */
 	errno = e;
 fail_fd:
@@ -180,4 +178,20 @@ fail_fd:
 fail:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	return -1;
+}
+
+/* Append buf to path and fsync it. */
+int
+persist_append_sync(const char *path, mode_t mode, const void *buf, size_t len,
+    char *err, size_t errlen)
+{
+	return append(path, mode, buf, len, 1, err, errlen);
+}
+
+/* Append buf to path, whole or not at all; the caller syncs later. */
+int
+persist_append(const char *path, mode_t mode, const void *buf, size_t len,
+    char *err, size_t errlen)
+{
+	return append(path, mode, buf, len, 0, err, errlen);
 }

@@ -36,6 +36,12 @@ int persist_atomic_write_buf(const char *path, mode_t mode, int flags,
  */
 int persist_append_sync(const char *path, mode_t mode, const void *buf, size_t len,
                         char *err, size_t errlen);
+/*
+ * persist_append_sync without the fsync, for logs that batch their syncs
+ * (app/store.c syncs on a timer).
+ */
+int persist_append(const char *path, mode_t mode, const void *buf, size_t len,
+                   char *err, size_t errlen);
 /* fsync the directory that holds path; returns 0 or -1 (errno set). */
 int persist_sync_dir(const char *path);
 

@@ -210,6 +210,13 @@ main(void)
 	ok(strstr(err, strerror(EFBIG)) != NULL, "with the reason (%s)", err);
 	is_int(size_of(logp), 7, "the part that fitted is cut off again: whole records only");
 	is_str(content(logp), "a1\nb22\n", "the earlier records are intact");
+	fsize_limit(12);
+	rc = persist_append(logp, 0600, "d4444444\n", 9, err, sizeof err);
+	fsize_limit(RLIM_INFINITY);
+	is_int(rc, -1, "an unsynced append past the limit fails too");
+	is_int(size_of(logp), 7, "and is cut off as well");
+	is_int(persist_append(logp, 0600, "e5\n", 3, err, sizeof err), 0, "an unsynced append that fits");
+	is_str(content(logp), "a1\nb22\ne5\n", "lands after the others");
 	snprintf(longp, sizeof longp, "%s/no/such/log", dir);
 	is_int(persist_append_sync(longp, 0600, "x", 1, err, sizeof err), -1, "append in a missing directory fails");
 	is_int(open_fds(), fds, "no file descriptor leaked");
