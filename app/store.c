@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "persist.h"
 #include "store.h"
 #include "text.h"
 
@@ -334,23 +335,14 @@ store_peers_dirty(struct core *c)
 		c->store->peers_dirty = 1;
 }
 
-/* Rewrite the peers file atomically. */
-static void
-write_peers(struct core *c)
+/* persist_writer_fn: the peers file of arg (a struct core), one line per known peer. */
+static int
+peers_lines(FILE *f, void *arg)
 {
-	char tmp[PATH_MAX + 8], nick[NICK_BUF * 4 + 1], ann[NICK_BUF * 4 + 1];
+	struct core *c = arg;
+	char nick[NICK_BUF * 4 + 1], ann[NICK_BUF * 4 + 1];
 	struct peer *p;
-	FILE *f;
-	int fd;
 
-	snprintf(tmp, sizeof tmp, "%s.tmp", c->store->peers);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		log_err("store: %s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return;
-	}
 	fprintf(f, "%s\n", PEERS_MAGIC);
 	for (p = c->peers; p != NULL; p = p->next) {
 		if (!p->known)
@@ -362,33 +354,26 @@ write_peers(struct core *c)
 		    p->renamed, nick[0] ? nick : "-", ann[0] ? ann : "-",
 		    p->addr[0] ? p->addr : "-", (unsigned long long)p->last_seen);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, c->store->peers) == -1) {
-		log_err("store: cannot write %s: %s", c->store->peers, strerror(errno));
-		unlink(tmp);
-	}
+	return ferror(f) ? -1 : 0;
 }
 
-/* Write one pending buffer to its file. */
-static int
-append_file(const char *path, struct buf *b)
+/* Rewrite the peers file atomically. */
+static void
+write_peers(struct core *c)
 {
-	int fd, rc = -1;
+	char err[PATH_MAX + 128];
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) == -1)
-		return -1;
-	while (buf_len(b) > 0) {
-		ssize_t w = write(fd, buf_ptr(b), buf_len(b));
+	if (persist_atomic_write(c->store->peers, 0600, 0, peers_lines, c, err, sizeof err) == -1)
+		log_err("store: cannot write %s", err);
+}
 
-		if (w <= 0) {
-			if (w == -1 && errno == EINTR)
-				continue;
-			goto out;
-		}
-		buf_consume(b, (size_t)w);
-	}
-	rc = 0;
-out:
-	close(fd);
+/* Append one pending buffer to its file, whole or not at all (synced later, in sync_now). */
+static int
+append_file(const char *path, struct buf *b, char *err, size_t errlen)
+{
+	int rc = persist_append(path, 0600, buf_ptr(b), buf_len(b), err, errlen);
+
+	buf_reset(b);
 	return rc;
 }
 
@@ -430,9 +415,8 @@ sync_due(struct loop *loop, struct loop_timer *t, void *arg)
 static void
 history_compact(struct core *c, struct peer *p, const char *path)
 {
-	char tmp[PATH_MAX + 80], *d, *at;
+	char err[PATH_MAX + 128], *d, *at;
 	size_t len, keep = c->opt.history_lines, n = 0;
-	int fd = -1, ok = 0;
 
 	if ((d = slurp(path, &len)) == NULL) {
 		log_err("store: cannot read %s to cut it back: %s", path, strerror(errno));
@@ -445,22 +429,8 @@ history_compact(struct core *c, struct peer *p, const char *path)
 			break;
 	if (at == d && len > 0)
 		n++;   /* the first line: the file had no more than keep lines */
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) != -1) {
-		size_t left = len - (size_t)(at - d);
-		ssize_t w = 0;
-
-		while (left > 0 && (w = write(fd, at, left)) > 0) {
-			at += w;
-			left -= (size_t)w;
-		}
-		ok = left == 0 && fdatasync(fd) == 0;
-		ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
-	}
-	if (!ok) {
-		log_err("store: cannot cut back %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
+	if (persist_atomic_write_buf(path, 0600, 0, at, len - (size_t)(at - d), err, sizeof err) == -1)
+		log_err("store: cannot cut back %s", err);
 	p->hist_lines = n < keep ? n : keep;
 	free(d);
 }
@@ -471,7 +441,7 @@ store_flush(struct core *c)
 {
 	struct store *s = c->store;
 	struct pend *q, *next;
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 64], err[PATH_MAX + 128];
 	int k, synced_later = 0;
 
 	if (s == NULL)
@@ -481,10 +451,13 @@ store_flush(struct core *c)
 		for (k = 0; k < PEND_KINDS; k++) {
 			if (buf_len(&q->b[k]) == 0)
 				continue;
-			if (peer_path(c, (enum pend_kind)k, q->p, path, sizeof path) == -1 ||
-			    append_file(path, &q->b[k]) == -1) {
-				log_err("store: cannot append to %s: %s", path, strerror(errno));
+			if (peer_path(c, (enum pend_kind)k, q->p, path, sizeof path) == -1) {
+				log_err("store: path too long for %s", q->p->fp);
 				buf_reset(&q->b[k]);
+				continue;
+			}
+			if (append_file(path, &q->b[k], err, sizeof err) == -1) {
+				log_err("store: cannot append to %s", err);
 				continue;
 			}
 			if (k != PEND_HISTORY)
@@ -617,11 +590,26 @@ next_line(char **s)
 	return line;
 }
 
+/* persist_writer_fn: the received ids of arg (a struct peer), oldest first. */
+static int
+seen_lines(FILE *f, void *arg)
+{
+	struct peer *p = arg;
+	size_t i, start = p->nseen == p->aseen ? p->seen_pos : 0;
+	char hex[MSGID_HEX + 1];
+
+	for (i = 0; i < p->nseen; i++) {
+		sodium_bin2hex(hex, sizeof hex, p->seen[(start + i) % p->aseen], WIRE_ID_LEN);
+		fprintf(f, "%s\n", hex);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
 /* Load the received ids of a peer (the newest SEEN_MAX), compacting the file if long. */
 static void
 load_seen(struct core *c, struct peer *p)
 {
-	char path[PATH_MAX + 64], *d, *s, *line;
+	char path[PATH_MAX + 64], err[PATH_MAX + 128], *d, *s, *line;
 	uint8_t id[WIRE_ID_LEN];
 	size_t len, n = 0, bin;
 
@@ -635,24 +623,9 @@ load_seen(struct core *c, struct peer *p)
 		n++;
 	}
 	free(d);
-	if (n > 2 * SEEN_MAX) {
-		/* rewrite with the ids we keep, oldest first */
-		char tmp[PATH_MAX + 80], hex[MSGID_HEX + 2];
-		size_t i, start = p->nseen == p->aseen ? p->seen_pos : 0;
-		FILE *f;
-
-		snprintf(tmp, sizeof tmp, "%s.tmp", path);
-		if ((f = fopen(tmp, "we")) == NULL)
-			return;
-		for (i = 0; i < p->nseen; i++) {
-			sodium_bin2hex(hex, sizeof hex, p->seen[(start + i) % p->aseen], WIRE_ID_LEN);
-			fprintf(f, "%s\n", hex);
-		}
-		if (fflush(f) == 0 && fsync(fileno(f)) == 0 && fclose(f) == 0)
-			rename(tmp, path);
-		else
-			unlink(tmp);
-	}
+	/* rewrite with the ids we keep */
+	if (n > 2 * SEEN_MAX && persist_atomic_write(path, 0600, 0, seen_lines, p, err, sizeof err) == -1)
+		log_err("store: cannot cut back %s", err);
 }
 
 /* Load the unacknowledged messages of a peer back into its queue, in order. */
@@ -708,11 +681,32 @@ load_queue(struct core *c, struct peer *p)
 		;
 }
 
+/* persist_writer_fn: the history lines in the window of arg (a struct peer). */
+static int
+history_lines(FILE *f, void *arg)
+{
+	struct peer *p = arg;
+	char *line;
+	size_t i;
+
+	for (i = 0; i < p->conv.nlines; i++) {
+		if (!p->conv.lines[i]->history)
+			continue;
+		if ((line = history_line(p->conv.lines[i])) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		fputs(line, f);
+		free(line);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
 /* Load the newest history_lines lines of a peer's history into its window. */
 static void
 load_history(struct core *c, struct peer *p)
 {
-	char path[PATH_MAX + 64], *d, *s, *line, *f[5];
+	char path[PATH_MAX + 64], err[PATH_MAX + 128], *d, *s, *line, *f[5];
 	size_t len, total = 0, skip, i;
 	struct chat_line *l;
 	struct outmsg *m;
@@ -765,36 +759,11 @@ load_history(struct core *c, struct peer *p)
 	p->hist_lines = total;
 	/* keep the file from growing without bound */
 	if (total > 2 * (size_t)c->opt.history_lines + 100) {
-		char tmp[PATH_MAX + 80];
-		FILE *out;
-
-		snprintf(tmp, sizeof tmp, "%s.tmp", path);
-		if ((out = fopen(tmp, "we")) == NULL)
-			return;
-		fchmod(fileno(out), 0600);
-		for (i = 0; i < p->conv.nlines; i++)
-			if (p->conv.lines[i]->history) {
-				char *nick = malloc(NICK_BUF * 4 + 1), *text;
-				size_t tl = strlen(p->conv.lines[i]->text);
-
-				text = malloc(tl * 4 + 1);
-				if (nick != NULL && text != NULL) {
-					store_escape(p->conv.lines[i]->nick, strlen(p->conv.lines[i]->nick), nick, NICK_BUF * 4 + 1);
-					store_escape(p->conv.lines[i]->text, tl, text, tl * 4 + 1);
-					fprintf(out, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)p->conv.lines[i]->ts_ms,
-					    p->conv.lines[i]->kind == LINE_MSG_IN ? "in" :
-					    p->conv.lines[i]->kind == LINE_MSG_OUT ? "out" : "sys",
-					    p->conv.lines[i]->id[0] ? p->conv.lines[i]->id : "-", nick, text);
-				}
-				free(nick);
-				free(text);
-			}
-		if (fflush(out) == 0 && fsync(fileno(out)) == 0 && fclose(out) == 0 && rename(tmp, path) == 0) {
+		if (persist_atomic_write(path, 0600, 0, history_lines, p, err, sizeof err) == 0) {
 			for (p->hist_lines = 0, i = 0; i < p->conv.nlines; i++)
 				p->hist_lines += p->conv.lines[i]->history != 0;
-		} else {
-			unlink(tmp);
-		}
+		} else
+			log_err("store: cannot cut back %s", err);
 	}
 }
 
