@@ -164,6 +164,12 @@ int  config_set_value(struct config *, enum config_key k, const char *v, int cli
                       char *err, size_t errlen);
 /* Key k's value in cfg as text that reads back the same (listen: the first address). */
 const char *config_value_str(const struct config *, enum config_key k, char *buf, size_t buflen);
+/*
+ * A number of digits, with an optional k, m or g (thousand, million,
+ * billion) if suffix, into *out; refused (-1) above max, before anything
+ * can overflow.
+ */
+int  config_parse_number(const char *v, int suffix, uint64_t max, uint64_t *out);
 /* s[0..n) made safe to quote back in a message (out: CONFIG_SHOW_MAX + 8 bytes at least). */
 void config_show(char *out, size_t outlen, const char *s, size_t n);
 

@@ -312,8 +312,8 @@ fits(char *out, size_t outlen, const char *s)
  * million, billion) into *out, refused above max before anything can
  * overflow.
  */
-static int
-parse_number(const char *v, int suffix, uint64_t max, uint64_t *out)
+int
+config_parse_number(const char *v, int suffix, uint64_t max, uint64_t *out)
 {
 	uint64_t n = 0, mult = 1;
 	size_t len = strlen(v), i;
@@ -458,7 +458,7 @@ config_set_value(struct config *cfg, enum config_key k, const char *v, int cli, 
 		goto bad;
 	case T_UINT:
 	case T_RATE:
-		if (parse_number(v, s->type == T_RATE, s->max, &n) == -1 ||
+		if (config_parse_number(v, s->type == T_RATE, s->max, &n) == -1 ||
 		    (n < s->min && !(n == 0 && s->type == T_RATE)))
 			goto bad;
 		*(uint64_t *)(void *)field = n;
