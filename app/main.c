@@ -1,11 +1,10 @@
-/* main.c - command line parsing and mode selection. */
+/* main.c - the command line (options from the settings table) and mode selection. */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +17,9 @@
 #include "log.h"
 #include "main.h"
 #include "oneshot.h"
-#include "reach.h"        /* confab invite, --dns-name */
+#include "reach.h"        /* confab invite */
 #include "paths.h"
 #include "tui.h"
-#include "wire.h"
 
 static const char usage_head[] =
 "usage: confab [OPTIONS]             full-screen chat (ncurses)\n"
