@@ -55,7 +55,8 @@ struct setting {
 static const char *const onoff[] = { "off", "on", NULL };
 static const char *const colors[] = { "auto", "on", "off", NULL };   /* COLORS_* */
 static const char *const accept_names[] = { "off", "verified", NULL };   /* CONFIG_ACCEPT_* */
-static const char *const ciphers[] = { "all", "chachapoly", "aesgcm", NULL };   /* CONFIG_CIPHER_* */
+/* CONFIG_CIPHER_*: the default (both) has no name, so --cipher takes only the two */
+static const char *const ciphers[] = { "", "chachapoly", "aesgcm", NULL };
 
 /* --dns-name: a host name, optionally with :PORT. */
 static int

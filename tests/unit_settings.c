@@ -65,6 +65,10 @@ main(void)
 	ok(cli.nat == 0 && (cli.set & CONFIG_BIT(CONFIG_NAT)), "sets nat off");
 	is_int(config_option(&cli, CONFIG_BELL, "off", err, sizeof err), -1, "bell has no option");
 	is_int(config_option(&cli, CONFIG_CIPHER, "rot13", err, sizeof err), -1, "--cipher rot13 refused");
+	is_int(config_option(&cli, CONFIG_CIPHER, "all", err, sizeof err), -1, "--cipher all refused (only the two names)");
+	is_int(config_option(&cli, CONFIG_CIPHER, "", err, sizeof err), -1, "--cipher '' refused");
+	is_int(config_option(&cli, CONFIG_CIPHER, "aesgcm", err, sizeof err), 0, "--cipher aesgcm");
+	ok(cli.cipher == CONFIG_CIPHER_AESGCM, "picks AES-GCM");
 	is_int(config_option(&cli, CONFIG_KEEPALIVE, "", err, sizeof err), -1, "an empty argument refused");
 	return tap_done();
 }
