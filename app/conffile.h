@@ -46,6 +46,7 @@ enum config_key {
 	CONFIG_NAT,                /* --no-nat */
 	CONFIG_NAT_LEASE,          /* command line only */
 	CONFIG_DNS_NAME,           /* command line only */
+	CONFIG_PROXY,
 	CONFIG_BELL,               /* config file only */
 	CONFIG_COLORS,             /* config file only */
 	CONFIG_HISTORY_LINES,      /* config file only */
@@ -81,6 +82,7 @@ struct config {
 	int      auto_accept;             /* CONFIG_ACCEPT_OFF, CONFIG_ACCEPT_VERIFIED */
 	uint64_t keepalive;               /* seconds, 1..3600 */
 	uint64_t limit_rate;              /* bytes/s, 0: no limit */
+	char     proxy[600];              /* socks5://...; "": no proxy */
 	/* command line only: strings point into argv */
 	const char *home, *log, *dns_name;   /* NULL: the default */
 	uint64_t discovery_refresh;       /* seconds, 0: the default */

@@ -1302,7 +1302,9 @@ core_connect_peer(struct core *c, struct peer *p)
 	} else if (p->addr[0] == '\0' || sock_parse(p->addr, DEFAULT_PORT, &ss, &len) == -1) {
 		return -1;
 	}
-	if ((s = net_connect(c->net, (struct sockaddr *)&ss, len, p->pk)) == NULL) {
+	/* a LAN peer is dialled directly, also with --proxy */
+	if ((s = p->lan_port != 0 ? net_connect_direct(c->net, (struct sockaddr *)&ss, len, p->pk) :
+	    net_connect(c->net, (struct sockaddr *)&ss, len, p->pk)) == NULL) {
 		log_warn("connect to %s: %s", p->fp, strerror(errno));
 		return -1;
 	}
@@ -1623,6 +1625,15 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	net_set_limits(c->net, &lim);
 	if (opt->ciphers != 0)
 		net_set_ciphers(c->net, opt->ciphers);
+	if (opt->proxy != NULL) {
+		struct socks_conf sc;
+
+		if (socks_parse_url(opt->proxy, &sc, err, errlen) == -1)
+			return -1;
+		net_set_proxy(c->net, &sc);
+		log_info("outgoing sessions go through the SOCKS5 proxy %s", sc.addr);
+		sodium_memzero(&sc, sizeof sc);
+	}
 	if (!opt->no_incoming && start_listening(c, err, errlen) == -1)
 		return -1;
 	if (c->opt.history_lines == 0 && !c->opt.history_set)

@@ -215,6 +215,7 @@ struct core_options {
 	int         no_incoming;    /* no listener; refuse any session we did not open (one-shot send) */
 	/* reachability (app/reach.c) */
 	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
+	const char *proxy;          /* --proxy socks5://...: every outgoing session through it */
 	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */
 	const char *const *notes;   /* problems found before start (the config file's): */
 	size_t      nnotes;         /* repeated in the home window once it is up */

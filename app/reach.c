@@ -35,7 +35,9 @@ struct racer {
 	struct sockaddr_storage ss;
 	socklen_t               len;
 	char                    addr[SOCK_ADDRSTRLEN];
-	char                    why[112];   /* RC_DONE: why it did not work */
+	char                    host[DNS_NAME_MAX + 1];   /* a name the proxy resolves, or "" */
+	uint16_t                port;       /* with host */
+	char                    why[160];   /* RC_DONE: why it did not work */
 };
 
 enum { LK_ADDR = 1, LK_SRV, LK_TXT };
@@ -601,7 +603,10 @@ racer_start(struct race *race, struct racer *x)
 {
 	struct core *c = race->r->c;
 
-	x->s = net_connect(c->net, (struct sockaddr *)&x->ss, x->len, race->pinned ? race->pk : NULL);
+	if (x->host[0] != '\0')
+		x->s = net_connect_name(c->net, x->host, x->port, race->pinned ? race->pk : NULL);
+	else
+		x->s = net_connect(c->net, (struct sockaddr *)&x->ss, x->len, race->pinned ? race->pk : NULL);
 	if (x->s == NULL) {
 		x->st = RC_DONE;
 		snprintf(x->why, sizeof x->why, "%s", strerror(errno));
@@ -609,7 +614,34 @@ racer_start(struct race *race, struct racer *x)
 		return;
 	}
 	x->st = RC_LIVE;
-	log_info("connect to %s: trying %s", race->label, x->addr);
+	log_info("connect to %s: trying %s%s", race->label, x->addr,
+	    net_proxied(c->net) ? " through the proxy" : "");
+}
+
+/* Add a host name to try through the proxy, which resolves it (remote DNS). */
+static void
+race_add_name(struct race *race, const char *host, uint16_t port)
+{
+	struct racer *x;
+	size_t i;
+
+	if (race->won || race->over)
+		return;
+	for (i = 0; i < race->n; i++)
+		if (race->rc[i].port == port && strcmp(race->rc[i].host, host) == 0)
+			return;
+	if (race->n == REACH_RACE_MAX) {
+		log_info("connect to %s: more than %d addresses, ignoring the rest", race->label, REACH_RACE_MAX);
+		return;
+	}
+	x = &race->rc[race->n++];
+	memset(x, 0, sizeof *x);
+	snprintf(x->host, sizeof x->host, "%s", host);
+	x->port = port;
+	snprintf(x->addr, sizeof x->addr, "%.*s:%u", (int)(sizeof x->addr - 7), host, port);
+	x->st = RC_WAIT;
+	if (!race->holding)
+		racer_start(race, x);
 }
 
 /* Add an address to try (started at once unless the race holds). */
@@ -850,6 +882,17 @@ race_lookup(struct race *race, int kind, const char *name, uint16_t port)
 	return 0;
 }
 
+/* A host name to try: the proxy resolves it if there is one, else DNS here. */
+static int
+race_host(struct race *race, const char *host, uint16_t port)
+{
+	if (net_proxied(race->r->c->net)) {
+		race_add_name(race, host, port);
+		return 0;
+	}
+	return race_lookup(race, LK_ADDR, host, port);
+}
+
 /* Order SRV records: lower priority first, then heavier weight. */
 static int
 srv_cmp(const void *a, const void *b)
@@ -873,7 +916,7 @@ got_srv(struct race *race, const struct lookup *lk, const struct dns_answer *ans
 		log_info("%s: no SRV record, trying %s:%d", race->label, race->domain, DEFAULT_PORT);
 		core_note(race->r->c, NULL, LINE_SYSTEM, "%s: no SRV record at %s, trying %s port %d",
 		    race->label, lk->name, race->domain, DEFAULT_PORT);
-		if (race_lookup(race, LK_ADDR, race->domain, DEFAULT_PORT) == -1)
+		if (race_host(race, race->domain, DEFAULT_PORT) == -1)
 			race_fail(race, "cannot look up %s: out of memory", race->domain);
 		return;
 	}
@@ -886,7 +929,7 @@ got_srv(struct race *race, const struct lookup *lk, const struct dns_answer *ans
 	for (i = 0; i < ans->nsrv; i++) {
 		if (srv[i].target[0] == '\0' || srv[i].port == 0)
 			continue;   /* "." : no such service at this domain */
-		if (race_lookup(race, LK_ADDR, srv[i].target, srv[i].port) == 0)
+		if (race_host(race, srv[i].target, srv[i].port) == 0)
 			started++;
 	}
 	if (started == 0)
@@ -988,11 +1031,19 @@ connect_host(struct reach *r, const char *target, const char *cmd)
 	snprintf(label, sizeof label, "%s:%u", host, port);
 	if ((race = race_new(r, label, cmd)) == NULL)
 		return -1;
-	if (race_lookup(race, LK_ADDR, host, port) == -1) {
+	race->depth++;
+	if (race_host(race, host, port) == -1) {
+		race->depth--;
 		race_fail(race, "cannot look up %s: out of memory", host);
 		return -1;
 	}
-	log_info("connect to %s: looking up the name", label);
+	race->depth--;
+	if (net_proxied(r->c->net)) {
+		log_info("connect to %s: the proxy resolves the name", label);
+		race_check(race);
+	} else {
+		log_info("connect to %s: looking up the name", label);
+	}
 	return 0;
 }
 
@@ -1072,7 +1123,7 @@ connect_invite(struct reach *r, const char *code, const char *cmd)
 	race->depth++;
 	for (i = 0; i < inv.n; i++) {
 		if (inv.c[i].kind == INV_NAME) {
-			if (race_lookup(race, LK_ADDR, inv.c[i].host, inv.c[i].port) == -1)
+			if (race_host(race, inv.c[i].host, inv.c[i].port) == -1)
 				log_warn("cannot look up %s", inv.c[i].host);
 		} else {
 			race_add(race, (struct sockaddr *)&inv.c[i].ss, inv.c[i].len);

@@ -12,6 +12,7 @@
 #include "conffile.h"
 #include "reach.h"
 #include "sock.h"
+#include "socks.h"
 #include "text.h"
 
 #define SHOW_MAX       CONFIG_SHOW_MAX
@@ -23,6 +24,7 @@ enum setting_type {
 	T_LISTEN,     /* config.listen and nlisten: ADDR:PORT list, adds up */
 	T_PATH,       /* char[]: absolute path or ~/...; "" the default */
 	T_IFACE,      /* char[]: an interface name, "" every interface */
+	T_TEXT,       /* char[]: "" or a value that explain() accepts */
 	T_ENUM,       /* int: an index into names (on/off is an enum) */
 	T_UINT,       /* uint64_t: min..max, digits only */
 	T_RATE,       /* uint64_t: 0 or min..max, digits with k, m or g */
@@ -46,7 +48,17 @@ struct setting {
 	const char *doc;       /* the config file's comment; '\n' separates lines */
 	const char *empty;     /* what an empty default means (NULL: not empty) */
 	const char *help;      /* --help text after the option; '\n' separates lines */
+	int       (*explain)(const char *, char *why, size_t);   /* T_TEXT: 0, or -1 and why */
 };
+
+/* T_TEXT check of a proxy URL (net/socks.c parses it the same way at start). */
+static int
+check_proxy(const char *v, char *why, size_t whylen)
+{
+	struct socks_conf sc;
+
+	return socks_parse_url(v, &sc, why, whylen);
+}
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 #define STR_(x) #x
@@ -127,6 +139,16 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    NULL, check_dns_name,
 	    "a host name, optionally with :PORT", NULL, NULL,
 	    "a DNS name that reaches this host: put in invite codes" },
+	[CONFIG_PROXY] = { "proxy", "proxy", 0, "socks5://[USER:PASS@]HOST:PORT", NULL, T_TEXT, F(proxy),
+	    0, 0, 0, NULL, NULL,
+	    "socks5://[USER:PASS@]HOST:PORT with a numeric HOST or localhost",
+	    "Open every outgoing connection through this SOCKS5 proxy:\n"
+	    "socks5://[USER:PASS@]HOST:PORT with a numeric HOST (for example the\n"
+	    "port of `ssh -D PORT host`).  Command line: --proxy.",
+	    "no proxy",
+	    "open every outgoing connection through\n"
+	    "this SOCKS5 proxy (e.g. ssh -D PORT); names are resolved by\n"
+	    "the proxy; LAN peers are still dialled directly", check_proxy },
 	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, 1, onoff, NULL,
 	    "on or off",
 	    "Ring the terminal bell when a message arrives in a window you are not\n"
@@ -243,7 +265,7 @@ key_default(struct config *cfg, enum config_key k)
 		memset(cfg->listen, 0, sizeof cfg->listen);
 		cfg->nlisten = 0;
 		break;
-	case T_NICK: case T_PATH: case T_IFACE:
+	case T_NICK: case T_PATH: case T_IFACE: case T_TEXT:
 		field[0] = '\0';
 		break;
 	case T_ENUM:
@@ -449,6 +471,15 @@ config_set_value(struct config *cfg, enum config_key k, const char *v, int cli, 
 			goto bad;
 		memcpy(field, v, len + 1);
 		return 0;
+	case T_TEXT:
+		if (len > 0 && len >= s->size) {
+			snprintf(err, errlen, "too long");
+			return -1;
+		}
+		if (len > 0 && s->explain != NULL && s->explain(v, err, errlen) != 0)
+			return -1;
+		memcpy(field, v, len + 1);
+		return 0;
 	case T_ENUM:
 		for (i = 0; s->names[i] != NULL; i++) {
 			if (strcasecmp(v, s->names[i]) == 0) {
@@ -502,7 +533,7 @@ config_value_str(const struct config *cfg, enum config_key k, char *buf, size_t 
 	switch (s->type) {
 	case T_LISTEN:
 		return cfg->nlisten > 0 ? cfg->listen[0] : "";
-	case T_NICK: case T_PATH: case T_IFACE:
+	case T_NICK: case T_PATH: case T_IFACE: case T_TEXT:
 		return field;
 	case T_ENUM:
 		e = *(const int *)(const void *)field;
@@ -620,6 +651,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 	opt->ciphers = cfg->cipher == CONFIG_CIPHER_CHACHA ? WIRE_CIPHER_CHACHA :
 	    cfg->cipher == CONFIG_CIPHER_AESGCM ? WIRE_CIPHER_AESGCM : 0;
 	opt->limit_rate = cfg->limit_rate;
+	opt->proxy = cfg->proxy[0] != '\0' ? cfg->proxy : NULL;
 	opt->log_file = cfg->log;
 	opt->debug = cfg->debug;
 }

@@ -43,7 +43,7 @@ _confab()
 		mapfile -t COMPREPLY < <(compgen -W "chachapoly aesgcm" -- "$cur")
 		return ;;
 	--nick | --listen | --discovery-iface | --discovery-refresh | --nat-lease | \
-	--dns-name | --keepalive | --handshake-timeout | --limit-rate | --to | --from)
+	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from)
 		return ;;   # free text: nothing sensible to offer
 	esac
 

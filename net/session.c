@@ -42,6 +42,9 @@ struct session {
 	int                dirty;    /* has something to flush */
 	int                events;   /* poll events registered */
 
+	int                proxied;  /* through the SOCKS5 proxy: socks drives SS_PROXY */
+	struct socks       socks;
+
 	uint8_t            my_pre[WIRE_PREAMBLE_LEN];
 	uint8_t            cipher;   /* WIRE_CIPHER_* chosen */
 	int                has_expect;
@@ -70,6 +73,8 @@ struct net {
 	uint8_t            s_pub[NOISE_DHLEN];
 	uint8_t            ciphers;
 	struct listener    ls[MAX_LISTENERS];
+	int                has_proxy;
+	struct socks_conf  proxy;
 	int                nls;
 	struct session    *sessions;
 	struct session    *dead;
@@ -181,6 +186,7 @@ net_free(struct net *n)
 	loop_before_sleep_del(n->loop, net_before_sleep, n);
 	buf_free(&n->scratch);
 	sodium_memzero(n->s_priv, sizeof n->s_priv);
+	sodium_memzero(&n->proxy, sizeof n->proxy);
 	free(n);
 }
 
@@ -693,6 +699,44 @@ record_step(struct session *s, const uint8_t *body, size_t len)
 	}
 }
 
+/* Send our preamble: the stream to the peer is open (initiator). */
+static void
+send_preamble(struct session *s)
+{
+	s->state = SS_PREAMBLE;
+	wire_preamble(s->my_pre, s->net->ciphers);
+	buf_put(&s->out, s->my_pre, sizeof s->my_pre);
+	s->events = -1;
+	s->dirty = 1;
+}
+
+/*
+ * Feed the proxy's answer to the SOCKS5 client: 1 when the tunnel is open
+ * (what follows in the input is the peer's), 0 for more, -1 when the
+ * session failed.
+ */
+static int
+proxy_step(struct session *s)
+{
+	char why[SOCKS_ERR_MAX + SOCK_ADDRSTRLEN + 16];
+	size_t used = 0;
+	int r;
+
+	r = socks_input(&s->socks, buf_ptr(&s->in), buf_len(&s->in), &used, &s->out);
+	buf_consume(&s->in, used);
+	if (r == -1) {
+		snprintf(why, sizeof why, "proxy %s: %s", s->net->proxy.addr, s->socks.err);
+		session_fail(s, why);
+		return -1;
+	}
+	s->dirty = 1;
+	if (r == 0)
+		return 0;
+	log_debug("session %lu: proxy %s opened the tunnel to %s", s->id, s->net->proxy.addr, s->addr);
+	send_preamble(s);
+	return 1;
+}
+
 /* Consume whatever complete units (preamble, frames) the input holds. */
 static void
 process_input(struct session *s)
@@ -703,6 +747,11 @@ process_input(struct session *s)
 	int r;
 
 	while (s->state != SS_CLOSED) {
+		if (s->state == SS_PROXY) {
+			if (proxy_step(s) != 1)
+				return;
+			continue;
+		}
 		if (s->state == SS_PREAMBLE) {
 			if (buf_len(&s->in) < WIRE_PREAMBLE_LEN)
 				return;
@@ -799,13 +848,24 @@ session_io(struct loop *loop, int fd, int revents, void *arg)
 		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
 			return;
 		if ((err = sock_connect_result(fd)) != 0) {
-			session_fail(s, strerror(err));
+			if (s->proxied) {
+				char why[SOCK_ADDRSTRLEN + 160];
+
+				snprintf(why, sizeof why, "cannot reach the proxy %s: %s", s->net->proxy.addr,
+				    strerror(err));
+				session_fail(s, why);
+			} else {
+				session_fail(s, strerror(err));
+			}
 			return;
 		}
-		s->state = SS_PREAMBLE;
-		wire_preamble(s->my_pre, s->net->ciphers);
-		buf_put(&s->out, s->my_pre, sizeof s->my_pre);
-		s->events = -1;
+		if (s->proxied) {
+			s->state = SS_PROXY;   /* the greeting is queued already */
+			s->events = -1;
+			flush(s);
+			return;
+		}
+		send_preamble(s);
 		flush(s);
 		return;
 	}
@@ -825,7 +885,12 @@ session_tick(struct loop *loop, struct loop_timer *t, void *arg)
 	struct buf b;
 
 	if (s->state != SS_OPEN) {
-		session_fail(s, "handshake timed out");
+		if (s->proxied && s->state == SS_CONNECTING)
+			session_fail(s, "timed out connecting to the proxy");
+		else if (s->state == SS_PROXY)
+			session_fail(s, "the proxy did not open the tunnel in time");
+		else
+			session_fail(s, "handshake timed out");
 		return;
 	}
 	idle = now - s->last_rx;
@@ -944,30 +1009,103 @@ net_listen_port(struct net *n)
 	return n->nls > 0 ? sock_local_port(n->ls[0].fd) : 0;
 }
 
-/* Open a session to an address. */
-struct session *
-net_connect(struct net *n, const struct sockaddr *sa, socklen_t len, const uint8_t *expect_pk)
+/* Open a session to an address, or to a name (host != NULL, through the proxy). */
+static struct session *
+connect_to(struct net *n, const struct sockaddr *sa, socklen_t len, const char *host, uint16_t port,
+    const uint8_t *expect_pk, int direct)
 {
+	struct sockaddr_storage none;
 	struct session *s;
-	int fd;
+	int fd, proxied = n->has_proxy && !direct;
 
 	if (n->nsessions >= n->lim.max_sessions) {
 		errno = EMFILE;
 		return NULL;
 	}
-	if ((fd = sock_connect(sa, len)) == -1)
+	if (host != NULL && !proxied) {
+		errno = EINVAL;
 		return NULL;
+	}
+	if (proxied)
+		fd = sock_connect((struct sockaddr *)&n->proxy.ss, n->proxy.len);
+	else
+		fd = sock_connect(sa, len);
+	if (fd == -1)
+		return NULL;
+	if (host != NULL) {
+		/* no address of the peer is known here: the proxy resolves the name */
+		memset(&none, 0, sizeof none);
+		none.ss_family = AF_UNSPEC;
+		sa = (struct sockaddr *)&none;
+		len = sizeof none.ss_family;
+	}
 	if ((s = session_new(n, fd, 1, sa, len)) == NULL) {
 		close(fd);
 		errno = ENOMEM;
 		return NULL;
 	}
 	s->state = SS_CONNECTING;
+	if (proxied) {
+		s->proxied = 1;
+		if (host != NULL)
+			snprintf(s->addr, sizeof s->addr, "%.*s:%u", (int)sizeof s->addr - 8, host, port);
+		if ((host != NULL ? socks_start_name(&s->socks, &n->proxy, host, port, &s->out) :
+		    socks_start_addr(&s->socks, &n->proxy, sa, &s->out)) == -1) {
+			/* no callback yet: the caller sees NULL */
+			session_drop(s);
+			session_bury(s);
+			s->state = SS_CLOSED;
+			errno = EINVAL;
+			return NULL;
+		}
+	}
 	if (expect_pk != NULL) {
 		s->has_expect = 1;
 		memcpy(s->expect_pk, expect_pk, NOISE_DHLEN);
 	}
 	return s;
+}
+
+/* Open a session to an address (through the proxy if there is one). */
+struct session *
+net_connect(struct net *n, const struct sockaddr *sa, socklen_t len, const uint8_t *expect_pk)
+{
+	return connect_to(n, sa, len, NULL, 0, expect_pk, 0);
+}
+
+/* Open a session to an address, never through the proxy. */
+struct session *
+net_connect_direct(struct net *n, const struct sockaddr *sa, socklen_t len, const uint8_t *expect_pk)
+{
+	return connect_to(n, sa, len, NULL, 0, expect_pk, 1);
+}
+
+/* Open a session to a host name through the proxy. */
+struct session *
+net_connect_name(struct net *n, const char *host, uint16_t port, const uint8_t *expect_pk)
+{
+	if (host == NULL || strlen(host) > SOCKS_HOST_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return connect_to(n, NULL, 0, host, port, expect_pk, 0);
+}
+
+/* Use a SOCKS5 proxy for later outgoing sessions. */
+void
+net_set_proxy(struct net *n, const struct socks_conf *conf)
+{
+	sodium_memzero(&n->proxy, sizeof n->proxy);
+	n->has_proxy = conf != NULL;
+	if (conf != NULL)
+		n->proxy = *conf;
+}
+
+/* Whether outgoing sessions go through a proxy. */
+int
+net_proxied(const struct net *n)
+{
+	return n->has_proxy;
 }
 
 /* Run a session over an already connected socket (tests, fuzzing). */
@@ -1034,7 +1172,14 @@ session_sockaddr(const struct session *s, socklen_t *len)
 	return (const struct sockaddr *)&s->sa;
 }
 
-/* The name of the cipher in use. */
+/* How the session reaches the peer. */
+const char *
+session_path(const struct session *s)
+{
+	return s->proxied ? "proxy" : "direct";
+}
+
+/* The cipher in use. */
 const char *
 session_cipher(const struct session *s)
 {

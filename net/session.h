@@ -10,6 +10,7 @@
 #include "loop.h"
 #include "noise.h"
 #include "sock.h"
+#include "socks.h"
 #include "wire.h"
 
 struct net;
@@ -17,6 +18,7 @@ struct session;
 
 enum session_state {
 	SS_CONNECTING = 1,   /* TCP connect in progress (initiator) */
+	SS_PROXY,            /* asking the SOCKS5 proxy for the tunnel (initiator) */
 	SS_PREAMBLE,         /* waiting for the peer's preamble */
 	SS_HANDSHAKE,        /* Noise XX in progress */
 	SS_OPEN,             /* transport records flow */
@@ -80,6 +82,23 @@ int  net_listen_port(struct net *);
 struct session *net_connect(struct net *, const struct sockaddr *, socklen_t,
                             const uint8_t *expect_pk);
 /*
+ * Send every later outgoing session through a SOCKS5 proxy (NULL: direct
+ * again).  The net keeps its own copy.
+ */
+void net_set_proxy(struct net *, const struct socks_conf *);
+/* Whether outgoing sessions go through a proxy. */
+int  net_proxied(const struct net *);
+/* Like net_connect, but never through the proxy (LAN peers). */
+struct session *net_connect_direct(struct net *, const struct sockaddr *, socklen_t,
+                                   const uint8_t *expect_pk);
+/*
+ * Open a session to a host name through the proxy, which resolves it
+ * (remote DNS: the name is never looked up here).  NULL and errno EINVAL
+ * without a proxy.
+ */
+struct session *net_connect_name(struct net *, const char *host, uint16_t port,
+                                 const uint8_t *expect_pk);
+/*
  * Run a session over a socket that is already connected (one end of a
  * socketpair in tests and fuzz targets).  On success the net owns fd; on
  * failure (NULL) the caller still does.
@@ -121,6 +140,8 @@ const uint8_t *session_hash(const struct session *);
 const char *session_addr(const struct session *);
 const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);
 const char *session_cipher(const struct session *);
+/* How the session reaches the peer: "direct" or "proxy". */
+const char *session_path(const struct session *);
 /* A unique number for logs and for telling sessions apart. */
 unsigned long session_id(const struct session *);
 
