@@ -96,6 +96,8 @@ peer_fields(struct json *j, const struct peer *p)
 	json_str(j, "addr", p->addr);
 	if (p->via[0] != '\0')
 		json_str(j, "via", p->via);
+	if (p->sess != NULL)
+		json_str(j, "path", session_path(p->sess));
 	json_str(j, "trust", trust_name(p->trust));
 	if (p->nick_clash)
 		json_str(j, "warning", "nick-clash");
