@@ -31,6 +31,7 @@ baddr=$(addr_of bob); bport=${baddr##*:}; fb=$(fp_of bob)
 socks good --user alice --password 's3cret:@x' --map "bob.proxy-only.test=127.0.0.1"
 start_peer alice --nick alice --listen 127.0.0.1:0 --proxy "socks5://alice:s3cret:@x@127.0.0.1:$SOCKS_PORT"
 fa=$(fp_of alice)
+check "alice starts with a socks5:// proxy" test -n "$fa" || { sed 's/^/# /' "$T/alice.err"; done_testing; }
 say alice "/connect $baddr"
 p=$(wait_for alice ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 10)
 check "alice reaches bob through the proxy (with a login)" test -n "$p"
