@@ -7,7 +7,7 @@
 # Discovery and NAT switched on run only inside a private network namespace.
 . "$(dirname "$0")/lib.sh"
 
-KEYS="nick listen download_dir discovery discovery_iface nat bell colors history_lines auto_accept keepalive limit_rate"
+KEYS="nick listen download_dir discovery discovery_iface nat bell colors history_lines auto_accept keepalive limit_rate proxy"
 
 # skip_check DESCRIPTION REASON: a TAP check that cannot run here.
 skip_check() {
@@ -77,17 +77,19 @@ check "without --home the file is \$XDG_CONFIG_HOME/confab/config" \
 mkdir -p "$T/h2"
 conf "$T/h2" "nick = zed" "listen = 127.0.0.1:0, 127.0.0.2:0" "download_dir = \"$T/dl dir \"" \
 	"discovery = off" "discovery_iface = lo" "nat = off" "bell = off" "colors = off" \
-	"history_lines = 7" "auto_accept = verified" "keepalive = 9" "limit_rate = 250k"
+	"history_lines = 7" "auto_accept = verified" "keepalive = 9" "limit_rate = 250k" \
+	"proxy = socks5://127.0.0.1:1080"
 p1=$(printed "$T/h2"); rc=$?
 check "--print-config exits 0 without complaint" test $rc -eq 0 -a ! -s "$T/h2.perr"
 bad=""
 for want in "nick = zed" "listen = 127.0.0.1:0" "listen = 127.0.0.2:0" "download_dir = \"$T/dl dir \"" \
 	"discovery = off" "discovery_iface = lo" "nat = off" "bell = off" "colors = off" \
-	"history_lines = 7" "auto_accept = verified" "keepalive = 9" "limit_rate = 250k"; do
+	"history_lines = 7" "auto_accept = verified" "keepalive = 9" "limit_rate = 250k" \
+	"proxy = socks5://127.0.0.1:1080"; do
 	grep -qxF -- "$want" <<<"$p1" || bad="$bad [$want]"
 done
 check "--print-config shows every value from the file (wrong:${bad:- none})" test -z "$bad"
-check "--print-config documents every key" test "$(grep -c '^# Default: ' <<<"$p1")" -eq 12
+check "--print-config documents every key" test "$(grep -c '^# Default: ' <<<"$p1")" -eq 13
 mkdir -p "$T/h3"
 printf '%s\n' "$p1" >"$T/h3/config"
 p2=$(printed "$T/h3")
@@ -122,7 +124,7 @@ check "--listen replaces every listen line of the file" \
 conf "$T/h6" "# a comment" "" "nick = fine" "colour = on" "bell = maybe" "keepalive = 0" \
 	"listen = 127.0.0.1:0" "limit_rate = fast" "just some words" "nick = \"two words\"" \
 	"history_lines = 2000000" "auto_accept = always" "listen = 127.0.0.1:99999" \
-	"discovery_iface = \"no closing quote"
+	"discovery_iface = \"no closing quote" "proxy = http://127.0.0.1:3128"
 out=$(USER=fallback once "$T/h6"); rc=$?
 r=$(ready_of "$out")
 check "with a malformed file confab still starts (ready event) and exits 0" test -n "$r" -a $rc -eq 0
@@ -141,15 +143,16 @@ confab: $c:11: history_lines: expected a number from 0 to 1000000, got '2000000'
 confab: $c:12: auto_accept: expected off or verified, got 'always'
 confab: $c:13: listen: expected ADDR:PORT with a numeric address, got '127.0.0.1:99999'
 confab: $c:14: discovery_iface: no closing quote
+confab: $c:15: proxy: only socks5://[USER:PASS@]HOST:PORT proxies are supported
 EOF
 check "each problem is on stderr with the file and its line number (missing:${bad:- none})" test -z "$bad"
-check "and nothing is reported for the good lines" test "$(grep -c "$c:[0-9]" "$T/h6.err")" -eq 10
+check "and nothing is reported for the good lines" test "$(grep -c "$c:[0-9]" "$T/h6.err")" -eq 11
 check "a key with a bad value keeps its default (nick: the login name)" test "$(jq -r .nick <<<"$r")" = fallback
 check "a key with a bad value keeps its default (listen: 0.0.0.0, not line 7's 127.0.0.1)" \
 	grep -q '^0\.0\.0\.0:' <<<"$(jq -r '.listen[0]' <<<"$r")"
 check "the problems are in the log as well" grep -qF "warn: config: $c:5: bell: expected on or off, got 'maybe'" "$T/h6.log"
 check "headless repeats them as info events after ready" \
-	test "$(jq -r 'select(.event=="info") | .text' <<<"$out" | grep -c "^config: $c:[0-9]*: ")" -eq 10
+	test "$(jq -r 'select(.event=="info") | .text' <<<"$out" | grep -c "^config: $c:[0-9]*: ")" -eq 11
 check "with the summary line" \
 	grep -qxF "config: $c: the keys with problems keep their defaults" <<<"$(jq -r 'select(.event=="info") | .text' <<<"$out")"
 check "ready still comes first" test "$(head -n 1 <<<"$out" | jq -r .event)" = ready
