@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define SOCK_ADDRSTRLEN 64   /* "[v6%scope]:port" fits */
+#define SOCK_ADDRSTRLEN 96   /* "[v6%scope]:port" fits, and "NAME.onion:port" (62 + 6) */
 
 struct sockaddr_storage;
 
