@@ -1291,20 +1291,28 @@ core_connect_peer(struct core *c, struct peer *p)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	struct session *s;
+	char host[SOCK_ADDRSTRLEN];
+	uint16_t port;
 
 	if (p->sess != NULL || p->pending != NULL)
 		return 0;
 	if (p->trust == TRUST_BLOCKED)
 		return -1;   /* never dial a blocked peer */
 	if (p->lan_port != 0) {
+		/* a LAN peer is dialled directly, also with --proxy */
 		memcpy(&ss, &p->lan_addr, p->lan_addrlen);
 		len = p->lan_addrlen;
-	} else if (p->addr[0] == '\0' || sock_parse(p->addr, DEFAULT_PORT, &ss, &len) == -1) {
+		s = net_connect_direct(c->net, (struct sockaddr *)&ss, len, p->pk);
+	} else if (p->addr[0] != '\0' && sock_parse(p->addr, DEFAULT_PORT, &ss, &len) == 0) {
+		s = net_connect(c->net, (struct sockaddr *)&ss, len, p->pk);
+	} else if (p->addr[0] != '\0' && net_proxied(c->net) &&
+	    reach_parse_dns_name(p->addr, host, sizeof host, &port) == 0) {
+		/* reached by a name through the proxy: the proxy resolves it again */
+		s = net_connect_name(c->net, host, port, p->pk);
+	} else {
 		return -1;
 	}
-	/* a LAN peer is dialled directly, also with --proxy */
-	if ((s = p->lan_port != 0 ? net_connect_direct(c->net, (struct sockaddr *)&ss, len, p->pk) :
-	    net_connect(c->net, (struct sockaddr *)&ss, len, p->pk)) == NULL) {
+	if (s == NULL) {
 		log_warn("connect to %s: %s", p->fp, strerror(errno));
 		return -1;
 	}

@@ -122,6 +122,16 @@ p=$(wait_for alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\
 check "alice reaches bob.jump.lab (resolved by the jump host)" test -n "$p"
 check "path proxy" test "$(jq -r .path <<<"$p")" = proxy
 check "the jump host's resolver was asked for bob.jump.lab" grep -q "query.*bob.jump.lab" "$T/dnsmasq.log"
+# bob goes away and comes back: alice calls him again by the name, through the proxy
+say alice2 "/msg $fb keep me"
+wait_for bob '.event=="message" and .text=="keep me"' 10 >/dev/null
+kill_peer bob
+wait_for alice2 ".event==\"peer\" and .state==\"offline\" and .fingerprint==\"$fb\"" 15 >/dev/null
+n0=$(count_events alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"")
+launch_peer bob ip netns exec "$(ns b)" -- --nick bob --no-discovery --no-nat \
+	--listen 10.72.1.2:7470 --dns-name bob.jump.lab:7470 --download-dir "$T/bob-dl"
+check "when bob is back, alice reconnects by the name through the proxy" \
+	wait_count alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" $((n0 + 1)) 20
 kill_peer alice2
 
 # --- by invite code (an address and a name candidate) -----------------------
