@@ -17,7 +17,7 @@
 #define AT_NAME       3
 #define AT_IPV6       4
 
-/* The text for a SOCKS5 reply code (RFC 1928 section 6). */
+/* The text for a SOCKS5 reply code (RFC 1928 section 6, and tor's 0xF0-0xF7). */
 const char *
 socks_rep_text(uint8_t rep)
 {
@@ -31,6 +31,15 @@ socks_rep_text(uint8_t rep)
 	case 6: return "TTL expired";
 	case 7: return "command not supported by the proxy";
 	case 8: return "address type not supported by the proxy";
+	/* tor's extended errors (SocksPort ... ExtendedErrors), for onion services */
+	case 0xf0: return "onion service descriptor not found (the service is not published, or not yet)";
+	case 0xf1: return "onion service descriptor is invalid";
+	case 0xf2: return "onion service introduction failed";
+	case 0xf3: return "onion service rendezvous failed";
+	case 0xf4: return "onion service requires client authorization";
+	case 0xf5: return "onion service client authorization is wrong";
+	case 0xf6: return "invalid onion address";
+	case 0xf7: return "onion service introduction timed out";
 	default: return "unknown reply code";
 	}
 }

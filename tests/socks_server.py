@@ -3,7 +3,7 @@
 
 Listens on 127.0.0.1 (or --listen ADDR:PORT), prints its port on stdout, and
 for every CONNECT either relays to the target (the default) or answers with
-the reply code given by --rep.  --user/--password demand an RFC 1929 login.
+the reply code given by --rep, or (--mute) never answers.  --user/--password demand an RFC 1929 login.
 --map NAME=ADDR resolves a domain-name target here, as a remote resolver would
 (names not mapped get reply 4, host unreachable); no real DNS is used.  Each
 request is logged to --log as "ATYP HOST PORT" lines.
@@ -50,6 +50,10 @@ def reply(c, rep, bound=("0.0.0.0", 0)):
 
 def serve(c, args, log):
     try:
+        if args.mute:
+            while c.recv(4096):
+                pass
+            return
         ver, n = recv_exact(c, 2)
         methods = recv_exact(c, n)
         want = 2 if args.user else 0
@@ -117,6 +121,7 @@ def main():
     p.add_argument("--user")
     p.add_argument("--password", default="")
     p.add_argument("--rep", type=int)
+    p.add_argument("--mute", action="store_true", help="read, never answer")
     p.add_argument("--map", action="append", default=[])
     p.add_argument("--log", default="/dev/null")
     args = p.parse_args()

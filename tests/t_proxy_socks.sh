@@ -66,9 +66,10 @@ stop_peer alice
 n=0
 expect_error() {
 	local tag=$1 url=$2 text=$3 e
+	shift 3
 	n=$((n + 1))
 	PEER_HOME[a$n]=$T/a$n
-	start_peer "a$n" --listen 127.0.0.1:0 --proxy "$url"
+	start_peer "a$n" --listen 127.0.0.1:0 --proxy "$url" "$@"
 	say "a$n" "/connect $baddr"
 	e=$(wait_for "a$n" ".event==\"error\" and (.message|contains(\"$text\"))" 15)
 	check "$tag: the error says '$text'" test -n "$e" || events "a$n" 'select(.event=="error")' | sed 's/^/# /'
@@ -89,5 +90,8 @@ for code in 1 2 3 4 5 6 7 8; do
 	socks "rep$code" --rep "$code"
 	expect_error "reply $code" "socks5://127.0.0.1:$SOCKS_PORT" "${texts[$code]} (SOCKS5 reply $code)"
 done
+socks mute --mute
+expect_error "a proxy that never answers" "socks5://127.0.0.1:$SOCKS_PORT" \
+	"the proxy did not open the tunnel in time" --handshake-timeout 2
 check "bob is still running" alive bob
 done_testing

@@ -38,5 +38,9 @@ check "path proxy" test "$(jq -r .path <<<"$p")" = proxy
 check "the proxy was given the onion name" grep -q "trying $TOR_ONION:7470 through the proxy" "$T/alice.log"
 say alice "/msg $fb over tor"
 check "bob receives alice's message over tor" wait_for bob '.event=="message" and .text=="over tor"' 20
+say alice "/connect notanonion.onion:7470"
+e=$(wait_for alice '.event=="error" and (.message|contains("notanonion"))' 20)
+check "a malformed onion address: tor's extended error, in words" grep -q "invalid onion address" <<<"$e" ||
+	diag "got: $e"
 check "no system tor runs after the test" no_system_tor
 done_testing

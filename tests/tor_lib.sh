@@ -200,7 +200,7 @@ tor_client() {
 	TOR_SOCKS=$((TOR_BASE + 19))
 	{
 		tor_torrc "$d" "$1"
-		echo "SocksPort 127.0.0.1:$TOR_SOCKS"
+		echo "SocksPort 127.0.0.1:$TOR_SOCKS ExtendedErrors"
 	} >"$d/torrc"
 	tor_start "$d" || return 1
 	for i in $(seq 600); do

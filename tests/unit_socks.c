@@ -224,6 +224,19 @@ test_bad_replies(void)
 		ok(feed(&s, r, 2, &used, &out) == -1 && s.rep == code && strstr(s.err, want[code]) != NULL,
 		    "reply %u: %s", code, s.err);
 	}
+	/* tor's extended errors (SocksPort ExtendedErrors) for onion services */
+	socks_start_name(&s, &c, "x.onion", 1, &out);
+	feed(&s, m_none, 2, &used, &out);
+	ok(feed(&s, "\x05\xf0", 2, &used, &out) == -1 && strstr(s.err, "onion service descriptor not found") != NULL,
+	    "tor's 0xF0: %s", s.err);
+	socks_start_name(&s, &c, "x.onion", 1, &out);
+	feed(&s, m_none, 2, &used, &out);
+	ok(feed(&s, "\x05\xf6", 2, &used, &out) == -1 && strstr(s.err, "invalid onion address") != NULL,
+	    "tor's 0xF6: %s", s.err);
+	socks_start_name(&s, &c, "x.onion", 1, &out);
+	feed(&s, m_none, 2, &used, &out);
+	ok(feed(&s, "\x05\xf8", 2, &used, &out) == -1 && strstr(s.err, "unknown reply code") != NULL,
+	    "0xF8 is unknown: %s", s.err);
 	socks_start_name(&s, &c, "h", 1, &out);
 	ok(feed(&s, "\x04\x5a", 2, &used, &out) == -1 && strstr(s.err, "not a SOCKS5") != NULL,
 	    "a SOCKS4 answer to the greeting: %s", s.err);
