@@ -42,5 +42,6 @@ say alice "/connect notanonion.onion:7470"
 e=$(wait_for alice '.event=="error" and (.message|contains("notanonion"))' 20)
 check "a malformed onion address: tor's extended error, in words" grep -q "invalid onion address" <<<"$e" ||
 	diag "got: $e"
+[ -n "$e" ] && diag "$(jq -r .message <<<"$e")"
 check "no system tor runs after the test" no_system_tor
 done_testing
