@@ -1688,6 +1688,13 @@ core_ready(struct core *c)
 		    "(offers can still be accepted with /accept ID DIR)", dl, why);
 }
 
+/* Our listening addresses, for the front-ends to show. */
+size_t
+core_listen_addrs(struct core *c, char (*out)[SOCK_ADDRSTRLEN], size_t max)
+{
+	return net_listen_addrs(c->net, out, max);
+}
+
 /* Say goodbye to every peer and stop the loop. */
 void
 core_quit(struct core *c, int exit_code)

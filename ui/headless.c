@@ -9,11 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"          /* the stdin and stdout buffers */
 #include "cmd.h"
 #include "headless.h"
 #include "json.h"
 #include "text.h"
 #include "log.h"
+#include "loop.h"         /* stdin, stdout and signals */
 #include "reach.h"        /* nat and invite events */
 #include "transfer.h"
 
@@ -133,7 +135,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_str(&j, "nick", c->nick);
 		json_str(&j, "version", CONFAB_VERSION);
 		json_arr_begin(&j, "listen");
-		n = net_listen_addrs(c->net, addrs, 8);
+		n = core_listen_addrs(c, addrs, 8);
 		for (i = 0; i < n; i++)
 			json_arr_str(&j, addrs[i]);
 		json_arr_end(&j);

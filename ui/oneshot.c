@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "loop.h"         /* stdin and signals */
 #include "oneshot.h"
 #include "text.h"
 #include "transfer.h"
@@ -279,7 +280,7 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 			rc = -1;
 	} else {
 		char addrs[8][SOCK_ADDRSTRLEN];
-		size_t n = net_listen_addrs(o->core.net, addrs, 8), i;
+		size_t n = core_listen_addrs(&o->core, addrs, 8), i;
 
 		fprintf(stderr, "waiting for an offer; this is %s (%s), listening on", o->core.nick,
 		    o->core.id.fp);

@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "reach.h"        /* the addresses on the first screen */
 #include "log.h"
+#include "loop.h"         /* the terminal, signals, timers */
 #include "main.h"
 #include "text.h"
 #include "transfer.h"
@@ -1615,7 +1616,7 @@ welcome(struct tui *t)
 	char addrs[8][SOCK_ADDRSTRLEN], all[8 * (SOCK_ADDRSTRLEN + 1)] = "", reach[700];
 	size_t i, n;
 
-	n = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
+	n = core_listen_addrs(&t->core, addrs, sizeof addrs / sizeof addrs[0]);
 	for (i = 0; i < n; i++) {
 		strcat(all, i ? " " : "");
 		strcat(all, addrs[i]);

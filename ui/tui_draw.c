@@ -824,7 +824,7 @@ draw_status(struct tui *t, int y)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", xf);
 	if (len < sizeof buf - 80)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, " [");
-	naddrs = net_listen_addrs(t->core.net, addrs, sizeof addrs / sizeof addrs[0]);
+	naddrs = core_listen_addrs(&t->core, addrs, sizeof addrs / sizeof addrs[0]);
 	for (k = 0; k < naddrs && len < sizeof buf - 80; k++)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", addrs[k]);
 	if (naddrs == 0 && len < sizeof buf - 80)
