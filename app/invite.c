@@ -458,3 +458,19 @@ invite_cand_text(const struct invite_cand *c, char *out, size_t outlen)
 	else
 		sock_format((const struct sockaddr *)&c->ss, out, outlen);
 }
+
+/* The candidates of an invite as one line of text ("a, b, ..."). */
+void
+invite_cands_text(const struct invite *inv, char *out, size_t outlen)
+{
+	char one[DNS_NAME_MAX + 16];
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < inv->n && len + 1 < outlen; i++) {
+		invite_cand_text(&inv->c[i], one, sizeof one);
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s", i ? ", " : "", one);
+	}
+	if (len >= outlen && outlen > 4)
+		memcpy(out + outlen - 4, "...", 4);
+}

@@ -58,5 +58,7 @@ int  invite_looks_like(const char *text);
 int  invite_squeeze(const char *in, char *out, size_t outlen);
 /* A candidate as text: "1.2.3.4:7470", "[2001:db8::1]:7470", "host.example:7470". */
 void invite_cand_text(const struct invite_cand *, char *out, size_t outlen);
+/* The candidates of an invite as one line of text ("a, b, ..."; "..." when cut). */
+void invite_cands_text(const struct invite *, char *out, size_t outlen);
 
 #endif

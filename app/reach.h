@@ -8,9 +8,7 @@
 #include "core.h"
 #include "dns.h"
 #include "json.h"
-
-#define REACH_RACE_MAX  24          /* addresses one connect attempt tries at once */
-#define REACH_RACE_MS   30000       /* a connect attempt gives up after this */
+#include "race.h"         /* the connect attempts, reach_txt_pin */
 
 struct reach;
 
@@ -49,14 +47,5 @@ void reach_json_invite(struct core *, struct json *);
 int  reach_parse_dns_name(const char *text, char *host, size_t hostlen, uint16_t *port);
 /* "confab invite": print this identity's invite code; returns an exit status. */
 int  reach_invite_main(const struct core_options *);
-
-/*
- * The fingerprint published for user in the TXT strings of _confab._tcp.DOMAIN
- * ("user=FINGERPRINT", user compared without case).  Returns 1 with pk set,
- * 0 if no string has that form at all, -1 with a reason in err (user not
- * listed, a malformed fingerprint, two different ones).
- */
-int  reach_txt_pin(const struct dns_txt *, size_t n, const char *user, uint8_t pk[ID_KEYLEN],
-                   char *err, size_t errlen);
 
 #endif
