@@ -519,99 +519,49 @@ reach_cmd_nat(struct core *c, struct conversation *cur, const char *line, char *
 	return 0;
 }
 
-/* Status bar text. */
-void
-reach_status_short(struct core *c, char *out, size_t outlen)
+/* The port mapping now, for the front-ends. */
+const struct pm_status *
+reach_nat_status(struct core *c, const char **off_why)
 {
 	struct reach *r = c->reach;
-	const char *why;
-
-	if (c->opt.no_nat) {
-		snprintf(out, outlen, " nat:off");
-		return;
-	}
-	if (r == NULL || r->st.state == 0) {
-		snprintf(out, outlen, " nat:n/a");   /* not listening where a router could forward to */
-		return;
-	}
-	switch (r->st.state) {
-	case PM_PENDING:
-		snprintf(out, outlen, " nat:...");
-		return;
-	case PM_MAPPED:
-		snprintf(out, outlen, " nat:%s %s:%u", pm_method_name(r->st.method), r->st.ext_addr, r->st.ext_port);
-		return;
-	default:
-		switch (r->st.reason) {
-		case PMR_DOUBLE_NAT: why = "double NAT"; break;
-		case PMR_REFUSED:    why = "refused"; break;
-		case PMR_NO_GATEWAY: why = "no gateway"; break;
-		case PMR_LOST:       why = "lost"; break;
-		default:             why = "no answer"; break;
-		}
-		snprintf(out, outlen, " nat:none(%s)", why);
-	}
-}
-
-/* The fields of a "nat" event. */
-void
-reach_json_nat(struct core *c, struct json *j)
-{
-	struct reach *r = c->reach;
-	char text[512], ext[PM_ADDRLEN + 8];
 
 	if (r == NULL)
-		return;
-	nat_text(r, text, sizeof text);
-	json_str(j, "method", r->st.state == PM_MAPPED ? pm_method_name(r->st.method) : "none");
-	json_bool(j, "reachable", r->st.state == PM_MAPPED);
-	if (r->st.state == PM_MAPPED) {
-		snprintf(ext, sizeof ext, "%s:%u", r->st.ext_addr, r->st.ext_port);
-		json_str(j, "external", ext);
-		json_uint(j, "lease", r->st.lease_s);
-		json_uint(j, "renewals", r->st.renewals);
-	} else if (r->st.state == PM_FAILED) {
-		json_str(j, "reason", pm_reason_name(r->st.reason));
-		json_str(j, "detail", r->st.why);
-	} else if (r->st.state == PM_PENDING) {
-		json_str(j, "reason", "pending");
-	} else {
-		json_str(j, "reason", "off");
-		json_str(j, "detail", r->off_why);
-	}
-	if (r->st.int_port != 0)
-		json_uint(j, "port", r->st.int_port);
-	json_str(j, "text", text);
+		return NULL;
+	if (off_why != NULL)
+		*off_why = r->off_why;
+	return &r->st;
 }
 
-/* The fields of an "invite" event. */
+/* The port mapping now, in a sentence. */
 void
-reach_json_invite(struct core *c, struct json *j)
+reach_nat_text(struct core *c, char *out, size_t outlen)
+{
+	if (c->reach == NULL) {
+		snprintf(out, outlen, "port mapping not started");
+		return;
+	}
+	nat_text(c->reach, out, outlen);
+}
+
+/* The invite /invite made last (NULL before the first). */
+const struct invite *
+reach_last_invite(struct core *c, const char **code)
 {
 	struct reach *r = c->reach;
-	char one[DNS_NAME_MAX + 16];
-	size_t i;
 
-	if (r == NULL)
-		return;
-	json_str(j, "code", r->code);
-	json_str(j, "fingerprint", c->id.fp);
-	json_arr_begin(j, "candidates");
-	for (i = 0; i < r->inv.n; i++) {
-		invite_cand_text(&r->inv.c[i], one, sizeof one);
-		json_arr_str(j, one);
-	}
-	json_arr_end(j);
+	if (r == NULL || r->code[0] == '\0')
+		return NULL;
+	*code = r->code;
+	return &r->inv;
 }
 
-/* confab invite. */
+/* confab invite: this identity's invite code, from the state file of a running instance if any. */
 int
-reach_invite_main(const struct core_options *opt)
+reach_invite_offline(const struct core_options *opt, struct reach_offline *out, char *err, size_t errlen)
 {
 	struct sockaddr_storage ls[LISTEN_MAX];
 	socklen_t lens[LISTEN_MAX];
-	char path[PATH_MAX], err[512], code[INVITE_TEXT_MAX], list[700], host[DNS_NAME_MAX + 1] = "";
-	char fp[FP_LEN + 1];
+	char path[PATH_MAX], host[DNS_NAME_MAX + 1] = "";
 	struct state_file sf;
 	struct identity id;
 	struct paths paths;
@@ -620,15 +570,14 @@ reach_invite_main(const struct core_options *opt)
 	size_t nls = 0;
 	int i, running;
 
-	if (paths_init(&paths, opt->home, err, sizeof err) == -1 ||
+	memset(out, 0, sizeof *out);
+	if (paths_init(&paths, opt->home, err, errlen) == -1 ||
 	    paths_join(path, sizeof path, paths.state, "identity") == -1 ||
-	    identity_load(&id, path, err, sizeof err) == -1) {
-		fprintf(stderr, "confab: %s\n", err);
+	    identity_load(&id, path, err, errlen) == -1)
 		return 1;
-	}
 	memset(&inv, 0, sizeof inv);
 	memcpy(inv.key, id.pub, ID_KEYLEN);
-	memcpy(fp, id.fp, sizeof fp);
+	memcpy(out->fp, id.fp, sizeof out->fp);
 	identity_wipe(&id);
 	running = paths_join(path, sizeof path, paths.state, "reach") == 0 && state_read(path, &sf) == 0;
 	if (running) {
@@ -650,22 +599,19 @@ reach_invite_main(const struct core_options *opt)
 		memset(&sf, 0, sizeof sf);
 	}
 	if (opt->dns_name != NULL && reach_parse_dns_name(opt->dns_name, host, sizeof host, &dport) == -1) {
-		fprintf(stderr, "confab: --dns-name %s is not a host name\n", opt->dns_name);
+		snprintf(err, errlen, "--dns-name %s is not a host name", opt->dns_name);
 		return 2;
 	}
 	if (host[0] != '\0' && dport == 0)
 		dport = sf.mapped_port ? (uint16_t)sf.mapped_port : port_of((struct sockaddr *)&ls[0]);
 	collect(&inv, ls, lens, nls, sf.mapped, (uint16_t)sf.mapped_port, host, dport);
-	if (invite_encode(&inv, code, sizeof code) == -1) {
-		fprintf(stderr, "confab: cannot make an invite code (too many addresses)\n");
+	if (invite_encode(&inv, out->code, sizeof out->code) == -1) {
+		snprintf(err, errlen, "cannot make an invite code (too many addresses)");
 		return 1;
 	}
-	invite_cands_text(&inv, list, sizeof list);
-	if (!running)
-		fprintf(stderr, "note: no confab is running with this home: the code lists port %u and no "
-		    "address mapped on the router\n", port_of((struct sockaddr *)&ls[0]));
-	fprintf(stderr, "invite code of %s, listing %s:\n", fp, list);
-	printf("%s\n", code);
+	invite_cands_text(&inv, out->list, sizeof out->list);
+	out->running = running;
+	out->port = port_of((struct sockaddr *)&ls[0]);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
 
 #include "core.h"
 #include "dns.h"
-#include "json.h"
+#include "invite.h"
+#include "portmap.h"
 #include "race.h"         /* the connect attempts, reach_txt_pin */
 
 struct reach;
@@ -35,17 +36,30 @@ int  reach_closed(struct core *, struct session *, const char *reason);
 int  reach_cmd_invite(struct core *, struct conversation *, const char *line, char *args);
 int  reach_cmd_nat(struct core *, struct conversation *, const char *line, char *args);
 
-/* For the status bar: " nat:upnp 1.2.3.4:7470", " nat:off", ... */
-void reach_status_short(struct core *, char *out, size_t outlen);
+/* The port mapping now: NULL before reach_start; state 0 if there is none (*off_why says why). */
+const struct pm_status *reach_nat_status(struct core *, const char **off_why);
+/* The port mapping now, in a sentence ("reachable from outside via UPnP at ..."). */
+void reach_nat_text(struct core *, char *out, size_t outlen);
+/* The invite /invite made last, with its code; NULL before the first. */
+const struct invite *reach_last_invite(struct core *, const char **code);
 /* The addresses an invite code would list now (interfaces, not 0.0.0.0), as text. */
 void reach_addrs_text(struct core *, char *out, size_t outlen);
-/* The fields of the headless "nat" and "invite" events. */
-void reach_json_nat(struct core *, struct json *);
-void reach_json_invite(struct core *, struct json *);
 
 /* Parse --dns-name NAME[:PORT] (port 0 if none given); -1 if NAME is not a host name. */
 int  reach_parse_dns_name(const char *text, char *host, size_t hostlen, uint16_t *port);
-/* "confab invite": print this identity's invite code; returns an exit status. */
-int  reach_invite_main(const struct core_options *);
+/* What "confab invite" shows. */
+struct reach_offline {
+	char     code[INVITE_TEXT_MAX];
+	char     list[700];          /* the candidates, as text */
+	char     fp[FP_LEN + 1];
+	int      running;            /* a confab runs with this home: its listeners, mapping and name are listed */
+	uint16_t port;               /* the first listener's port */
+};
+/*
+ * "confab invite": this identity's invite code, made without starting: from
+ * the state file of a confab running with this home, else from the options.
+ * Returns 0, or an exit status (1 failure, 2 bad --dns-name) with err set.
+ */
+int  reach_invite_offline(const struct core_options *, struct reach_offline *, char *err, size_t errlen);
 
 #endif

@@ -16,7 +16,7 @@
 #include "text.h"
 #include "log.h"
 #include "loop.h"         /* stdin, stdout and signals */
-#include "reach.h"        /* nat and invite events */
+#include "reach_view.h"   /* nat and invite events */
 #include "transfer.h"
 
 #define IN_LINE_MAX   (64 * 1024)
@@ -248,13 +248,13 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		break;
 	case EV_NAT:   /* reach: port mapping */
 		json_str(&j, "event", "nat");
-		reach_json_nat(c, &j);
+		reach_view_json_nat(c, &j);
 		if (ev->cmd != NULL)
 			json_str(&j, "command", ev->cmd);
 		break;
 	case EV_INVITE:   /* reach: /invite */
 		json_str(&j, "event", "invite");
-		reach_json_invite(c, &j);
+		reach_view_json_invite(c, &j);
 		if (ev->cmd != NULL)
 			json_str(&j, "command", ev->cmd);
 		break;

@@ -17,7 +17,7 @@
 #include "log.h"
 #include "main.h"
 #include "oneshot.h"
-#include "reach.h"        /* confab invite */
+#include "reach_view.h"   /* confab invite */
 #include "paths.h"
 #include "tui.h"
 
@@ -285,7 +285,7 @@ main(int argc, char **argv)
 	if (cli.print_config)
 		return EXIT_OK;
 	if (mode == 'i')
-		return reach_invite_main(&opt);
+		return reach_view_invite_main(&opt);
 	if (mode == 's')
 		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
 	if (mode == 'r')

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reach.h"        /* nat state in the status bar */
+#include "reach_view.h"   /* nat state in the status bar */
 #include "text.h"
 #include "transfer.h"
 #include "tui_int.h"
@@ -829,7 +829,7 @@ draw_status(struct tui *t, int y)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", addrs[k]);
 	if (naddrs == 0 && len < sizeof buf - 80)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
-	reach_status_short(&t->core, nat, sizeof nat);   /* " nat:upnp 1.2.3.4:7470", " nat:off", ... */
+	reach_view_status(&t->core, nat, sizeof nat);   /* " nat:upnp 1.2.3.4:7470", " nat:off", ... */
 	if (len < sizeof buf - 80 - sizeof nat)
 		snprintf(buf + len, sizeof buf - len, "%s%s]", nat, t->core.opt.no_discovery ? " lan:off" : "");
 	move(y, 0);
