@@ -1,4 +1,4 @@
-/* unit_dns.c - unit tests for the DNS answer parser (net/dns.c) and the TXT pin rule (app/reach.c). */
+/* unit_dns.c - unit tests for the DNS answer parser (net/dns.c) and the TXT pin rule (app/race.c). */
 #include "config.h"
 
 #include <stdio.h>
