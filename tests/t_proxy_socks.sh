@@ -53,6 +53,8 @@ say alice "/quit"
 stop_peer alice
 
 # A host name only the proxy resolves: remote DNS, nothing looked up here.
+# (A fresh event file: the first alice's "online" event must not answer the wait.)
+: >"$T/alice.out"
 PEER_HOME[alice]=$T/alice2
 start_peer alice --nick alice --listen 127.0.0.1:0 --proxy "socks5://alice:s3cret:@x@127.0.0.1:$SOCKS_PORT"
 say alice "/connect bob.proxy-only.test:$bport"
