@@ -11,6 +11,7 @@
 #include "invite.h"
 #include "log.h"
 #include "race.h"
+#include "reach.h"        /* reach_target_check */
 #include "text.h"
 
 #define USER_MAX     64    /* NAME in NAME@DOMAIN */
@@ -757,6 +758,43 @@ race_connect(struct races *rs, const char *target, const char *cmd)
 	if (strchr(target, '@') != NULL)
 		return connect_named(rs, target, cmd);
 	return connect_host(rs, target, cmd);
+}
+
+/* Whether core_connect could take target, checked without the network. */
+int
+reach_target_check(const char *target, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct invite inv;
+	char code[INVITE_TEXT_MAX], host[DNS_NAME_MAX + 1], shown[200], why[300];
+	const char *at;
+	uint16_t port;
+
+	if (invite_squeeze(target, code, sizeof code))
+		target = code;
+	clean_copy(target, shown, sizeof shown);
+	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == 0)
+		return 0;
+	if (invite_looks_like(target)) {
+		if (invite_decode(target, &inv, why, sizeof why) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: %s", shown, why);
+		return -1;
+	}
+	if ((at = strrchr(target, '@')) != NULL) {
+		if (user_ok(target, (size_t)(at - target)) && dns_name_ok(at + 1) &&
+		    strlen(at + 1) + sizeof "_confab._tcp." <= DNS_NAME_MAX + 1)
+			return 0;
+		snprintf(err, errlen, "%s: NAME@DOMAIN takes a name of letters, digits, '.', '_' and '-', "
+		    "and a domain name", shown);
+		return -1;
+	}
+	if (race_parse_host(target, host, sizeof host, &port, DEFAULT_PORT) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: use HOST[:PORT] with a port from 1 to 65535, NAME@DOMAIN or an invite code",
+	    shown);
+	return -1;
 }
 
 /* The fingerprint published for user in TXT strings. */

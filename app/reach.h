@@ -27,6 +27,8 @@ void reach_free(struct core *);
  * wins and the others are closed.  Errors are EV_ERROR events for cmd.
  */
 int  reach_connect(struct core *, const char *target, const char *cmd);
+/* Whether reach_connect (or core_connect) can parse target: 0, or -1 and why in err. */
+int  reach_target_check(const char *target, char *err, size_t errlen);
 /* From on_established: -1 if s lost a race (refuse it), 1 if it won one, 0 if it is no racer. */
 int  reach_established(struct core *, struct session *);
 /* From on_closed: 1 if s was one of our attempts (handled here), else 0. */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "main.h"
 #include "oneshot.h"
+#include "reach.h"        /* reach_target_check */
 #include "reach_view.h"   /* confab invite */
 #include "paths.h"
 #include "tui.h"
@@ -53,6 +54,37 @@ static const char usage_tail[] =
 "--home DIR, else $XDG_CONFIG_HOME/confab); the first start writes it with every\n"
 "key documented.  Options given here win over it.\n"
 "See confab(1) for keys, every command, files and exit codes.\n";
+
+static const char usage_send[] =
+"usage: confab send --to PEER [OPTIONS] PATH...\n"
+"\n"
+"Offer PATH... (files, directories) to one peer, wait for it to accept, send\n"
+"them, and exit.  The sender listens nowhere: it calls that peer only.\n"
+"\n"
+"  --to PEER           the receiver: HOST:PORT, an invite code (confab recv\n"
+"                      prints one), or NAME@DOMAIN\n"
+"  Every option of confab --help applies too (--home, --nick, --no-discovery,\n"
+"  --no-nat, --proxy, --limit-rate, --log...); --dir, --from and --yes are recv's.\n"
+"\n"
+"The command line (--to, every PATH) is checked before any connection.\n"
+"Exit status: 0 every file arrived verified, 1 failed, 2 bad command line,\n"
+"3 rejected or cancelled, 4 peer unreachable.\n";
+
+static const char usage_recv[] =
+"usage: confab recv [--dir DIR] [--from FINGERPRINT [--yes]] [OPTIONS]\n"
+"\n"
+"Wait for one offer, list it and ask, receive it, and exit.\n"
+"\n"
+"  --dir DIR           put the files in DIR (default: the download directory)\n"
+"  --from FINGERPRINT  take offers only from this peer (4+ characters of its\n"
+"                      fingerprint); others are rejected\n"
+"  --yes               accept without asking (only with the full fingerprint\n"
+"                      in --from)\n"
+"  Every option of confab --help applies too (--home, --listen, --nick,\n"
+"  --no-discovery, --no-nat, --log...); --to is send's.\n"
+"\n"
+"Exit status: 0 every file arrived verified, 1 failed, 2 bad command line\n"
+"(or a --dir that cannot be used), 3 rejected or cancelled.\n";
 
 /* Options of the subcommands; a setting's option is OPT_SETTING + its config_key. */
 enum { OPT_TO = 256, OPT_DIR, OPT_FROM, OPT_YES, OPT_SETTING };
@@ -212,9 +244,9 @@ main(int argc, char **argv)
 	struct option long_opts[CONFIG_NKEYS + 5];
 	struct core_options opt;
 	static struct config cfg, cli;   /* opt points into cfg */
-	const char *to = NULL, *from = NULL;
+	const char *to = NULL, *from = NULL, *sub, *misplaced = NULL;
 	char shortopts[8], err[PATH_MAX + 256];
-	int c, yes = 0, mode = 0;
+	int c, yes = 0, mode = 0, help = 0, dir = 0;
 	enum config_key k;
 
 	setlocale(LC_ALL, "");
@@ -226,8 +258,10 @@ main(int argc, char **argv)
 			c = OPT_SETTING + CONFIG_HELP;
 		else if (c == 'V')
 			c = OPT_SETTING + CONFIG_VERSION;
-		else if (c == OPT_DIR)   /* recv --dir: the download directory */
+		else if (c == OPT_DIR) {   /* recv --dir: the download directory */
 			c = OPT_SETTING + CONFIG_DOWNLOAD_DIR;
+			dir = 1;
+		}
 		switch (c) {
 		case OPT_TO:
 			to = optarg;
@@ -245,8 +279,8 @@ main(int argc, char **argv)
 			}
 			k = (enum config_key)(c - OPT_SETTING);
 			if (k == CONFIG_HELP) {
-				usage(stdout);
-				return EXIT_OK;
+				help = 1;   /* once the subcommand is known: its own usage */
+				break;
 			}
 			if (k == CONFIG_VERSION) {
 				printf("confab %s\n", CONFAB_VERSION);
@@ -258,12 +292,37 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	sub = optind < argc ? argv[optind] : NULL;
+	if (help) {
+		if (sub != NULL && strcmp(sub, "send") == 0)
+			fputs(usage_send, stdout);
+		else if (sub != NULL && strcmp(sub, "recv") == 0)
+			fputs(usage_recv, stdout);
+		else
+			usage(stdout);
+		return EXIT_OK;
+	}
+	/* an option of one subcommand given to another is a mistake, not ignored */
+	if (to != NULL && (sub == NULL || strcmp(sub, "send") != 0))
+		misplaced = "--to applies to confab send";
+	else if ((dir || from != NULL || yes) && (sub == NULL || strcmp(sub, "recv") != 0))
+		misplaced = dir ? "--dir applies to confab recv" : from != NULL ?
+		    "--from applies to confab recv" : "--yes applies to confab recv";
+	if (misplaced != NULL && (sub == NULL || strcmp(sub, "send") == 0 || strcmp(sub, "recv") == 0 ||
+	    strcmp(sub, "id") == 0 || strcmp(sub, "invite") == 0)) {
+		fprintf(stderr, "confab: %s, not to %s\n", misplaced, sub != NULL ? sub : "the chat");
+		return EXIT_USAGE;
+	}
 	if (optind < argc) {
 		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc && !cli.print_config)
 			return run_id(cli.home);
 		if (strcmp(argv[optind], "send") == 0) {
 			if (to == NULL || optind + 1 == argc) {
-				fprintf(stderr, "usage: confab send --to HOST:PORT PATH...\n");
+				fprintf(stderr, "usage: confab send --to PEER PATH... (confab send --help)\n");
+				return EXIT_USAGE;
+			}
+			if (reach_target_check(to, err, sizeof err) == -1) {
+				fprintf(stderr, "confab: --to %s\n", err);
 				return EXIT_USAGE;
 			}
 			mode = 's';

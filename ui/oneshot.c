@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +300,46 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 	return rc;
 }
 
+/*
+ * Every PATH there and readable, checked before any connection (a file
+ * that goes missing later still fails the transfer): 0, or -1 said on stderr.
+ */
+static int
+paths_check(char *const *paths, int npaths)
+{
+	struct xfs_list l;
+	char err[512], clean[XFS_PATH_MAX * 3 + 1];
+	size_t k;
+	int i, fd, rc = -1;
+
+	memset(&l, 0, sizeof l);
+	for (i = 0; i < npaths; i++) {
+		if (xfs_walk(&l, paths[i], err, sizeof err) == -1) {
+			fprintf(stderr, "confab: cannot send %s\n", err);
+			goto out;
+		}
+	}
+	if (l.n == 0) {
+		fprintf(stderr, "confab: nothing to send (symbolic links and special files are skipped)\n");
+		goto out;
+	}
+	for (k = 0; k < l.n; k++) {
+		if (l.v[k].type != XFS_FILE || l.v[k].src == NULL)
+			continue;
+		fd = open(l.v[k].src, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			text_sanitize((const uint8_t *)l.v[k].src, strlen(l.v[k].src), clean, sizeof clean, 0);
+			fprintf(stderr, "confab: cannot send %s: %s\n", clean, strerror(errno));
+			goto out;
+		}
+		close(fd);
+	}
+	rc = 0;
+out:
+	xfs_list_free(&l);
+	return rc;
+}
+
 /* confab send --to TARGET PATH... */
 int
 oneshot_send(const struct core_options *opt, const char *target, char *const *paths, int npaths)
@@ -306,6 +347,8 @@ oneshot_send(const struct core_options *opt, const char *target, char *const *pa
 	struct oneshot o;
 	struct core_options so = *opt;
 
+	if (paths_check(paths, npaths) == -1)
+		return ONESHOT_USAGE;
 	memset(&o, 0, sizeof o);
 	o.sending = 1;
 	o.paths = paths;
