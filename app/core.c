@@ -293,8 +293,8 @@ core_peer_forget(struct core *c, struct peer *p)
 void
 core_peer_keep(struct core *c, struct peer *p)
 {
-	if (p->known)
-		return;
+	if (p->known || c->opt.no_reconnect)
+		return;   /* a one-shot send/recv keeps no peer of its own accord */
 	p->known = 1;
 	log_info("peer %s (%s) is known now: saved, and called again after a restart", p->fp, p->nick);
 	store_peers_dirty(c);
@@ -822,7 +822,7 @@ send_hello(struct core *c, struct session *s)
 	int rc;
 
 	buf_init(&b, 512);
-	rc = wire_put_hello(&b, CAP_MSG, c->nick, strlen(c->nick), (uint16_t)net_listen_port(c->net));
+	rc = wire_put_hello(&b, CAP_MSG | (c->opt.no_incoming ? CAP_ONESHOT : 0), c->nick, strlen(c->nick), (uint16_t)net_listen_port(c->net));
 	if (rc == BUF_OK)
 		rc = session_send_buf(s, &b);
 	buf_free(&b);

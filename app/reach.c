@@ -497,6 +497,18 @@ reach_cmd_invite(struct core *c, struct conversation *cur, const char *line, cha
 	return 0;
 }
 
+/* Our invite code now, into out: 0, or -1. */
+int
+reach_invite_code(struct core *c, char *out, size_t outlen)
+{
+	struct invite inv;
+
+	if (c->reach == NULL)
+		return -1;
+	make_invite(c->reach, &inv);
+	return invite_encode(&inv, out, outlen) == -1 ? -1 : 0;
+}
+
 /* /nat: show the mapping state; ask again if it failed. */
 int
 reach_cmd_nat(struct core *c, struct conversation *cur, const char *line, char *args)

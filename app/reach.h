@@ -49,6 +49,8 @@ void reach_addrs_text(struct core *, char *out, size_t outlen);
 
 /* Parse --dns-name NAME[:PORT] (port 0 if none given); -1 if NAME is not a host name. */
 int  reach_parse_dns_name(const char *text, char *host, size_t hostlen, uint16_t *port);
+/* Our invite code as /invite would give it (confab recv prints it): 0, or -1. */
+int  reach_invite_code(struct core *, char *out, size_t outlen);
 /* What "confab invite" shows. */
 struct reach_offline {
 	char     code[INVITE_TEXT_MAX];

@@ -1,6 +1,7 @@
 /* text.c - UTF-8 handling and terminal-safe sanitising of peer strings. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -654,4 +655,42 @@ text_nick_skeleton(const uint8_t *in, size_t n, char *out, size_t outmax)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+/* A byte count for people: "512 B", "1.5 MB". */
+void
+text_bytes(uint64_t n, char *out, size_t outlen)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outlen, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, outlen, "%.1f %s", v, units[u]);
+}
+
+/* Time left at a rate: "0:07", "1:02:03", "--:--" when unknown. */
+void
+text_eta(uint64_t left, uint64_t rate, char *out, size_t outlen)
+{
+	uint64_t s;
+
+	if (rate == 0) {
+		snprintf(out, outlen, "--:--");
+		return;
+	}
+	s = left / rate + (left % rate != 0);
+	if (s >= 100 * 3600)
+		snprintf(out, outlen, ">99h");
+	else if (s >= 3600)
+		snprintf(out, outlen, "%u:%02u:%02u", (unsigned)(s / 3600), (unsigned)(s / 60 % 60),
+		    (unsigned)(s % 60));
+	else
+		snprintf(out, outlen, "%u:%02u", (unsigned)(s / 60), (unsigned)(s % 60));
 }

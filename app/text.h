@@ -69,4 +69,9 @@ size_t text_trim_blanks(char *s);
  */
 size_t text_nick_skeleton(const uint8_t *in, size_t n, char *out, size_t outmax);
 
+/* A byte count for people, in powers of 1000: "512 B", "1.5 MB" (every front-end says it so). */
+void   text_bytes(uint64_t n, char *out, size_t outlen);
+/* Time left for left bytes at rate bytes/s: "0:07", "1:02:03", ">99h", "--:--" if rate is 0. */
+void   text_eta(uint64_t left, uint64_t rate, char *out, size_t outlen);
+
 #endif

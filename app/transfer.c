@@ -601,6 +601,9 @@ xfer_destroy(struct xfer *x)
 	free(x->first);
 	free(x->reason);
 	free(x->result);
+	while (x->nfinals > 0)
+		free(x->finals[--x->nfinals]);
+	free(x->finals);
 	free(x->target);
 	sodium_memzero(x->key, sizeof x->key);
 	free(x);
@@ -1615,7 +1618,9 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 	x->t_start = x->t_progress = x->t_sync = loop_now(c->loop);
 	log_info("transfer %s: accepted into %s (%llu bytes already there)", x->idhex, x->target,
 	    (unsigned long long)have);
-	core_peer_keep(c, x->peer);   /* accepting a file from it: the user knows this peer */
+	/* accepting a file from it: the user knows this peer (not a one-shot sender: 5.3) */
+	if (!(x->peer->caps & CAP_ONESHOT))
+		core_peer_keep(c, x->peer);
 	emit(x, EV_TRANSFER);
 	return 0;
 }
@@ -1858,6 +1863,9 @@ got_xfer_done(struct xfer *x)
 		snprintf(path, sizeof path, "%s/%s", x->target, final[0]);
 	free(x->result);
 	x->result = strdup(path);
+	x->finals = final;   /* every name, for confab recv's one path a line */
+	x->nfinals = ntop;
+	final = NULL;
 	xfs_stage_close(x->stage);
 	x->stage = NULL;
 	state_remove(x);

@@ -56,6 +56,8 @@ struct xfer {
 	uint64_t         rate;         /* bytes per second, smoothed */
 	char            *reason;       /* why it failed or was cancelled */
 	char            *result;       /* in: where it landed (first top-level name) */
+	char           **finals;       /* in, done: every top-level name it landed under (in target) */
+	size_t           nfinals;
 	int              auto_accept;
 	uint64_t         serial;       /* creation order (newest: highest); the list is reordered */
 	int              fe_state;     /* owned by the front-end: the state it last reported */

@@ -43,7 +43,7 @@ _confab()
 		mapfile -t COMPREPLY < <(compgen -W "chachapoly aesgcm" -- "$cur")
 		return ;;
 	--nick | --listen | --discovery-iface | --discovery-refresh | --nat-lease | \
-	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from)
+	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from | --text)
 		return ;;   # free text: nothing sensible to offer
 	esac
 
@@ -56,8 +56,8 @@ _confab()
 			# --help lists every option, the one-shot ones in its usage lines
 			case $sub in
 			send) drop="--dir --from --yes" ;;
-			recv) drop="--to" ;;
-			*) drop="--to --dir --from --yes" ;;
+			recv) drop="--to --text" ;;
+			*) drop="--to --text --dir --from --yes" ;;
 			esac
 			opts=" $(_confab_options "${COMP_WORDS[0]}") "
 			for i in $drop; do opts=${opts/ $i / }; done ;;

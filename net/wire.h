@@ -78,6 +78,7 @@
 /* HELLO capability bits. */
 #define CAP_MSG     0x00000001u    /* exchanges MSG (every version-1 peer sets it) */
 #define CAP_NOFILES 0x00000002u    /* takes no file transfers: do not OFFER to it */
+#define CAP_ONESHOT 0x00000004u    /* a one-shot sender: listens nowhere, not to be kept as a peer */
 
 /* XFER_RESULT statuses. */
 #define XRESULT_OK      0          /* every file verified and in place */

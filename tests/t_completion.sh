@@ -32,6 +32,10 @@ check "recv offers --dir, --from and --yes, once each" \
 check "recv does not offer send's --to" bash -c '! grep -qx -- --to <<<"$1"' _ "$out"
 out=$(complete_words "$CONFAB" send --)
 check "send offers --to, not recv's --yes" bash -c 'grep -qx -- --to <<<"$1" && ! grep -qx -- --yes <<<"$1"' _ "$out"
+check "send offers --text" grep -qx -- --text <<<"$out"
+check "recv and the chat do not offer send's --text" \
+	bash -c '! grep -qx -- --text <<<"$1" && ! grep -qx -- --text <<<"$2"' _ \
+	"$(complete_words "$CONFAB" recv --)" "$(complete_words "$CONFAB" --)"
 out=$(complete_words "$CONFAB" --cipher "")
 check "--cipher offers the two cipher names" test "$(sort <<<"$out" | tr '\n' ' ')" = "aesgcm chachapoly "
 mkdir -p "$T/cdir/sub1" "$T/cdir/sub2"; : >"$T/cdir/file1"

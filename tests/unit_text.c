@@ -564,9 +564,36 @@ test_trim(void)
 	}
 }
 
+/* Byte counts and times left, as the chat screen and confab send/recv show them. */
+static void
+test_units(void)
+{
+	static const struct { uint64_t n; const char *want; } b[] = {
+		{ 0, "0 B" }, { 999, "999 B" }, { 1000, "1.0 kB" }, { 1500000, "1.5 MB" },
+		{ 3000000, "3.0 MB" }, { 1000000000000ULL, "1.0 TB" }, { UINT64_MAX, "18.4 EB" },
+	};
+	static const struct { uint64_t left, rate; const char *want; } e[] = {
+		{ 100, 0, "--:--" }, { 0, 10, "0:00" }, { 7, 1, "0:07" }, { 71, 10, "0:08" },
+		{ 3723, 1, "1:02:03" }, { 360000, 1, ">99h" }, { UINT64_MAX, 1, ">99h" },
+	};
+	char out[32];
+	size_t i;
+
+	for (i = 0; i < sizeof b / sizeof b[0]; i++) {
+		text_bytes(b[i].n, out, sizeof out);
+		is_str(out, b[i].want, "bytes: %llu", (unsigned long long)b[i].n);
+	}
+	for (i = 0; i < sizeof e / sizeof e[0]; i++) {
+		text_eta(e[i].left, e[i].rate, out, sizeof out);
+		is_str(out, e[i].want, "eta: %llu at %llu/s", (unsigned long long)e[i].left,
+		    (unsigned long long)e[i].rate);
+	}
+}
+
 int
 main(void)
 {
+	test_units();
 	test_escapes();
 	test_controls();
 	test_utf8_repair();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conffile.h"
 #include "core.h"
@@ -20,13 +21,19 @@
 #include "reach.h"        /* reach_target_check */
 #include "reach_view.h"   /* confab invite */
 #include "paths.h"
+#include "text.h"
 #include "tui.h"
+#include "wire.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char usage_head[] =
 "usage: confab [OPTIONS]             full-screen chat (ncurses)\n"
 "       confab --headless [OPTIONS]  JSON Lines on stdout, commands on stdin\n"
 "       confab id [--home DIR]       print this identity's fingerprint\n"
 "       confab send --to HOST:PORT PATH...           send files (to that peer only), then exit\n"
+"       confab send --to HOST:PORT --text TEXT       send a text, then exit\n"
 "       confab recv [--dir DIR] [--from FP [--yes]]  receive one offer, then exit\n"
 "       confab invite [--dns-name NAME[:PORT]]   print an invite code for a peer\n"
 "\n"
@@ -57,23 +64,35 @@ static const char usage_tail[] =
 
 static const char usage_send[] =
 "usage: confab send --to PEER [OPTIONS] PATH...\n"
+"       confab send --to PEER [OPTIONS] --text TEXT\n"
 "\n"
 "Offer PATH... (files, directories) to one peer, wait for it to accept, send\n"
-"them, and exit.  The sender listens nowhere: it calls that peer only.\n"
+"them (progress and ETA on a terminal, a summary at the end), and exit.  The\n"
+"sender listens nowhere: it calls that peer only, which does not keep it as a\n"
+"peer.  Ctrl-C stops; the receiver keeps what arrived, and the same command\n"
+"run again resumes.\n"
 "\n"
 "  --to PEER           the receiver: HOST:PORT, an invite code (confab recv\n"
 "                      prints one), or NAME@DOMAIN\n"
+"  --text TEXT         send TEXT (- reads it from standard input) as a message\n"
+"                      instead of files: confab recv prints it on its standard\n"
+"                      output (at most 4096 bytes)\n"
 "  Every option of confab --help applies too (--home, --nick, --no-discovery,\n"
 "  --no-nat, --proxy, --limit-rate, --log...); --dir, --from and --yes are recv's.\n"
 "\n"
 "The command line (--to, every PATH) is checked before any connection.\n"
 "Exit status: 0 every file arrived verified, 1 failed, 2 bad command line,\n"
-"3 rejected or cancelled, 4 peer unreachable.\n";
+"3 rejected or cancelled (Ctrl-C), 4 peer unreachable.\n";
 
 static const char usage_recv[] =
 "usage: confab recv [--dir DIR] [--from FINGERPRINT [--yes]] [OPTIONS]\n"
 "\n"
-"Wait for one offer, list it and ask, receive it, and exit.\n"
+"Print the command for the sender (confab send --to CODE FILE...), wait for\n"
+"one offer, list it and ask, receive it, print where each top-level file or\n"
+"folder landed (one path a line on standard output; the rest goes to\n"
+"standard error), and exit.  A text (confab send --text) is printed on\n"
+"standard output instead.  Ctrl-C stops and keeps what arrived: run recv\n"
+"again with the same --dir, and the same files sent again resume.\n"
 "\n"
 "  --dir DIR           put the files in DIR (default: the download directory)\n"
 "  --from FINGERPRINT  take offers only from this peer (4+ characters of its\n"
@@ -81,13 +100,13 @@ static const char usage_recv[] =
 "  --yes               accept without asking (only with the full fingerprint\n"
 "                      in --from)\n"
 "  Every option of confab --help applies too (--home, --listen, --nick,\n"
-"  --no-discovery, --no-nat, --log...); --to is send's.\n"
+"  --no-discovery, --no-nat, --log...); --to and --text are send's.\n"
 "\n"
 "Exit status: 0 every file arrived verified, 1 failed, 2 bad command line\n"
-"(or a --dir that cannot be used), 3 rejected or cancelled.\n";
+"(or a --dir that cannot be used), 3 rejected or cancelled (Ctrl-C).\n";
 
 /* Options of the subcommands; a setting's option is OPT_SETTING + its config_key. */
-enum { OPT_TO = 256, OPT_DIR, OPT_FROM, OPT_YES, OPT_SETTING };
+enum { OPT_TO = 256, OPT_DIR, OPT_FROM, OPT_YES, OPT_TEXT, OPT_SETTING };
 
 /* Print usage to f: the options come from the settings table. */
 static void
@@ -98,7 +117,7 @@ usage(FILE *f)
 	fputs(usage_tail, f);
 }
 
-/* Fill opts (CONFIG_NKEYS + 5 entries) and shortopts from the settings table. */
+/* Fill opts (CONFIG_NKEYS + 6 entries) and shortopts from the settings table. */
 static void
 options_table(struct option *opts, char *shortopts, size_t shortlen)
 {
@@ -107,6 +126,7 @@ options_table(struct option *opts, char *shortopts, size_t shortlen)
 		{ "dir", required_argument, NULL, OPT_DIR },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "yes", no_argument, NULL, OPT_YES },
+		{ "text", required_argument, NULL, OPT_TEXT },
 	};
 	size_t n = 0, ns = 0, i;
 	int k, has_arg, so;
@@ -123,6 +143,45 @@ options_table(struct option *opts, char *shortopts, size_t shortlen)
 		opts[n++] = sub[i];
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
 	shortopts[ns] = '\0';
+}
+
+/*
+ * send --text TEXT, or --text - (standard input, one final line break
+ * dropped): at most one message, valid UTF-8.  0, or -1 said on stderr.
+ */
+static int
+read_text(const char **text, size_t *len, char *buf, size_t buflen)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	if (strcmp(*text, "-") == 0) {
+		while (n < buflen && (r = read(STDIN_FILENO, buf + n, buflen - n)) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				fprintf(stderr, "confab: --text -: cannot read standard input: %s\n", strerror(errno));
+				return -1;
+			}
+			n += (size_t)r;
+		}
+		if (n > 0 && n <= WIRE_TEXT_MAX + 1 && buf[n - 1] == '\n')
+			n--;
+		*text = buf;
+	} else {
+		n = strlen(*text);
+	}
+	if (n == 0 || n > WIRE_TEXT_MAX) {
+		fprintf(stderr, "confab: --text: %s (send a longer text as a file)\n", n == 0 ? "empty" :
+		    "longer than " STR(WIRE_TEXT_MAX) " bytes");
+		return -1;
+	}
+	if (!text_utf8_valid((const uint8_t *)*text, n)) {
+		fprintf(stderr, "confab: --text: not valid UTF-8\n");
+		return -1;
+	}
+	*len = n;
+	return 0;
 }
 
 /* confab id: print the fingerprint (creating the identity if needed). */
@@ -241,10 +300,12 @@ load_config(struct config *cfg, const struct config *cli, struct core_options *o
 int
 main(int argc, char **argv)
 {
-	struct option long_opts[CONFIG_NKEYS + 5];
+	struct option long_opts[CONFIG_NKEYS + 6];
 	struct core_options opt;
 	static struct config cfg, cli;   /* opt points into cfg */
-	const char *to = NULL, *from = NULL, *sub, *misplaced = NULL;
+	const char *to = NULL, *from = NULL, *sub, *misplaced = NULL, *text = NULL;
+	static char stdin_text[WIRE_TEXT_MAX + 2];
+	size_t textlen = 0;
 	char shortopts[8], err[PATH_MAX + 256];
 	int c, yes = 0, mode = 0, help = 0, dir = 0;
 	enum config_key k;
@@ -271,6 +332,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_YES:
 			yes = 1;
+			break;
+		case OPT_TEXT:
+			text = optarg;
 			break;
 		default:
 			if (c < OPT_SETTING || c >= OPT_SETTING + CONFIG_NKEYS) {
@@ -305,6 +369,8 @@ main(int argc, char **argv)
 	/* an option of one subcommand given to another is a mistake, not ignored */
 	if (to != NULL && (sub == NULL || strcmp(sub, "send") != 0))
 		misplaced = "--to applies to confab send";
+	else if (text != NULL && (sub == NULL || strcmp(sub, "send") != 0))
+		misplaced = "--text applies to confab send";
 	else if ((dir || from != NULL || yes) && (sub == NULL || strcmp(sub, "recv") != 0))
 		misplaced = dir ? "--dir applies to confab recv" : from != NULL ?
 		    "--from applies to confab recv" : "--yes applies to confab recv";
@@ -317,10 +383,13 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc && !cli.print_config)
 			return run_id(cli.home);
 		if (strcmp(argv[optind], "send") == 0) {
-			if (to == NULL || optind + 1 == argc) {
-				fprintf(stderr, "usage: confab send --to PEER PATH... (confab send --help)\n");
+			if (to == NULL || (optind + 1 == argc) != (text != NULL)) {
+				fprintf(stderr, "usage: confab send --to PEER PATH... or confab send --to PEER "
+				    "--text TEXT (confab send --help)\n");
 				return EXIT_USAGE;
 			}
+			if (text != NULL && read_text(&text, &textlen, stdin_text, sizeof stdin_text) == -1)
+				return EXIT_USAGE;
 			if (reach_target_check(to, err, sizeof err) == -1) {
 				fprintf(stderr, "confab: --to %s\n", err);
 				return EXIT_USAGE;
@@ -346,7 +415,7 @@ main(int argc, char **argv)
 	if (mode == 'i')
 		return reach_view_invite_main(&opt);
 	if (mode == 's')
-		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1);
+		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1, text, textlen);
 	if (mode == 'r')
 		return oneshot_recv(&opt, from, yes);
 	if (cfg.headless)

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "invite.h"
 #include "log.h"
 #include "loop.h"         /* stdin and signals */
 #include "oneshot.h"
+#include "reach.h"
 #include "text.h"
 #include "transfer.h"
 
@@ -28,24 +30,52 @@ struct oneshot {
 	int           asking;     /* waiting for y/n on stdin */
 	int           connected;  /* send: the peer came online */
 	int           failed;     /* recv: the offer could not be received here (exit 1) */
+	int           stopped;    /* Ctrl-C during the transfer: what arrived is kept */
+	const char   *text;       /* send --text: the message, instead of files */
+	size_t        textlen;
+	uint64_t      t_run;      /* when the data started to flow (loop ms) */
 	struct xfer  *x;          /* the transfer we care about */
 	char          answer[64];
 	size_t        alen;
 };
 
-/* Human-readable byte counts. */
+/* Human-readable byte counts, in the units of the chat screen. */
 static void
 human(uint64_t n, char *out, size_t outlen)
 {
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int i = 0;
+	text_bytes(n, out, outlen);
+}
 
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
+/* "done: sent 3.0 MB in 1.2 s (2.5 MB/s on average)", and what a resume spared. */
+static void
+summary(struct oneshot *o, const struct xfer *x)
+{
+	uint64_t ms = loop_now(o->loop) - (o->t_run ? o->t_run : x->t_start), moved;
+	char size[32], rate[32], kept[32];
+
+	moved = x->done > x->resumed ? x->done - x->resumed : 0;
+	human(x->total, size, sizeof size);
+	human(ms > 0 ? moved * 1000 / ms : moved, rate, sizeof rate);
+	fprintf(stderr, "done: %s %s in %.1f s (%s/s on average), every file verified", o->sending ? "sent" :
+	    "received", size, (double)ms / 1000.0, rate);
+	if (x->resumed > 0) {
+		human(x->resumed, kept, sizeof kept);
+		fprintf(stderr, "; %s of it was already there", kept);
 	}
-	snprintf(out, outlen, i == 0 ? "%.0f %s" : "%.1f %s", v, u[i]);
+	fputc('\n', stderr);
+}
+
+/* Where what arrived so far is kept, for a resume (recv). */
+static void
+kept_note(struct oneshot *o, const struct xfer *x)
+{
+	char done[32], tot[32];
+
+	human(x->done, done, sizeof done);
+	human(x->total, tot, sizeof tot);
+	fprintf(stderr, "%s%s of %s kept in %s for a resume: run confab recv again with the same "
+	    "--dir (and home), and have the sender send the same files again\n", o->tty ? "\n" : "",
+	    done, tot, x->target != NULL ? x->target : "the download directory");
 }
 
 /* Finish with an exit code. */
@@ -105,7 +135,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 {
 	struct oneshot *o = arg;
 	struct xfer *x = ev->xfer;
-	char done[32], tot[32], rate[32];
+	char done[32], tot[32], rate[32], eta[16];
+	size_t i;
 
 	switch (ev->type) {
 	case EV_PEER:
@@ -119,16 +150,50 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		    memcmp(ev->peer->pk, c->asked_pk, ID_KEYLEN) == 0) {
 			fprintf(stderr, "connected to %s (%s)\n", ev->peer->nick, ev->peer->fp);
 			o->connected = 1;
+			if (o->text != NULL) {
+				if (core_send_msg(c, ev->peer, o->text, o->textlen, NULL) == -1)
+					finish(o, ONESHOT_FAILED);
+				return;   /* EV_DELIVERED ends it */
+			}
 			if (xfer_send(c, ev->peer, o->paths, o->npaths, NULL) == -1) {
 				finish(o, ONESHOT_FAILED);
 				return;
 			}
 			o->x = c->xfers;
+			fprintf(stderr, "waiting for the receiver to accept...\n");
 		} else if (o->x != NULL && ev->peer == o->x->peer && ev->peer->state == PEER_OFFLINE &&
-		    o->x->state != XS_DONE) {
-			fprintf(stderr, "\nconfab: %s went offline (%s)\n", ev->peer->nick,
+		    o->x->state != XS_DONE && !o->stopped) {
+			fprintf(stderr, "%sconfab: %s went offline (%s)\n", o->tty ? "\n" : "", ev->peer->nick,
 			    ev->reason ? ev->reason : "connection lost");
+			if (o->x->state == XS_WAITING && o->x->dir == XFER_IN)
+				kept_note(o, o->x);
+			else if (o->x->state == XS_WAITING && o->t_run != 0)
+				fprintf(stderr, "the receiver keeps what arrived: run the same confab send again "
+				    "to resume\n");
 			finish(o, ONESHOT_FAILED);
+		} else if (o->text != NULL && o->connected && ev->peer->state == PEER_OFFLINE &&
+		    memcmp(ev->peer->pk, c->asked_pk, ID_KEYLEN) == 0) {
+			fprintf(stderr, "confab: %s went offline before the text was delivered\n", ev->peer->nick);
+			finish(o, ONESHOT_FAILED);
+		}
+		break;
+	case EV_DELIVERED:
+		if (o->sending && o->text != NULL) {
+			fprintf(stderr, "done: the text (%zu bytes) was delivered\n", o->textlen);
+			finish(o, ONESHOT_OK);
+		}
+		break;
+	case EV_MESSAGE:
+		/* confab send --text: printed on stdout, as magic-wormhole does */
+		if (!o->sending && o->x == NULL && ev->line != NULL &&
+		    (o->from == NULL || strncmp(ev->peer->fp, o->from, strlen(o->from)) == 0)) {
+			fprintf(stderr, "a text from %s (%s):\n", ev->peer->nick, ev->peer->fp);
+			printf("%s\n", ev->line->text);
+			fflush(stdout);
+			finish(o, ONESHOT_OK);   /* core_quit sends the ACK before BYE */
+		} else if (!o->sending && ev->line != NULL) {
+			fprintf(stderr, "confab: ignoring a text from %s (%s)%s\n", ev->peer->nick, ev->peer->fp,
+			    o->x != NULL ? ": a transfer is under way" : " (not --from)");
 		}
 		break;
 	case EV_ERROR:
@@ -148,24 +213,35 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		human(x->done, done, sizeof done);
 		human(x->total, tot, sizeof tot);
 		human(x->rate, rate, sizeof rate);
+		text_eta(x->total > x->done ? x->total - x->done : 0, x->rate, eta, sizeof eta);
 		if (o->tty)
-			fprintf(stderr, "\r%s / %s (%3.0f%%)  %s/s   ", done, tot,
-			    x->total ? 100.0 * (double)x->done / (double)x->total : 100.0, rate);
+			fprintf(stderr, "\r%s of %s  %3u%%  %s/s  ETA %s   ", done, tot,
+			    x->total == 0 || x->done >= x->total ? 100u :
+			    (unsigned)((double)x->done * 100 / (double)x->total), rate, eta);
 		break;
 	case EV_TRANSFER:
 		if (x != o->x)
 			break;
+		if (x->state == XS_RUNNING && o->t_run == 0)
+			o->t_run = loop_now(o->loop);
 		if (x->state == XS_RUNNING && x->resumed > 0) {
 			human(x->resumed, done, sizeof done);
 			fprintf(stderr, "%sresuming: %s already there\n", o->tty ? "\r" : "", done);
 		}
 		if (x->state == XS_DONE) {
-			human(x->wire, done, sizeof done);
 			if (o->tty)
 				fputc('\n', stderr);
-			if (x->dir == XFER_IN)
+			/* one path a line on stdout (a name cannot hold a line break: xfs_path_ok) */
+			for (i = 0; x->dir == XFER_IN && i < x->nfinals; i++) {
+				char clean[XFS_PATH_MAX * 3 + 1];
+
+				text_sanitize((const uint8_t *)x->finals[i], strlen(x->finals[i]), clean,
+				    sizeof clean, 0);
+				printf("%s/%s\n", x->target, clean);
+			}
+			if (x->dir == XFER_IN && x->nfinals == 0)
 				printf("%s\n", x->result ? x->result : "");
-			fprintf(stderr, "done: every file verified (%s over the network)\n", done);
+			summary(o, x);
 			core_quit(c, ONESHOT_OK);
 		} else if (x->state == XS_REJECTED || x->state == XS_CANCELLED) {
 			fprintf(stderr, "\nconfab: %s\n", x->reason ? x->reason : xfer_state_name(x->state));
@@ -220,14 +296,35 @@ on_stdin(struct loop *loop, int fd, int revents, void *arg)
 	}
 }
 
-/* SIGINT / SIGTERM: cancel and leave. */
+/*
+ * SIGINT / SIGTERM: leave.  A transfer under way is not cancelled: the
+ * receiver keeps what arrived (the core saves it on the way out, or when
+ * the sender goes), and the same files sent again resume from there.
+ * An offer not answered yet is rejected or withdrawn.
+ */
 static void
 on_signal(struct loop *loop, int signo, void *arg)
 {
 	struct oneshot *o = arg;
+	struct xfer *x = o->x;
+	char done[32], tot[32];
 
-	if (o->x != NULL && o->x->state != XS_DONE)
-		xfer_cancel(&o->core, o->x, NULL);
+	if (x != NULL && (x->state == XS_RUNNING || x->state == XS_WAITING) && o->t_run != 0) {
+		o->stopped = 1;
+		if (x->dir == XFER_IN) {
+			kept_note(o, x);
+		} else {
+			human(x->done, done, sizeof done);
+			human(x->total, tot, sizeof tot);
+			fprintf(stderr, "%sstopped: the receiver keeps what arrived (%s of %s): run the same "
+			    "confab send again to resume\n", o->tty ? "\n" : "", done, tot);
+		}
+		o->tty = 0;
+		finish(o, ONESHOT_REJECTED);
+		return;
+	}
+	if (x != NULL && x->state != XS_DONE)
+		xfer_cancel(&o->core, x, NULL);
 	finish(o, ONESHOT_REJECTED);
 }
 
@@ -283,11 +380,17 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 		char addrs[8][SOCK_ADDRSTRLEN];
 		size_t n = core_listen_addrs(&o->core, addrs, 8), i;
 
+		char code[INVITE_TEXT_MAX];
+
 		fprintf(stderr, "waiting for an offer; this is %s (%s), listening on", o->core.nick,
 		    o->core.id.fp);
 		for (i = 0; i < n; i++)
 			fprintf(stderr, " %s", addrs[i]);
 		fputc('\n', stderr);
+		/* the exact command for the sender, the code on a line of its own */
+		if (reach_invite_code(&o->core, code, sizeof code) == 0)
+			fprintf(stderr, "to send here, run on the other machine (add --text TEXT for a text):\n"
+			    "    confab send --to %s FILE...\n", code);
 		loop_fd_add(o->loop, STDIN_FILENO, POLLIN, on_stdin, o);
 		rc = -1;
 	}
@@ -342,15 +445,18 @@ out:
 
 /* confab send --to TARGET PATH... */
 int
-oneshot_send(const struct core_options *opt, const char *target, char *const *paths, int npaths)
+oneshot_send(const struct core_options *opt, const char *target, char *const *paths, int npaths,
+    const char *text, size_t textlen)
 {
 	struct oneshot o;
 	struct core_options so = *opt;
 
-	if (paths_check(paths, npaths) == -1)
+	if (text == NULL && paths_check(paths, npaths) == -1)
 		return ONESHOT_USAGE;
 	memset(&o, 0, sizeof o);
 	o.sending = 1;
+	o.text = text;
+	o.textlen = textlen;
 	o.paths = paths;
 	o.npaths = npaths;
 	so.no_incoming = 1;   /* a sender listens nowhere: it only calls the one peer asked for */

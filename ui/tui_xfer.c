@@ -30,22 +30,11 @@ tui_xfer_ended(const struct xfer *x)
 	    x->state == XS_REJECTED;
 }
 
-/* A byte count for people: "512 B", "1.5 MB". */
+/* A byte count for people: "512 B", "1.5 MB" (as confab send/recv say it). */
 void
 tui_human_bytes(uint64_t n, char *out, size_t outlen)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1000;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outlen, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, outlen, "%.1f %s", v, units[u]);
+	text_bytes(n, out, outlen);
 }
 
 /* A rate: "2.1 MB/s". */
@@ -62,20 +51,7 @@ human_rate(uint64_t rate, char *out, size_t outlen)
 static void
 eta(const struct xfer *x, char *out, size_t outlen)
 {
-	uint64_t left = x->total > x->done ? x->total - x->done : 0, s;
-
-	if (x->rate == 0) {
-		snprintf(out, outlen, "--:--");
-		return;
-	}
-	s = left / x->rate + (left % x->rate != 0);
-	if (s >= 100 * 3600)
-		snprintf(out, outlen, ">99h");
-	else if (s >= 3600)
-		snprintf(out, outlen, "%u:%02u:%02u", (unsigned)(s / 3600), (unsigned)(s / 60 % 60),
-		    (unsigned)(s % 60));
-	else
-		snprintf(out, outlen, "%u:%02u", (unsigned)(s / 60), (unsigned)(s % 60));
+	text_eta(x->total > x->done ? x->total - x->done : 0, x->rate, out, outlen);
 }
 
 /* Percent done, rounded down: 100 only when every byte is there. */
