@@ -58,6 +58,7 @@ enum config_key {
 	CONFIG_LOG,                /* command line only */
 	CONFIG_DEBUG,              /* command line only */
 	CONFIG_HEADLESS,           /* command line only: the mode */
+	CONFIG_EXIT_WHEN_IDLE,     /* command line only: headless, at the end of input */
 	CONFIG_PRINT_CONFIG,       /* command line only: print and exit */
 	CONFIG_HELP,               /* command line only: -h, print --help and exit */
 	CONFIG_VERSION,            /* command line only: -V */
@@ -88,6 +89,7 @@ struct config {
 	uint64_t discovery_refresh;       /* seconds, 0: the default */
 	uint64_t nat_lease;               /* seconds, 0: the default */
 	uint64_t handshake_timeout;       /* seconds, 0: the default */
+	uint64_t exit_when_idle;          /* seconds, 0: exit at the end of input at once */
 	int      cipher;                  /* CONFIG_CIPHER_* */
 	int      debug, headless, print_config;   /* 1 on, 0 off */
 };

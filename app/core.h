@@ -202,6 +202,8 @@ struct core_options {
 	uint8_t     ciphers;        /* 0: all available */
 	const char *log_file;
 	int         debug;
+	int         exit_when_idle_s;   /* headless: at the end of input, wait (at most this long)
+	                                   for the queue and the transfers to empty; 0: exit at once */
 	const char *download_dir;   /* NULL: the default */
 	const char *accept_from;    /* auto-accept offers from this fingerprint (confab recv --yes) */
 	uint64_t    limit_rate;     /* bytes/s of outgoing file data, 0: no limit */

@@ -198,6 +198,12 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	[CONFIG_HEADLESS] = { NULL, "headless", 0, NULL, "on", T_ENUM, F(headless), 0, 0, 0, onoff, NULL,
 	    "on or off", NULL, NULL,
 	    "run without a screen (see confab(1), HEADLESS MODE)" },
+	[CONFIG_EXIT_WHEN_IDLE] = { NULL, "exit-when-idle", 0, "SECS", NULL, T_UINT, F(exit_when_idle),
+	    1, 86400, 0, NULL, NULL,
+	    "1 to 86400 seconds", NULL, NULL,
+	    "headless: at the end of input, exit once every queued\n"
+	    "message is delivered and every transfer has ended (0);\n"
+	    "exit 3 if that takes over SECS" },
 	[CONFIG_PRINT_CONFIG] = { NULL, "print-config", 0, NULL, "on", T_ENUM, F(print_config),
 	    0, 0, 0, onoff, NULL,
 	    "on or off", NULL, NULL,
@@ -654,6 +660,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 	opt->proxy = cfg->proxy[0] != '\0' ? cfg->proxy : NULL;
 	opt->log_file = cfg->log;
 	opt->debug = cfg->debug;
+	opt->exit_when_idle_s = (int)cfg->exit_when_idle;
 }
 
 /* Write the options part of --help. */

@@ -43,7 +43,7 @@ _confab()
 		mapfile -t COMPREPLY < <(compgen -W "chachapoly aesgcm" -- "$cur")
 		return ;;
 	--nick | --listen | --discovery-iface | --discovery-refresh | --nat-lease | \
-	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from | --text)
+	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from | --text | --exit-when-idle)
 		return ;;   # free text: nothing sensible to offer
 	esac
 
@@ -55,8 +55,8 @@ _confab()
 		*)
 			# --help lists every option, the one-shot ones in its usage lines
 			case $sub in
-			send) drop="--dir --from --yes" ;;
-			recv) drop="--to --text" ;;
+			send) drop="--dir --from --yes --exit-when-idle" ;;
+			recv) drop="--to --text --exit-when-idle" ;;
 			*) drop="--to --text --dir --from --yes" ;;
 			esac
 			opts=" $(_confab_options "${COMP_WORDS[0]}") "

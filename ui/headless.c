@@ -16,6 +16,7 @@
 #include "text.h"
 #include "log.h"
 #include "loop.h"         /* stdin, stdout and signals */
+#include "main.h"         /* exit statuses */
 #include "reach_view.h"   /* nat and invite events */
 #include "transfer.h"
 
@@ -33,6 +34,8 @@ struct headless {
 	int          out_polling;
 	int          discarding;  /* skipping the rest of an over-long line */
 	int          eof;
+	struct loop_timer idle;   /* --exit-when-idle: checks after the end of input */
+	uint64_t     idle_deadline;
 };
 
 static void out_writable(struct loop *, int, int, void *);
@@ -318,6 +321,12 @@ in_readable(struct loop *loop, int fd, int revents, void *arg)
 	if (r == 0) {
 		loop_fd_del(loop, fd);
 		h->eof = 1;
+		if (h->core.opt.exit_when_idle_s > 0 && !h->core.quitting) {
+			/* the queue and the transfers first (checked at once, then every 100 ms) */
+			h->idle_deadline = loop_now(loop) + (uint64_t)h->core.opt.exit_when_idle_s * 1000;
+			loop_timer_set(loop, &h->idle, 0);
+			return;
+		}
 		core_quit(&h->core, 0);
 		return;
 	}
@@ -340,6 +349,53 @@ in_readable(struct loop *loop, int fd, int revents, void *arg)
 			run_line(h, line);
 		free(line);
 	}
+}
+
+/* What still holds a --exit-when-idle exit: undelivered messages, transfers under way. */
+static size_t
+busy(struct core *c, size_t *msgs, size_t *xfers)
+{
+	struct peer *p;
+	struct xfer *x;
+
+	*msgs = *xfers = 0;
+	for (p = c->peers; p != NULL; p = p->next)
+		if (p->trust != TRUST_BLOCKED)
+			*msgs += p->noutq;
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->hidden || x->state == XS_DONE || x->state == XS_FAILED || x->state == XS_CANCELLED ||
+		    x->state == XS_REJECTED)
+			continue;
+		/* an offer to us that nobody answered holds nothing: no one will */
+		if (x->dir == XFER_IN && (x->state == XS_OFFERING || x->state == XS_PENDING))
+			continue;
+		(*xfers)++;
+	}
+	return *msgs + *xfers;
+}
+
+/* --exit-when-idle: quit once idle (0), or when the time is up (3). */
+static void
+idle_check(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct headless *h = arg;
+	size_t msgs, xfers;
+
+	if (h->core.quitting)
+		return;
+	if (busy(&h->core, &msgs, &xfers) == 0) {
+		log_info("--exit-when-idle: every message delivered, every transfer ended: quitting");
+		core_quit(&h->core, EXIT_OK);
+		return;
+	}
+	if (loop_now(loop) >= h->idle_deadline) {
+		core_error(&h->core, NULL, NULL, "exit-when-idle: still %zu message%s undelivered and %zu "
+		    "transfer%s under way after %d s: giving up", msgs, msgs == 1 ? "" : "s", xfers,
+		    xfers == 1 ? "" : "s", h->core.opt.exit_when_idle_s);
+		core_quit(&h->core, EXIT_IDLE_TIMEOUT);
+		return;
+	}
+	loop_timer_set(loop, t, 100);
 }
 
 /* SIGINT / SIGTERM: leave cleanly. */
@@ -378,6 +434,7 @@ headless_run(const struct core_options *opt)
 		core_free(&h.core);
 		goto out;
 	}
+	loop_timer_init(&h.idle, idle_check, &h);
 	loop_signal(h.loop, SIGINT, on_signal, &h);
 	loop_signal(h.loop, SIGTERM, on_signal, &h);
 	loop_signal(h.loop, SIGHUP, on_signal, &h);
@@ -386,6 +443,7 @@ headless_run(const struct core_options *opt)
 	if (loop_run(h.loop) == -1)
 		log_err("event loop failed: %s", strerror(errno));
 	rc = h.core.exit_code;
+	loop_timer_del(h.loop, &h.idle);
 	core_free(&h.core);
 	/* deliver what is left of our output before leaving */
 	if (h.out_nb)

@@ -374,9 +374,12 @@ main(int argc, char **argv)
 	else if ((dir || from != NULL || yes) && (sub == NULL || strcmp(sub, "recv") != 0))
 		misplaced = dir ? "--dir applies to confab recv" : from != NULL ?
 		    "--from applies to confab recv" : "--yes applies to confab recv";
+	if (misplaced == NULL && (cli.set & CONFIG_BIT(CONFIG_EXIT_WHEN_IDLE)) && (sub != NULL || !cli.headless))
+		misplaced = "--exit-when-idle applies to --headless";
 	if (misplaced != NULL && (sub == NULL || strcmp(sub, "send") == 0 || strcmp(sub, "recv") == 0 ||
 	    strcmp(sub, "id") == 0 || strcmp(sub, "invite") == 0)) {
-		fprintf(stderr, "confab: %s, not to %s\n", misplaced, sub != NULL ? sub : "the chat");
+		fprintf(stderr, "confab: %s, not to %s\n", misplaced,
+		    sub != NULL ? sub : cli.headless ? "--headless" : "the full-screen chat");
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {
