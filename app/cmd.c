@@ -574,6 +574,32 @@ cmd_history(struct core *c, struct conversation *cur, const char *line, char *ar
 	return 0;
 }
 
+/* /me ACTION: a message that starts with "/me " (PROTOCOL.md 5.4), in this window. */
+static int
+cmd_me(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	char text[CMD_LINE_MAX + 8];
+
+	args = skip_blanks(args);
+	if (*args == '\0') {
+		core_error(c, line, NULL, "usage: /me ACTION (for example /me waves)");
+		return -1;
+	}
+	if (cur == NULL || cur->peer == NULL) {
+		core_error(c, line, NULL, "/me ACTION works in a conversation window; elsewhere: /msg PEER /me ACTION");
+		return -1;
+	}
+	snprintf(text, sizeof text, "/me %s", args);
+	return send_text(c, cur->peer, text, line);
+}
+
+/* Whether a message's text is an action ("/me waves"): shown "* NICK waves". */
+int
+cmd_is_action(const char *text)
+{
+	return strncmp(text, "/me ", 4) == 0 && text[4 + strspn(text + 4, " ")] != '\0';
+}
+
 /* /quit */
 static int
 cmd_quit(struct core *c, struct conversation *cur, const char *line, char *args)
@@ -606,9 +632,103 @@ const struct cmd_def cmd_table[] = {
 	{ "whoami", "", "show your nick, fingerprint and addresses", cmd_whoami },
 	{ "invite", "", "print an invite code (fingerprint and addresses) for a peer to /connect", reach_cmd_invite },
 	{ "nat", "", "show whether the router maps our port (and ask again if it failed)", reach_cmd_nat },
+	{ "me", "ACTION", "send ACTION as an action, shown \"* you ACTION\" (in a conversation window)", cmd_me },
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },
 	{ NULL, NULL, NULL, NULL },
 };
+
+/*
+ * What /help COMMAND adds to a command's line in the tables: the full text,
+ * one sentence or example a line.  The core's commands and the UI's.
+ */
+static const struct { const char *name, *text; } cmd_more[] = {
+	{ "connect", "HOST[:PORT]: a numeric address or a DNS name (every address it has is tried at "
+	  "once; the first handshake wins); the port defaults to 7470.\n"
+	  "CODE: an invite code (from /invite or confab invite): every address in it is "
+	  "tried, and only the peer that proves the code's fingerprint is accepted.\n"
+	  "Blanks and line breaks inside a pasted code are ignored.\n"
+	  "NAME@DOMAIN: SRV and TXT records of _confab._tcp.DOMAIN give the address and "
+	  "the fingerprint to pin.\n"
+	  "PEER (a known nick): call that peer again at its last address.\n"
+	  "Example: /connect 192.168.1.20:7470" },
+	{ "msg", "Sends TEXT to PEER; in PEER's window, just type the text.\n"
+	  "A peer that is offline gets it when it is back (queued on disk, even across "
+	  "restarts); marks: ~ queued, - sent, + delivered.\n"
+	  "TEXT starting with /me is an action: /msg bob /me waves.\n"
+	  "Over 4096 bytes, it is split at line breaks or blanks, with a note." },
+	{ "peers", "Every peer you know and the strangers still in memory: nick, fingerprint, "
+	  "state, trust and last address." },
+	{ "nick", "Online peers see the new nick at once; it is kept for the next start (unless "
+	  "--nick or the config file names one).  1 to 64 bytes, no blanks." },
+	{ "send", "Offers the files and directories (whole, empty folders included) to PEER, who "
+	  "sees every name and size before saying yes.  In PEER's window: /send PATH...\n"
+	  "Quote a PATH with blanks in double quotes (\"my notes.txt\") or put a backslash "
+	  "before each blank; ~/ is your home directory.\n"
+	  "A peer that is offline gets the offer when it is back; an interrupted transfer "
+	  "resumes where it stopped." },
+	{ "accept", "ID: the transfer's id, or 4+ of its first hex digits (the screen shows 8).\n"
+	  "DIR: where the files go (default: the download directory); quoted like a /send "
+	  "PATH.  Nothing already there is overwritten: \"name (1).ext\"." },
+	{ "reject", "The sender is told; nothing is written." },
+	{ "cancel", "Ends a transfer either way, at any stage; the other side is told.  An incoming "
+	  "transfer cancelled leaves nothing behind." },
+	{ "transfers", "In the full-screen interface: the transfers window (Alt-T), with progress, rate "
+	  "and ETA; offers are listed in full; those under way come first.\n"
+	  "/transfers clear takes the finished ones off the list." },
+	{ "verify", "Shows the session code (the same on both screens for this connection) and the "
+	  "safety number (the same for this pair of keys).  Compare them with PEER over "
+	  "another channel (voice, in person); if they match, /trust PEER." },
+	{ "trust", "Marks PEER verified (a check mark) once you have compared a /verify code.\n"
+	  "Undo with /untrust PEER." },
+	{ "block", "PEER can no longer connect, message or offer; its LAN beacons are ignored.\n"
+	  "Undo with /unblock PEER." },
+	{ "unblock", "PEER becomes unverified again, and can connect." },
+	{ "untrust", "PEER becomes unverified again." },
+	{ "rename", "Only you see NAME; it wins over the nick PEER sends.  /rename PEER with the "
+	  "nick it sends gives the choice back to it." },
+	{ "forget", "Drops PEER's trust, history, queued messages and saved address; it becomes a "
+	  "stranger again." },
+	{ "history", "Goes to PEER's window scrolled back to its last N lines (PgUp scrolls further). "
+	  " Headless: one history event a line." },
+	{ "history-clear", "Deletes the stored conversation with PEER (every peer without PEER)." },
+	{ "whoami", "Your nick, fingerprint, listening addresses and port mapping." },
+	{ "invite", "Prints your invite code on a line of its own: your fingerprint and every "
+	  "address to try.  Give it to a peer, who types /connect CODE (or runs confab "
+	  "send --to CODE FILE)." },
+	{ "nat", "Says whether the router forwards your port (UPnP or NAT-PMP), and asks it again "
+	  "if it did not." },
+	{ "me", "Sent as a message whose text starts with \"/me \" (as in IRC): peers show it "
+	  "\"* yournick ACTION\".  Elsewhere than a conversation window:\n"
+	  "/msg PEER /me ACTION." },
+	{ "quit", "Says goodbye to every peer (they see you offline at once) and exits; queued "
+	  "messages and transfers wait for the next start." },
+	{ "help", "/help lists every command and key; /help COMMAND gives its full text (any case, "
+	  "a unique prefix, or an alias)." },
+	{ "query", "Opens PEER's window (or goes to it); Alt-1..9 and /window N move between "
+	  "windows." },
+	{ "window", "1 is home; the others are numbered as they open, and keep their number when "
+	  "another closes.  Alt-1..9, Alt-left/right, Ctrl-N/Ctrl-P move too." },
+	{ "close", "Closes this conversation window; the conversation is kept (its history too), "
+	  "and /query PEER opens it again." },
+	{ "clear", "Hides the lines of this window (they are not deleted); --history also deletes "
+	  "the stored history with this peer." },
+	{ "bell", "messages: ring for a message in a window you are not looking at (the default); "
+	  "all: also for offers and warnings; off: never.  Until you quit; the config file "
+	  "key bell sets it for good." },
+	{ NULL, NULL },
+};
+
+/* The full text of /help NAME (after its usage line), or NULL. */
+const char *
+cmd_help_text(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cmd_more[i].name != NULL; i++)
+		if (strcmp(cmd_more[i].name, name) == 0)
+			return cmd_more[i].text;
+	return NULL;
+}
 
 /* Short names people type out of habit (irssi's among them). */
 const struct cmd_alias cmd_aliases[] = {

@@ -39,6 +39,12 @@ char *cmd_next_word(char **s);
  */
 const char *cmd_resolve(const char *name, const char *const *extra, char *err, size_t errlen);
 
+/* The full text /help NAME shows after the command's line (core and UI commands), or NULL. */
+const char *cmd_help_text(const char *name);
+
+/* Whether a message's text is an action: "/me ACTION" (PROTOCOL.md 5.4), shown "* NICK ACTION". */
+int cmd_is_action(const char *text);
+
 /* Find a command definition by name (without the slash) in a table. */
 const struct cmd_def *cmd_find(const struct cmd_def *table, const char *name);
 

@@ -119,6 +119,18 @@ xfer_fields(struct json *j, const struct xfer *x)
 	json_uint(j, "total", x->total);
 }
 
+/* A message's text; an action ("/me waves") as "text":"waves","action":true. */
+static void
+message_text(struct json *j, const char *text)
+{
+	if (cmd_is_action(text)) {
+		json_str(j, "text", text + 4 + strspn(text + 4, " "));
+		json_bool(j, "action", 1);
+	} else {
+		json_str(j, "text", text);
+	}
+}
+
 /* Turn one core event into a JSON line. */
 static void
 on_event(struct core *c, const struct core_event *ev, void *arg)
@@ -154,7 +166,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_str(&j, "from", ev->peer->fp);
 		json_str(&j, "nick", ev->peer->nick);
 		json_str(&j, "id", ev->id);
-		json_str(&j, "text", ev->line->text);
+		message_text(&j, ev->line->text);
 		json_uint(&j, "ts", ev->line->ts_ms);
 		break;
 	case EV_SENT:
@@ -227,7 +239,10 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		if (ev->line->id[0] != '\0')
 			json_str(&j, "id", ev->line->id);
 		json_str(&j, "nick", ev->line->nick);
-		json_str(&j, "text", ev->line->text);
+		if (ev->line->kind == LINE_MSG_IN || ev->line->kind == LINE_MSG_OUT)
+			message_text(&j, ev->line->text);
+		else
+			json_str(&j, "text", ev->line->text);
 		json_uint(&j, "ts", ev->line->ts_ms);
 		if (ev->line->kind == LINE_MSG_OUT)
 			json_str(&j, "state", ev->line->state == MSG_DELIVERED ? "delivered" :

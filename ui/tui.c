@@ -652,19 +652,40 @@ ui_help(struct tui *t, char *args)
 	size_t i;
 
 	if (name != NULL) {
+		static const char *ui_names[sizeof ui_cmds / sizeof ui_cmds[0]];
+		const char *full, *more, *nl;
+		char err[256], al[256] = "";
+		size_t len = 0;
+
 		if (*name == '/')
 			name++;
-		for (u = ui_cmds; u->name != NULL; u++) {
-			if (strcmp(u->name, name) == 0) {
-				core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", u->name, u->args, u->help);
-				return;
-			}
-		}
-		if ((d = cmd_find(cmd_table, name)) != NULL) {
-			core_note(&t->core, cv, LINE_SYSTEM, "/%s %s - %s", d->name, d->args, d->help);
+		for (i = 0; ui_cmds[i].name != NULL; i++)
+			ui_names[i] = ui_cmds[i].name;
+		/* any case, a unique prefix, an alias, as when it is typed */
+		if ((full = cmd_resolve(name, ui_names, err, sizeof err)) == NULL) {
+			core_note(&t->core, cv, LINE_ERROR, "no command /%s (/help lists them)", name);
 			return;
 		}
-		core_note(&t->core, cv, LINE_ERROR, "no command /%s (/help lists them)", name);
+		for (u = ui_cmds; u->name != NULL && strcmp(u->name, full) != 0; u++)
+			;
+		d = cmd_find(cmd_table, full);
+		if (u->name != NULL)
+			core_note(&t->core, cv, LINE_SYSTEM, "/%s%s%s - %s", u->name, *u->args ? " " : "", u->args,
+			    u->help);
+		else if (d != NULL)
+			core_note(&t->core, cv, LINE_SYSTEM, "/%s%s%s - %s", d->name, *d->args ? " " : "", d->args,
+			    d->help);
+		/* the full text, a line at a time, and the other names it goes by */
+		for (more = cmd_help_text(full); more != NULL && *more != '\0'; more = *nl ? nl + 1 : nl) {
+			nl = more + strcspn(more, "\n");
+			core_note(&t->core, cv, LINE_SYSTEM, "  %.*s", (int)(nl - more), more);
+		}
+		for (i = 0; cmd_aliases[i].alias != NULL && len + 32 < sizeof al; i++)
+			if (strcmp(cmd_aliases[i].name, full) == 0)
+				len += (size_t)snprintf(al + len, sizeof al - len, "%s/%s", len ? ", " : "",
+				    cmd_aliases[i].alias);
+		if (len > 0)
+			core_note(&t->core, cv, LINE_SYSTEM, "  aliases: %s", al);
 		return;
 	}
 	core_note(&t->core, cv, LINE_SYSTEM, "Commands (PEER is a nick or a fingerprint prefix of 4+ characters):");

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"          /* cmd_is_action */
 #include "reach_view.h"   /* nat state in the status bar */
 #include "text.h"
 #include "transfer.h"
@@ -23,6 +24,7 @@ struct prefix {
 	char   nick[NICK_BUF + 4];
 	int    width;       /* columns of the whole prefix */
 	attr_t mark_attr, nick_attr, text_attr;
+	size_t skip;        /* bytes of the text not shown ("/me " of an action) */
 };
 
 /*
@@ -257,7 +259,13 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 		}
 		n = tui_disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
 		n = text_fit(nick, n, NICK_COLS, &used);
-		snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
+		if (cmd_is_action(l->text)) {
+			/* "/me waves": "* alice waves" (PROTOCOL.md 5.4) */
+			snprintf(p->nick, sizeof p->nick, "* %.*s ", (int)n, nick);
+			p->skip = 4 + strspn(l->text + 4, " ");
+		} else {
+			snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
+		}
 		p->width = 6 + 2 + (int)used + 3;
 		p->text_attr = A_NORMAL;
 		break;
@@ -413,7 +421,7 @@ line_layout(struct tui *t, const struct conversation *cv, size_t i,
 		row = top = 1;
 	}
 	line_prefix(t, cv, l, &p);
-	n = tui_disp_clean(t, l->text, strlen(l->text), buf, sizeof buf, 1);
+	n = tui_disp_clean(t, l->text + p.skip, strlen(l->text + p.skip), buf, sizeof buf, 1);
 	if (draw)
 		code_span(t, cv, l, buf, n, &hs, &he);
 	indent = (size_t)p.width <= (size_t)width / 2 ? (size_t)p.width : 2;
