@@ -28,6 +28,8 @@
 enum { CONFIG_ACCEPT_OFF = 0, CONFIG_ACCEPT_VERIFIED };
 /* config.cipher */
 enum { CONFIG_CIPHER_ALL = 0, CONFIG_CIPHER_CHACHA, CONFIG_CIPHER_AESGCM };
+/* bell: "on" is what earlier releases wrote, and means messages */
+enum { CONFIG_BELL_OFF = 0, CONFIG_BELL_MESSAGES, CONFIG_BELL_ALL, CONFIG_BELL_ON };
 
 /*
  * Every setting, in the order of --help; those with a config file key are
@@ -77,7 +79,7 @@ struct config {
 	int      discovery;               /* 1 on, 0 off */
 	char     discovery_iface[IF_NAMESIZE];   /* "": every interface */
 	int      nat;                     /* 1 on, 0 off */
-	int      bell;                    /* 1 on, 0 off */
+	int      bell;                    /* CONFIG_BELL_* */
 	int      colors;                  /* COLORS_AUTO, COLORS_ON, COLORS_OFF */
 	uint64_t history_lines;           /* 0..CONFIG_HISTORY_MAX */
 	int      auto_accept;             /* CONFIG_ACCEPT_OFF, CONFIG_ACCEPT_VERIFIED */

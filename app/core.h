@@ -223,6 +223,7 @@ struct core_options {
 	size_t      nnotes;         /* repeated in the home window once it is up */
 	/* --- configuration file only (app/conffile.c): read by the UI --- */
 	int         no_bell;        /* no bell for messages in other windows (UI default) */
+	int         bell_all;       /* ... and a bell for offers and warnings there too */
 	int         colors;         /* COLORS_AUTO (unless $NO_COLOR), COLORS_ON, COLORS_OFF */
 	/* --- end of configuration file only --- */
 };

@@ -66,6 +66,7 @@ check_proxy(const char *v, char *why, size_t whylen)
 
 static const char *const onoff[] = { "off", "on", NULL };
 static const char *const colors[] = { "auto", "on", "off", NULL };   /* COLORS_* */
+static const char *const bells[] = { "off", "messages", "all", "on", NULL };   /* CONFIG_BELL_* */
 static const char *const accept_names[] = { "off", "verified", NULL };   /* CONFIG_ACCEPT_* */
 /* CONFIG_CIPHER_*: the default (both) has no name, so --cipher takes only the two */
 static const char *const ciphers[] = { "", "chachapoly", "aesgcm", NULL };
@@ -149,10 +150,12 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "open every outgoing connection through\n"
 	    "this SOCKS5 proxy (e.g. ssh -D PORT); names are resolved by\n"
 	    "the proxy; LAN peers are still dialled directly", check_proxy },
-	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, 1, onoff, NULL,
-	    "on or off",
-	    "Ring the terminal bell when a message arrives in a window you are not\n"
-	    "looking at: on or off.  /bell changes it until you quit.", NULL, NULL },
+	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, CONFIG_BELL_MESSAGES, bells, NULL,
+	    "messages, all or off",
+	    "Ring the terminal bell for a window you are not looking at: messages\n"
+	    "(a message arrives there), all (offers and security warnings too), or\n"
+	    "off (on, as earlier releases wrote, means messages).  /bell changes it\n"
+	    "until you quit.", NULL, NULL },
 	[CONFIG_COLORS] = { "colors", NULL, 0, NULL, NULL, T_ENUM, F(colors), 0, 0, COLORS_AUTO, colors, NULL,
 	    "on, off or auto",
 	    "Colours on the chat screen: on, off, or auto (colours unless the\n"
@@ -647,7 +650,8 @@ config_options(const struct config *cfg, struct core_options *opt)
 	opt->no_nat = !cfg->nat;
 	opt->nat_lease_s = (uint32_t)cfg->nat_lease;
 	opt->dns_name = cfg->dns_name;
-	opt->no_bell = !cfg->bell;
+	opt->no_bell = cfg->bell == CONFIG_BELL_OFF;
+	opt->bell_all = cfg->bell == CONFIG_BELL_ALL;
 	opt->colors = cfg->colors;
 	opt->history_lines = (size_t)cfg->history_lines;
 	opt->history_set = 1;

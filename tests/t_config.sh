@@ -134,7 +134,7 @@ while IFS= read -r want; do
 	grep -qxF -- "$want" "$T/h6.err" || bad="$bad [$want]"
 done <<EOF
 confab: $c:4: unknown key 'colour' (did you mean 'colors'?)
-confab: $c:5: bell: expected on or off, got 'maybe'
+confab: $c:5: bell: expected messages, all or off, got 'maybe'
 confab: $c:6: keepalive: expected 1 to 3600 seconds, got '0'
 confab: $c:8: limit_rate: expected 0 or bytes per second from 1000 to 1000g (suffix k, m or g), got 'fast'
 confab: $c:9: expected 'key = value', got 'just some words'
@@ -150,7 +150,7 @@ check "and nothing is reported for the good lines" test "$(grep -c "$c:[0-9]" "$
 check "a key with a bad value keeps its default (nick: the login name)" test "$(jq -r .nick <<<"$r")" = fallback
 check "a key with a bad value keeps its default (listen: 0.0.0.0, not line 7's 127.0.0.1)" \
 	grep -q '^0\.0\.0\.0:' <<<"$(jq -r '.listen[0]' <<<"$r")"
-check "the problems are in the log as well" grep -qF "warn: config: $c:5: bell: expected on or off, got 'maybe'" "$T/h6.log"
+check "the problems are in the log as well" grep -qF "warn: config: $c:5: bell: expected messages, all or off, got 'maybe'" "$T/h6.log"
 check "headless repeats them as info events after ready" \
 	test "$(jq -r 'select(.event=="info") | .text' <<<"$out" | grep -c "^config: $c:[0-9]*: ")" -eq 11
 check "with the summary line" \
@@ -159,7 +159,7 @@ check "ready still comes first" test "$(head -n 1 <<<"$out" | jq -r .event)" = r
 pbad=$(printed "$T/h6")
 check "--print-config shows the defaults for the bad keys" \
 	test "$(grep -E '^(bell|keepalive|limit_rate|history_lines|auto_accept) =' <<<"$pbad" | tr '\n' ' ')" = \
-	"bell = on history_lines = 1000 auto_accept = off keepalive = 15 limit_rate = 0 "
+	"bell = messages history_lines = 1000 auto_accept = off keepalive = 15 limit_rate = 0 "
 conf "$T/h7" "nick = ok"
 printf 'bell = on\nnick = \033]0;PWNED\007x y\n' >>"$T/h7/config"
 out=$(once "$T/h7" --listen 127.0.0.1:0)
@@ -383,6 +383,25 @@ if [ $tui_ok -eq 1 ]; then
 	sleep 0.5
 	check "bell = off: the same message does not ring" not bell_rung boff
 	check "bell = off: the message did arrive (activity shown)" shows boff '\[act: 2\]'
+
+	# bell = all rings for an offer in another window too; messages (the default) and on do not
+	conf "$T/ball" "bell = all"
+	conf "$T/bmsg" "bell = messages"
+	conf "$T/bold" "bell = on"
+	echo offered >"$T/offer.txt"
+	for b in ball bmsg bold; do
+		ui "$b" -- --no-discovery --no-nat
+		all_up "$b" || wait_screen "$b" 'listening on' 10 >/dev/null
+		say pinger "/connect $(status_addr $b)"
+		wait_for pinger ".event==\"peer\" and .state==\"online\" and .nick==\"$b\"" 10 >/dev/null
+		say pinger "/send $b $T/offer.txt"
+		wait_screen "$b" '\[act: 2' 10 >/dev/null
+	done
+	check "bell = all: an offer in another window rings" wait_bell ball
+	sleep 0.5
+	check "bell = messages: an offer alone does not ring" not bell_rung bmsg
+	check "bell = on (as earlier releases wrote): messages only, no ring for an offer" not bell_rung bold
+	check "and the offer did arrive there (activity shown)" shows bmsg '\[act: 2'
 
 	if [ $ns_ok -eq 1 ]; then
 		conf "$T/noff" "nat = off"

@@ -291,7 +291,7 @@ done
 mkdir -p "$T/cfgbad"
 printf 'bell = maybe\nfrobnicate = 1\n' >"$T/cfgbad/config"
 ui cfgbad 200 30
-check "a config problem shows in the home window" wait_screen cfgbad "config: .*cfgbad/config:1: bell: expected on or off, got 'maybe'"
+check "a config problem shows in the home window" wait_screen cfgbad "config: .*cfgbad/config:1: bell: expected messages, all or off, got 'maybe'"
 check "every problem does" shows cfgbad "config: .*cfgbad/config:2: unknown key 'frobnicate'"
 check "it is shown as an error (!!!)" shows cfgbad "^[0-9:]+ !!! config: .*config:1: bell"
 say_line cfgbad "/quit"

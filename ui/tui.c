@@ -1676,7 +1676,7 @@ tui_run(const struct core_options *opt)
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	keys_init(&t->keys, &tui_codes, &tui_keys_ops, t, t->utf8);
 	t->sidebar = 1;
-	t->bell = opt->no_bell ? TUI_BELL_OFF : TUI_BELL_MESSAGES;   /* config file: bell */
+	t->bell = opt->no_bell ? TUI_BELL_OFF : opt->bell_all ? TUI_BELL_ALL : TUI_BELL_MESSAGES;   /* config: bell */
 	edit_init(&t->edit);
 	signal(SIGPIPE, SIG_IGN);
 	fe.event = on_event;
