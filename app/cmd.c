@@ -707,7 +707,9 @@ static const struct { const char *name, *text; } cmd_more[] = {
 	{ "query", "Opens PEER's window (or goes to it); Alt-1..9 and /window N move between "
 	  "windows." },
 	{ "window", "1 is home; the others are numbered as they open, and keep their number when "
-	  "another closes.  Alt-1..9, Alt-left/right, Ctrl-N/Ctrl-P move too." },
+	  "another closes (a gap, which the next window opened fills).\n"
+	  "/window renumber closes the gaps.\n"
+	  "Alt-1..9, Alt-left/right, Ctrl-N/Ctrl-P move too." },
 	{ "close", "Closes this conversation window; the conversation is kept (its history too), "
 	  "and /query PEER opens it again." },
 	{ "clear", "Hides the lines of this window (they are not deleted); --history also deletes "

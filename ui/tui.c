@@ -65,7 +65,7 @@ static void ui_history(struct tui *, char *);
 static const struct ui_cmd ui_cmds[] = {
 	{ "help", "[COMMAND]", "list commands and keys", ui_help },
 	{ "query", "PEER", "open (or go to) the window of a conversation with PEER", ui_query },
-	{ "window", "N", "go to window N (1 is home)", ui_window },
+	{ "window", "N|renumber", "go to window N (1 is home); renumber: close the gaps /close left", ui_window },
 	{ "close", "", "close this conversation window (the conversation is kept)", ui_close },
 	{ "clear", "[--history]", "clear this window (hidden, not deleted); --history also deletes "
 	  "the stored history with this peer", ui_clear },
@@ -286,11 +286,41 @@ win_find(struct tui *t, const struct conversation *cv)
 	return -1;
 }
 
+/*
+ * The number a new window gets: the lowest one free (irssi-style: a window
+ * closed leaves a gap, which the next one opened fills); its index in *at.
+ */
+static unsigned
+win_free_num(const struct tui *t, size_t *at)
+{
+	unsigned num = 1;
+	size_t i;
+
+	for (i = 0; i < t->nwin && t->win[i].num == num; i++)
+		num++;
+	*at = i;
+	return num;
+}
+
+/* The index of the window numbered num, or -1. */
+static long
+win_by_num(const struct tui *t, unsigned num)
+{
+	size_t i;
+
+	for (i = 0; i < t->nwin; i++)
+		if (t->win[i].num == num)
+			return (long)i;
+	return -1;
+}
+
 /* Open a window for a conversation (or find its window); returns its index. */
 static long
 win_open(struct tui *t, struct conversation *cv)
 {
 	struct tui_win *nw;
+	unsigned num;
+	size_t at;
 	long i;
 
 	if ((i = win_find(t, cv)) >= 0)
@@ -303,11 +333,18 @@ win_open(struct tui *t, struct conversation *cv)
 		t->win = nw;
 		t->awin = na;
 	}
-	memset(&t->win[t->nwin], 0, sizeof t->win[0]);
-	t->win[t->nwin].conv = cv;
+	/* kept in the order of their numbers */
+	num = win_free_num(t, &at);
+	memmove(&t->win[at + 1], &t->win[at], (t->nwin - at) * sizeof t->win[0]);
+	memset(&t->win[at], 0, sizeof t->win[0]);
+	t->win[at].conv = cv;
+	t->win[at].num = num;
+	t->nwin++;
+	if (t->cur >= at && t->nwin > 1 && at > 0)
+		t->cur++;
 	cv->open = 1;
 	t->dirty = 1;
-	return (long)t->nwin++;
+	return (long)at;
 }
 
 /* A conversation goes away (a stranger forgotten): close its window, if any. */
@@ -483,9 +520,11 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		if (ev->peer->state == PEER_ONLINE && !ev->peer->fe_online && ev->cmd == NULL) {
 			/* said at home, with the way to its window */
 			ev->peer->fe_online = 1;
+			size_t at;
+
 			i = win_find(t, &ev->peer->conv);
-			core_note(c, NULL, LINE_SYSTEM, "%s is online - /query %s or Alt-%ld", ev->peer->nick,
-			    ev->peer->nick, (i >= 0 ? i : (long)t->nwin) + 1);
+			core_note(c, NULL, LINE_SYSTEM, "%s is online - /query %s or Alt-%u", ev->peer->nick,
+			    ev->peer->nick, i >= 0 ? t->win[i].num : win_free_num(t, &at));
 		} else if (ev->peer->state != PEER_ONLINE) {
 			ev->peer->fe_online = 0;
 		}
@@ -779,12 +818,30 @@ ui_window(struct tui *t, char *args)
 		return;
 	}
 	n = strtol(w, &end, 10);
-	if (*end != '\0' || n < 1 || (size_t)n > t->nwin) {
-		core_note(&t->core, cur_conv(t), LINE_ERROR, "no window %s (there %s %zu: 1 to %zu)", w,
-		    t->nwin == 1 ? "is" : "are", t->nwin, t->nwin);
+	if (strcmp(w, "renumber") == 0) {
+		/* close the gaps: 1, 2, 3... in the present order */
+		size_t i;
+
+		for (i = 0; i < t->nwin; i++)
+			t->win[i].num = (unsigned)i + 1;
+		t->dirty = 1;
+		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "windows renumbered 1 to %zu", t->nwin);
 		return;
 	}
-	win_switch(t, (size_t)n - 1);
+	n = strtol(w, &end, 10);
+	if (*end != '\0' || n < 1 || n > 100000 || win_by_num(t, (unsigned)n) < 0) {
+		char nums[256];
+		size_t i, len = 0;
+
+		if (t->win[t->nwin - 1].num == t->nwin)   /* no gaps */
+			snprintf(nums, sizeof nums, "1 to %zu", t->nwin);
+		for (i = 0; t->win[t->nwin - 1].num != t->nwin && i < t->nwin && len + 16 < sizeof nums; i++)
+			len += (size_t)snprintf(nums + len, sizeof nums - len, "%s%u", i ? ", " : "", t->win[i].num);
+		core_note(&t->core, cur_conv(t), LINE_ERROR, "no window %s (there %s %zu: %s)", w,
+		    t->nwin == 1 ? "is" : "are", t->nwin, nums);
+		return;
+	}
+	win_switch(t, (size_t)win_by_num(t, (unsigned)n));
 }
 
 /* /query PEER */
@@ -1463,10 +1520,10 @@ key_alt(struct tui *t, int code, wint_t k)
 	case 't': case 'T': xwin_toggle(t); break;
 	case '>': to_newest(t); break;
 	case 127: case 8:   edit_kill_alnum_back(e); break;
-	case '0':           win_switch(t, 9); break;
+	case '0':           if (win_by_num(t, 10) >= 0) win_switch(t, (size_t)win_by_num(t, 10)); break;
 	default:
-		if (k >= '1' && k <= '9')
-			win_switch(t, (size_t)(k - '1'));
+		if (k >= '1' && k <= '9' && win_by_num(t, (unsigned)(k - '0')) >= 0)
+			win_switch(t, (size_t)win_by_num(t, (unsigned)(k - '0')));
 		break;
 	}
 }

@@ -769,10 +769,10 @@ draw_title(struct tui *t)
 	if (w->conv == &t->xconv)
 		tui_xfer_title(t, buf, sizeof buf);
 	else if (p == NULL)
-		snprintf(buf, sizeof buf, " %zu:home  confab %s  --  /help lists commands and keys",
-		    t->cur + 1, CONFAB_VERSION);
+		snprintf(buf, sizeof buf, " %u:home  confab %s  --  /help lists commands and keys",
+		    w->num, CONFAB_VERSION);
 	else
-		snprintf(buf, sizeof buf, " %zu:%s  %s  %s %s  %.*s  %s", t->cur + 1, p->nick,
+		snprintf(buf, sizeof buf, " %u:%s  %s  %s %s  %.*s  %s", w->num, p->nick,
 		    peer_state_name(p->state), tui_trust_mark(t, p, &ma), tui_trust_word(p),
 		    FP_SHORT, p->fp, p->addr[0] ? p->addr : "-");
 	move(0, 0);
@@ -814,7 +814,7 @@ draw_status(struct tui *t, int y)
 	for (i = 0; i < t->nwin; i++) {
 		if (i == t->cur || t->win[i].conv->unread == 0)
 			continue;
-		snprintf(one, sizeof one, "%s%zu", act[0] ? "," : "", i + 1);
+		snprintf(one, sizeof one, "%s%u", act[0] ? "," : "", t->win[i].num);
 		if (strlen(act) + strlen(one) < sizeof act)
 			strcat(act, one);
 	}
@@ -823,8 +823,8 @@ draw_status(struct tui *t, int y)
 	if (localtime_r(&now, &tm) != NULL)
 		len += strftime(buf, sizeof buf, "[%H:%M] ", &tm);
 	/* what changes comes before the addresses, which a narrow terminal cuts off */
-	len += (size_t)snprintf(buf + len, sizeof buf - len, "[%s %.*s] [%zu/%zu]", t->core.nick,
-	    FP_SHORT, t->core.id.fp, t->cur + 1, t->nwin);
+	len += (size_t)snprintf(buf + len, sizeof buf - len, "[%s %.*s] [%u/%u]", t->core.nick,
+	    FP_SHORT, t->core.id.fp, t->win[t->cur].num, t->nwin > 0 ? t->win[t->nwin - 1].num : 0);
 	if (act[0] != '\0' && len < sizeof buf - 40)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, " [act: %s]", act);
 	tui_xfer_status(t, xf, sizeof xf);

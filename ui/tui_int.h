@@ -30,6 +30,7 @@ enum {
 /* One window: the home window or a conversation with a peer. */
 struct tui_win {
 	struct conversation *conv;
+	unsigned num;           /* its number (Alt-N, /window N): kept when another closes */
 	int      scrolled;      /* 0: the view follows the newest line */
 	uint64_t anchor;        /* scrolled: absolute index of the line at the bottom */
 	size_t   anchor_row;    /* scrolled: its screen row (from its top) at the bottom */

@@ -489,7 +489,7 @@ tui_xfer_title(struct tui *t, char *out, size_t outlen)
 		else
 			other++;
 	}
-	len = (size_t)snprintf(out, outlen, " %zu:transfers ", t->cur + 1);
+	len = (size_t)snprintf(out, outlen, " %u:transfers ", t->win[t->cur].num);
 	if (running + offers + other + ended == 0 && len < outlen)
 		len += (size_t)snprintf(out + len, outlen - len, " none yet");
 	if (running > 0 && len < outlen)
