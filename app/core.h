@@ -126,6 +126,7 @@ struct peer {
 	int              forgotten;        /* /forget: listed nowhere until it comes back */
 	int              told_queued;      /* "offline; queued" said since it was last online */
 	int              fe_online;        /* owned by the front-end: it said the peer is online */
+	int              fe_lan;           /* owned by the front-end: it said the peer is on the LAN */
 	char             announced[NICK_BUF];   /* the nick it announced last */
 	int              nick_clash;       /* announced a nick another known key uses (2: a beacon did, not warned yet) */
 	uint64_t         last_seen;        /* wall-clock ms */

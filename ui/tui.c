@@ -528,6 +528,13 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		} else if (ev->peer->state != PEER_ONLINE) {
 			ev->peer->fe_online = 0;
 		}
+		if (ev->peer->state == PEER_DISCOVERED && !ev->peer->fe_lan && ev->cmd == NULL &&
+		    ev->peer->trust != TRUST_BLOCKED) {
+			/* once a run: its beacons go on every few seconds */
+			ev->peer->fe_lan = 1;
+			core_note(c, NULL, LINE_SYSTEM, "%s is on your LAN - /query %s", ev->peer->nick,
+			    ev->peer->nick);
+		}
 		if (ev->cmd != NULL)   /* an answer to /peers */
 			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
 			    ev->peer->fp, peer_state_name(ev->peer->state), tui_trust_word(ev->peer),
