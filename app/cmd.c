@@ -123,6 +123,13 @@ send_text(struct core *c, struct peer *p, const char *text, const char *cmd)
 	return 0;
 }
 
+/* Send text (a paste: line breaks and all) to p, in parts if it is long. */
+int
+cmd_send_text(struct core *c, struct peer *p, const char *text)
+{
+	return send_text(c, p, text, NULL);
+}
+
 /* /msg PEER TEXT */
 static int
 cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)

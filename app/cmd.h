@@ -27,6 +27,11 @@ extern const struct cmd_def cmd_table[];
  * 1 if the command is not a core command (the front-end may handle it).
  */
 int cmd_run(struct core *, struct conversation *cur, const char *line);
+/*
+ * Send text to p as it is (a paste: line breaks kept, never a command); over
+ * the length limit as several messages split at line breaks or blanks.
+ */
+int cmd_send_text(struct core *, struct peer *, const char *text);
 /* Split off the first blank-separated word of *s (NUL-terminating it); NULL if none. */
 char *cmd_next_word(char **s);
 

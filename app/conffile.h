@@ -53,6 +53,7 @@ enum config_key {
 	CONFIG_COLORS,             /* config file only */
 	CONFIG_HISTORY_LINES,      /* config file only */
 	CONFIG_AUTO_ACCEPT,        /* config file only */
+	CONFIG_PASTE_CONFIRM_LINES,   /* config file only */
 	CONFIG_KEEPALIVE,
 	CONFIG_HANDSHAKE_TIMEOUT,  /* command line only */
 	CONFIG_CIPHER,             /* command line only */
@@ -92,6 +93,7 @@ struct config {
 	uint64_t nat_lease;               /* seconds, 0: the default */
 	uint64_t handshake_timeout;       /* seconds, 0: the default */
 	uint64_t exit_when_idle;          /* seconds, 0: exit at the end of input at once */
+	uint64_t paste_confirm_lines;     /* a paste of more lines asks first; 0: never */
 	int      cipher;                  /* CONFIG_CIPHER_* */
 	int      debug, headless, print_config;   /* 1 on, 0 off */
 };

@@ -225,6 +225,7 @@ struct core_options {
 	/* --- configuration file only (app/conffile.c): read by the UI --- */
 	int         no_bell;        /* no bell for messages in other windows (UI default) */
 	int         bell_all;       /* ... and a bell for offers and warnings there too */
+	size_t      paste_confirm_lines;   /* UI: a paste of more lines asks first (0: never) */
 	int         colors;         /* COLORS_AUTO (unless $NO_COLOR), COLORS_ON, COLORS_OFF */
 	/* --- end of configuration file only --- */
 };

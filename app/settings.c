@@ -170,6 +170,12 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "off or verified",
 	    "Accept offered files without asking: off, or verified (only from\n"
 	    "peers you have marked verified with /trust).", NULL, NULL },
+	[CONFIG_PASTE_CONFIRM_LINES] = { "paste_confirm_lines", NULL, 0, NULL, NULL, T_UINT,
+	    F(paste_confirm_lines), 0, 100000, 5, NULL, NULL,
+	    "a number from 0 to 100000",
+	    "A paste of more lines than this is sent only after you answer y (n\n"
+	    "drops it), like irssi's paste_verify_line_count: 0 (never ask) to\n"
+	    "100000.  A paste goes as one message, its blank lines kept.", NULL, NULL },
 	[CONFIG_KEEPALIVE] = { "keepalive", "keepalive", 0, "SECS", NULL, T_UINT, F(keepalive),
 	    1, 3600, CONFIG_KEEPALIVE_DEF, NULL, NULL,
 	    "1 to 3600 seconds",
@@ -665,6 +671,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 	opt->log_file = cfg->log;
 	opt->debug = cfg->debug;
 	opt->exit_when_idle_s = (int)cfg->exit_when_idle;
+	opt->paste_confirm_lines = (size_t)cfg->paste_confirm_lines;
 }
 
 /* Write the options part of --help. */

@@ -7,7 +7,7 @@
 # Discovery and NAT switched on run only inside a private network namespace.
 . "$(dirname "$0")/lib.sh"
 
-KEYS="nick listen download_dir discovery discovery_iface nat bell colors history_lines auto_accept keepalive limit_rate proxy"
+KEYS="nick listen download_dir discovery discovery_iface nat bell colors history_lines auto_accept paste_confirm_lines keepalive limit_rate proxy"
 
 # skip_check DESCRIPTION REASON: a TAP check that cannot run here.
 skip_check() {
@@ -89,7 +89,7 @@ for want in "nick = zed" "listen = 127.0.0.1:0" "listen = 127.0.0.2:0" "download
 	grep -qxF -- "$want" <<<"$p1" || bad="$bad [$want]"
 done
 check "--print-config shows every value from the file (wrong:${bad:- none})" test -z "$bad"
-check "--print-config documents every key" test "$(grep -c '^# Default: ' <<<"$p1")" -eq 13
+check "--print-config documents every key" test "$(grep -c '^# Default: ' <<<"$p1")" -eq 14
 mkdir -p "$T/h3"
 printf '%s\n' "$p1" >"$T/h3/config"
 p2=$(printed "$T/h3")

@@ -92,12 +92,14 @@ check "a bad usage is a clear error" wait_screen alice 'usage: /msg PEER TEXT'
 check "alice's screen uses colour" has_colour alice
 check "bob's screen (NO_COLOR) uses no colour" not has_colour bob
 
-# --- a paste of many lines: text, never commands ----------------------------
+# --- a paste of many lines: one message, text, never commands -----------------
 lines=$(for i in $(seq 1 80); do echo "scroll-$i"; done)
 paste bob "$lines
 /quit pasted, not run
 half line"
-check "a pasted line starting with / arrives as text" wait_screen alice '<bob> /quit pasted, not run'
+check "a paste of 81 lines asks first (paste_confirm_lines)" wait_screen bob 'paste of 81 lines to alice'
+keys bob y
+check "a pasted line starting with / arrives as text" wait_screen alice '^ +/quit pasted, not run'
 check "bob is still running after the paste" kill -0 "${TUI_PID[bob]}"
 check "the paste's last half line waits in bob's input" wait_screen bob '^\[alice\] half line'
 keys bob C-u
@@ -106,12 +108,12 @@ sleep 1
 check "a paste without its end marker is not typed in at once" not shows bob 'unterminated paste'
 check "a paste without its end marker is taken after a pause" wait_screen bob '^\[alice\] an unterminated paste$' 8
 keys bob C-u
-c=$(screen alice | grep -c '<bob> scroll-')
+c=$(screen alice | grep -c 'scroll-')
 check "alice's view is full of pasted lines" test "$c" -ge 20
 
 # --- scrollback -------------------------------------------------------------
 keys alice PPage
-check "PgUp shows a 'more below' marker" wait_screen alice 'more below: [0-9]+ lines'
+check "PgUp shows a 'more below' marker" wait_screen alice 'more below(: [0-9]+ lines?)? -- PgDn'
 check "PgUp hides the newest line" wait_gone alice 'pasted, not run'
 before=$(screen alice | grep -oE 'scroll-[0-9]+' | head -n 1)
 say_line bob "arrived while alice scrolled"

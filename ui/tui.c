@@ -93,7 +93,8 @@ static const char *const key_help[] = {
 	"C-k kill to end   C-u kill to start   C-w kill word back   M-d kill word   M-Backspace kill word back",
 	"C-y yank   M-y yank older kill   C-c  clear the line (it can be yanked back)",
 	"Up/Down  history   Tab / Shift-Tab  complete commands, nicks, file paths, transfer ids (again: next match)",
-	"A paste of several lines is sent as text lines, one message per line, never run as commands",
+	"A paste of several lines is one message (blank lines kept), never run as commands;",
+	"  over paste_confirm_lines lines (default 5) it waits for y (send) or n (drop)",
 	NULL,
 };
 
@@ -355,6 +356,10 @@ win_drop(struct tui *t, const struct conversation *cv)
 
 	if (t->back == cv)
 		t->back = NULL;
+	if (t->paste_wait != NULL && t->paste_conv == cv) {
+		free(t->paste_wait);   /* its peer is gone: nowhere to send it */
+		t->paste_wait = NULL;
+	}
 	if (i <= 0)
 		return;   /* none (the home window is never a peer's) */
 	memmove(&t->win[i], &t->win[i + 1], (t->nwin - (size_t)i - 1) * sizeof t->win[0]);
@@ -1370,41 +1375,82 @@ submit(struct tui *t)
 	free(line);
 }
 
-/* One complete line of a paste: sent as text, a leading '/' doubled so it never runs. */
+/* The complete lines of a paste, gathered into one message. */
 struct paste_to {
 	struct tui          *t;
 	struct conversation *cv;
+	char                *buf;
+	size_t               len, cap;
+	int                  failed;
 };
 
-/* Send one line of a paste to the conversation (never run as a command). */
+/* One complete line of a paste (a blank one too): added to the message. */
 static void
 paste_line(void *arg, const char *p)
 {
 	struct paste_to *to = arg;
-	char *esc;
+	size_t n = strlen(p);
+	char *nb;
 
-	if (p[0] == '/' && (esc = malloc(strlen(p) + 2)) != NULL) {
-		esc[0] = '/';
-		strcpy(esc + 1, p);
-		cmd_run(&to->t->core, to->cv, esc);
-		free(esc);
-	} else if (p[0] != '/') {
-		cmd_run(&to->t->core, to->cv, p);
+	if (to->failed)
+		return;
+	if (to->len + n + 2 > to->cap) {
+		size_t nc = (to->len + n + 2) * 2;
+
+		if ((nb = realloc(to->buf, nc)) == NULL) {
+			to->failed = 1;
+			return;
+		}
+		to->buf = nb;
+		to->cap = nc;
 	}
+	memcpy(to->buf + to->len, p, n);
+	to->len += n;
+	to->buf[to->len++] = '\n';
+	to->buf[to->len] = '\0';
+}
+
+/* Send a paste to the window's peer, as text (never a command). */
+static void
+paste_send(struct tui *t, struct conversation *cv, const char *text)
+{
+	if (win_find(t, cv) < 0 || cv->peer == NULL) {
+		core_note(&t->core, cur_conv(t), LINE_ERROR, "the paste's window is gone: not sent");
+		return;
+	}
+	cmd_send_text(&t->core, cv->peer, text);
+}
+
+/* y or n to a long paste: send it or drop it (any other key drops it too). */
+static void
+paste_answer(struct tui *t, int yes)
+{
+	char *text = t->paste_wait;
+
+	t->paste_wait = NULL;
+	if (yes) {
+		paste_send(t, t->paste_conv, text);
+	} else {
+		core_note(&t->core, win_find(t, t->paste_conv) >= 0 ? t->paste_conv : cur_conv(t), LINE_SYSTEM,
+		    "paste dropped: %zu lines not sent", t->paste_lines);
+	}
+	free(text);
+	t->dirty = 1;
 }
 
 /*
  * The end of a bracketed paste.  Without a line break it is just inserted.
  * With line breaks, the input (with the paste put in at the cursor) is split:
- * every complete line is sent as text - a line starting with '/' is sent as a
- * message, never run - and the last part stays in the input to be edited.
+ * the complete lines go as one message (blank lines inside kept; a line
+ * starting with '/' is text, never run), and the last part stays in the input
+ * to be edited.  More lines than paste_confirm_lines wait for a y.
  */
 static void
 paste_end(void *arg, const char *text, size_t n, int overflow)
 {
 	struct tui *t = arg;
-	struct paste_to to = { t, cur_conv(t) };
-	size_t nlines = 0, i;
+	struct paste_to to = { t, cur_conv(t), NULL, 0, 0, 0 };
+	size_t nlines = 0, i, a, b;
 	char raw[INVITE_TEXT_MAX * 2], code[INVITE_TEXT_MAX];
 
 	loop_timer_del(t->loop, &t->paste_timer);
@@ -1434,7 +1480,36 @@ paste_end(void *arg, const char *text, size_t n, int overflow)
 		return;
 	}
 	t->win[t->cur].scrolled = 0;
-	edit_paste_lines(&t->edit, text, n, paste_line, &to);
+	if (edit_paste_lines(&t->edit, text, n, paste_line, &to) == -1 || to.failed || to.buf == NULL) {
+		free(to.buf);
+		return;
+	}
+	/* blank lines before and after go; those inside stay */
+	for (a = 0; a < to.len && (to.buf[a] == '\n' || to.buf[a] == ' ' || to.buf[a] == '\t'); a++)
+		;
+	while (a > 0 && to.buf[a - 1] != '\n')
+		a--;   /* keep the first line's own indent */
+	for (b = to.len; b > a && (to.buf[b - 1] == '\n' || to.buf[b - 1] == ' ' || to.buf[b - 1] == '\t'); b--)
+		;
+	if (b == a) {
+		free(to.buf);
+		return;
+	}
+	memmove(to.buf, to.buf + a, b - a);
+	to.buf[b - a] = '\0';
+	for (nlines = 1, i = 0; to.buf[i] != '\0'; i++)
+		nlines += to.buf[i] == '\n';
+	if (t->core.opt.paste_confirm_lines > 0 && nlines > t->core.opt.paste_confirm_lines) {
+		free(t->paste_wait);   /* an earlier one not answered: this one replaces it */
+		t->paste_wait = to.buf;
+		t->paste_conv = to.cv;
+		t->paste_lines = nlines;
+		core_note(&t->core, to.cv, LINE_SYSTEM, "paste of %zu lines to %s: y sends it, n drops it "
+		    "(paste_confirm_lines = %zu)", nlines, to.cv->peer->nick, t->core.opt.paste_confirm_lines);
+		return;
+	}
+	paste_send(t, to.cv, to.buf);
+	free(to.buf);
 }
 
 /* A paste began or goes on: (re)arm the timer that ends one that never ends. */
@@ -1611,6 +1686,11 @@ on_key(void *arg, int code, uint32_t key, int alt)
 	struct tui *t = arg;
 	wint_t k = (wint_t)key;
 
+	if (t->paste_wait != NULL) {
+		/* a long paste waits for its answer: y sends it, anything else drops it */
+		paste_answer(t, !code && !alt && (k == 'y' || k == 'Y'));
+		return;
+	}
 	edit_begin(&t->edit);
 	if (!(!code && k == 9) && !(code && k == KEY_BTAB))
 		comp_reset(t);
@@ -1796,6 +1876,8 @@ tui_run(const struct core_options *opt)
 out_core:
 	loop_before_sleep_del(t->loop, before_sleep, t);
 	loop_timer_del(t->loop, &t->clock);
+	free(t->paste_wait);
+	t->paste_wait = NULL;
 	loop_timer_del(t->loop, &t->paste_timer);
 	core_free(&t->core);
 	if (saved_err != -1) {

@@ -426,8 +426,7 @@ edit_paste_lines(struct edit *e, const char *paste, size_t n,
 	all[len + n] = '\0';
 	for (p = all; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		*nl = '\0';
-		if (p[strspn(p, " ")] != '\0')
-			line(arg, p);
+		line(arg, p);   /* blank ones too: the caller keeps them inside a paste */
 	}
 	/* the last part stays; the cursor goes where the paste ended */
 	edit_set(e, p);

@@ -74,7 +74,7 @@ void   edit_clear(struct edit *);
 
 /*
  * A paste with line breaks ('\n'): the paste goes in at the cursor, then every
- * complete line of the result that is not blank is handed to line() and taken
+ * complete line of the result (a blank one too) is handed to line() and taken
  * out; the last part stays, the cursor where the paste ended.  Returns -1 (the
  * line untouched) if out of memory.
  */

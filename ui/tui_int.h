@@ -67,6 +67,9 @@ struct tui {
 	/* key decoding */
 	struct keys      keys;
 	struct loop_timer paste_timer; /* ends a paste whose end marker never came */
+	char            *paste_wait;   /* a long paste waiting for y (send) or n (drop) */
+	struct conversation *paste_conv;   /* ... and the window it was pasted in */
+	size_t           paste_lines;
 
 	/* display */
 	int              dirty;
