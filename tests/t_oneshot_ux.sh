@@ -104,6 +104,9 @@ wait_exit $rpid 10; rrc=$?
 check "send --text - reads the text from stdin (exit 0)" test $src -eq 0 -a $rrc -eq 0
 check "and the receiver prints it whole, blank line kept" \
 	test "$(cat "$T/recv.out")" = "$(printf 'line one\n\nline three')"
+echo x | "$CONFAB" send --home "$T/s" $COMMON --to "$code" - 2>"$T/send.err"; rc=$?
+check "send - (not a file) is a usage error that points to --text - (exit 2)" \
+	test $rc -eq 2 -a -n "$(grep -e '--text -' "$T/send.err")" || diag "exit $rc: $(cat "$T/send.err")"
 "$CONFAB" send --home "$T/s" $COMMON --to "$code" --text hi "$T/src/hello.txt" </dev/null 2>"$T/send.err"; rc=$?
 check "send --text with a PATH too is a usage error (exit 2)" test $rc -eq 2
 recv_bg "$T/r" --from "$("$CONFAB" id --home "$T/other")"

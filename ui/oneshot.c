@@ -417,6 +417,11 @@ paths_check(char *const *paths, int npaths)
 
 	memset(&l, 0, sizeof l);
 	for (i = 0; i < npaths; i++) {
+		if (strcmp(paths[i], "-") == 0 && access("-", F_OK) != 0) {
+			fprintf(stderr, "confab: cannot send -: standard input is sent as a text with --text - "
+			    "(a file named - : ./-)\n");
+			goto out;
+		}
 		if (xfs_walk(&l, paths[i], err, sizeof err) == -1) {
 			fprintf(stderr, "confab: cannot send %s\n", err);
 			goto out;
