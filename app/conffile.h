@@ -49,6 +49,12 @@ enum config_key {
 	CONFIG_NAT_LEASE,          /* command line only */
 	CONFIG_DNS_NAME,           /* command line only */
 	CONFIG_PROXY,
+	CONFIG_TOR,                /* --tor */
+	CONFIG_NO_TOR,             /* command line only */
+	CONFIG_TOR_CONFIG,
+	CONFIG_TOR_CONTROL,
+	CONFIG_TOR_PASSWORD,
+	CONFIG_TOR_ONLY,
 	CONFIG_BELL,               /* config file only */
 	CONFIG_COLORS,             /* config file only */
 	CONFIG_HISTORY_LINES,      /* config file only */
@@ -87,6 +93,11 @@ struct config {
 	uint64_t keepalive;               /* seconds, 1..3600 */
 	uint64_t limit_rate;              /* bytes/s, 0: no limit */
 	char     proxy[600];              /* socks5://...; "": no proxy */
+	int      tor;                     /* 1: an onion service (app/onion.c) */
+	char     tor_config[PATH_MAX];    /* torrc lines for the tor we start; "": none */
+	char     tor_control[PATH_MAX];   /* an existing tor's control port; "": start one */
+	char     tor_password[256];       /* its password; "": cookie or none */
+	int      tor_only;                /* 1: onion only: no LAN, no mapping, no direct connection */
 	/* command line only: strings point into argv */
 	const char *home, *log, *dns_name;   /* NULL: the default */
 	uint64_t discovery_refresh;       /* seconds, 0: the default */
@@ -96,6 +107,7 @@ struct config {
 	uint64_t paste_confirm_lines;     /* a paste of more lines asks first; 0: never */
 	int      cipher;                  /* CONFIG_CIPHER_* */
 	int      debug, headless, print_config;   /* 1 on, 0 off */
+	int      no_tor;                  /* 1: no onion service, whatever else says */
 };
 
 /* Receives one problem: "FILE:LINE: what is wrong" (sanitised, no newline). */

@@ -1,6 +1,7 @@
 /* core.c - the model: peers, conversations, messages; net events become state here. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -15,9 +16,11 @@
 #include "invite.h"       /* a code copied in pieces */
 #include "lan.h"          /* LAN discovery */
 #include "log.h"
+#include "onion.h"        /* the onion service */
 #include "reach.h"        /* port mapping, invite codes, DNS names */
 #include "store.h"
 #include "text.h"
+#include "torctl.h"       /* onion names */
 #include "transfer.h"
 
 static int  on_established(struct session *, void *);
@@ -804,7 +807,7 @@ peer_retry(struct loop *loop, struct loop_timer *t, void *arg)
 static void
 schedule_retry(struct core *c, struct peer *p)
 {
-	if (!p->known || p->trust == TRUST_BLOCKED || c->quitting || p->addr[0] == '\0' ||
+	if (!p->known || p->trust == TRUST_BLOCKED || c->quitting || (p->addr[0] == '\0' && p->onion[0] == '\0') ||
 	    c->opt.no_reconnect)
 		return;
 	p->backoff_ms = p->backoff_ms == 0 ? 2000 : p->backoff_ms * 2;
@@ -823,6 +826,8 @@ send_hello(struct core *c, struct session *s)
 
 	buf_init(&b, 512);
 	rc = wire_put_hello(&b, CAP_MSG | (c->opt.no_incoming ? CAP_ONESHOT : 0), c->nick, strlen(c->nick), (uint16_t)net_listen_port(c->net));
+	if (rc == BUF_OK && onion_id(c) != NULL)
+		rc = wire_put_hello_onion(&b, onion_id(c), (uint16_t)onion_port(c));   /* extension 2 */
 	if (rc == BUF_OK)
 		rc = session_send_buf(s, &b);
 	buf_free(&b);
@@ -969,6 +974,31 @@ on_established(struct session *s, void *arg)
 	return 0;
 }
 
+/* Call the known peers that are away again soon (a new way to reach them: tor is ready). */
+void
+core_redial_known(struct core *c)
+{
+	struct peer *p;
+
+	for (p = c->peers; p != NULL && !c->opt.no_reconnect && !c->quitting; p = p->next)
+		if (p->known && p->trust != TRUST_BLOCKED && p->sess == NULL && p->pending == NULL &&
+		    p->onion[0] != '\0') {
+			p->backoff_ms = 0;
+			loop_timer_set(c->loop, &p->retry, 200 + randombytes_uniform(800));
+		}
+}
+
+/* Send HELLO again on every open session (what it says changed: the onion address). */
+void
+core_hello_all(struct core *c)
+{
+	struct peer *p;
+
+	for (p = c->peers; p != NULL; p = p->next)
+		if (p->sess != NULL && session_state(p->sess) == SS_OPEN)
+			send_hello(c, p->sess);
+}
+
 /* Remember a received message id; returns 1 if it was seen before. */
 static int
 seen_check(struct peer *p, const uint8_t id[WIRE_ID_LEN])
@@ -1035,6 +1065,16 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 			((struct sockaddr_in6 *)&ss)->sin6_port = htons(h->port);
 		sock_format((struct sockaddr *)&ss, p->addr, sizeof p->addr);
 	}
+	if (h->onion != NULL) {
+		/* its onion address: another way to call it later, from anywhere */
+		char onion[PEER_ONION_MAX];
+
+		snprintf(onion, sizeof onion, "%.*s.onion:%u", WIRE_ONION_LEN, (const char *)h->onion, h->onion_port);
+		if (strcmp(onion, p->onion) != 0) {
+			snprintf(p->onion, sizeof p->onion, "%s", onion);
+			log_info("peer %s announces the onion address %s", p->fp, p->onion);
+		}
+	}
 	p->hello = 1;
 	p->caps = h->caps;
 	p->last_seen = loop_wallclock_ms();
@@ -1049,7 +1089,10 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 		p->told_queued = 0;
 		p->state = PEER_ONLINE;
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
-		if (!was_online)
+		if (!was_online && p->sess != NULL && strcmp(session_path(p->sess), "direct") != 0)
+			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s, through %s)", p->nick, p->addr,
+			    strcmp(session_path(p->sess), "onion") == 0 ? "tor" : "the proxy");
+		else if (!was_online)
 			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s)", p->nick, p->addr);
 		peer_changed(c, p, NULL);
 		flush_outq(c, p);
@@ -1257,6 +1300,11 @@ core_connect(struct core *c, const char *target, const char *cmd)
 
 	if (invite_squeeze(target, code, sizeof code))
 		target = code;   /* an invite code copied with line breaks or an indent */
+	if (c->opt.tor_only && !invite_looks_like(target) && strstr(target, ".onion") == NULL) {
+		core_error(c, cmd, NULL, "--tor-only: only onion addresses (ID.onion[:PORT]) and invite codes "
+		    "that list one can be reached");
+		return -1;
+	}
 	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == -1)
 		return reach_connect(c, target, cmd);   /* reach: invite code, NAME@DOMAIN, HOST[:PORT] */
 	{
@@ -1284,6 +1332,38 @@ core_connect(struct core *c, const char *target, const char *cmd)
 	return 0;
 }
 
+/*
+ * Whether a peer's last address is no use from elsewhere: loopback (where
+ * tor hands us the onion's connections) or an onion name itself.
+ */
+static int
+onion_only_addr(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (sock_parse(addr, DEFAULT_PORT, &ss, &len) == 0)
+		return (ss.ss_family == AF_INET &&
+		    (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127) ||
+		    (ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr));
+	return strstr(addr, ".onion:") != NULL;
+}
+
+/* Whether s is "ID.onion:PORT" (a v3 id, a port from 1 to 65535). */
+int
+core_onion_ok(const char *s)
+{
+	char id[TORCTL_ID_LEN + 1], *end;
+	unsigned long port;
+
+	if (!torctl_onion_name(s, id) || s[TORCTL_ID_LEN + 6] != ':')
+		return 0;
+	errno = 0;
+	port = strtoul(s + TORCTL_ID_LEN + 7, &end, 10);
+	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535 && s[TORCTL_ID_LEN + 7] >= '1' &&
+	    s[TORCTL_ID_LEN + 7] <= '9';
+}
+
 /* Open a session to a peer at its discovered or last known address. */
 int
 core_connect_peer(struct core *c, struct peer *p)
@@ -1303,10 +1383,15 @@ core_connect_peer(struct core *c, struct peer *p)
 		memcpy(&ss, &p->lan_addr, p->lan_addrlen);
 		len = p->lan_addrlen;
 		s = net_connect_direct(c->net, (struct sockaddr *)&ss, len, p->pk);
+	} else if (p->onion[0] != '\0' && net_onion_ok(c->net) && (c->opt.tor_only || p->onion_turn++ % 2 == 1 ||
+	    p->addr[0] == '\0' || onion_only_addr(p->addr)) &&
+	    reach_parse_dns_name(p->onion, host, sizeof host, &port) == 0) {
+		/* its onion address, every other try (every try when the other is no use) */
+		s = net_connect_name(c->net, host, port, p->pk);
 	} else if (p->addr[0] != '\0' && sock_parse(p->addr, DEFAULT_PORT, &ss, &len) == 0) {
 		s = net_connect(c->net, (struct sockaddr *)&ss, len, p->pk);
-	} else if (p->addr[0] != '\0' && net_proxied(c->net) &&
-	    reach_parse_dns_name(p->addr, host, sizeof host, &port) == 0) {
+	} else if (p->addr[0] != '\0' && reach_parse_dns_name(p->addr, host, sizeof host, &port) == 0 &&
+	    (net_proxied(c->net) || (net_onion_ok(c->net) && net_onion_name(host)))) {
 		/* reached by a name through the proxy: the proxy resolves it again */
 		s = net_connect_name(c->net, host, port, p->pk);
 	} else {
@@ -1516,6 +1601,18 @@ start_listening(struct core *c, char *err, size_t errlen)
 	char bound[SOCK_ADDRSTRLEN];
 	int i;
 
+	if (c->opt.nlisten == 0 && c->opt.tor_only) {
+		/* tor_only: loopback, where tor hands over the onion's connections */
+		sock_parse("127.0.0.1", DEFAULT_PORT, &ss, &len);
+		if (net_listen(c->net, (struct sockaddr *)&ss, len, bound, sizeof bound) == -1) {
+			sock_parse("127.0.0.1", 0, &ss, &len);
+			if (net_listen(c->net, (struct sockaddr *)&ss, len, bound, sizeof bound) == -1) {
+				snprintf(err, errlen, "cannot listen: %s", strerror(errno));
+				return -1;
+			}
+		}
+		return 0;
+	}
 	if (c->opt.nlisten == 0) {
 		/* the default port, or any free port if it is taken */
 		sock_parse("0.0.0.0", DEFAULT_PORT, &ss, &len);
@@ -1534,6 +1631,10 @@ start_listening(struct core *c, char *err, size_t errlen)
 	for (i = 0; i < c->opt.nlisten; i++) {
 		if (sock_parse(c->opt.listen[i], DEFAULT_PORT, &ss, &len) == -1) {
 			snprintf(err, errlen, "cannot parse listen address \"%s\"", c->opt.listen[i]);
+			return -1;
+		}
+		if (c->opt.tor_only && !onion_only_addr(c->opt.listen[i])) {
+			snprintf(err, errlen, "--tor-only listens on loopback only, not on %s", c->opt.listen[i]);
 			return -1;
 		}
 		if (net_listen(c->net, (struct sockaddr *)&ss, len, bound, sizeof bound) == -1) {
@@ -1642,6 +1743,10 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 		log_info("outgoing sessions go through the SOCKS5 proxy %s", sc.addr);
 		sodium_memzero(&sc, sizeof sc);
 	}
+	if (opt->tor_only) {
+		net_set_tor_only(c->net);
+		log_info("--tor-only: no LAN discovery, no port mapping, no connection but to onion names through tor");
+	}
 	if (!opt->no_incoming && start_listening(c, err, errlen) == -1)
 		return -1;
 	if (c->opt.history_lines == 0 && !c->opt.history_set)
@@ -1653,13 +1758,14 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 		struct peer *p;
 
 		for (p = c->peers; p != NULL && !opt->no_reconnect; p = p->next)
-			if (p->known && p->trust != TRUST_BLOCKED && p->addr[0] != '\0')
+			if (p->known && p->trust != TRUST_BLOCKED && (p->addr[0] != '\0' || p->onion[0] != '\0'))
 				loop_timer_set(loop, &p->retry, 200 + randombytes_uniform(800));
 	}
 	/* LAN discovery: a failure to start it is logged, never fatal */
 	if (!opt->no_discovery)
 		lan_start(c);
 	reach_start(c);   /* reach: port mapping unless --no-nat; failures are logged, never fatal */
+	onion_start(c);   /* onion: only when asked for (--tor ...); failures are shown, never fatal */
 	log_info("confab %s started as %s (%s)", CONFAB_VERSION, c->nick, c->id.fp);
 	return 0;
 }
@@ -1707,6 +1813,7 @@ core_quit(struct core *c, int exit_code)
 		c->fe.quit(c, c->fe.arg);
 	lan_stop(c);   /* LAN: goodbye beacon, before the sessions close */
 	reach_stop(c);   /* reach: start removing the port mapping */
+	onion_stop(c);   /* onion: the service goes with the control connection */
 	core_before_sleep(c->loop, c);   /* durable records, held ACKs and messages go before BYE */
 	if (c->net != NULL)
 		net_shutdown(c->net, "quit");
@@ -1722,6 +1829,7 @@ core_free(struct core *c)
 	c->quitting = 1;
 	lan_stop(c);   /* LAN: harmless if core_quit already stopped it */
 	reach_free(c);   /* reach: the mapping is removed (bounded wait), then freed */
+	onion_free(c);   /* onion: our tor is waited for (bounded) */
 	xfer_free_all(c);
 	store_free(c);
 	loop_before_sleep_del(c->loop, core_before_sleep, c);

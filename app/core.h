@@ -83,6 +83,8 @@ struct outmsg {
 	unsigned long  sent_on;        /* id of the session it was last sent on, 0 if none */
 };
 
+#define PEER_ONION_MAX  72   /* "ID.onion:PORT" */
+
 struct peer {
 	struct peer     *next;
 	uint8_t          pk[ID_KEYLEN];
@@ -90,6 +92,8 @@ struct peer {
 	char             nick[NICK_BUF];   /* sanitised */
 	enum peer_state  state;
 	char             addr[SOCK_ADDRSTRLEN];   /* last known address */
+	char             onion[PEER_ONION_MAX];   /* "ID.onion:PORT" it announced (HELLO extension 2), or "" */
+	unsigned         onion_turn;       /* reconnects alternate between addr and onion */
 	struct session  *sess;
 	struct session  *pending;          /* our outgoing connect still in its handshake */
 	char             via[8];           /* how we know it: "lan", "direct", "" */
@@ -157,6 +161,7 @@ enum core_event_type {
 	/* reachability (app/reach.c) */
 	EV_NAT,         /* text: the port mapping changed (c->reach has the state); cmd for /nat */
 	EV_INVITE,      /* text: our invite code, in answer to /invite (cmd) */
+	EV_REACH,       /* the onion service changed state (app/onion.c) */
 	/* peer lifecycle */
 	EV_GONE,        /* a stranger is forgotten (STRANGERS_MAX): peer is freed right after; drop it */
 };
@@ -219,6 +224,11 @@ struct core_options {
 	/* reachability (app/reach.c) */
 	const char *dns_name;       /* --dns-name NAME[:PORT]: put in invite codes */
 	const char *proxy;          /* --proxy socks5://...: every outgoing session through it */
+	int         tor;            /* an onion service (app/onion.c) */
+	const char *tor_config;     /* torrc lines for the tor we start (NULL: none) */
+	const char *tor_control;    /* an existing tor's control port (NULL: start one) */
+	const char *tor_password;   /* its password (NULL: cookie or none) */
+	int         tor_only;       /* onion only: loopback listeners, no connection but to .onion names */
 	uint32_t    nat_lease_s;    /* --nat-lease: port mapping lease asked for, 0: default */
 	const char *const *notes;   /* problems found before start (the config file's): */
 	size_t      nnotes;         /* repeated in the home window once it is up */
@@ -246,6 +256,7 @@ struct core {
 	struct lan         *lan;         /* LAN discovery (app/lan.c), NULL when off */
 	struct store       *store;       /* what we remember (app/store.c) */
 	struct reach       *reach;       /* port mapping, invites, DNS names (app/reach.c) */
+	struct onion       *onion;       /* the onion service (app/onion.c), NULL when off */
 	struct xfer        *xfers;       /* newest first */
 	uint32_t            next_handle;
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
@@ -304,6 +315,12 @@ void core_error(struct core *, const char *cmd, struct peer *, const char *fmt, 
 
 /* Find a peer by key; with create, add it if unknown. NULL if absent or out of memory. */
 struct peer *core_peer_get(struct core *, const uint8_t pk[ID_KEYLEN], int create);
+/* Call known peers with an onion address again soon (tor's SOCKS port is known now). */
+void core_redial_known(struct core *);
+/* Send HELLO again on every open session (our onion address is new). */
+void core_hello_all(struct core *);
+/* Whether s is "ID.onion:PORT" (a v3 onion id and a port). */
+int  core_onion_ok(const char *s);
 /*
  * The user interacted with a peer: sent it a message or a file, accepted a
  * file from it, asked for its verification code (/verify), trusted, blocked,

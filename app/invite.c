@@ -20,6 +20,11 @@
 #define TLV_IPV4  1        /* 4 address bytes, u16 port */
 #define TLV_IPV6  2        /* 16 address bytes, u16 port */
 #define TLV_NAME  3        /* u16 port, then the host name (1..253 bytes) */
+#define TLV_ONION 4        /* u16 port, then a v3 onion address: 35 bytes (its 56 base32 characters) */
+#define ONION_BIN 35
+#define ONION_ID  56
+
+static const char b32onion[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
@@ -176,6 +181,75 @@ invite_add_name(struct invite *inv, const char *host, uint16_t port)
 	return 0;
 }
 
+/* "ID.onion" (any case) to its 35 bytes; -1 if it is not a v3 onion name. */
+static int
+onion_bin(const char *host, uint8_t out[ONION_BIN])
+{
+	unsigned acc = 0, bits = 0;
+	size_t i, n = 0;
+	const char *p;
+
+	if (strlen(host) != ONION_ID + 6 || strcasecmp(host + ONION_ID, ".onion") != 0)
+		return -1;
+	for (i = 0; i < ONION_ID; i++) {
+		char ch = host[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch == '\0' || (p = strchr(b32onion, ch)) == NULL)
+			return -1;
+		acc = (acc << 5) | (unsigned)(p - b32onion);
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return out[ONION_BIN - 1] == 3 ? 0 : -1;   /* the last byte is the version, 3 */
+}
+
+/* 35 bytes to "ID.onion". */
+static void
+onion_text(const uint8_t in[ONION_BIN], char out[ONION_ID + 7])
+{
+	unsigned acc = 0, bits = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < ONION_BIN; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[n++] = b32onion[(acc >> bits) & 31];
+		}
+		acc &= (1u << bits) - 1;
+	}
+	memcpy(out + n, ".onion", 7);
+}
+
+/* Add an onion address. */
+int
+invite_add_onion(struct invite *inv, const char *host, uint16_t port)
+{
+	uint8_t bin[ONION_BIN];
+	size_t i;
+
+	if (port == 0 || onion_bin(host, bin) == -1)
+		return -1;
+	for (i = 0; i < inv->n; i++)
+		if (inv->c[i].kind == INV_ONION && inv->c[i].port == port && strcasecmp(inv->c[i].host, host) == 0)
+			return 0;
+	if (inv->n == INVITE_MAX_CANDS)
+		return -1;
+	memset(&inv->c[inv->n], 0, sizeof inv->c[inv->n]);
+	inv->c[inv->n].kind = INV_ONION;
+	onion_text(bin, inv->c[inv->n].host);   /* lower case */
+	inv->c[inv->n].port = port;
+	inv->n++;
+	return 0;
+}
+
 /* The payload bytes of an invite. */
 static int
 payload_put(const struct invite *inv, struct buf *b)
@@ -215,6 +289,20 @@ payload_put(const struct invite *inv, struct buf *b)
 			if (rc == BUF_OK)
 				rc = buf_put(b, c->host, hl);
 			break;
+		case INV_ONION: {
+			uint8_t bin[ONION_BIN];
+
+			if (onion_bin(c->host, bin) == -1)
+				return BUF_ETOOBIG;   /* invite_add_onion checked it */
+			rc = buf_put_u8(b, TLV_ONION);
+			if (rc == BUF_OK)
+				rc = buf_put_u8(b, 2 + ONION_BIN);
+			if (rc == BUF_OK)
+				rc = buf_put_u16(b, c->port);
+			if (rc == BUF_OK)
+				rc = buf_put(b, bin, ONION_BIN);
+			break;
+		}
 		}
 	}
 	return rc;
@@ -335,6 +423,20 @@ payload_get(const uint8_t *p, size_t n, struct invite *inv, char *err, size_t er
 				return -1;
 			}
 			invite_add_name(inv, host, port);
+		} else if (type == TLV_ONION) {
+			uint8_t bin[ONION_BIN];
+			char host[ONION_ID + 7];
+
+			if (tlen != 2 + ONION_BIN || buf_get_u16(&tb, &port) != BUF_OK ||
+			    buf_get(&tb, bin, ONION_BIN) != BUF_OK || port == 0 || bin[ONION_BIN - 1] != 3)
+				goto bad;
+			if (inv->n == INVITE_MAX_CANDS) {
+				snprintf(err, errlen, "the invite code lists more than %d addresses", INVITE_MAX_CANDS);
+				return -1;
+			}
+			onion_text(bin, host);
+			if (invite_add_onion(inv, host, port) == -1)
+				goto bad;
 		}
 		/* other types: from a later version, skipped */
 	}
@@ -453,7 +555,7 @@ invite_squeeze(const char *in, char *out, size_t outlen)
 void
 invite_cand_text(const struct invite_cand *c, char *out, size_t outlen)
 {
-	if (c->kind == INV_NAME)
+	if (c->kind == INV_NAME || c->kind == INV_ONION)
 		snprintf(out, outlen, "%s:%u", c->host, c->port);
 	else
 		sock_format((const struct sockaddr *)&c->ss, out, outlen);

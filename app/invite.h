@@ -22,13 +22,13 @@
 #define INVITE_PAYLOAD_MAX 512
 #define INVITE_TEXT_MAX   (6 + 1 + (INVITE_PAYLOAD_MAX * 8 + 4) / 5 + 6 + 1)
 
-enum invite_kind { INV_IPV4 = 1, INV_IPV6 = 2, INV_NAME = 3 };
+enum invite_kind { INV_IPV4 = 1, INV_IPV6 = 2, INV_NAME = 3, INV_ONION = 4 };
 
 struct invite_cand {
 	enum invite_kind        kind;
 	struct sockaddr_storage ss;       /* INV_IPV4, INV_IPV6 (port included) */
 	socklen_t               len;
-	char                    host[DNS_NAME_MAX + 1];   /* INV_NAME */
+	char                    host[DNS_NAME_MAX + 1];   /* INV_NAME; INV_ONION: "ID.onion" */
 	uint16_t                port;
 };
 
@@ -42,6 +42,8 @@ struct invite {
 int  invite_add_addr(struct invite *, const struct sockaddr *, socklen_t);
 /* Add a DNS name with a port. -1 if full or not a host name. */
 int  invite_add_name(struct invite *, const char *host, uint16_t port);
+/* Add a v3 onion address ("ID.onion", 56 base32 characters) with a port. -1 if full or malformed. */
+int  invite_add_onion(struct invite *, const char *host, uint16_t port);
 /* Write the code (NUL-terminated) to out; returns its length, or -1 if it does not fit. */
 int  invite_encode(const struct invite *, char *out, size_t outlen);
 /* Write a code around any payload bytes and version symbol (tests, fuzz seeds); -1 if too long. */

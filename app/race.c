@@ -216,6 +216,7 @@ racer_start(struct race *race, struct racer *x)
 	}
 	x->st = RC_LIVE;
 	log_info("connect to %s: trying %s%s", race->label, x->addr,
+	    strcmp(session_path(x->s), "onion") == 0 ? " through tor" :
 	    net_proxied(c->net) ? " through the proxy" : "");
 }
 
@@ -493,6 +494,18 @@ race_lookup(struct race *race, int kind, const char *name, uint16_t port)
 static int
 race_host(struct race *race, const char *host, uint16_t port)
 {
+	if (race->rs->c->opt.tor_only && !net_onion_name(host)) {
+		log_info("connect to %s: --tor-only: %s:%u skipped (not an onion name)", race->label, host, port);
+		return 0;
+	}
+	if (net_onion_name(host)) {
+		/* only tor knows onion names: never ask DNS */
+		if (net_onion_ok(race->rs->c->net))
+			race_add_name(race, host, port);
+		else
+			log_info("connect to %s: no tor to reach %s:%u (--tor)", race->label, host, port);
+		return 0;
+	}
 	if (net_proxied(race->rs->c->net)) {
 		race_add_name(race, host, port);
 		return 0;
@@ -636,6 +649,11 @@ connect_host(struct races *rs, const char *target, const char *cmd)
 		return -1;
 	}
 	snprintf(label, sizeof label, "%s:%u", host, port);
+	if (net_onion_name(host) && !net_onion_ok(rs->c->net)) {
+		core_error(rs->c, cmd, NULL, "%s is an onion address: only tor reaches it (start confab with --tor, "
+		    "or wait until tor is ready)", label);
+		return -1;
+	}
 	if ((race = race_new(rs, label, cmd)) == NULL)
 		return -1;
 	race->depth++;
@@ -645,7 +663,10 @@ connect_host(struct races *rs, const char *target, const char *cmd)
 		return -1;
 	}
 	race->depth--;
-	if (net_proxied(rs->c->net)) {
+	if (net_onion_name(host)) {
+		log_info("connect to %s: through tor", label);
+		race_check(race);
+	} else if (net_proxied(rs->c->net)) {
 		log_info("connect to %s: the proxy resolves the name", label);
 		race_check(race);
 	} else {
@@ -729,10 +750,10 @@ connect_invite(struct races *rs, const char *code, const char *cmd)
 	    inv.n == 1 ? "" : "es", list);
 	race->depth++;
 	for (i = 0; i < inv.n; i++) {
-		if (inv.c[i].kind == INV_NAME) {
+		if (inv.c[i].kind == INV_NAME || inv.c[i].kind == INV_ONION) {
 			if (race_host(race, inv.c[i].host, inv.c[i].port) == -1)
 				log_warn("cannot look up %s", inv.c[i].host);
-		} else {
+		} else if (!c->opt.tor_only) {
 			race_add(race, (struct sockaddr *)&inv.c[i].ss, inv.c[i].len);
 		}
 	}

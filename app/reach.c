@@ -18,10 +18,12 @@
 
 #include "invite.h"
 #include "log.h"
+#include "onion.h"
 #include "persist.h"
 #include "portmap.h"
 #include "reach.h"
 #include "text.h"
+#include "torctl.h"
 
 #define LISTEN_MAX   8
 
@@ -445,8 +447,18 @@ make_invite(struct reach *r, struct invite *inv)
 	memcpy(inv->key, r->c->id.pub, ID_KEYLEN);
 	if (dport == 0)
 		dport = r->st.state == PM_MAPPED ? r->st.ext_port : (uint16_t)net_listen_port(r->c->net);
-	collect(inv, ls, lens, n, r->st.state == PM_MAPPED ? r->st.ext_addr : NULL, r->st.ext_port,
-	    r->dns_host, dport);
+	if (!r->c->opt.tor_only)   /* --tor-only: no address but the onion one */
+		collect(inv, ls, lens, n, r->st.state == PM_MAPPED ? r->st.ext_addr : NULL, r->st.ext_port,
+		    r->dns_host, dport);
+	if (onion_id(r->c) != NULL) {
+		/* the onion address: works from anywhere once published (reach races it with the rest) */
+		char host[TORCTL_ID_LEN + 7];
+
+		snprintf(host, sizeof host, "%s.onion", onion_id(r->c));
+		if (inv->n == INVITE_MAX_CANDS)
+			inv->n--;   /* the last interface address makes room */
+		invite_add_onion(inv, host, (uint16_t)onion_port(r->c));
+	}
 }
 
 /* The addresses a peer could reach us at, as the invite code lists them. */
@@ -481,7 +493,11 @@ reach_cmd_invite(struct core *c, struct conversation *cur, const char *line, cha
 		return -1;
 	}
 	invite_cands_text(&r->inv, list, sizeof list);
-	if (r->st.state == PM_PENDING)
+	if (onion_id(c) != NULL && !onion_published(c))
+		hint = " (the onion address works once tor has published it: see the status bar)";
+	else if (onion_id(c) != NULL)
+		hint = "";
+	else if (r->st.state == PM_PENDING)
 		hint = " (the router has not answered yet: ask again in a moment for the external address)";
 	else if (r->st.state != PM_MAPPED && r->dns_host[0] == '\0')
 		hint = " (no address reachable from outside: only peers on your networks can use it)";

@@ -60,6 +60,33 @@ check_proxy(const char *v, char *why, size_t whylen)
 	return socks_parse_url(v, &sc, why, whylen);
 }
 
+/* T_TEXT check of a tor control port: ADDR:PORT (numeric) or unix:/PATH. */
+static int
+check_tor_control(const char *v, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (strncmp(v, "unix:/", 6) == 0 && strlen(v) - 5 < 108)
+		return 0;
+	if (sock_parse(v, 0, &ss, &sl) == 0 && strchr(v, ':') != NULL)
+		return 0;
+	snprintf(why, whylen, "a tor control port is ADDR:PORT (numeric) or unix:/PATH");
+	return -1;
+}
+
+/* T_TEXT check of a tor control password: printable, one line. */
+static int
+check_tor_password(const char *v, char *why, size_t whylen)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+			snprintf(why, whylen, "a control password is one line of printable characters");
+			return -1;
+		}
+	return 0;
+}
+
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -150,6 +177,49 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "open every outgoing connection through\n"
 	    "this SOCKS5 proxy (e.g. ssh -D PORT); names are resolved by\n"
 	    "the proxy; LAN peers are still dialled directly", check_proxy },
+	[CONFIG_TOR] = { "tor", "tor", 0, NULL, "on", T_ENUM, F(tor), 0, 0, 0, onoff, NULL,
+	    "on or off",
+	    "Be reachable as a Tor onion service (a tor that confab starts, or\n"
+	    "the one at tor_control): on or off.  Off by default: starting tor\n"
+	    "contacts the Tor network.  tor_config or tor_control turn it on.\n"
+	    "Command line: --tor, --no-tor.", NULL,
+	    "be reachable as a Tor onion service: start tor (needs\n"
+	    "tor installed; the address is kept in the state dir)" },
+	[CONFIG_NO_TOR] = { NULL, "no-tor", 0, NULL, "on", T_ENUM, F(no_tor), 0, 0, 0, onoff, NULL,
+	    "on or off", NULL, NULL,
+	    "no onion service, whatever the config file says" },
+	[CONFIG_TOR_CONFIG] = { "tor_config", "tor-config", 0, "FILE", NULL, T_PATH, F(tor_config),
+	    0, 0, 0, NULL, NULL,
+	    "an absolute path or ~/...",
+	    "A file of torrc lines for the tor confab starts (bridges, a private\n"
+	    "Tor network); implies tor = on.  Command line: --tor-config.",
+	    "none",
+	    "add the torrc lines in FILE to the tor confab starts\n"
+	    "(implies --tor)" },
+	[CONFIG_TOR_CONTROL] = { "tor_control", "tor-control", 0, "ADDR:PORT|unix:PATH", NULL, T_TEXT,
+	    F(tor_control), 0, 0, 0, NULL, NULL,
+	    "ADDR:PORT (numeric) or unix:/PATH",
+	    "Use the tor already running with this control port instead of\n"
+	    "starting one (cookie authentication, or tor_password); implies\n"
+	    "tor = on.  Command line: --tor-control.",
+	    "start a tor of our own",
+	    "use the running tor with this control port\n"
+	    "(implies --tor; it must run on this host)", check_tor_control },
+	[CONFIG_TOR_PASSWORD] = { "tor_password", "tor-password", 0, "PASS", NULL, T_TEXT, F(tor_password),
+	    0, 0, 0, NULL, NULL,
+	    "one line of printable characters",
+	    "The password of tor_control's control port (HashedControlPassword);\n"
+	    "empty: its cookie file.  Command line: --tor-password.",
+	    "the cookie file",
+	    "the password of --tor-control's port", check_tor_password },
+	[CONFIG_TOR_ONLY] = { "tor_only", "tor-only", 0, NULL, "on", T_ENUM, F(tor_only), 0, 0, 0, onoff, NULL,
+	    "on or off",
+	    "Privacy mode: reachable only as an onion service and reaching peers\n"
+	    "only at onion addresses; no LAN discovery, no port mapping, no direct\n"
+	    "connection, listening on loopback only; implies tor = on.\n"
+	    "Command line: --tor-only.", NULL,
+	    "onion only: no LAN discovery, no port mapping, no direct\n"
+	    "connections, listen on loopback only (implies --tor)" },
 	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, CONFIG_BELL_MESSAGES, bells, NULL,
 	    "messages, all or off",
 	    "Ring the terminal bell for a window you are not looking at: messages\n"
@@ -668,6 +738,17 @@ config_options(const struct config *cfg, struct core_options *opt)
 	    cfg->cipher == CONFIG_CIPHER_AESGCM ? WIRE_CIPHER_AESGCM : 0;
 	opt->limit_rate = cfg->limit_rate;
 	opt->proxy = cfg->proxy[0] != '\0' ? cfg->proxy : NULL;
+	opt->tor = (cfg->tor || cfg->tor_config[0] != '\0' || cfg->tor_control[0] != '\0') && !cfg->no_tor;
+	opt->tor_only = cfg->tor_only;
+	if (opt->tor_only) {
+		/* privacy mode: nothing leaves but through tor (--no-tor cannot undo it) */
+		opt->tor = 1;
+		opt->no_discovery = 1;
+		opt->no_nat = 1;
+	}
+	opt->tor_config = cfg->tor_config[0] != '\0' ? cfg->tor_config : NULL;
+	opt->tor_control = cfg->tor_control[0] != '\0' ? cfg->tor_control : NULL;
+	opt->tor_password = cfg->tor_password[0] != '\0' ? cfg->tor_password : NULL;
 	opt->log_file = cfg->log;
 	opt->debug = cfg->debug;
 	opt->exit_when_idle_s = (int)cfg->exit_when_idle;

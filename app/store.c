@@ -349,10 +349,11 @@ peers_lines(FILE *f, void *arg)
 			continue;
 		store_escape(p->nick, strlen(p->nick), nick, sizeof nick);
 		store_escape(p->announced, strlen(p->announced), ann, sizeof ann);
-		fprintf(f, "%s\t%c\t%d\t%s\t%s\t%s\t%llu\n", p->fp,
+		fprintf(f, "%s\t%c\t%d\t%s\t%s\t%s\t%llu%s%s\n", p->fp,
 		    p->trust == TRUST_VERIFIED ? 'v' : p->trust == TRUST_BLOCKED ? 'b' : 'u',
 		    p->renamed, nick[0] ? nick : "-", ann[0] ? ann : "-",
-		    p->addr[0] ? p->addr : "-", (unsigned long long)p->last_seen);
+		    p->addr[0] ? p->addr : "-", (unsigned long long)p->last_seen,
+		    p->onion[0] ? "\t" : "", p->onion);   /* the onion it announced: an 8th field, optional */
 	}
 	return ferror(f) ? -1 : 0;
 }
@@ -812,6 +813,8 @@ store_load(struct core *c)
 		if (strcmp(f[5], "-") != 0)
 			snprintf(p->addr, sizeof p->addr, "%s", f[5]);
 		p->last_seen = strtoull(f[6], NULL, 10);
+		if ((line = strchr(f[6], '\t')) != NULL && core_onion_ok(line + 1))
+			snprintf(p->onion, sizeof p->onion, "%s", line + 1);
 		load_seen(c, p);
 		load_queue(c, p);
 		load_history(c, p);

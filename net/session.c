@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -42,7 +43,7 @@ struct session {
 	int                dirty;    /* has something to flush */
 	int                events;   /* poll events registered */
 
-	int                proxied;  /* through the SOCKS5 proxy: socks drives SS_PROXY */
+	int                proxied;  /* through a SOCKS5 proxy (2: tor's, to an onion): socks drives SS_PROXY */
 	struct socks       socks;
 
 	uint8_t            my_pre[WIRE_PREAMBLE_LEN];
@@ -75,6 +76,9 @@ struct net {
 	struct listener    ls[MAX_LISTENERS];
 	int                has_proxy;
 	struct socks_conf  proxy;
+	int                has_onion;   /* tor's SOCKS port, for .onion names only */
+	int                tor_only;    /* no outgoing session but to .onion names through tor */
+	struct socks_conf  onion;
 	int                nls;
 	struct session    *sessions;
 	struct session    *dead;
@@ -187,6 +191,7 @@ net_free(struct net *n)
 	buf_free(&n->scratch);
 	sodium_memzero(n->s_priv, sizeof n->s_priv);
 	sodium_memzero(&n->proxy, sizeof n->proxy);
+	sodium_memzero(&n->onion, sizeof n->onion);
 	free(n);
 }
 
@@ -725,14 +730,15 @@ proxy_step(struct session *s)
 	r = socks_input(&s->socks, buf_ptr(&s->in), buf_len(&s->in), &used, &s->out);
 	buf_consume(&s->in, used);
 	if (r == -1) {
-		snprintf(why, sizeof why, "proxy %s: %s", s->net->proxy.addr, s->socks.err);
+		snprintf(why, sizeof why, "%s %s: %s", s->proxied == 2 ? "tor" : "proxy", s->socks.conf->addr,
+		    s->socks.err);
 		session_fail(s, why);
 		return -1;
 	}
 	s->dirty = 1;
 	if (r == 0)
 		return 0;
-	log_debug("session %lu: proxy %s opened the tunnel to %s", s->id, s->net->proxy.addr, s->addr);
+	log_debug("session %lu: proxy %s opened the tunnel to %s", s->id, s->socks.conf->addr, s->addr);
 	send_preamble(s);
 	return 1;
 }
@@ -851,8 +857,8 @@ session_io(struct loop *loop, int fd, int revents, void *arg)
 			if (s->proxied) {
 				char why[SOCK_ADDRSTRLEN + 160];
 
-				snprintf(why, sizeof why, "cannot reach the proxy %s: %s", s->net->proxy.addr,
-				    strerror(err));
+				snprintf(why, sizeof why, "cannot reach the %s %s: %s",
+				    s->proxied == 2 ? "tor SOCKS port" : "proxy", s->socks.conf->addr, strerror(err));
 				session_fail(s, why);
 			} else {
 				session_fail(s, strerror(err));
@@ -1015,19 +1021,31 @@ connect_to(struct net *n, const struct sockaddr *sa, socklen_t len, const char *
     const uint8_t *expect_pk, int direct)
 {
 	struct sockaddr_storage none;
+	const struct socks_conf *pc = NULL;
 	struct session *s;
-	int fd, proxied = n->has_proxy && !direct;
+	int fd, proxied = 0;
 
 	if (n->nsessions >= n->lim.max_sessions) {
 		errno = EMFILE;
 		return NULL;
 	}
+	if (host != NULL && n->has_onion && net_onion_name(host)) {
+		pc = &n->onion;   /* an onion address goes to tor, even with --proxy */
+		proxied = 2;
+	} else if (n->has_proxy && !direct) {
+		pc = &n->proxy;
+		proxied = 1;
+	}
 	if (host != NULL && !proxied) {
 		errno = EINVAL;
 		return NULL;
 	}
+	if (n->tor_only && proxied != 2) {
+		errno = EACCES;   /* --tor-only: nothing but onion names, through tor */
+		return NULL;
+	}
 	if (proxied)
-		fd = sock_connect((struct sockaddr *)&n->proxy.ss, n->proxy.len);
+		fd = sock_connect((const struct sockaddr *)&pc->ss, pc->len);
 	else
 		fd = sock_connect(sa, len);
 	if (fd == -1)
@@ -1046,11 +1064,11 @@ connect_to(struct net *n, const struct sockaddr *sa, socklen_t len, const char *
 	}
 	s->state = SS_CONNECTING;
 	if (proxied) {
-		s->proxied = 1;
+		s->proxied = proxied;
 		if (host != NULL)
 			snprintf(s->addr, sizeof s->addr, "%.*s:%u", (int)sizeof s->addr - 8, host, port);
-		if ((host != NULL ? socks_start_name(&s->socks, &n->proxy, host, port, &s->out) :
-		    socks_start_addr(&s->socks, &n->proxy, sa, &s->out)) == -1) {
+		if ((host != NULL ? socks_start_name(&s->socks, pc, host, port, &s->out) :
+		    socks_start_addr(&s->socks, pc, sa, &s->out)) == -1) {
 			/* no callback yet: the caller sees NULL */
 			session_drop(s);
 			session_bury(s);
@@ -1106,6 +1124,39 @@ int
 net_proxied(const struct net *n)
 {
 	return n->has_proxy;
+}
+
+/* Send sessions to .onion names through tor's SOCKS port (NULL: no more). */
+void
+net_set_onion_proxy(struct net *n, const struct socks_conf *conf)
+{
+	sodium_memzero(&n->onion, sizeof n->onion);
+	n->has_onion = conf != NULL;
+	if (conf != NULL)
+		n->onion = *conf;
+}
+
+/* Refuse every later outgoing session that is not to an onion name through tor. */
+void
+net_set_tor_only(struct net *n)
+{
+	n->tor_only = 1;
+}
+
+/* Whether an onion address can be reached: through tor, or through the proxy. */
+int
+net_onion_ok(const struct net *n)
+{
+	return n->has_onion || n->has_proxy;
+}
+
+/* Whether host is NAME.onion (a name only tor can reach; never looked up in DNS). */
+int
+net_onion_name(const char *host)
+{
+	size_t n = strlen(host);
+
+	return n > 6 && strcasecmp(host + n - 6, ".onion") == 0;
 }
 
 /* Run a session over an already connected socket (tests, fuzzing). */
@@ -1176,7 +1227,7 @@ session_sockaddr(const struct session *s, socklen_t *len)
 const char *
 session_path(const struct session *s)
 {
-	return s->proxied ? "proxy" : "direct";
+	return s->proxied == 2 ? "onion" : s->proxied ? "proxy" : "direct";
 }
 
 /* The cipher in use. */

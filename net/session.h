@@ -88,6 +88,17 @@ struct session *net_connect(struct net *, const struct sockaddr *, socklen_t,
 void net_set_proxy(struct net *, const struct socks_conf *);
 /* Whether outgoing sessions go through a proxy. */
 int  net_proxied(const struct net *);
+/*
+ * Send later sessions to NAME.onion through tor's SOCKS port (NULL: no
+ * more), also when there is a --proxy; their path is "onion".
+ */
+void net_set_onion_proxy(struct net *, const struct socks_conf *);
+/* From now on refuse (EACCES) every outgoing session but to .onion names through tor. */
+void net_set_tor_only(struct net *);
+/* Whether a .onion name can be reached now (tor's SOCKS port, or the proxy). */
+int  net_onion_ok(const struct net *);
+/* Whether host ends in ".onion" (such names are never looked up in DNS). */
+int  net_onion_name(const char *host);
 /* Like net_connect, but never through the proxy (LAN peers). */
 struct session *net_connect_direct(struct net *, const struct sockaddr *, socklen_t,
                                    const uint8_t *expect_pk);
@@ -140,7 +151,7 @@ const uint8_t *session_hash(const struct session *);
 const char *session_addr(const struct session *);
 const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);
 const char *session_cipher(const struct session *);
-/* How the session reaches the peer: "direct" or "proxy". */
+/* How the session reaches the peer: "direct", "proxy" or "onion". */
 const char *session_path(const struct session *);
 /* A unique number for logs and for telling sessions apart. */
 unsigned long session_id(const struct session *);

@@ -62,12 +62,26 @@ decode_hello(struct buf *b, struct rec_hello *h)
 		return WIRE_EMALFORMED;
 	/* Extensions: u8 type, u16-prefixed body; unknown ones are ignored. */
 	h->port = 0;
+	h->onion = NULL;
+	h->onion_port = 0;
 	while (buf_len(b) > 0) {
 		if (buf_get_u8(b, &ext) != BUF_OK ||
 		    buf_get_str16(b, &p, &n, WIRE_RECORD_MAX) != BUF_OK)
 			return WIRE_EMALFORMED;
 		if (ext == HELLO_EXT_PORT && n == 2)
 			h->port = (uint16_t)(p[0] << 8 | p[1]);
+		if (ext == HELLO_EXT_ONION && n == WIRE_ONION_LEN + 2) {
+			/* a body that is no onion id is ignored, like one of another size */
+			int good = p[WIRE_ONION_LEN] != 0 || p[WIRE_ONION_LEN + 1] != 0;
+			size_t i;
+
+			for (i = 0; i < WIRE_ONION_LEN && good; i++)
+				good = (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '2' && p[i] <= '7');
+			if (good) {
+				h->onion = p;
+				h->onion_port = (uint16_t)(p[WIRE_ONION_LEN] << 8 | p[WIRE_ONION_LEN + 1]);
+			}
+		}
 	}
 	return WIRE_OK;
 }
@@ -270,6 +284,22 @@ wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len, 
 	    buf_put_u32(b, caps) || buf_put_str8(b, nick, nick_len))
 		return BUF_ETOOBIG;
 	if (port != 0 && (buf_put_u8(b, HELLO_EXT_PORT) || buf_put_str16(b, (const char *)pb, 2)))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Append the onion extension to a HELLO. */
+int
+wire_put_hello_onion(struct buf *b, const char *id, uint16_t port)
+{
+	uint8_t body[WIRE_ONION_LEN + 2];
+
+	if (strlen(id) != WIRE_ONION_LEN || port == 0)
+		return BUF_ETOOBIG;
+	memcpy(body, id, WIRE_ONION_LEN);
+	body[WIRE_ONION_LEN] = (uint8_t)(port >> 8);
+	body[WIRE_ONION_LEN + 1] = (uint8_t)port;
+	if (buf_put_u8(b, HELLO_EXT_ONION) || buf_put_str16(b, (const char *)body, sizeof body))
 		return BUF_ETOOBIG;
 	return BUF_OK;
 }

@@ -94,9 +94,13 @@ struct rec_hello {
 	const uint8_t *nick;
 	size_t         nick_len;
 	uint16_t       port;           /* extension 1: the port it listens on (0: not said) */
+	const uint8_t *onion;          /* extension 2: its onion service id (56 base32), or NULL */
+	uint16_t       onion_port;     /* ... and port */
 };
 
 #define HELLO_EXT_PORT  1
+#define HELLO_EXT_ONION 2           /* 56 bytes of a v3 onion id (a-z, 2-7), u16 port */
+#define WIRE_ONION_LEN  56
 
 struct rec_msg {
 	uint8_t        id[WIRE_ID_LEN];
@@ -202,6 +206,8 @@ int  wire_frame_peek(const struct buf *in, size_t max, const uint8_t **body, siz
 int  wire_decode(const uint8_t *p, size_t n, struct record *r);
 
 int  wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len, uint16_t port);
+/* Append extension 2 (the onion id, 56 characters, and port) to the HELLO in b. */
+int  wire_put_hello_onion(struct buf *b, const char *id, uint16_t port);
 int  wire_put_msg(struct buf *b, const uint8_t id[WIRE_ID_LEN], uint64_t ts_ms,
                   const char *text, size_t text_len);
 int  wire_put_ack(struct buf *b, const uint8_t id[WIRE_ID_LEN]);

@@ -31,6 +31,62 @@ sample(struct invite *inv)
 	invite_add_name(inv, "home.example.org", 7471);
 }
 
+static int dec(const char *text, struct invite *inv, char *err, size_t errlen);
+
+/* Candidate type 4: a v3 onion address and port, 37 bytes. */
+static void
+test_onion(void)
+{
+	static const char id[] = "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion";
+	char code[INVITE_TEXT_MAX], err[300], t[100], upper[80];
+	uint8_t raw[ID_KEYLEN + 64];
+	struct invite inv, back;
+	size_t i, at;
+
+	memset(&inv, 0, sizeof inv);
+	memcpy(inv.key, key, ID_KEYLEN);
+	is_int(invite_add_onion(&inv, id, 7470), 0, "an onion candidate");
+	for (i = 0; id[i] != '\0'; i++)
+		upper[i] = (char)toupper((unsigned char)id[i]);
+	upper[i] = '\0';
+	is_int(invite_add_onion(&inv, upper, 7470), 0, "the same in upper case");
+	is_int(inv.n, 1, "is a duplicate");
+	is_int(invite_add_onion(&inv, "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyya.onion", 7470), -1,
+	    "an address whose version byte is not 3 is refused");
+	is_int(invite_add_onion(&inv, "short.onion", 7470), -1, "a short one is refused");
+	is_int(invite_add_onion(&inv, id, 0), -1, "port 0 is refused");
+	ok(invite_encode(&inv, code, sizeof code) > 0, "encodes: %s", code);
+	is_int(dec(code, &back, err, sizeof err), 0, "decodes: %s", err);
+	ok(back.n == 1 && back.c[0].kind == INV_ONION && back.c[0].port == 7470, "one onion candidate, port 7470");
+	invite_cand_text(&back.c[0], t, sizeof t);
+	is_str(t, "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:7470", "read back as text");
+
+	/* the raw candidate: type 4, length 37, port, 35 bytes */
+	memcpy(raw, key, ID_KEYLEN);
+	at = ID_KEYLEN;
+	raw[at] = 4;
+	raw[at + 1] = 37;
+	raw[at + 2] = 0x1d;
+	raw[at + 3] = 0x2e;
+	memset(raw + at + 4, 0x55, 34);
+	raw[at + 4 + 34] = 3;
+	invite_encode_raw(raw, at + 39, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), 0, "any 32-byte key with version 3 decodes: %s", err);
+	raw[at + 4 + 34] = 4;
+	invite_encode_raw(raw, at + 39, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "version 4 is rejected");
+	raw[at + 4 + 34] = 3;
+	raw[at + 1] = 36;
+	invite_encode_raw(raw, at + 38, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "length 36 is rejected");
+	raw[at + 1] = 37;
+	raw[at + 2] = raw[at + 3] = 0;
+	invite_encode_raw(raw, at + 39, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "port 0 is rejected");
+	invite_encode_raw(raw, at + 20, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "a cut candidate is rejected");
+}
+
 /* Decode text; on failure copy the message to err. */
 static int
 dec(const char *text, struct invite *inv, char *err, size_t errlen)
@@ -276,5 +332,6 @@ main(void)
 	is_int(invite_encode_raw(raw, INVITE_PAYLOAD_MAX, 1, code2, sizeof code2), INVITE_TEXT_MAX - 1,
 	    "the longest payload fits the text bound exactly");
 	is_int(invite_encode_raw(raw, INVITE_PAYLOAD_MAX + 1, 1, code2, sizeof code2), -1, "one byte more does not");
+	test_onion();
 	return tap_done();
 }

@@ -326,6 +326,39 @@ test_extensions(void)
 	is_int(wire_decode(rec, n, &r), WIRE_EMALFORMED, "a lone extension type byte is malformed");
 }
 
+/* HELLO extension 2: the sender's onion id and port; a bad body is ignored. */
+static void
+test_onion_ext(void)
+{
+	static const char id[] = "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd";
+	struct record r;
+	struct buf b;
+	uint8_t *p;
+	size_t at;
+
+	buf_init(&b, WIRE_RECORD_MAX);
+	is_int(wire_put_hello(&b, CAP_MSG, "bob", 3, 7470), BUF_OK, "HELLO with a port");
+	is_int(wire_put_hello_onion(&b, id, 7471), BUF_OK, "and the onion extension");
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "decodes");
+	ok(r.u.hello.onion != NULL && memcmp(r.u.hello.onion, id, WIRE_ONION_LEN) == 0, "the onion id");
+	is_int(r.u.hello.onion_port, 7471, "its port");
+	is_int(r.u.hello.port, 7470, "the listening port too");
+	is_int(all_prefixes_malformed(buf_ptr(&b), buf_len(&b)), 2, "truncations are malformed but at the two extension boundaries");
+	at = buf_len(&b) - 2 - WIRE_ONION_LEN;
+	p = b.d + b.off + at;
+	p[5] = '1';   /* not base32 */
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "an id with a '1' still decodes");
+	ok(r.u.hello.onion == NULL && r.u.hello.onion_port == 0, "but the extension is ignored");
+	p[5] = 'a';
+	p[WIRE_ONION_LEN] = p[WIRE_ONION_LEN + 1] = 0;
+	is_int(wire_decode(buf_ptr(&b), buf_len(&b), &r), WIRE_OK, "port 0 decodes");
+	ok(r.u.hello.onion == NULL, "but the extension is ignored");
+	buf_reset(&b);
+	is_int(wire_put_hello_onion(&b, "short", 7471), BUF_ETOOBIG, "a short id is not encoded");
+	is_int(wire_put_hello_onion(&b, id, 0), BUF_ETOOBIG, "nor port 0");
+	buf_free(&b);
+}
+
 /* Unknown record types are reported as such, not as malformed. */
 static void
 test_unknown(void)
@@ -699,6 +732,7 @@ test_limits_table(void)
 		{ "XFER_PENDING_ADDR", XFER_PENDING_ADDR, 0 }, { "XFER_OFFER_NAMES", XFER_OFFER_NAMES, 0 },
 		{ "XFER_ENTRY_COST", XFER_ENTRY_COST, 0 }, { "XFER_PEER_NAMES", XFER_PEER_NAMES, 0 },
 		{ "XFER_ALL_NAMES", XFER_ALL_NAMES, 0 }, { "XFER_OFFER_IDLE_MS", XFER_OFFER_IDLE_MS, 0 },
+		{ "WIRE_ONION_LEN", WIRE_ONION_LEN, 0 },
 	};
 	size_t nc = sizeof c / sizeof c[0], i;
 	char path[4096], line[1024];
@@ -816,6 +850,7 @@ main(void)
 	test_layout();
 	test_malformed();
 	test_extensions();
+	test_onion_ext();
 	test_unknown();
 	test_frames();
 	test_preamble();

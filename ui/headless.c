@@ -117,6 +117,8 @@ xfer_fields(struct json *j, const struct xfer *x)
 	json_str(j, x->dir == XFER_IN ? "from" : "to", x->peer->fp);
 	json_str(j, "nick", x->peer->nick);
 	json_uint(j, "total", x->total);
+	if (x->peer->sess != NULL)
+		json_str(j, "route", session_path(x->peer->sess));   /* direct, proxy or onion */
 }
 
 /* A message's text; an action ("/me waves") as "text":"waves","action":true. */
@@ -218,6 +220,8 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_uint(&j, "total", ev->xfer->total);
 		json_uint(&j, "wire", ev->xfer->wire);
 		json_uint(&j, "rate", ev->xfer->rate);
+		if (ev->xfer->peer->sess != NULL)
+			json_str(&j, "route", session_path(ev->xfer->peer->sess));
 		break;
 	case EV_TRANSFER:
 		json_str(&j, "event", "transfer");
@@ -269,6 +273,10 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		reach_view_json_nat(c, &j);
 		if (ev->cmd != NULL)
 			json_str(&j, "command", ev->cmd);
+		break;
+	case EV_REACH:   /* onion: the service's state */
+		json_str(&j, "event", "reach");
+		onion_view_json(c, &j);
 		break;
 	case EV_INVITE:   /* reach: /invite */
 		json_str(&j, "event", "invite");

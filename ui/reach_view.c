@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onion.h"
 #include "reach.h"
 #include "reach_view.h"
 
@@ -112,4 +113,38 @@ reach_view_invite_main(const struct core_options *opt)
 	fprintf(stderr, "invite code of %s, listing %s:\n", o.fp, o.list);
 	printf("%s\n", o.code);
 	return 0;
+}
+
+/* The onion state for the status bar. */
+void
+onion_view_status(const struct core *c, char *out, size_t outlen)
+{
+	const char *st = onion_state(c);
+
+	if (strcmp(st, "off") == 0)
+		out[0] = '\0';
+	else if (strcmp(st, "bootstrapping") == 0 && onion_bootstrap(c) >= 0)
+		snprintf(out, outlen, " onion:%d%%", onion_bootstrap(c));
+	else if (strcmp(st, "published") == 0 && onion_addr(c) != NULL)
+		snprintf(out, outlen, " onion:%.8s...", onion_addr(c));
+	else
+		snprintf(out, outlen, " onion:%s", st);
+}
+
+/* The "reach" event's fields. */
+void
+onion_view_json(const struct core *c, struct json *j)
+{
+	json_str(j, "state", onion_state(c));
+	if (strcmp(onion_state(c), "off") == 0)
+		return;
+	json_str(j, "via", onion_own_tor(c) ? "own tor" : "tor control port");
+	if (onion_addr(c) != NULL)
+		json_str(j, "onion", onion_addr(c));
+	if (onion_bootstrap(c) >= 0)
+		json_uint(j, "bootstrap", (uint64_t)onion_bootstrap(c));
+	if (onion_socks(c) != NULL)
+		json_str(j, "socks", onion_socks(c));
+	if (onion_error(c) != NULL)
+		json_str(j, "error", onion_error(c));
 }

@@ -12,6 +12,10 @@ void reach_view_status(struct core *, char *out, size_t outlen);
 /* The fields of the headless "nat" and "invite" events. */
 void reach_view_json_nat(struct core *, struct json *);
 void reach_view_json_invite(struct core *, struct json *);
+/* For the status bar: " onion:published...", " onion:45%", ... ("" when off). */
+void onion_view_status(const struct core *, char *out, size_t outlen);
+/* The fields of the headless "reach" event (the onion service). */
+void onion_view_json(const struct core *, struct json *);
 /* "confab invite": print this identity's invite code; returns an exit status. */
 int  reach_view_invite_main(const struct core_options *);
 

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cmd.h"          /* cmd_is_action */
-#include "reach_view.h"   /* nat state in the status bar */
+#include "reach_view.h"   /* nat and onion state in the status bar */
 #include "text.h"
 #include "transfer.h"
 #include "tui_int.h"
@@ -806,7 +806,7 @@ draw_banner(struct tui *t, int y, int width)
 static void
 draw_status(struct tui *t, int y)
 {
-	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[160], nat[80];
+	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[160], nat[80], onion[48];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, k, len, naddrs;
@@ -838,8 +838,9 @@ draw_status(struct tui *t, int y)
 	if (naddrs == 0 && len < sizeof buf - 80)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
 	reach_view_status(&t->core, nat, sizeof nat);   /* " nat:upnp 1.2.3.4:7470", " nat:off", ... */
-	if (len < sizeof buf - 80 - sizeof nat)
-		snprintf(buf + len, sizeof buf - len, "%s%s]", nat, t->core.opt.no_discovery ? " lan:off" : "");
+	onion_view_status(&t->core, onion, sizeof onion);   /* " onion:45%", " onion:abcdefgh...", "" */
+	if (len < sizeof buf - 80 - sizeof nat - sizeof onion)
+		snprintf(buf + len, sizeof buf - len, "%s%s%s]", nat, onion, t->core.opt.no_discovery ? " lan:off" : "");
 	move(y, 0);
 	attrset(A_REVERSE);
 	tui_put_model(t, buf, t->cols);

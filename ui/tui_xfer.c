@@ -220,6 +220,15 @@ draw_header(struct tui *t, const struct xfer *x, int y, int width)
 	attrset(A_NORMAL);
 }
 
+/* How the transfer's session goes, when not direct: "  via tor", "  via proxy". */
+static const char *
+route_text(const struct xfer *x)
+{
+	const char *p = x->peer->sess != NULL ? session_path(x->peer->sess) : "direct";
+
+	return strcmp(p, "onion") == 0 ? "  via tor" : strcmp(p, "proxy") == 0 ? "  via proxy" : "";
+}
+
 /*
  * A progress bar with percent, bytes, and rate and time left (or why it is
  * paused).  On a narrow view the byte counts go first, then the bar shrinks.
@@ -241,8 +250,8 @@ draw_progress(struct tui *t, const struct xfer *x, int y, int width)
 			snprintf(tail, sizeof tail, " %3u%%%s  paused until %s is back", pct,
 			    i == 0 ? bytes : "", x->peer->nick);
 		else
-			snprintf(tail, sizeof tail, " %3u%%%s  %s  ETA %s", pct, i == 0 ? bytes : "",
-			    rate, left);
+			snprintf(tail, sizeof tail, " %3u%%%s  %s  ETA %s%s", pct, i == 0 ? bytes : "",
+			    rate, left, route_text(x));
 		if ((int)text_width(tail, strlen(tail)) + BAR_MIN <= room)
 			break;
 	}

@@ -1,0 +1,41 @@
+/* onion.h - reachable as a Tor onion service: a tor confab starts and owns, or
+ * an existing tor's control port; the service key kept in the state dir. */
+#ifndef CONFAB_ONION_H
+#define CONFAB_ONION_H
+
+#include <stddef.h>
+
+#include "core.h"
+
+#define ONION_ADDR_MAX  72          /* "ID.onion:PORT" */
+
+/*
+ * Start publishing (after the listeners are up), if the options ask for it
+ * (tor, tor_config or tor_control, and not no_tor).  Failures are logged and
+ * shown as the onion state, never fatal.
+ */
+void onion_start(struct core *);
+/* Quitting: close the control connection (the service goes), ask our tor to stop. */
+void onion_stop(struct core *);
+/* Wait (bounded) for our tor to exit, then free everything. */
+void onion_free(struct core *);
+/* "ID.onion:PORT" once tor has added the service (published or not), else NULL. */
+const char *onion_addr(const struct core *);
+/* The service id (56 characters) once added, else NULL. */
+const char *onion_id(const struct core *);
+/* The onion's port (the listener's), 0 if none. */
+unsigned onion_port(const struct core *);
+/* Whether a descriptor has been uploaded: peers can reach us now. */
+int  onion_published(const struct core *);
+/* "off", "starting", "connecting", "bootstrapping", "publishing", "published" or "failed". */
+const char *onion_state(const struct core *);
+/* Tor's bootstrap progress in percent, -1 if unknown. */
+int  onion_bootstrap(const struct core *);
+/* Tor's SOCKS port ("127.0.0.1:9050") once known, else NULL. */
+const char *onion_socks(const struct core *);
+/* Why the onion service failed, or NULL. */
+const char *onion_error(const struct core *);
+/* Whether confab started the tor itself (else: --tor-control). */
+int  onion_own_tor(const struct core *);
+
+#endif
