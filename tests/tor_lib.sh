@@ -13,6 +13,10 @@
 #                           leads to 127.0.0.1:TARGET; its address in TOR_ONION
 #   tor_client NAME         a client with a SOCKS port (TOR_SOCKS) once bootstrapped
 #   tor_ns                  the namespace's full name (for ip netns exec)
+#   tor_app_torrc FILE      the torrc lines a tor started by an app (confab
+#                           --tor-config) needs to join the lab
+#   tor_reach NAME...       namespaces NAME (made here, loopback only, no route
+#                           anywhere) that reach the lab's relays and nothing else
 . "$(dirname "${BASH_SOURCE[0]}")/lan_lib.sh"
 
 for tool in tor tor-gencert python3; do
@@ -24,19 +28,36 @@ TOR_DIRAUTH=""
 TOR_NODES=()
 TOR_ONION=""
 TOR_SOCKS=""
+TOR_NREL=3
+
+# outside_tors: the pids of the tors running in the machine's own namespace
+# (a tor in another test's namespace is that test's, not the system's).
+outside_tors() {
+	local pid
+	for pid in $(pgrep -x tor); do
+		[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink /proc/1/ns/net)" ] && echo "$pid"
+	done
+}
 
 # no_system_tor: stop a system tor the package may have started (by its pid
-# file only), then succeed if no tor runs outside our labs.
+# file only), then succeed if no tor runs outside our labs.  A tor there that
+# is gone 2 s later was a helper of a lab being built beside us (another
+# checkout's tor --list-fingerprint), not a system tor.
 no_system_tor() {
-	local f pid
+	local f pid seen
 	for f in /run/tor/tor.pid /var/run/tor/tor.pid; do
 		[ -s "$f" ] || continue
 		pid=$(cat "$f")
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null && diag "stopped the system tor (pid $pid from $f)"
 	done
-	for pid in $(pgrep -x tor); do
-		# a tor in another test's namespace is that test's, not the system's
-		[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink /proc/1/ns/net)" ] && return 1
+	seen=$(outside_tors)
+	[ -z "$seen" ] && return 0
+	sleep 2
+	for pid in $(outside_tors); do
+		if grep -qx "$pid" <<<"$seen"; then
+			echo "# a tor runs outside the labs: pid $pid, $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" >&2
+			return 1
+		fi
 	done
 	return 0
 }
@@ -117,6 +138,7 @@ PY
 # tor_lab [RELAYS]: authorities and relays, up and agreeing.
 tor_lab() {
 	local nrel=${1:-3} i d fp v3 end
+	TOR_NREL=$nrel
 	no_system_tor || { diag "a system tor is running"; return 1; }
 	lab_ns tor || return 1
 	mkdir -p "$T/tor" && chmod 700 "$T/tor"
@@ -128,7 +150,8 @@ tor_lab() {
 		echo lab-passphrase | tor-gencert --create-identity-key --passphrase-fd 0 -m 12 \
 			-i "$d/keys/authority_identity_key" -s "$d/keys/authority_signing_key" \
 			-c "$d/keys/authority_certificate" -a "127.0.0.1:$((TOR_BASE + 10 + i))" >/dev/null 2>&1 || return 1
-		tor --defaults-torrc "$T/tor/empty" -f "$T/tor/empty" --ignore-missing-torrc --DataDirectory "$d" \
+		# in the lab's namespace: a tor in the machine's own would look like a system tor to no_system_tor
+		tor_in tor --defaults-torrc "$T/tor/empty" -f "$T/tor/empty" --ignore-missing-torrc --DataDirectory "$d" \
 			--ORPort 1 --Nickname "auth$i" --list-fingerprint >/dev/null 2>&1 || return 1
 		fp=$(awk '{print $2}' "$d/fingerprint")
 		v3=$(awk '/^fingerprint /{print $2}' "$d/keys/authority_certificate")
@@ -207,5 +230,41 @@ tor_client() {
 		tor_bootstrapped "$d" && return 0
 		sleep 0.1
 	done
+	return 1
+}
+
+# tor_app_torrc FILE: the lines that make a tor someone else starts a lab
+# client: the lab's authorities, never the public ones.
+tor_app_torrc() {
+	{
+		echo "TestingTorNetwork 1"
+		printf '%s' "$TOR_DIRAUTH"
+		echo "UseDefaultFallbackDirs 0"
+		echo "ClientUseIPv4 1"
+		echo "ClientUseIPv6 0"
+		echo "PathsNeededToBuildCircuits 0.67"
+		echo "Schedulers Vanilla"
+		echo "SafeLogging 0"
+	} >"$1"
+}
+
+# tor_reach NAME...: namespaces with only loopback in which the lab's ORPorts
+# and DirPorts (127.0.0.1, the addresses the consensus lists) lead to the
+# lab's relays, through tests/tor_fwd.py running in the lab's namespace.
+tor_reach() {
+	local n ports=() paths=() i
+	for n in "$@"; do
+		lab_ns "$n" || return 1
+		paths+=("/run/netns/$(ns "$n")")
+	done
+	for i in $(seq 1 $((3 + TOR_NREL))); do
+		ports+=($((TOR_BASE + i)) $((TOR_BASE + 10 + i)))
+	done
+	tor_in python3 "$top_srcdir/tests/tor_fwd.py" "${paths[@]}" -- "${ports[@]}" >"$T/tor/fwd.out" 2>&1 &
+	for i in $(seq 100); do
+		grep -q ready "$T/tor/fwd.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	sed 's/^/# fwd: /' "$T/tor/fwd.out"
 	return 1
 }

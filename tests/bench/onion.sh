@@ -1,0 +1,108 @@
+#!/bin/bash
+# onion.sh - onion figures in the private Tor network of tests/tor_lib.sh (two
+# peers in namespaces with only loopback, each with the tor confab starts; no
+# packet leaves the machine):
+#   - start to "published" with a cold tor state (first start) and a warm one
+#     (restarts that keep the DataDirectory),
+#   - /connect ID.onion:PORT to the peer online, for a peer seen for the first time,
+#   - file throughput through one onion circuit, against nc through the same
+#     SOCKS port to an onion service on the same tor (confab >= 80 % of nc),
+#   - chat round trip (sent -> delivered: MSG out, ACK back) against the
+#     circuit's own round trip (one byte to an echo server through the same tor).
+# Usage: tests/bench/onion.sh [path/to/confab] [--runs N] [--mb N]
+# Needs root (ip netns), tor, tor-gencert, python3, jq, nc (netcat-openbsd).
+# Not part of make check (about 2 minutes).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+CONFAB=${CONFAB:-$here/../../build/confab}
+RUNS=5
+MB=20
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) RUNS=$2; shift 2 ;;
+	--mb) MB=$2; shift 2 ;;
+	*) CONFAB=$1; shift ;;
+	esac
+done
+[ -x "$CONFAB" ] || { echo "onion.sh: no executable confab at $CONFAB" >&2; exit 2; }
+CONFAB=$(cd "$(dirname "$CONFAB")" && pwd)/$(basename "$CONFAB")
+export CONFAB
+top_srcdir=$(cd "$here/../.." && pwd)
+. "$here/../lib.sh"
+. "$here/../tor_lib.sh"
+command -v nc >/dev/null 2>&1 || skip_all "no nc (apt-get install netcat-openbsd)"
+PY="python3 $here/onion.py"
+
+# summary LABEL: median, p99 (the largest under 100 values), min and max of the numbers on stdin
+summary() {
+	sort -n | awk -v l="$1" '{ a[NR] = $1 }
+		END { if (NR == 0) { printf "%-48s no data\n", l; exit }
+		      m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		      p = a[int(NR * 0.99 + 0.999)]
+		      printf "%-48s median %8.1f ms  p99 %8.1f  (min %.1f, max %.1f, n=%d)\n", l, m, p, a[1], a[NR], NR }'
+}
+pub_ms() { grep -o 'reachable at .* (\([0-9]*\) ms after the start)' "$T/$1.log" | tail -1 | grep -o '([0-9]*' | tr -d '('; }
+
+tor_lab 3 || { echo "the lab did not come up"; exit 1; }
+tor_reach a b || exit 1
+tor_app_torrc "$T/lab.torrc"
+peer() {   # peer NAME NS PORT [ARGS]
+	local n=$1 s=$2 p=$3
+	shift 3
+	launch_peer "$n" ip netns exec "$(ns "$s")" -- --nick "${n%%[0-9]*}" --no-discovery --no-nat \
+		--listen "127.0.0.1:$p" --tor-config "$T/lab.torrc" --download-dir "$T/$n-dl" "$@"
+}
+peer bob b 7482
+fb=$(fp_of bob)
+wait_for bob '.event=="reach" and .state=="published"' 120 >/dev/null || { echo "bob never published"; exit 1; }
+ob=$(events bob 'select(.event=="reach" and .state=="published") | .onion' | head -1 | tr -d '"')
+echo "cold start -> published (bob):                   $(pub_ms bob) ms"
+
+# warm starts and first /connects: a new identity each run, the tor state of the last
+: >"$T/warm" ; : >"$T/connect"
+for i in $(seq "$RUNS"); do
+	n=alice$i
+	mkdir -p "$T/$n"
+	[ "$i" -gt 1 ] && cp -a "$T/alice$((i - 1))/tor" "$T/$n/tor" && rm -f "$T/$n/tor/control.port" "$T/$n/tor/lock"
+	peer "$n" a 7481
+	wait_for "$n" '.event=="reach" and .state=="published"' 120 >/dev/null || { echo "$n never published"; continue; }
+	[ "$i" -gt 1 ] && pub_ms "$n" >>"$T/warm"
+	t=$(date +%s%3N)
+	say "$n" "/connect $ob"
+	wait_for "$n" ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 60 >/dev/null &&
+		echo $(($(date +%s%3N) - t)) >>"$T/connect"
+	[ "$i" -lt "$RUNS" ] && stop_peer "$n"
+done
+summary "warm start -> published" <"$T/warm"
+summary "/connect ID.onion -> online (shell clock, 50 ms polls)" <"$T/connect"
+a=alice$RUNS
+fa=$(fp_of "$a")
+socks=$(events "$a" 'select(.event=="reach" and .socks) | .socks' | tail -1 | tr -d '"' | cut -d: -f2)
+
+# the circuit's own round trip and nc's throughput: services on bob's tor, reached through alice's
+ip netns exec "$(ns b)" $PY echo 9901 &
+ip netns exec "$(ns b)" sh -c "nc -l 127.0.0.1 9902 >/dev/null" &
+echo_id=$(ip netns exec "$(ns b)" $PY addonion "$T/bob/tor" 9901 127.0.0.1:9901)
+nc_id=$(ip netns exec "$(ns b)" $PY addonion "$T/bob/tor" 9902 127.0.0.1:9902)
+head -c $((MB * 1000000)) /dev/urandom >"$T/big.bin"
+rtt_ok=0
+for i in $(seq 30); do
+	ip netns exec "$(ns a)" $PY rtt "$socks" "$echo_id.onion" 9901 200 >"$T/circ" 2>/dev/null && { rtt_ok=1; break; }
+	sleep 1   # the new descriptors reach the HSDirs
+done
+[ $rtt_ok = 1 ] || echo "echo service never reachable"
+summary "circuit round trip (1 byte, echo service)" <"$T/circ"
+ip netns exec "$(ns a)" $PY chat "$T/$a.in" "$T/$a.out" "$fb" 200 >"$T/chat"
+summary "chat round trip (sent -> delivered)" <"$T/chat"
+
+t=$(date +%s%3N)
+ip netns exec "$(ns a)" nc -N -X 5 -x "127.0.0.1:$socks" "$nc_id.onion" 9902 <"$T/big.bin" >/dev/null
+nct=$(($(date +%s%3N) - t))
+say "$a" "/send $fb $T/big.bin"
+o=$(wait_for bob '.event=="offer"' 30)
+t=$(date +%s%3N)
+say bob "/accept $(jq -r .id <<<"$o")"
+wait_for bob '.event=="transfer" and .state=="done"' 600 >/dev/null
+ct=$(($(date +%s%3N) - t))
+cmp -s "$T/big.bin" "$T/bob-dl/big.bin" || echo "the file arrived damaged"
+echo "$MB MB: nc through the SOCKS port $nct ms ($((MB * 1000000 / nct)) kB/s), confab $ct ms ($((MB * 1000000 / ct)) kB/s): $((nct * 100 / ct)) % of nc"
