@@ -1765,7 +1765,6 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	if (!opt->no_discovery)
 		lan_start(c);
 	reach_start(c);   /* reach: port mapping unless --no-nat; failures are logged, never fatal */
-	onion_start(c);   /* onion: only when asked for (--tor ...); failures are shown, never fatal */
 	log_info("confab %s started as %s (%s)", CONFAB_VERSION, c->nick, c->id.fp);
 	return 0;
 }
@@ -1792,6 +1791,8 @@ core_ready(struct core *c)
 	if (xfer_dir_usable(dl, why, sizeof why) == -1)
 		core_note(c, NULL, LINE_ERROR, "the download directory %s cannot be used: %s "
 		    "(offers can still be accepted with /accept ID DIR)", dl, why);
+	if (c->onion == NULL)
+		onion_start(c);   /* onion: only when asked for (--tor ...), after ready: its notes follow it */
 }
 
 /* Our listening addresses, for the front-ends to show. */

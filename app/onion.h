@@ -10,7 +10,7 @@
 #define ONION_ADDR_MAX  72          /* "ID.onion:PORT" */
 
 /*
- * Start publishing (after the listeners are up), if the options ask for it
+ * Start publishing (from core_ready, after the ready event), if the options ask for it
  * (tor, tor_config or tor_control, and not no_tor).  Failures are logged and
  * shown as the onion state, never fatal.
  */

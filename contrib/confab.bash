@@ -35,7 +35,7 @@ _confab()
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return ;;
-	--log)
+	--log | --tor-config)
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
@@ -43,7 +43,8 @@ _confab()
 		mapfile -t COMPREPLY < <(compgen -W "chachapoly aesgcm" -- "$cur")
 		return ;;
 	--nick | --listen | --discovery-iface | --discovery-refresh | --nat-lease | \
-	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from | --text | --exit-when-idle)
+	--dns-name | --proxy | --keepalive | --handshake-timeout | --limit-rate | --to | --from | --text | --exit-when-idle | \
+	--tor-control | --tor-password)
 		return ;;   # free text: nothing sensible to offer
 	esac
 

@@ -47,6 +47,14 @@ check "after a restart: published again" wait_for alice2 '.event=="reach" and .s
 check "with the kept key" grep -q "^ADD_ONION ED25519-V3:a2V5a2V5a2V5 Port=" "$T/good/commands"
 stop_peer alice2
 
+# tor not installed: said once, after ready, and nothing else changes
+launch_peer notor env PATH=/nonexistent -- --no-discovery --no-nat --nick notor --listen 127.0.0.1:0 --tor
+e=$(wait_for notor '.event=="reach" and .state=="failed"' 10)
+check "--tor without tor installed: the reach event says so" grep -q "tor is not installed" <<<"$e"
+check "the ready event still comes first" test "$(head -1 "$T/notor.out" | jq -r .event)" = ready
+check "and confab serves its peers" connect_pair notor bob
+kill_peer notor
+
 # bad MODE WHAT: a control port that answers wrong; the reach event says WHAT
 bad() {
 	local e
