@@ -184,10 +184,10 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "contacts the Tor network.  tor_config or tor_control turn it on.\n"
 	    "Command line: --tor, --no-tor.", NULL,
 	    "be reachable as a Tor onion service: start tor (needs\n"
-	    "tor installed; the address is kept in the state dir)" },
+	    "tor installed; the address is kept in the state dir)", NULL },
 	[CONFIG_NO_TOR] = { NULL, "no-tor", 0, NULL, "on", T_ENUM, F(no_tor), 0, 0, 0, onoff, NULL,
 	    "on or off", NULL, NULL,
-	    "no onion service, whatever the config file says" },
+	    "no onion service, whatever the config file says", NULL },
 	[CONFIG_TOR_CONFIG] = { "tor_config", "tor-config", 0, "FILE", NULL, T_PATH, F(tor_config),
 	    0, 0, 0, NULL, NULL,
 	    "an absolute path or ~/...",
@@ -195,7 +195,7 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "Tor network); implies tor = on.  Command line: --tor-config.",
 	    "none",
 	    "add the torrc lines in FILE to the tor confab starts\n"
-	    "(implies --tor)" },
+	    "(implies --tor)", NULL },
 	[CONFIG_TOR_CONTROL] = { "tor_control", "tor-control", 0, "ADDR:PORT|unix:PATH", NULL, T_TEXT,
 	    F(tor_control), 0, 0, 0, NULL, NULL,
 	    "ADDR:PORT (numeric) or unix:/PATH",
@@ -219,7 +219,7 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "connection, listening on loopback only; implies tor = on.\n"
 	    "Command line: --tor-only.", NULL,
 	    "onion only: no LAN discovery, no port mapping, no direct\n"
-	    "connections, listen on loopback only (implies --tor)" },
+	    "connections, listen on loopback only (implies --tor)", NULL },
 	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, CONFIG_BELL_MESSAGES, bells, NULL,
 	    "messages, all or off",
 	    "Ring the terminal bell for a window you are not looking at: messages\n"

@@ -30,6 +30,8 @@ static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 /* Set err; returns -1. */
 static int
+perr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int
 perr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
