@@ -157,6 +157,13 @@ launch_peer erin ip netns exec "$(tor_ns)" -- --nick erin --no-discovery --no-na
 	--tor-control "127.0.0.1:$cport" --tor-password wrong
 e=$(wait_for erin '.event=="reach" and .state=="failed"' 30)
 check "a wrong password: the reach event says tor refused it" grep -q "refused logging in" <<<"$e" || diag "got: $e"
+say dave "/invite"
+dcode=$(wait_for dave '.event=="invite"' 10 | jq -r .code)
+fd=$(fp_of dave)
+say carol "/connect $dcode"
+q=$(wait_for carol ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fd\"" 30)
+check "carol reaches dave by an invite with both a direct address and an onion" test -n "$q"
+check "the direct path wins the race" test "$(jq -r .path <<<"$q")" = direct
 say carol "/connect ${oa%:*}"
 check "/connect ID.onion without a port: 7470, nobody there" \
 	wait_for carol '.event=="error" and (.message|test("onion"))' 40
