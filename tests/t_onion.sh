@@ -4,7 +4,10 @@
 # the lab's relay ports lead anywhere) each start their own tor with --tor-config
 # (the private Tor network of tests/tor_lib.sh), publish onion services, meet by
 # invite code through onion only, chat, send a 20 MB file, and after both
-# restart find each other again at the same onion addresses.
+# restart in the middle of a second one find each other again at the same
+# onion addresses and resume it.  Then, in the same lab: a running tor's
+# control port (--tor-control: cookie, password), the race between a direct
+# address and an onion, and --tor-only, watched by tcpdump.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tor_lib.sh"
 
@@ -100,7 +103,13 @@ check "alice's note says bob is online through tor" \
 	test "$(count_events alice '.event=="info" and (.text|test("bob is online .*onion:7482, through tor"))')" -ge 1
 diag "20 MB through onion in $xt ms ($((20000000 * 1000 / (xt > 0 ? xt : 1) / 1024)) KiB/s)"
 
-# --- both restart: the same addresses, and they find each other ---------------
+# --- both restart in the middle of a transfer: the same addresses, they find each other, it resumes
+head -c 20000000 /dev/urandom >"$T/big2.bin"
+say alice "/send $fb $T/big2.bin"
+o=$(wait_for bob '.event=="offer" and (.files[0].path=="big2.bin")' 30)
+id2=$(jq -r .id <<<"$o")
+say bob "/accept $id2"
+check "the second file starts to flow" wait_for bob ".event==\"progress\" and .id==\"$id2\" and .bytes > 0" 30
 stop_peer alice
 stop_peer bob
 # tor_gone NS: no tor left in namespace NS (confab stopped its own)
@@ -130,6 +139,11 @@ b2=$(wait_for bob2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"
 check "their session is through onion (one side dialled the other's onion address)" \
 	test "$(jq -r .path <<<"$a2")" = onion -o "$(jq -r .path <<<"$b2")" = onion
 say bob2 "/msg $fa after the restart"
+d=$(wait_for bob2 ".event==\"transfer\" and .id==\"$id2\" and .state==\"done\"" 120)
+check "the interrupted file resumes over onion and completes" test -n "$d"
+check "with bytes it did not send again" test "$(jq -r .resumed <<<"$d")" -gt 0 || diag "got: $d"
+check "and arrives intact" cmp -s "$T/big2.bin" "$T/bob-dl/big2.bin"
+diag "resume over onion: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$d")"
 check "and they chat" wait_for alice2 '.event=="message" and .text=="after the restart"' 20
 
 # --- a tor that runs already (--tor-control): cookie on a unix socket, password on TCP ---
