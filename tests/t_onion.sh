@@ -97,8 +97,8 @@ say bob "/accept $(jq -r .id <<<"$o")"
 check "the 20 MB file arrives over onion" wait_for bob '.event=="transfer" and .state=="done"' 240
 xt=$(ms_since "$x0")
 check "and is intact" cmp -s "$T/big.bin" "$T/bob-dl/big.bin"
-check "alice's transfer event says route onion" \
-	test "$(events alice 'select(.event=="transfer" and .state=="done") | .route' | head -1)" = '"onion"'
+ad=$(wait_for alice '.event=="transfer" and .state=="done"' 30)
+check "alice's transfer event says route onion" test "$(jq -r .route <<<"$ad")" = onion
 check "alice's note says bob is online through tor" \
 	test "$(count_events alice '.event=="info" and (.text|test("bob is online .*onion:7482, through tor"))')" -ge 1
 diag "20 MB through onion in $xt ms ($((20000000 * 1000 / (xt > 0 ? xt : 1) / 1024)) KiB/s)"
