@@ -196,11 +196,11 @@ cmd_nick(struct core *c, struct conversation *cur, const char *line, char *args)
 static int
 cmd_whoami(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	char addrs[8][SOCK_ADDRSTRLEN];
-	char all[8 * (SOCK_ADDRSTRLEN + 1) + 1] = "";
+	char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
+	char all[NET_LISTEN_MAX * (SOCK_ADDRSTRLEN + 1) + 1] = "";
 	size_t n, i;
 
-	n = net_listen_addrs(c->net, addrs, 8);
+	n = net_listen_addrs(c->net, addrs, NET_LISTEN_MAX);
 	for (i = 0; i < n; i++) {
 		strcat(all, i ? " " : "");
 		strcat(all, addrs[i]);

@@ -17,7 +17,7 @@
 
 #define CONFIG_FILE        "config"     /* its name in the config directory */
 #define CONFIG_FILE_MAX    (1 << 20)    /* a longer file is refused */
-#define CONFIG_LISTEN_MAX  8            /* as many as core_options.listen */
+#define CONFIG_LISTEN_MAX  NET_LISTEN_MAX /* as many as core_options.listen */
 #define CONFIG_ADDR_MAX    SOCK_ADDRSTRLEN
 #define CONFIG_HISTORY_MAX 1000000
 #define CONFIG_HISTORY_DEF 1000

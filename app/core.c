@@ -1308,8 +1308,8 @@ core_connect(struct core *c, const char *target, const char *cmd)
 	if (sock_parse(target, DEFAULT_PORT, &ss, &len) == -1)
 		return reach_connect(c, target, cmd);   /* reach: invite code, NAME@DOMAIN, HOST[:PORT] */
 	{
-		char mine[8][SOCK_ADDRSTRLEN];
-		size_t n = net_listen_addrs(c->net, mine, 8), i;
+		char mine[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
+		size_t n = net_listen_addrs(c->net, mine, NET_LISTEN_MAX), i;
 
 		sock_format((struct sockaddr *)&ss, addr, sizeof addr);
 		for (i = 0; i < n; i++) {

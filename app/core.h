@@ -197,7 +197,7 @@ enum { COLORS_AUTO = 0, COLORS_ON, COLORS_OFF };
 struct core_options {
 	const char *home;
 	const char *nick;
-	const char *listen[8];
+	const char *listen[NET_LISTEN_MAX];
 	int         nlisten;
 	int         no_discovery;
 	const char *discovery_iface;     /* LAN discovery on this interface only (NULL: all) */

@@ -167,7 +167,7 @@ static const struct disc_ops lan_ops = { on_seen, on_gone };
 int
 lan_start(struct core *c)
 {
-	char addrs[8][SOCK_ADDRSTRLEN];
+	char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
 	struct disc_config cfg;
 	struct sockaddr_storage ss;
 	struct lan *l;
@@ -183,7 +183,7 @@ lan_start(struct core *c)
 	cfg.iface = c->opt.discovery_iface;
 	cfg.refresh_ms = c->opt.discovery_refresh_s > 0 ? (unsigned)c->opt.discovery_refresh_s * 1000 : 0;
 	/* one TCP port per family, from the listeners peers on the LAN can reach */
-	n = net_listen_addrs(c->net, addrs, 8);
+	n = net_listen_addrs(c->net, addrs, NET_LISTEN_MAX);
 	for (i = 0; i < n; i++) {
 		if (sock_parse(addrs[i], 0, &ss, &len) == -1)
 			continue;

@@ -18,7 +18,6 @@
 #define OUT_CAP          (OUT_LOW + WIRE_FRAME_HDR + WIRE_FRAME_MAX + 1024)
 #define TURN_BUDGET      (1024 * 1024)      /* bytes moved per session per turn */
 #define UNSENT_MAX       (128 * 1024)       /* kernel bytes not yet sent (chat latency) */
-#define MAX_LISTENERS    8
 
 struct listener {
 	int  fd;
@@ -73,7 +72,7 @@ struct net {
 	uint8_t            s_priv[NOISE_DHLEN];
 	uint8_t            s_pub[NOISE_DHLEN];
 	uint8_t            ciphers;
-	struct listener    ls[MAX_LISTENERS];
+	struct listener    ls[NET_LISTEN_MAX];
 	int                has_proxy;
 	struct socks_conf  proxy;
 	int                has_onion;   /* tor's SOCKS port, for .onion names only */
@@ -978,7 +977,7 @@ net_listen(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound,
 	socklen_t sl = sizeof ss;
 	int fd;
 
-	if (n->nls == MAX_LISTENERS) {
+	if (n->nls == NET_LISTEN_MAX) {
 		errno = EMFILE;
 		return -1;
 	}

@@ -16,6 +16,8 @@
 struct net;
 struct session;
 
+#define NET_LISTEN_MAX 8   /* listening sockets one net holds */
+
 enum session_state {
 	SS_CONNECTING = 1,   /* TCP connect in progress (initiator) */
 	SS_PROXY,            /* asking the SOCKS5 proxy for the tunnel (initiator) */

@@ -138,7 +138,7 @@ static void
 on_event(struct core *c, const struct core_event *ev, void *arg)
 {
 	struct headless *h = arg;
-	char addrs[8][SOCK_ADDRSTRLEN];
+	char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
 	struct buf tmp;
 	struct json j;
 	size_t n, i;
@@ -152,7 +152,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_str(&j, "nick", c->nick);
 		json_str(&j, "version", CONFAB_VERSION);
 		json_arr_begin(&j, "listen");
-		n = core_listen_addrs(c, addrs, 8);
+		n = core_listen_addrs(c, addrs, NET_LISTEN_MAX);
 		for (i = 0; i < n; i++)
 			json_arr_str(&j, addrs[i]);
 		json_arr_end(&j);

@@ -377,8 +377,8 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 		else
 			rc = -1;
 	} else {
-		char addrs[8][SOCK_ADDRSTRLEN];
-		size_t n = core_listen_addrs(&o->core, addrs, 8), i;
+		char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
+		size_t n = core_listen_addrs(&o->core, addrs, NET_LISTEN_MAX), i;
 
 		char code[INVITE_TEXT_MAX];
 

@@ -1778,7 +1778,7 @@ xconv_free(struct conversation *cv)
 static void
 welcome(struct tui *t)
 {
-	char addrs[8][SOCK_ADDRSTRLEN], all[8 * (SOCK_ADDRSTRLEN + 1)] = "", reach[700];
+	char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN], all[NET_LISTEN_MAX * (SOCK_ADDRSTRLEN + 1)] = "", reach[700];
 	size_t i, n;
 
 	n = core_listen_addrs(&t->core, addrs, sizeof addrs / sizeof addrs[0]);

@@ -806,7 +806,7 @@ draw_banner(struct tui *t, int y, int width)
 static void
 draw_status(struct tui *t, int y)
 {
-	char buf[1024], act[256] = "", one[32], addrs[8][SOCK_ADDRSTRLEN], xf[160], nat[80], onion[48];
+	char buf[1024], act[256] = "", one[32], addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN], xf[160], nat[80], onion[48];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, k, len, naddrs;
