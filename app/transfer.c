@@ -566,7 +566,10 @@ xfer_contents(const struct xfer *x, struct xfer_contents *ct)
 	}
 }
 
-/* End a transfer unsuccessfully: tell the peer (unless reason is 255) and the user. */
+/* xfer_fail's cancel reason for "the peer knows already / must not be told". */
+#define XCANCEL_SILENT 255
+
+/* End a transfer unsuccessfully: tell the peer (unless XCANCEL_SILENT) and the user. */
 static void
 xfer_fail(struct xfer *x, enum xfer_state st, uint8_t cancel_reason, const char *fmt, ...)
 {
@@ -581,7 +584,7 @@ xfer_fail(struct xfer *x, enum xfer_state st, uint8_t cancel_reason, const char 
 	log_info("transfer %s: %s: %s", x->idhex, xfer_state_name(st), text);
 	free(x->reason);
 	x->reason = strdup(text);
-	if (cancel_reason != 255)
+	if (cancel_reason != XCANCEL_SILENT)
 		send_cancel(x, cancel_reason, text);
 	set_state(x, st);
 }
@@ -769,7 +772,7 @@ offer_start(struct xfer *x)
 
 	close_current(x);
 	if (x->peer->caps & CAP_NOFILES) {
-		xfer_fail(x, XS_FAILED, 255, "%s takes no files", x->peer->nick);
+		xfer_fail(x, XS_FAILED, XCANCEL_SILENT, "%s takes no files", x->peer->nick);
 		return;
 	}
 	x->sent_entries = 0;
@@ -1255,7 +1258,7 @@ got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
 		if (old->dir == XFER_IN && old->peer == p && memcmp(old->id, o->id, WIRE_ID_LEN) == 0 &&
 		    !finished(old->state)) {
 			old->hidden = 1;   /* one entry per transfer: the new copy is the one listed */
-			xfer_fail(old, XS_FAILED, 255, "replaced by the same offer sent again");
+			xfer_fail(old, XS_FAILED, XCANCEL_SILENT, "replaced by the same offer sent again");
 		}
 	}
 	if (o->count == 0 || o->count > XFS_ENTRIES_MAX) {
@@ -1906,7 +1909,7 @@ got_cancel(struct core *c, struct peer *p, const struct rec_result *r)
 		return;
 	if (r->text_len > WIRE_XFER_TEXT_MAX) {
 		/* the peer ended it anyway: no answer, but not its words either */
-		xfer_fail(x, XS_FAILED, 255, "%s: protocol error: a CANCEL text of %zu bytes",
+		xfer_fail(x, XS_FAILED, XCANCEL_SILENT, "%s: protocol error: a CANCEL text of %zu bytes",
 		    p->nick, r->text_len);
 		return;
 	}
@@ -1919,7 +1922,7 @@ got_cancel(struct core *c, struct peer *p, const struct rec_result *r)
 		state_remove(x);
 	}
 	xfer_fail(x, r->code == XCANCEL_REJECT ? XS_REJECTED :
-	    r->code == XCANCEL_USER ? XS_CANCELLED : XS_FAILED, 255,
+	    r->code == XCANCEL_USER ? XS_CANCELLED : XS_FAILED, XCANCEL_SILENT,
 	    "%s: %s", p->nick, text[0] ? text : "cancelled");
 }
 
@@ -1977,7 +1980,7 @@ xfer_record(struct core *c, struct peer *p, const struct record *r)
 			char text[WIRE_XFER_TEXT_MAX * 3 + 1];
 
 			text_sanitize(r->u.result.text, r->u.result.text_len, text, sizeof text, 0);
-			xfer_fail(x, XS_FAILED, 255, "the receiver reports: %s", text);
+			xfer_fail(x, XS_FAILED, XCANCEL_SILENT, "the receiver reports: %s", text);
 		}
 		return;
 	case REC_CANCEL:
@@ -2011,7 +2014,7 @@ xfer_peer_offline(struct core *c, struct peer *p)
 				checkpoint(x);
 			if (x->state == XS_OFFERING || x->state == XS_PENDING) {
 				/* not accepted yet: the sender offers it again when back */
-				xfer_fail(x, XS_FAILED, 255, "%s went offline", p->nick);
+				xfer_fail(x, XS_FAILED, XCANCEL_SILENT, "%s went offline", p->nick);
 				continue;
 			}
 		}
