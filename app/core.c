@@ -17,6 +17,7 @@
 #include "lan.h"          /* LAN discovery */
 #include "log.h"
 #include "onion.h"        /* the onion service */
+#include "mem.h"
 #include "reach.h"        /* port mapping, invite codes, DNS names */
 #include "store.h"
 #include "text.h"
@@ -107,18 +108,15 @@ core_conv_add(struct conversation *cv, enum line_kind kind, const char *nick, co
 	while (cv->nlines > 0 && (cv->nlines >= CONV_MAX_LINES || cv->bytes + line_cost(l) > cap))
 		conv_drop_oldest(cv);
 	if (cv->nlines == cv->alines) {
-		size_t na = cv->alines ? cv->alines * 2 : 64;
-		struct chat_line **nl;
+		struct chat_line **nl = mem_grow(cv->lines, &cv->alines, cv->nlines + 1,
+		                                 sizeof *nl, 64, CONV_MAX_LINES);
 
-		if (na > CONV_MAX_LINES)
-			na = CONV_MAX_LINES;
-		if ((nl = realloc(cv->lines, na * sizeof *nl)) == NULL) {
+		if (nl == NULL) {
 			free(l->text);
 			free(l);
 			return NULL;
 		}
 		cv->lines = nl;
-		cv->alines = na;
 	}
 	cv->lines[cv->nlines++] = l;
 	cv->bytes += line_cost(l);
@@ -459,13 +457,12 @@ static void
 ack_later(struct peer *p, const uint8_t id[WIRE_ID_LEN])
 {
 	if (p->nacks == p->aacks) {
-		size_t na = p->aacks ? p->aacks * 2 : 64;
-		uint8_t (*n)[WIRE_ID_LEN] = realloc(p->acks, na * WIRE_ID_LEN);
+		uint8_t (*n)[WIRE_ID_LEN] = mem_grow(p->acks, &p->aacks, p->nacks + 1,
+		                                     WIRE_ID_LEN, 64, 0);
 
 		if (n == NULL)
 			return;   /* the sender will resend; we acknowledge then */
 		p->acks = n;
-		p->aacks = na;
 	}
 	memcpy(p->acks[p->nacks++], id, WIRE_ID_LEN);
 }
@@ -1020,15 +1017,11 @@ void
 core_seen_remember(struct peer *p, const uint8_t id[WIRE_ID_LEN])
 {
 	if (p->nseen == p->aseen && p->aseen < SEEN_MAX) {
-		size_t na = p->aseen ? p->aseen * 2 : 32;
-		uint8_t (*n)[WIRE_ID_LEN];
+		uint8_t (*n)[WIRE_ID_LEN] = mem_grow(p->seen, &p->aseen, p->nseen + 1,
+		                                     WIRE_ID_LEN, 32, SEEN_MAX);
 
-		if (na > SEEN_MAX)
-			na = SEEN_MAX;
-		if ((n = realloc(p->seen, na * WIRE_ID_LEN)) != NULL) {
+		if (n != NULL)
 			p->seen = n;
-			p->aseen = na;
-		}
 	}
 	if (p->aseen == 0)
 		return;

@@ -13,6 +13,7 @@
 
 #include "disc.h"
 #include "ifwatch.h"
+#include "mem.h"
 #include "log.h"
 #include "sock.h"
 
@@ -790,13 +791,12 @@ got_beacon(struct disc *d, const struct beacon *bc, const struct sockaddr *from,
 		if (d->npeers == DISC_MAX_PEERS)
 			return;
 		if (d->npeers == d->apeers) {
-			size_t na = d->apeers ? d->apeers * 2 : 16;
-			struct dpeer *np = realloc(d->peers, na * sizeof *np);
+			struct dpeer *np = mem_grow(d->peers, &d->apeers, d->npeers + 1,
+			                            sizeof *np, 16, 0);
 
 			if (np == NULL)
 				return;
 			d->peers = np;
-			d->apeers = na;
 		}
 		p = &d->peers[d->npeers++];
 		memset(p, 0, sizeof *p);
@@ -1125,13 +1125,12 @@ ifs_changed(void *arg)
 			if (!v4 && !v6)
 				continue;
 			if (d->nifs == d->aifs) {
-				size_t na = d->aifs ? d->aifs * 2 : 8;
-				struct dif *nf = realloc(d->ifs, na * sizeof *nf);
+				struct dif *nf = mem_grow(d->ifs, &d->aifs, d->nifs + 1,
+				                          sizeof *nf, 8, 0);
 
 				if (nf == NULL)
 					continue;
 				d->ifs = nf;
-				d->aifs = na;
 			}
 			f = &d->ifs[d->nifs++];
 			memset(f, 0, sizeof *f);

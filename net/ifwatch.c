@@ -12,6 +12,7 @@
 
 #include "ifwatch.h"
 #include "log.h"
+#include "mem.h"
 
 #define IFW_RXBUF      65536
 #define IFW_MAX_LINKS  512
@@ -196,13 +197,12 @@ got_link(struct ifwatch *w, const struct nlmsghdr *nh)
 		if (w->nlinks == IFW_MAX_LINKS)
 			return;
 		if (w->nlinks == w->alinks) {
-			size_t na = w->alinks ? w->alinks * 2 : 16;
-			struct link_ent *nl = realloc(w->links, na * sizeof *nl);
+			struct link_ent *nl = mem_grow(w->links, &w->alinks, w->nlinks + 1,
+			                               sizeof *nl, 16, 0);
 
 			if (nl == NULL)
 				return;
 			w->links = nl;
-			w->alinks = na;
 		}
 		memset(&w->links[i], 0, sizeof w->links[i]);
 		w->links[i].l.ifindex = ifi->ifi_index;
@@ -291,13 +291,12 @@ got_addr(struct ifwatch *w, const struct nlmsghdr *nh)
 		if (w->naddrs == IFW_MAX_ADDRS)
 			return;
 		if (w->naddrs == w->aaddrs) {
-			size_t na = w->aaddrs ? w->aaddrs * 2 : 16;
-			struct addr_ent *nv = realloc(w->addrs, na * sizeof *nv);
+			struct addr_ent *nv = mem_grow(w->addrs, &w->aaddrs, w->naddrs + 1,
+			                               sizeof *nv, 16, 0);
 
 			if (nv == NULL)
 				return;
 			w->addrs = nv;
-			w->aaddrs = na;
 		}
 		w->naddrs++;
 		w->addrs[i].a = a;

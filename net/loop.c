@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "mem.h"
 
 #define LOOP_MAX_SIGNAL 65
 #define LOOP_MAX_HOOKS  8
@@ -169,19 +171,17 @@ int
 loop_fd_add(struct loop *l, int fd, int events, loop_fd_cb cb, void *arg)
 {
 	struct loop_fd *n;
-	int nn;
+	size_t nn;
 
 	if (fd < 0 || cb == NULL)
 		return -1;
 	if (fd >= l->nfds) {
-		nn = l->nfds ? l->nfds : 64;
-		while (nn <= fd)
-			nn *= 2;
-		if ((n = realloc(l->fds, (size_t)nn * sizeof *n)) == NULL)
+		nn = (size_t)l->nfds;
+		if ((n = mem_grow(l->fds, &nn, (size_t)fd + 1, sizeof *n, 64, INT_MAX)) == NULL)
 			return -1;
-		memset(n + l->nfds, 0, (size_t)(nn - l->nfds) * sizeof *n);
+		memset(n + l->nfds, 0, (nn - (size_t)l->nfds) * sizeof *n);
 		l->fds = n;
-		l->nfds = nn;
+		l->nfds = (int)nn;
 	}
 	l->fds[fd].events = events | POLLHUP;   /* nonzero marks the slot used */
 	l->fds[fd].cb = cb;
@@ -227,13 +227,13 @@ rebuild(struct loop *l)
 		if (l->fds[fd].events)
 			n++;
 	if (n > l->apfds) {
-		struct pollfd *p = realloc(l->pfds, n * sizeof *p);
+		struct pollfd *p = mem_reallocarray(l->pfds, n, sizeof *p);
 		int *g;
 
 		if (p == NULL)
 			return -1;
 		l->pfds = p;
-		if ((g = realloc(l->pgen, n * sizeof *g)) == NULL)
+		if ((g = mem_reallocarray(l->pgen, n, sizeof *g)) == NULL)
 			return -1;
 		l->pgen = g;
 		l->apfds = n;
@@ -306,13 +306,11 @@ loop_timer_set(struct loop *l, struct loop_timer *t, uint64_t ms)
 		return 0;
 	}
 	if (l->nheap == l->aheap) {
-		size_t na = l->aheap ? l->aheap * 2 : 32;
-		struct loop_timer **h = realloc(l->heap, na * sizeof *h);
+		struct loop_timer **h = mem_grow(l->heap, &l->aheap, l->nheap + 1, sizeof *h, 32, 0);
 
 		if (h == NULL)
 			return -1;
 		l->heap = h;
-		l->aheap = na;
 	}
 	l->heap[l->nheap] = t;
 	t->slot = ++l->nheap;

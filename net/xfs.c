@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "utf8.h"
+#include "mem.h"
 #include "xfs.h"
 
 #ifndef RENAME_NOREPLACE
@@ -180,20 +181,15 @@ list_push(struct xfs_list *l, char *rel, char *src, enum xfs_type type, uint64_t
           int64_t mtime_ns, uint32_t mode)
 {
 	struct xfs_entry *nv, *e;
-	size_t ncap;
 
 	if (l->n >= XFS_ENTRIES_MAX || size > UINT64_MAX - l->total) {
 		errno = E2BIG;
 		return -1;
 	}
 	if (l->n == l->cap) {
-		ncap = l->cap == 0 ? 16 : l->cap * 2;
-		if (ncap > XFS_ENTRIES_MAX)
-			ncap = XFS_ENTRIES_MAX;
-		if ((nv = realloc(l->v, ncap * sizeof *nv)) == NULL)
+		if ((nv = mem_grow(l->v, &l->cap, l->n + 1, sizeof *nv, 16, XFS_ENTRIES_MAX)) == NULL)
 			return -1;
 		l->v = nv;
-		l->cap = ncap;
 	}
 	e = &l->v[l->n++];
 	e->rel = rel;
@@ -392,8 +388,7 @@ read_names(int dfd, size_t max, char ***out, size_t *nout)
 		if (n == max)
 			break;
 		if (n == cap) {
-			cap = cap == 0 ? 32 : cap * 2;
-			if ((nv = realloc(v, cap * sizeof *v)) == NULL)
+			if ((nv = mem_grow(v, &cap, n + 1, sizeof *v, 32, 0)) == NULL)
 				goto nomem;
 			v = nv;
 		}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "mem.h"
 #include "reach.h"        /* the addresses on the first screen */
 #include "log.h"
 #include "loop.h"         /* the terminal, signals, timers */
@@ -327,12 +328,9 @@ win_open(struct tui *t, struct conversation *cv)
 	if ((i = win_find(t, cv)) >= 0)
 		return i;
 	if (t->nwin == t->awin) {
-		size_t na = t->awin ? t->awin * 2 : 8;
-
-		if ((nw = realloc(t->win, na * sizeof *nw)) == NULL)
+		if ((nw = mem_grow(t->win, &t->awin, t->nwin + 1, sizeof *nw, 8, 0)) == NULL)
 			return -1;
 		t->win = nw;
-		t->awin = na;
 	}
 	/* kept in the order of their numbers */
 	num = win_free_num(t, &at);
@@ -1045,7 +1043,7 @@ comp_add(struct tui *t, const char *a, const char *b, const char *c)
 	if ((s = malloc(n)) == NULL)
 		return;
 	snprintf(s, n, "%s%s%s", a, b, c);
-	if ((nc = realloc(t->comp.cand, (t->comp.ncand + 1) * sizeof *nc)) == NULL) {
+	if ((nc = mem_reallocarray(t->comp.cand, t->comp.ncand + 1, sizeof *nc)) == NULL) {
 		free(s);
 		return;
 	}

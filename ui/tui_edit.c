@@ -6,6 +6,7 @@
 #include <wctype.h>
 
 #include "text.h"
+#include "mem.h"
 #include "tui_edit.h"
 
 /* Set up an empty line. */
@@ -43,20 +44,15 @@ edit_begin(struct edit *e)
 static int
 edit_room(struct edit *e, size_t n)
 {
-	size_t na;
 	uint32_t *p;
 
 	if (e->len + n > EDIT_MAX)
 		return -1;
 	if (e->len + n <= e->cap)
 		return 0;
-	na = e->cap ? e->cap : 64;
-	while (na < e->len + n)
-		na *= 2;
-	if ((p = realloc(e->cp, na * sizeof *p)) == NULL)
+	if ((p = mem_grow(e->cp, &e->cap, e->len + n, sizeof *p, 64, 0)) == NULL)
 		return -1;
 	e->cp = p;
-	e->cap = na;
 	return 0;
 }
 
@@ -266,7 +262,7 @@ kill_range(struct edit *e, size_t from, size_t to, int backward)
 	}
 	if (e->prev_op == EDIT_OP_KILL && e->nkill > 0) {
 		k = &e->kill[0];
-		if ((p = realloc(k->cp, (k->n + n) * sizeof *p)) == NULL)
+		if ((p = mem_reallocarray(k->cp, k->n + n, sizeof *p)) == NULL)
 			return;
 		if (backward) {
 			memmove(p + n, p, k->n * sizeof *p);
@@ -458,7 +454,7 @@ edit_history_add(struct edit *e, const char *line)
 		free(e->hist[0]);
 		memmove(e->hist, e->hist + 1, (e->nhist - 1) * sizeof *e->hist);
 		e->nhist--;
-	} else if ((h = realloc(e->hist, (e->nhist + 1) * sizeof *h)) != NULL) {
+	} else if ((h = mem_reallocarray(e->hist, e->nhist + 1, sizeof *h)) != NULL) {
 		e->hist = h;
 	} else {
 		free(dup);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "mem.h"
 #include "tui_keys.h"
 
 /* Set up a decoder that reports to ops with arg. */
@@ -55,17 +56,13 @@ paste_add(struct keys *d, uint32_t cp)
 		return;
 	}
 	if (d->npaste + n > d->apaste) {
-		size_t na = d->apaste ? d->apaste * 2 : 4096;
-		char *np;
+		char *np = mem_grow(d->paste, &d->apaste, d->npaste + n, 1, 4096, 0);
 
-		while (na < d->npaste + n)
-			na *= 2;
-		if ((np = realloc(d->paste, na)) == NULL) {
+		if (np == NULL) {
 			d->overflow = 1;
 			return;
 		}
 		d->paste = np;
-		d->apaste = na;
 	}
 	memcpy(d->paste + d->npaste, enc, n);
 	d->npaste += n;
