@@ -170,8 +170,7 @@ cmd_peers(struct core *c, struct conversation *cur, const char *line, char *args
 		ev.type = EV_PEER;
 		ev.peer = p;
 		ev.cmd = line;
-		if (c->fe.event != NULL)
-			c->fe.event(c, &ev, c->fe.arg);
+		core_emit(c, &ev);
 	}
 	return 0;
 }
@@ -393,8 +392,7 @@ cmd_transfers(struct core *c, struct conversation *cur, const char *line, char *
 		ev.xfer = x;
 		ev.id = x->idhex;
 		ev.cmd = line;
-		if (c->fe.event != NULL)
-			c->fe.event(c, &ev, c->fe.arg);
+		core_emit(c, &ev);
 	}
 	return 0;
 }
@@ -464,8 +462,7 @@ cmd_verify(struct core *c, struct conversation *cur, const char *line, char *arg
 	ev.text = live ? code : NULL;
 	ev.safety = safety;
 	ev.cmd = line;
-	if (c->fe.event != NULL)
-		c->fe.event(c, &ev, c->fe.arg);
+	core_emit(c, &ev);
 	return 0;
 }
 
@@ -575,8 +572,7 @@ cmd_history(struct core *c, struct conversation *cur, const char *line, char *ar
 		ev.peer = p;
 		ev.line = p->conv.lines[i];
 		ev.cmd = line;
-		if (c->fe.event != NULL)
-			c->fe.event(c, &ev, c->fe.arg);
+		core_emit(c, &ev);
 	}
 	return 0;
 }

@@ -51,9 +51,9 @@ peer_state_name(enum peer_state st)
 	return "unknown";
 }
 
-/* Hand an event to the front-end. */
-static void
-emit(struct core *c, const struct core_event *ev)
+/* Hand an event to the front-end (if one is attached). */
+void
+core_emit(struct core *c, const struct core_event *ev)
 {
 	if (c->fe.event != NULL)
 		c->fe.event(c, ev, c->fe.arg);
@@ -123,8 +123,8 @@ core_conv_add(struct conversation *cv, enum line_kind kind, const char *nick, co
 	return l;
 }
 
-/* Free a conversation's lines. */
-static void
+/* Free a conversation's lines (the conversation itself stays usable, empty). */
+void
 conv_free(struct conversation *cv)
 {
 	size_t i;
@@ -160,7 +160,7 @@ core_note(struct core *c, struct conversation *cv, enum line_kind kind, const ch
 	ev.peer = cv->peer;
 	ev.line = l;
 	ev.text = l->text;
-	emit(c, &ev);
+	core_emit(c, &ev);
 }
 
 /* Report an error for a command. */
@@ -180,7 +180,7 @@ core_error(struct core *c, const char *cmd, struct peer *p, const char *fmt, ...
 	ev.peer = p;
 	ev.text = text;
 	ev.cmd = cmd;
-	emit(c, &ev);
+	core_emit(c, &ev);
 }
 
 /* Tell the front-end that a peer changed. */
@@ -193,7 +193,7 @@ peer_changed(struct core *c, struct peer *p, const char *reason)
 	ev.type = EV_PEER;
 	ev.peer = p;
 	ev.reason = reason;
-	emit(c, &ev);
+	core_emit(c, &ev);
 }
 
 /* Find a known peer by key. */
@@ -385,7 +385,7 @@ strangers_trim(struct core *c)
 		memset(&ev, 0, sizeof ev);
 		ev.type = EV_GONE;
 		ev.peer = p;
-		emit(c, &ev);
+		core_emit(c, &ev);
 		loop_timer_del(c->loop, &p->settle);
 		loop_timer_del(c->loop, &p->retry);
 		store_peer_gone(c, p);
@@ -499,7 +499,7 @@ warn_peer(struct core *c, struct peer *p, const char *fmt, ...)
 	ev.type = EV_WARNING;
 	ev.peer = p;
 	ev.text = text;
-	emit(c, &ev);
+	core_emit(c, &ev);
 }
 
 /*
@@ -865,7 +865,7 @@ line_state(struct core *c, struct peer *p, struct outmsg *m, enum msg_state st, 
 	ev.peer = p;
 	ev.line = m->line;
 	ev.id = hex;
-	emit(c, &ev);
+	core_emit(c, &ev);
 }
 
 /* Send every unacknowledged message not yet sent on the current session, oldest first. */
@@ -1136,7 +1136,7 @@ got_msg(struct core *c, struct peer *p, const struct rec_msg *m)
 	ev.peer = p;
 	ev.line = l;
 	ev.id = l->id;
-	emit(c, &ev);
+	core_emit(c, &ev);
 }
 
 /* ACK: our message arrived. */
@@ -1482,7 +1482,7 @@ core_send_msg(struct core *c, struct peer *p, const char *text, size_t len, cons
 	ev.line = m->line;
 	ev.id = hex;
 	ev.queued = !(p->sess != NULL && p->hello);
-	emit(c, &ev);
+	core_emit(c, &ev);
 	return 0;
 }
 
@@ -1568,7 +1568,7 @@ core_set_nick(struct core *c, const char *nick, const char *cmd)
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_NICK;
 	ev.text = c->nick;
-	emit(c, &ev);
+	core_emit(c, &ev);
 	return 0;
 }
 
@@ -1774,7 +1774,7 @@ core_ready(struct core *c)
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_READY;
-	emit(c, &ev);
+	core_emit(c, &ev);
 	for (i = 0; i < c->opt.nnotes; i++)
 		core_note(c, NULL, LINE_ERROR, "config: %s", c->opt.notes[i]);
 	for (x = c->xfers; x != NULL; x = x->next)

@@ -306,6 +306,10 @@ int  core_set_nick(struct core *, const char *nick, const char *cmd);
  * FP_MIN_PREFIX characters).  On failure returns NULL and a reason in why.
  */
 struct peer *core_find_peer(struct core *, const char *name, const char **why);
+/* Free a conversation's lines (the conversation itself stays usable, empty). */
+void conv_free(struct conversation *);
+/* Hand an event to the front-end (nothing happens when none is attached). */
+void core_emit(struct core *, const struct core_event *);
 /* Append a system or error line to conv (or the home window if conv is NULL). */
 void core_note(struct core *, struct conversation *, enum line_kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -62,14 +62,12 @@ emit(struct xfer *x, enum core_event_type type)
 {
 	struct core_event ev;
 
-	if (x->core->fe.event == NULL)
-		return;
 	memset(&ev, 0, sizeof ev);
 	ev.type = type;
 	ev.peer = x->peer;
 	ev.xfer = x;
 	ev.id = x->idhex;
-	x->core->fe.event(x->core, &ev, x->core->fe.arg);
+	core_emit(x->core, &ev);
 }
 
 /* Report progress, at most every PROGRESS_MS (always when forced). */
