@@ -1758,20 +1758,6 @@ stderr_to_log(struct tui *t)
 	return saved;
 }
 
-/* Free the transfers window's notes (the core frees the other conversations). */
-static void
-xconv_free(struct conversation *cv)
-{
-	size_t i;
-
-	for (i = 0; i < cv->nlines; i++) {
-		free(cv->lines[i]->text);
-		free(cv->lines[i]);
-	}
-	free(cv->lines);
-	memset(cv, 0, sizeof *cv);
-}
-
 /* The welcome lines in the home window. */
 static void
 welcome(struct tui *t)
@@ -1884,7 +1870,8 @@ out_core:
 	}
 out:
 	comp_reset(t);
-	xconv_free(&t->xconv);
+	conv_free(&t->xconv);   /* the core frees the other conversations */
+	memset(&t->xconv, 0, sizeof t->xconv);
 	edit_free(&t->edit);
 	keys_free(&t->keys);
 	free(t->win);
