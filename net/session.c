@@ -703,15 +703,22 @@ record_step(struct session *s, const uint8_t *body, size_t len)
 	}
 }
 
-/* Send our preamble: the stream to the peer is open (initiator). */
-static void
-send_preamble(struct session *s)
+/*
+ * Start the preamble exchange once the stream to the peer is open: queue ours
+ * and wait for theirs.  If it cannot be queued the session is ended (-1).
+ */
+static int
+preamble_start(struct session *s)
 {
 	s->state = SS_PREAMBLE;
 	wire_preamble(s->my_pre, s->net->ciphers);
-	buf_put(&s->out, s->my_pre, sizeof s->my_pre);
+	if (buf_put(&s->out, s->my_pre, sizeof s->my_pre) != BUF_OK) {
+		session_fail(s, "cannot queue the preamble");
+		return -1;
+	}
 	s->events = -1;
 	s->dirty = 1;
+	return 0;
 }
 
 /*
@@ -738,8 +745,7 @@ proxy_step(struct session *s)
 	if (r == 0)
 		return 0;
 	log_debug("session %lu: proxy %s opened the tunnel to %s", s->id, s->socks.conf->addr, s->addr);
-	send_preamble(s);
-	return 1;
+	return preamble_start(s) == -1 ? -1 : 1;
 }
 
 /* Consume whatever complete units (preamble, frames) the input holds. */
@@ -870,8 +876,8 @@ session_io(struct loop *loop, int fd, int revents, void *arg)
 			flush(s);
 			return;
 		}
-		send_preamble(s);
-		flush(s);
+		if (preamble_start(s) == 0)
+			flush(s);
 		return;
 	}
 	if (revents & (POLLIN | POLLHUP | POLLERR))
@@ -961,11 +967,8 @@ listener_io(struct loop *loop, int fd, int revents, void *arg)
 			continue;
 		}
 		log_debug("session %lu: incoming from %s", s->id, addr);
-		s->state = SS_PREAMBLE;
-		wire_preamble(s->my_pre, n->ciphers);
-		buf_put(&s->out, s->my_pre, sizeof s->my_pre);
-		s->events = -1;
-		flush(s);
+		if (preamble_start(s) == 0)
+			flush(s);
 	}
 }
 
@@ -1179,11 +1182,8 @@ net_adopt(struct net *n, int fd, int initiator)
 		s->state = SS_CONNECTING;   /* writable at once: goes on as after connect */
 		return s;
 	}
-	s->state = SS_PREAMBLE;
-	wire_preamble(s->my_pre, n->ciphers);
-	buf_put(&s->out, s->my_pre, sizeof s->my_pre);
-	s->events = -1;
-	flush(s);
+	if (preamble_start(s) == 0)   /* a failure closed it like any session */
+		flush(s);
 	return s;
 }
 

@@ -114,7 +114,8 @@ struct session *net_connect_name(struct net *, const char *host, uint16_t port,
 /*
  * Run a session over a socket that is already connected (one end of a
  * socketpair in tests and fuzz targets).  On success the net owns fd; on
- * failure (NULL) the caller still does.
+ * failure (NULL) the caller still does.  A session that fails at once (its
+ * preamble cannot be queued) is returned already closed, as any may end.
  */
 struct session *net_adopt(struct net *, int fd, int initiator);
 /* Send BYE on every open session, flush what the sockets take, close all. */
