@@ -45,6 +45,19 @@ skip_blanks(char *s)
 	return s;
 }
 
+/* Report the usage of command name (from cmd_table) as line's error; note, if any, follows. */
+static void
+usage_error(struct core *c, const char *line, struct peer *p, const char *name, const char *note)
+{
+	char u[CMD_USAGE_MAX];
+
+	cmd_usage(name, u, sizeof u);
+	if (note != NULL)
+		core_error(c, line, p, "usage: %s (%s)", u, note);
+	else
+		core_error(c, line, p, "usage: %s", u);
+}
+
 /* /connect HOST[:PORT] | CODE | NAME@DOMAIN (blanks inside a code are dropped) */
 static int
 cmd_connect(struct core *c, struct conversation *cur, const char *line, char *args)
@@ -57,7 +70,7 @@ cmd_connect(struct core *c, struct conversation *cur, const char *line, char *ar
 		return core_connect(c, code, line);   /* a code copied in pieces */
 	target = cmd_next_word(&args);
 	if (target == NULL || *skip_blanks(args) != '\0') {
-		core_error(c, line, NULL, "usage: /connect HOST[:PORT] | INVITE-CODE | NAME@DOMAIN | PEER");
+		usage_error(c, line, NULL, "connect", NULL);
 		return -1;
 	}
 	if (strpbrk(target, ".:@[") == NULL && (p = core_find_peer(c, target, &why)) != NULL) {
@@ -140,7 +153,7 @@ cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)
 
 	text = skip_blanks(args);
 	if (name == NULL || *text == '\0') {
-		core_error(c, line, NULL, "usage: /msg PEER TEXT");
+		usage_error(c, line, NULL, "msg", NULL);
 		return -1;
 	}
 	if ((p = core_find_peer(c, name, &why)) == NULL) {
@@ -182,7 +195,7 @@ cmd_nick(struct core *c, struct conversation *cur, const char *line, char *args)
 	char *nick = cmd_next_word(&args);
 
 	if (nick == NULL || *skip_blanks(args) != '\0') {
-		core_error(c, line, NULL, "usage: /nick NAME (no spaces)");
+		usage_error(c, line, NULL, "nick", "no spaces");
 		return -1;
 	}
 	if (core_set_nick(c, nick, line) == -1)
@@ -282,9 +295,11 @@ cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
 		p = cur->peer;   /* in a conversation window: /send PATH... to its peer */
 		first = 0;
 	} else if (n < 2) {
-		core_error(c, line, NULL, n == -1 ? "unbalanced quotes or too many paths (64 at most)" :
-		    "usage: /send PEER PATH... (quote paths with spaces; in a conversation window, "
-		    "/send PATH...)");
+		if (n == -1)
+			core_error(c, line, NULL, "unbalanced quotes or too many paths (64 at most)");
+		else
+			usage_error(c, line, NULL, "send",
+			    "quote paths with spaces; in a conversation window, /send PATH...");
 		return -1;
 	} else if ((p = core_find_peer(c, words[0], &why)) == NULL) {
 		core_error(c, line, NULL, "%s: %s", words[0], why);
@@ -304,12 +319,12 @@ cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
  * /reject (offers), without an id: the only offer waiting for an answer.
  */
 static struct xfer *
-xfer_arg(struct core *c, const char *line, char **args, const char *usage)
+xfer_arg(struct core *c, const char *line, char **args, const char *name)
 {
 	const char *why;
 	struct xfer *x, *only = NULL;
-	char *id = cmd_next_word(args);
-	int offers = strncmp(usage, "/accept", 7) == 0 || strncmp(usage, "/reject", 7) == 0, n = 0;
+	char *id = cmd_next_word(args), usage[CMD_USAGE_MAX];
+	int offers = strcmp(name, "accept") == 0 || strcmp(name, "reject") == 0, n = 0;
 
 	if (id == NULL && offers) {
 		for (x = c->xfers; x != NULL; x = x->next)
@@ -317,12 +332,13 @@ xfer_arg(struct core *c, const char *line, char **args, const char *usage)
 				only = x, n++;
 		if (n == 1)
 			return only;
+		cmd_usage(name, usage, sizeof usage);
 		core_error(c, line, NULL, n == 0 ? "no offer is waiting for an answer" :
 		    "%d offers are waiting: name one (usage: %s; Tab completes the id)", n, usage);
 		return NULL;
 	}
 	if (id == NULL) {
-		core_error(c, line, NULL, "usage: %s", usage);
+		usage_error(c, line, NULL, name, NULL);
 		return NULL;
 	}
 	if ((x = xfer_find(c, id, &why)) == NULL)
@@ -334,7 +350,7 @@ xfer_arg(struct core *c, const char *line, char **args, const char *usage)
 static int
 cmd_accept(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	struct xfer *x = xfer_arg(c, line, &args, "/accept ID [DIR]");
+	struct xfer *x = xfer_arg(c, line, &args, "accept");
 	char *words[2], *expanded = NULL;
 	int n, rc;
 
@@ -342,7 +358,7 @@ cmd_accept(struct core *c, struct conversation *cur, const char *line, char *arg
 		return -1;
 	n = split_words(args, words, 1);
 	if (n == -1) {
-		core_error(c, line, NULL, "usage: /accept ID [DIR] (quote a directory with spaces)");
+		usage_error(c, line, NULL, "accept", "quote a directory with spaces");
 		return -1;
 	}
 	if (n == 1 && (expanded = home_path(words[0])) != NULL)
@@ -360,7 +376,7 @@ cmd_accept(struct core *c, struct conversation *cur, const char *line, char *arg
 static int
 cmd_reject(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	struct xfer *x = xfer_arg(c, line, &args, "/reject ID");
+	struct xfer *x = xfer_arg(c, line, &args, "reject");
 
 	return x == NULL ? -1 : xfer_reject(c, x, line);
 }
@@ -369,7 +385,7 @@ cmd_reject(struct core *c, struct conversation *cur, const char *line, char *arg
 static int
 cmd_cancel(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	struct xfer *x = xfer_arg(c, line, &args, "/cancel ID");
+	struct xfer *x = xfer_arg(c, line, &args, "cancel");
 
 	return x == NULL ? -1 : xfer_cancel(c, x, line);
 }
@@ -402,28 +418,29 @@ cmd_transfers(struct core *c, struct conversation *cur, const char *line, char *
  * Without one, in a conversation window (cur), that window's peer.
  */
 static struct peer *
-peer_arg_in(struct core *c, struct conversation *cur, const char *line, char **args, const char *usage)
+peer_arg_in(struct core *c, struct conversation *cur, const char *line, char **args,
+    const char *name)
 {
 	const char *why;
 	struct peer *p;
-	char *name = cmd_next_word(args);
+	char *word = cmd_next_word(args);
 
-	if (name == NULL && cur != NULL && cur->peer != NULL)
+	if (word == NULL && cur != NULL && cur->peer != NULL)
 		return cur->peer;   /* the window's peer is implied */
-	if (name == NULL) {
-		core_error(c, line, NULL, "usage: %s", usage);
+	if (word == NULL) {
+		usage_error(c, line, NULL, name, NULL);
 		return NULL;
 	}
-	if ((p = core_find_peer(c, name, &why)) == NULL)
-		core_error(c, line, NULL, "%s: %s", name, why);
+	if ((p = core_find_peer(c, word, &why)) == NULL)
+		core_error(c, line, NULL, "%s: %s", word, why);
 	return p;
 }
 
 /* The peer named by the first word of args, never implied. */
 static struct peer *
-peer_arg(struct core *c, const char *line, char **args, const char *usage)
+peer_arg(struct core *c, const char *line, char **args, const char *name)
 {
-	return peer_arg_in(c, NULL, line, args, usage);
+	return peer_arg_in(c, NULL, line, args, name);
 }
 
 /*
@@ -435,7 +452,7 @@ static int
 cmd_verify(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	struct core_event ev;
-	struct peer *p = peer_arg_in(c, cur, line, &args, "/verify PEER");
+	struct peer *p = peer_arg_in(c, cur, line, &args, "verify");
 	char code[VERIFY_CODE_LEN], safety[VERIFY_SAFETY_LEN];
 	int live;
 
@@ -466,15 +483,17 @@ cmd_verify(struct core *c, struct conversation *cur, const char *line, char *arg
 	return 0;
 }
 
-/* /trust, /block, /unblock, /untrust [PEER] (in a conversation window: its peer) */
+/*
+ * /trust, /block, /unblock, /untrust [PEER] (in a conversation window: its
+ * peer); name is the command's full name (the line may hold a prefix of it).
+ */
 static int
-cmd_trust(struct core *c, struct conversation *cur, const char *line, char *args)
+trust_cmd(struct core *c, struct conversation *cur, const char *line, char *args, const char *name)
 {
-	int untrust = strncmp(line, "/untrust", 8) == 0;
-	enum trust t = strncmp(line, "/trust", 6) == 0 ? TRUST_VERIFIED :
-	    strncmp(line, "/block", 6) == 0 ? TRUST_BLOCKED : TRUST_UNVERIFIED;
-	struct peer *p = peer_arg_in(c, cur, line, &args, t == TRUST_VERIFIED ? "/trust PEER" :
-	    t == TRUST_BLOCKED ? "/block PEER" : untrust ? "/untrust PEER" : "/unblock PEER");
+	int untrust = strcmp(name, "untrust") == 0;
+	enum trust t = strcmp(name, "trust") == 0 ? TRUST_VERIFIED :
+	    strcmp(name, "block") == 0 ? TRUST_BLOCKED : TRUST_UNVERIFIED;
+	struct peer *p = peer_arg_in(c, cur, line, &args, name);
 
 	if (p == NULL)
 		return -1;
@@ -495,17 +514,45 @@ cmd_trust(struct core *c, struct conversation *cur, const char *line, char *args
 	return 0;
 }
 
+/* /trust [PEER] */
+static int
+cmd_trust(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	return trust_cmd(c, cur, line, args, "trust");
+}
+
+/* /block [PEER] */
+static int
+cmd_block(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	return trust_cmd(c, cur, line, args, "block");
+}
+
+/* /unblock PEER */
+static int
+cmd_unblock(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	return trust_cmd(c, cur, line, args, "unblock");
+}
+
+/* /untrust PEER */
+static int
+cmd_untrust(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	return trust_cmd(c, cur, line, args, "untrust");
+}
+
 /* /rename PEER NAME */
 static int
 cmd_rename(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	struct peer *p = peer_arg(c, line, &args, "/rename PEER NAME");
+	struct peer *p = peer_arg(c, line, &args, "rename");
 	char *name;
 
 	if (p == NULL)
 		return -1;
 	if ((name = cmd_next_word(&args)) == NULL || *skip_blanks(args) != '\0') {
-		core_error(c, line, p, "usage: /rename PEER NAME (no spaces)");
+		usage_error(c, line, p, "rename", "no spaces");
 		return -1;
 	}
 	{
@@ -524,7 +571,7 @@ cmd_rename(struct core *c, struct conversation *cur, const char *line, char *arg
 static int
 cmd_forget(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	struct peer *p = peer_arg(c, line, &args, "/forget PEER");
+	struct peer *p = peer_arg(c, line, &args, "forget");
 
 	return p == NULL ? -1 : core_forget(c, p, line);
 }
@@ -537,7 +584,7 @@ cmd_history_clear(struct core *c, struct conversation *cur, const char *line, ch
 
 	if (*skip_blanks(args) == '\0' && cur != NULL && cur->peer != NULL)
 		p = cur->peer;
-	else if ((p = peer_arg(c, line, &args, "/history-clear PEER")) == NULL)
+	else if ((p = peer_arg(c, line, &args, "history-clear")) == NULL)
 		return -1;
 	core_clear_history(c, p);
 	core_note(c, &p->conv, LINE_SYSTEM, "history with %s cleared", p->nick);
@@ -549,7 +596,7 @@ static int
 cmd_history(struct core *c, struct conversation *cur, const char *line, char *args)
 {
 	struct core_event ev;
-	struct peer *p = peer_arg(c, line, &args, "/history PEER [N]");
+	struct peer *p = peer_arg(c, line, &args, "history");
 	char *num;
 	size_t n = 20, i;
 
@@ -560,7 +607,7 @@ cmd_history(struct core *c, struct conversation *cur, const char *line, char *ar
 		unsigned long v = strtoul(num, &end, 10);
 
 		if (*end != '\0' || v == 0) {
-			core_error(c, line, p, "usage: /history PEER [N]");
+			usage_error(c, line, p, "history", NULL);
 			return -1;
 		}
 		n = v;
@@ -585,7 +632,7 @@ cmd_me(struct core *c, struct conversation *cur, const char *line, char *args)
 
 	args = skip_blanks(args);
 	if (*args == '\0') {
-		core_error(c, line, NULL, "usage: /me ACTION (for example /me waves)");
+		usage_error(c, line, NULL, "me", "for example /me waves");
 		return -1;
 	}
 	if (cur == NULL || cur->peer == NULL) {
@@ -612,7 +659,8 @@ cmd_quit(struct core *c, struct conversation *cur, const char *line, char *args)
 }
 
 const struct cmd_def cmd_table[] = {
-	{ "connect", "HOST[:PORT]|CODE|NAME@DOMAIN", "connect to an address, an invite code, or a DNS name", cmd_connect },
+	{ "connect", "HOST[:PORT]|CODE|NAME@DOMAIN|PEER", "connect to an address, an invite code, "
+	  "a DNS name, or a known peer again", cmd_connect },
 	{ "msg", "PEER TEXT", "send a message (PEER: nick or fingerprint prefix)", cmd_msg },
 	{ "peers", "", "list known peers", cmd_peers },
 	{ "nick", "NAME", "change your nick", cmd_nick },
@@ -625,9 +673,9 @@ const struct cmd_def cmd_table[] = {
 	{ "verify", "[PEER]", "show the session code and safety number to compare with PEER "
 	  "(in its window: PEER may be left out)", cmd_verify },
 	{ "trust", "[PEER]", "mark PEER verified (after comparing a /verify code)", cmd_trust },
-	{ "block", "[PEER]", "refuse PEER's connections, messages and beacons", cmd_trust },
-	{ "unblock", "PEER", "undo /block (PEER becomes unverified)", cmd_trust },
-	{ "untrust", "PEER", "undo /trust (PEER becomes unverified)", cmd_trust },
+	{ "block", "[PEER]", "refuse PEER's connections, messages and beacons", cmd_block },
+	{ "unblock", "PEER", "undo /block (PEER becomes unverified)", cmd_unblock },
+	{ "untrust", "PEER", "undo /trust (PEER becomes unverified)", cmd_untrust },
 	{ "rename", "PEER NAME", "call PEER by a name of your choosing", cmd_rename },
 	{ "forget", "PEER", "forget PEER: trust, history, queued messages", cmd_forget },
 	{ "history", "PEER [N]", "show the last N lines with PEER (headless: history events)", cmd_history },
@@ -874,4 +922,18 @@ cmd_run(struct core *c, struct conversation *cur, const char *line)
 		orig[n] = '\0';
 		return d->fn(c, cur, orig, args) == 0 ? 0 : -1;
 	}
+}
+
+/* "/NAME ARGS" of a command in cmd_table (see cmd.h). */
+size_t
+cmd_usage(const char *name, char *out, size_t outlen)
+{
+	const struct cmd_def *d = cmd_find(cmd_table, name);
+	int n;
+
+	if (d == NULL)
+		n = snprintf(out, outlen, "/%s", name);
+	else
+		n = snprintf(out, outlen, "/%s%s%s", d->name, *d->args ? " " : "", d->args);
+	return n < 0 ? 0 : (size_t)n;
 }

@@ -50,6 +50,15 @@ const char *cmd_help_text(const char *name);
 /* Whether a message's text is an action: "/me ACTION" (PROTOCOL.md 5.4), shown "* NICK ACTION". */
 int cmd_is_action(const char *text);
 
+/* The longest usage text (cmd_usage) of a command in cmd_table. */
+#define CMD_USAGE_MAX 96
+
+/*
+ * Write the usage of a cmd_table command, "/NAME ARGS", to out (the one text
+ * every usage message is made from); returns its length as snprintf does.
+ */
+size_t cmd_usage(const char *name, char *out, size_t outlen);
+
 /* Find a command definition by name (without the slash) in a table. */
 const struct cmd_def *cmd_find(const struct cmd_def *table, const char *name);
 
