@@ -18,12 +18,11 @@
 #include "log.h"
 #include "text.h"
 #include "transfer.h"
+#include "xferstate.h"
 
 #define CHECKPOINT_BYTES  (64ull * 1024 * 1024)   /* persist resume state this often */
 #define CHECKPOINT_MS     2000
 #define WRITEBACK_BYTES   (8u * 1024 * 1024)      /* start write-back this often */
-#define FDONE_WRITTEN     1   /* receiver: complete, maybe only in the page cache */
-#define FDONE_DURABLE     2   /* receiver: flushed to the disk; saved as done */
 #define PROGRESS_MS       250
 #define MAC_CHUNK         (1024 * 1024)
 #define FINISHED_KEEP     64                       /* finished transfers kept for display */
@@ -106,231 +105,48 @@ send_cancel(struct xfer *x, uint8_t reason, const char *text)
 	buf_free(&b);
 }
 
-/* Path of the resume state file for an incoming transfer. */
-static int
-state_path(struct xfer *x, char *out, size_t outlen)
-{
-	int n = snprintf(out, outlen, "%s/%s.in", x->core->xfer_dir, x->idhex);
-
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-/* A digest of the offer (sender key + every entry) to recognise it when sent again. */
-static void
-offer_digest(struct xfer *x, char out[65])
-{
-	crypto_generichash_state st;
-	uint8_t d[32], num[8 + 8 + 4 + 1];
-	size_t i;
-
-	crypto_generichash_init(&st, NULL, 0, sizeof d);
-	crypto_generichash_update(&st, x->peer->pk, ID_KEYLEN);
-	for (i = 0; i < x->list.n; i++) {
-		const struct xfs_entry *e = &x->list.v[i];
-		uint64_t sz = e->size, mt = (uint64_t)e->mtime_ns;
-		int k;
-
-		crypto_generichash_update(&st, (const uint8_t *)e->rel, strlen(e->rel) + 1);
-		for (k = 0; k < 8; k++) {
-			num[k] = (uint8_t)(sz >> (56 - 8 * k));
-			num[8 + k] = (uint8_t)(mt >> (56 - 8 * k));
-		}
-		num[16] = (uint8_t)(e->mode >> 24); num[17] = (uint8_t)(e->mode >> 16);
-		num[18] = (uint8_t)(e->mode >> 8);  num[19] = (uint8_t)e->mode;
-		num[20] = (uint8_t)e->type;
-		crypto_generichash_update(&st, num, sizeof num);
-	}
-	crypto_generichash_final(&st, d, sizeof d);
-	sodium_bin2hex(out, 65, d, sizeof d);
-}
-
-/*
- * Persist an accepted incoming transfer: where it goes, its staging tag, and
- * for each file the offset up to which data is safely on disk.  Written to a
- * temporary file, synced, and renamed over the old state.
- */
-static int
-state_save(struct xfer *x)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 8], digest[65];
-	FILE *f = NULL;
-	size_t i;
-	int rc = -1;
-
-	if (state_path(x, path, sizeof path) == -1 ||
-	    snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return -1;
-	if ((f = fopen(tmp, "we")) == NULL)
-		goto out;
-	offer_digest(x, digest);
-	fprintf(f, "confab-transfer-in 1\npeer %s\nid %s\ndigest %s\ntag %s\ntarget %s\n",
-	    x->peer->fp, x->idhex, digest, x->tag, x->target);
-	for (i = 0; i < x->list.n; i++) {
-		uint64_t off = x->start[i];
-
-		if (x->list.v[i].type != XFS_FILE)
-			continue;
-		if (x->fdone[i] == FDONE_DURABLE)
-			fprintf(f, "done %zu\n", i);
-		else if (x->fdone[i])
-			continue;   /* not flushed yet: after a crash it is sent again */
-		else if (i == x->cur && x->cur_open)
-			fprintf(f, "part %zu %llu\n", i, (unsigned long long)x->last_sync);
-		else if (off > 0)
-			fprintf(f, "part %zu %llu\n", i, (unsigned long long)off);
-	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		goto out;
-	fclose(f);
-	f = NULL;
-	if (rename(tmp, path) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (f != NULL)
-		fclose(f);
-	if (rc != 0) {
-		log_warn("transfer %s: cannot save resume state: %s", x->idhex, strerror(errno));
-		unlink(tmp);
-	}
-	return rc;
-}
-
 static struct xfer *xfer_new(struct core *, struct peer *, enum xfer_dir);
 static void xfer_destroy(struct xfer *);
 static int  alloc_files(struct xfer *, size_t);
 
-/* Where an outgoing transfer is saved: XFER_DIR/ID.out. */
-static int
-out_path(const struct xfer *x, char *out, size_t outlen)
-{
-	return snprintf(out, outlen, "%s/%s.out", x->core->xfer_dir, x->idhex) < (int)outlen ? 0 : -1;
-}
-
-/*
- * Save an outgoing transfer so that a restart does not lose it: the peer,
- * id, key, total and each path given (absolute, in hex).  Mode 0600, written
- * to a temporary file and renamed.  Not in one-shot mode (no_reconnect).
- */
-static void
-out_save(struct xfer *x, char *const *paths, int npaths)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 8], keyhex[XFER_KEY_LEN * 2 + 1], *abs;
-	FILE *f = NULL;
-	size_t i, n;
-	int fd, k, ok = 0;
-
-	if (x->core->opt.no_reconnect || out_path(x, path, sizeof path) == -1 ||
-	    snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	sodium_bin2hex(keyhex, sizeof keyhex, x->key, sizeof x->key);
-	fprintf(f, "confab-transfer-out 1\npeer %s\nid %s\nkey %s\ntotal %llu\n", x->peer->fp,
-	    x->idhex, keyhex, (unsigned long long)x->total);
-	sodium_memzero(keyhex, sizeof keyhex);
-	for (k = 0; k < npaths; k++) {
-		const char *p = (abs = realpath(paths[k], NULL)) != NULL ? abs : paths[k];
-
-		fputs("path ", f);
-		for (i = 0, n = strlen(p); i < n; i++)
-			fprintf(f, "%02x", (unsigned char)p[i]);
-		fputc('\n', f);
-		free(abs);
-	}
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	f = NULL;
-	ok = ok && rename(tmp, path) == 0;
-out:
-	if (!ok) {
-		log_warn("transfer %s: cannot save it for a restart: %s", x->idhex, strerror(errno));
-		unlink(tmp);
-	}
-}
-
-/* An outgoing transfer has ended: it is no longer saved. */
-static void
-out_remove(struct xfer *x)
-{
-	char path[PATH_MAX];
-
-	if (x->dir == XFER_OUT && !x->core->opt.no_reconnect && out_path(x, path, sizeof path) == 0)
-		unlink(path);
-}
-
-/* Decode hex text into at most outlen - 1 bytes, NUL-terminated; -1 if not hex. */
-static int
-unhex(const char *hex, char *out, size_t outlen)
-{
-	size_t bin_len;
-
-	if (sodium_hex2bin((unsigned char *)out, outlen - 1, hex, strlen(hex), NULL, &bin_len, NULL) != 0)
-		return -1;
-	out[bin_len] = '\0';
-	return memchr(out, '\0', bin_len) == NULL ? 0 : -1;
-}
-
-/* Load one saved outgoing transfer (see out_save); 0, or -1 if the file is unusable. */
+/* Load one saved outgoing transfer (see xstate_out_save); 0, or -1 if the file is unusable. */
 static int
 out_load(struct core *c, const char *file)
 {
-	char line[PATH_MAX * 2 + 16], fp[FP_LEN + 1] = "", idhex[XFER_ID_HEX + 1] = "", err[512];
-	char keyhex[XFER_KEY_LEN * 2 + 1] = "", p[PATH_MAX];
-	unsigned long long total = 0;
+	char err[512];
+	struct xstate_out o;
 	uint8_t pk[ID_KEYLEN];
 	struct peer *peer;
 	struct xfer *x = NULL;
-	size_t bin_len, n;
-	FILE *f;
-	int rc = -1, paths = 0, magic = 0;
+	size_t bin_len, n, i;
+	int rc = -1;
 	const char *why = NULL;
 
-	if ((f = fopen(file, "re")) == NULL)
+	if (xstate_out_read(file, &o) == -1)
 		return -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line, "confab-transfer-out 1") == 0)
-			magic = 1;
-		else if (strncmp(line, "peer ", 5) == 0)
-			snprintf(fp, sizeof fp, "%.*s", FP_LEN, line + 5);
-		else if (strncmp(line, "id ", 3) == 0)
-			snprintf(idhex, sizeof idhex, "%.*s", XFER_ID_HEX, line + 3);
-		else if (strncmp(line, "key ", 4) == 0)
-			snprintf(keyhex, sizeof keyhex, "%.*s", XFER_KEY_LEN * 2, line + 4);
-		else if (strncmp(line, "total ", 6) == 0)
-			total = strtoull(line + 6, NULL, 10);
-		else if (strncmp(line, "path ", 5) == 0 && x == NULL && magic && fp_decode(fp, pk) == 0 &&
-		    (peer = core_peer_get(c, pk, 1)) != NULL && (x = xfer_new(c, peer, XFER_OUT)) == NULL)
-			break;
-		if (strncmp(line, "path ", 5) == 0 && x != NULL) {
-			paths++;
-			if (why == NULL && unhex(line + 5, p, sizeof p) == -1)
-				why = "a damaged path";
-			else if (why == NULL && xfs_walk(&x->list, p, err, sizeof err) == -1)
-				why = err;
-		}
+	if (!o.magic || o.npaths == 0 || fp_decode(o.fp, pk) != 0 ||
+	    (peer = core_peer_get(c, pk, 1)) == NULL || (x = xfer_new(c, peer, XFER_OUT)) == NULL)
+		goto out;
+	for (i = 0; i < o.npaths && why == NULL; i++) {
+		if (o.paths[i] == NULL)
+			why = "a damaged path";
+		else if (xfs_walk(&x->list, o.paths[i], err, sizeof err) == -1)
+			why = err;
 	}
-	fclose(f);
-	if (x == NULL || paths == 0 || strlen(idhex) != XFER_ID_HEX ||
-	    sodium_hex2bin(x->id, sizeof x->id, idhex, strlen(idhex), NULL, &bin_len, NULL) != 0 ||
+	if (strlen(o.idhex) != XFER_ID_HEX ||
+	    sodium_hex2bin(x->id, sizeof x->id, o.idhex, strlen(o.idhex), NULL, &bin_len, NULL) != 0 ||
 	    bin_len != sizeof x->id ||
-	    sodium_hex2bin(x->key, sizeof x->key, keyhex, strlen(keyhex), NULL, &bin_len, NULL) != 0 ||
+	    sodium_hex2bin(x->key, sizeof x->key, o.keyhex, strlen(o.keyhex), NULL, &bin_len, NULL) != 0 ||
 	    bin_len != sizeof x->key)
 		goto out;
-	sodium_memzero(keyhex, sizeof keyhex);
-	memcpy(x->idhex, idhex, sizeof x->idhex);
+	memcpy(x->idhex, o.idhex, sizeof x->idhex);
 	x->handle = ++c->next_handle;
 	n = x->list.n;
 	if (alloc_files(x, n) == -1)
 		goto out;
 	x->total = x->list.total;
 	x->t_start = x->t_progress = loop_now(c->loop);
-	if (why == NULL && (x->list.total != total || n == 0))
+	if (why == NULL && (x->list.total != o.total || n == 0))
 		why = "the files changed since it was offered";
 	if (why != NULL) {
 		x->reason = strdup(why);
@@ -349,6 +165,7 @@ out:
 		c->xfers = x->next;   /* xfer_new put it first */
 		xfer_destroy(x);
 	}
+	xstate_out_free(&o);
 	return rc;
 }
 
@@ -375,103 +192,6 @@ xfer_load_outgoing(struct core *c)
 	}
 	closedir(dir);
 	return n;
-}
-
-/* Remove the resume state of an incoming transfer. */
-static void
-state_remove(struct xfer *x)
-{
-	char path[PATH_MAX];
-
-	if (state_path(x, path, sizeof path) == 0)
-		unlink(path);
-}
-
-/*
- * Load saved state matching x: the file named by x's id, else any state from
- * the same peer with the same offer digest.  Fills tag, target, start and
- * fdone.  Returns 1 if found (and the id it was saved under in oldid), else 0.
- */
-static int
-state_load(struct xfer *x, char oldid[XFER_ID_HEX + 1])
-{
-	char path[PATH_MAX + 300], line[PATH_MAX + 32], digest[65], want[65];
-	char tag[sizeof x->tag] = "", target[PATH_MAX] = "", fp[FP_LEN + 2] = "";
-	struct dirent *de;
-	DIR *d = NULL;
-	FILE *f = NULL;
-	int found = 0, pass;
-
-	offer_digest(x, want);
-	for (pass = 0; pass < 2 && !found; pass++) {
-		if (pass == 0) {
-			if (state_path(x, path, sizeof path) == -1 || (f = fopen(path, "re")) == NULL)
-				continue;
-		}
-		if (pass == 1 && (d = opendir(x->core->xfer_dir)) == NULL)
-			break;
-		for (;;) {
-			if (pass == 1) {
-				size_t nl;
-
-				if ((de = readdir(d)) == NULL)
-					break;
-				nl = strlen(de->d_name);
-				if (nl != XFER_ID_HEX + 3 || strcmp(de->d_name + XFER_ID_HEX, ".in") != 0)
-					continue;
-				if (snprintf(path, sizeof path, "%s/%s", x->core->xfer_dir, de->d_name) >= (int)sizeof path ||
-				    (f = fopen(path, "re")) == NULL)
-					continue;
-			}
-			digest[0] = tag[0] = target[0] = fp[0] = '\0';
-			memset(x->start, 0, x->list.n * sizeof *x->start);
-			memset(x->fdone, 0, x->list.n);
-			while (fgets(line, sizeof line, f) != NULL) {
-				unsigned long long off;
-				size_t idx;
-				char *nl = strchr(line, '\n');
-
-				if (nl != NULL)
-					*nl = '\0';
-				if (sscanf(line, "peer %53s", fp) == 1 || sscanf(line, "digest %64s", digest) == 1 ||
-				    sscanf(line, "tag %16s", tag) == 1 || sscanf(line, "id %32s", oldid) == 1)
-					continue;
-				if (strncmp(line, "target ", 7) == 0) {
-					if (strlen(line + 7) < sizeof target)
-						memcpy(target, line + 7, strlen(line + 7) + 1);
-					continue;
-				}
-				if (sscanf(line, "done %zu", &idx) == 1 && idx < x->list.n &&
-				    x->list.v[idx].type == XFS_FILE) {
-					x->fdone[idx] = FDONE_DURABLE;
-					continue;
-				}
-				if (sscanf(line, "part %zu %llu", &idx, &off) == 2 && idx < x->list.n &&
-				    x->list.v[idx].type == XFS_FILE && off <= x->list.v[idx].size)
-					x->start[idx] = off;
-			}
-			fclose(f);
-			f = NULL;
-			if (strcmp(fp, x->peer->fp) == 0 && strcmp(digest, want) == 0 &&
-			    strlen(tag) == 16 && target[0] == '/') {
-				found = 1;
-				break;
-			}
-			if (pass == 0)
-				break;
-		}
-	}
-	if (d != NULL)
-		closedir(d);
-	if (!found) {
-		memset(x->start, 0, x->list.n * sizeof *x->start);
-		memset(x->fdone, 0, x->list.n);
-		return 0;
-	}
-	memcpy(x->tag, tag, sizeof x->tag);
-	free(x->target);
-	x->target = strdup(target);
-	return x->target != NULL;
 }
 
 /* Close the current file of a transfer, if any. */
@@ -518,7 +238,7 @@ set_state(struct xfer *x, enum xfer_state st)
 	if (st != XS_OFFERING)
 		loop_timer_del(x->core->loop, &x->idle);
 	if (finished(st))
-		out_remove(x);   /* an outgoing transfer that ended is no longer saved */
+		xstate_out_remove(x);   /* an outgoing transfer that ended is no longer saved */
 	if (finished(st) || st == XS_WAITING) {
 		close_current(x);
 		loop_timer_del(x->core->loop, &x->result_timer);
@@ -847,7 +567,7 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 	x->t_start = x->t_progress = loop_now(c->loop);
 	log_info("transfer %s: offering %zu entries, %llu bytes to %s", x->idhex, x->list.n,
 	    (unsigned long long)x->total, p->fp);
-	out_save(x, paths, npaths);   /* a restart does not lose it */
+	xstate_out_save(x, paths, npaths);   /* a restart does not lose it */
 	core_peer_keep(c, p);   /* sending it a file: the user knows this peer */
 	if (x->list.skipped > 0)
 		core_note(c, &p->conv, LINE_SYSTEM, "%zu symbolic link(s) or special file(s) left out",
@@ -1316,7 +1036,7 @@ auto_accept(struct core *c, struct xfer *x)
 {
 	char oldid[XFER_ID_HEX + 1] = "";
 
-	if (state_load(x, oldid) && strcmp(oldid, x->idhex) == 0) {
+	if (xstate_in_load(x, oldid) && strcmp(oldid, x->idhex) == 0) {
 		log_info("transfer %s: offered again, resuming into %s", x->idhex, x->target);
 		return 1;
 	}
@@ -1543,7 +1263,7 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 	}
 	if (x->target == NULL || dir == NULL || strcmp(dir, x->target) != 0) {
 		/* a fresh decision: find any partial data we kept for this offer */
-		if (!state_load(x, oldid) || (dir != NULL && strcmp(dir, x->target) != 0)) {
+		if (!xstate_in_load(x, oldid) || (dir != NULL && strcmp(dir, x->target) != 0)) {
 			if (dir != NULL || x->target == NULL) {
 				memset(x->start, 0, x->list.n * sizeof *x->start);
 				memset(x->fdone, 0, x->list.n);
@@ -1614,7 +1334,7 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 	x->wire = 0;
 	x->cur = x->unsynced = 0;
 	skip_to_next_file(x);
-	state_save(x);
+	xstate_in_save(x);
 	x->state = XS_RUNNING;
 	x->t_start = x->t_progress = x->t_sync = loop_now(c->loop);
 	log_info("transfer %s: accepted into %s (%llu bytes already there)", x->idhex, x->target,
@@ -1652,7 +1372,7 @@ xfer_cancel(struct core *c, struct xfer *x, const char *cmd)
 		xfs_stage_remove(x->stage);
 	}
 	if (x->dir == XFER_IN)
-		state_remove(x);
+		xstate_in_remove(x);
 	xfer_fail(x, XS_CANCELLED, XCANCEL_USER, "cancelled by %s", c->nick);
 	return 0;
 }
@@ -1690,7 +1410,7 @@ checkpoint(struct xfer *x)
 		x->last_sync = x->off;
 	if (x->stage != NULL && sync_finished(x, err, sizeof err) == -1)
 		log_warn("transfer %s: %s", x->idhex, err);   /* saved as not done: sent again */
-	state_save(x);
+	xstate_in_save(x);
 	x->t_sync = loop_now(x->core->loop);
 }
 
@@ -1783,7 +1503,7 @@ got_file_end(struct xfer *x, const struct rec_file_end *f)
 		close_current(x);
 		if (x->stage != NULL)
 			xfs_stage_remove(x->stage);
-		state_remove(x);
+		xstate_in_remove(x);
 		/* tell the sender too (an older sender waits for a result otherwise) */
 		xfer_fail(x, XS_FAILED, XCANCEL_FAILED, "%s changed on the sender's side during the transfer",
 		    e->rel);
@@ -1869,7 +1589,7 @@ got_xfer_done(struct xfer *x)
 	final = NULL;
 	xfs_stage_close(x->stage);
 	x->stage = NULL;
-	state_remove(x);
+	xstate_in_remove(x);
 	buf_init(&b, 256);
 	if (wire_put_result(&b, x->handle, XRESULT_OK, "verified") == BUF_OK)
 		send_ctrl(x->peer, &b);
@@ -1917,7 +1637,7 @@ got_cancel(struct core *c, struct peer *p, const struct rec_result *r)
 		close_current(x);
 		if (x->stage != NULL)
 			xfs_stage_remove(x->stage);
-		state_remove(x);
+		xstate_in_remove(x);
 	}
 	xfer_fail(x, r->code == XCANCEL_REJECT ? XS_REJECTED :
 	    r->code == XCANCEL_USER ? XS_CANCELLED : XS_FAILED, XCANCEL_SILENT,

@@ -78,7 +78,9 @@ struct xfer {
 	/* per-file resume state: offset the data starts at, and files already done
 	 * (receiver: FDONE_WRITTEN when complete, FDONE_DURABLE once flushed) */
 	uint64_t        *start;
-	uint8_t         *fdone;
+	uint8_t         *fdone;        /* 0, or one of: */
+#define FDONE_WRITTEN 1               /* receiver: complete, maybe only in the page cache */
+#define FDONE_DURABLE 2               /* receiver: flushed to the disk; saved as done */
 
 	/* sender streaming */
 	uint32_t         sent_entries;   /* OFFER_PART entries sent */

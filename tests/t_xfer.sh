@@ -185,6 +185,7 @@ stage=$(find "$T/bob-dl" -maxdepth 1 -name '.confab-*.partial' | head -n 1)
 ndone=$(grep -c '^done ' "$state" 2>/dev/null || true)
 diag "bob's saved state lists ${ndone:-0} of 60 files as done"
 check "many files: the saved state lists finished files" test "${ndone:-0}" -gt 0
+check "the saved state is private (mode 600)" test "$(stat -c %a "$state" 2>/dev/null)" = 600
 whole=1
 while read -r _ idx; do
 	f=$(printf 'f%02d.bin' "$idx")
