@@ -18,6 +18,7 @@
 #include "log.h"
 #include "onion.h"        /* the onion service */
 #include "mem.h"
+#include "persist.h"
 #include "reach.h"        /* port mapping, invite codes, DNS names */
 #include "store.h"
 #include "text.h"
@@ -1503,22 +1504,16 @@ core_nick_ok(const char *nick)
 static void
 nick_save(struct core *c)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	size_t n = strlen(c->nick);
-	int fd, ok;
+	char path[PATH_MAX], line[NICK_BUF + 1], err[PATH_MAX + 64];
+	int n;
 
 	if (paths_join(path, sizeof path, c->paths.state, "nick") == -1)
 		return;
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
-		log_err("cannot save the nick in %s: %s", tmp, strerror(errno));
-		return;
-	}
-	ok = write(fd, c->nick, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-	if (close(fd) != 0 || !ok || rename(tmp, path) == -1) {
-		log_err("cannot save the nick in %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
+	n = snprintf(line, sizeof line, "%s\n", c->nick);
+	if (n < 0 || (size_t)n >= sizeof line ||
+	    persist_atomic_write_buf(path, 0600, 0, line, (size_t)n, err, sizeof err) != 0)
+		log_err("cannot save the nick in %s: %s", path, n < 0 || (size_t)n >= sizeof line ?
+		    "too long" : err);
 }
 
 /* The nick saved by /nick, if any and still acceptable: 0, else -1. */
