@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "loop.h"
 #include "paths.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "wire.h"
 
@@ -262,9 +263,8 @@ struct core {
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */
 	int                 lock_fd;         /* the state directory's lock (paths_lock), -1 if none */
 	char                scratch[PATH_MAX];   /* temporary state directory, removed at exit */
-	double              tokens;          /* --limit-rate token bucket */
-	uint64_t            tokens_t;
-	struct loop_timer   rate_timer;
+	struct ratelimit    rate;            /* --limit-rate (app/transfer.c) */
+	struct loop_timer   rate_timer;      /* wakes the senders when data may go again */
 	/*
 	 * The peer that core_connect was asked for: the key that answered at the
 	 * address, or that proved the key an invite code or DNS pins (one-shot

@@ -711,30 +711,16 @@ rate_refill(struct loop *loop, struct loop_timer *t, void *arg)
 			session_want_bulk(x->peer->sess);
 }
 
-/*
- * --limit-rate: a token bucket of at most a quarter second of data.  Returns
- * 1 if a full data record may go now; else arms the refill timer.
- */
+/* --limit-rate: 1 if a full data record may go now; else arms the refill timer. */
 static int
 rate_ok(struct core *c)
 {
-	uint64_t now = loop_now(c->loop);
-	double cap;
+	uint64_t wait = ratelimit_wait(&c->rate, loop_now(c->loop), XFER_DATA_MAX);
 
-	if (c->opt.limit_rate == 0)
-		return 1;
-	cap = (double)c->opt.limit_rate / 4;
-	if (cap < XFER_DATA_MAX)
-		cap = XFER_DATA_MAX;
-	c->tokens += (double)(now - c->tokens_t) * (double)c->opt.limit_rate / 1000;
-	c->tokens_t = now;
-	if (c->tokens > cap)
-		c->tokens = cap;
-	if (c->tokens >= XFER_DATA_MAX)
+	if (wait == 0)
 		return 1;
 	if (!loop_timer_armed(&c->rate_timer))
-		loop_timer_set(c->loop, &c->rate_timer,
-		    1 + (uint64_t)((XFER_DATA_MAX - c->tokens) * 1000 / (double)c->opt.limit_rate));
+		loop_timer_set(c->loop, &c->rate_timer, wait);
 	return 0;
 }
 
@@ -763,8 +749,8 @@ xfer_bulk(struct core *c, struct peer *p, struct buf *b)
 	if (pick->state == XS_RUNNING && !rate_ok(c))
 		return 0;
 	r = pick->state == XS_OFFERING ? bulk_offer_part(pick, b) : bulk_data(pick, b);
-	if (r == 1 && pick->state == XS_RUNNING && c->opt.limit_rate != 0)
-		c->tokens -= (double)buf_len(b);
+	if (r == 1 && pick->state == XS_RUNNING)
+		ratelimit_spend(&c->rate, buf_len(b));
 	pick->t_progress = pick->t_progress;   /* progress() keeps its own clock */
 	if (r == 1) {
 		/* move pick to the end of its peer's turn order */
@@ -1745,7 +1731,7 @@ int
 xfer_init(struct core *c)
 {
 	loop_timer_init(&c->rate_timer, rate_refill, c);
-	c->tokens_t = loop_now(c->loop);
+	ratelimit_init(&c->rate, c->opt.limit_rate, loop_now(c->loop));
 	if (paths_join(c->xfer_dir, sizeof c->xfer_dir, c->paths.state, "transfers") == -1 ||
 	    paths_mkdirs(c->xfer_dir, 0700) == -1)
 		return -1;
