@@ -1235,74 +1235,91 @@ skip_to_next_file(struct xfer *x)
 	x->last_sync = x->off;
 }
 
-/* /accept: take an offer into dir. */
-int
-xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
+/*
+ * /accept, step 1: choose where the offer goes.  A fresh decision looks for
+ * partial data we kept for this offer (resumed into its old directory unless
+ * dir names another); else a new staging tag in dir or the download
+ * directory.  Returns 0, or -1 when out of memory.
+ */
+static int
+accept_target(struct core *c, struct xfer *x, const char *dir)
 {
-	char err[512], oldid[XFER_ID_HEX + 1];
-	uint64_t avail, need, have = 0;
-	size_t i;
+	char oldid[XFER_ID_HEX + 1];
+	uint8_t rnd[8];
+	struct xfer *o;
 
-	if (x->dir != XFER_IN || x->state != XS_PENDING) {
-		core_error(c, cmd, x->peer, "transfer %.8s is not an offer waiting for an answer", x->idhex);
-		return -1;
-	}
-	if (x->target == NULL || dir == NULL || strcmp(dir, x->target) != 0) {
-		/* a fresh decision: find any partial data we kept for this offer */
-		if (!xstate_in_load(x, oldid) || (dir != NULL && strcmp(dir, x->target) != 0)) {
-			if (dir != NULL || x->target == NULL) {
-				memset(x->start, 0, x->list.n * sizeof *x->start);
-				memset(x->fdone, 0, x->list.n);
-				randombytes_buf(err, 8);
-				sodium_bin2hex(x->tag, sizeof x->tag, (uint8_t *)err, 8);
-				free(x->target);
-				x->target = strdup(dir != NULL ? dir : c->opt.download_dir != NULL ?
-				    c->opt.download_dir : c->paths.downloads);
-			}
-		} else if (strcmp(oldid, x->idhex) != 0) {
-			/* resuming under a new id: move the saved state over */
-			char old[PATH_MAX];
-			struct xfer *o;
-
-			if (snprintf(old, sizeof old, "%s/%s.in", c->xfer_dir, oldid) < (int)sizeof old)
-				unlink(old);
-			/* and the old entry, paused, goes: one entry per transfer */
-			for (o = c->xfers; o != NULL; o = o->next) {
-				if (o != x && o->dir == XFER_IN && strcmp(o->idhex, oldid) == 0 &&
-				    !finished(o->state)) {
-					close_current(o);
-					if (o->stage != NULL) {
-						xfs_stage_close(o->stage);
-						o->stage = NULL;
-					}
-					o->state = XS_FAILED;   /* superseded, quietly */
-					o->hidden = 1;
+	if (x->target != NULL && dir != NULL && strcmp(dir, x->target) == 0)
+		return 0;   /* decided already */
+	if (!xstate_in_load(x, oldid) || (dir != NULL && strcmp(dir, x->target) != 0)) {
+		if (dir != NULL || x->target == NULL) {
+			memset(x->start, 0, x->list.n * sizeof *x->start);
+			memset(x->fdone, 0, x->list.n);
+			randombytes_buf(rnd, sizeof rnd);
+			sodium_bin2hex(x->tag, sizeof x->tag, rnd, sizeof rnd);
+			free(x->target);
+			x->target = strdup(dir != NULL ? dir : c->opt.download_dir != NULL ?
+			    c->opt.download_dir : c->paths.downloads);
+		}
+	} else if (strcmp(oldid, x->idhex) != 0) {
+		/* resuming under a new id: the saved state moves over */
+		xstate_in_remove_id(c, oldid);
+		/* and the old entry, paused, goes: one entry per transfer */
+		for (o = c->xfers; o != NULL; o = o->next) {
+			if (o != x && o->dir == XFER_IN && strcmp(o->idhex, oldid) == 0 &&
+			    !finished(o->state)) {
+				close_current(o);
+				if (o->stage != NULL) {
+					xfs_stage_close(o->stage);
+					o->stage = NULL;
 				}
+				o->state = XS_FAILED;   /* superseded, quietly */
+				o->hidden = 1;
 			}
 		}
 	}
-	if (x->target == NULL) {
-		core_error(c, cmd, x->peer, "out of memory");
-		return -1;
-	}
+	return x->target != NULL ? 0 : -1;
+}
+
+/*
+ * /accept, step 2: open the staging directory in the target and check that
+ * the bytes still missing fit (with 1 MiB to spare).  Returns the bytes
+ * already there in *have; 0, or -1 (reported, nothing left behind).
+ */
+static int
+accept_space(struct core *c, struct xfer *x, const char *cmd, uint64_t *have)
+{
+	char err[512];
+	uint64_t avail, need;
+	size_t i;
+
 	if ((x->stage = xfs_stage_open(x->target, x->tag, 1, err, sizeof err)) == NULL) {
 		core_error(c, cmd, x->peer, "cannot receive into %s: %s", x->target, err);
 		return -1;
 	}
-	for (i = 0; i < x->list.n; i++)
-		have += x->fdone[i] ? x->list.v[i].size : x->start[i];
-	need = x->total - have;
-	/* keep 1 MiB spare; written so that a huge need cannot wrap around */
+	for (*have = 0, i = 0; i < x->list.n; i++)
+		*have += x->fdone[i] ? x->list.v[i].size : x->start[i];
+	need = x->total - *have;
+	/* written so that a huge need cannot wrap around */
 	if (xfs_free_space(x->target, &avail) == 0 &&
 	    (avail < 1024 * 1024 || avail - 1024 * 1024 < need)) {
 		core_error(c, cmd, x->peer, "not enough space in %s: %llu bytes needed, %llu free",
 		    x->target, (unsigned long long)need, (unsigned long long)avail);
-		if (have == 0)
+		if (*have == 0)
 			xfs_stage_remove(x->stage);   /* just made, empty: leave nothing behind */
 		xfs_stage_close(x->stage);
 		x->stage = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+/* /accept, step 3: make the directories, tell the sender, and run. */
+static int
+accept_start(struct core *c, struct xfer *x, const char *cmd, uint64_t have)
+{
+	char err[512];
+	size_t i;
+
 	for (i = 0; i < x->list.n; i++) {
 		if (x->list.v[i].type == XFS_DIR &&
 		    xfs_stage_mkdir(x->stage, x->list.v[i].rel, err, sizeof err) == -1) {
@@ -1330,6 +1347,25 @@ xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
 		core_peer_keep(c, x->peer);
 	emit(x, EV_TRANSFER);
 	return 0;
+}
+
+/* /accept: take an offer into dir. */
+int
+xfer_accept(struct core *c, struct xfer *x, const char *dir, const char *cmd)
+{
+	uint64_t have;
+
+	if (x->dir != XFER_IN || x->state != XS_PENDING) {
+		core_error(c, cmd, x->peer, "transfer %.8s is not an offer waiting for an answer", x->idhex);
+		return -1;
+	}
+	if (accept_target(c, x, dir) == -1) {
+		core_error(c, cmd, x->peer, "out of memory");
+		return -1;
+	}
+	if (accept_space(c, x, cmd, &have) == -1)
+		return -1;
+	return accept_start(c, x, cmd, have);
 }
 
 /* /reject an offer. */

@@ -118,6 +118,16 @@ xstate_in_remove(struct xfer *x)
 		unlink(path);
 }
 
+/* Remove the resume state saved under another id (the offer came again with a new one). */
+void
+xstate_in_remove_id(struct core *c, const char *idhex)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof path, "%s/%s.in", c->xfer_dir, idhex) < (int)sizeof path)
+		unlink(path);
+}
+
 /* What one ID.in file says (in_read). */
 struct in_state {
 	char fp[FP_LEN + 2], digest[DIGEST_HEX], tag[sizeof ((struct xfer *)0)->tag];

@@ -18,6 +18,8 @@
 int  xstate_in_save(struct xfer *);
 /* Remove the resume state of an incoming transfer. */
 void xstate_in_remove(struct xfer *);
+/* Remove the resume state saved under another id (an offer sent again). */
+void xstate_in_remove_id(struct core *, const char *idhex);
 /*
  * Load saved state matching x: the file named by x's id, else any state from
  * the same peer with the same offer digest.  Fills tag, target, start and
