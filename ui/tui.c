@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <curses.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -29,24 +27,6 @@
 #include "tui.h"
 #include "tui_int.h"
 
-#define PASTE_ON   "\033[?2004h"
-#define PASTE_OFF  "\033[?2004l"
-#define COMP_MAX   1000
-
-/*
- * What a fatal signal handler needs to give the terminal back: the modes from
- * before curses and the strings that leave the alternate screen.  Written once
- * at start, read from signal context.
- */
-static struct termios           g_tio;
-static int                      g_tio_ok;
-static char                     g_restore[256];
-static size_t                   g_restore_len;
-static volatile sig_atomic_t    g_curses;
-static struct sigaction         g_old_fatal[NSIG];
-static const int                g_fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-static int                      g_paste_on;
-static SCREEN                  *g_screen;
 
 /* A UI command: one the front-end handles itself. */
 struct ui_cmd {
@@ -98,181 +78,6 @@ static const char *const key_help[] = {
 	"  over paste_confirm_lines lines (default 5) it waits for y (send) or n (drop)",
 	NULL,
 };
-
-/* --- terminal restore ---------------------------------------------------- */
-
-/* Give the terminal back from a fatal signal: async-signal-safe. */
-static void
-restore_from_signal(void)
-{
-	if (!g_curses)
-		return;
-	g_curses = 0;
-	(void)!write(STDOUT_FILENO, g_restore, g_restore_len);
-	if (g_tio_ok)
-		tcsetattr(STDIN_FILENO, TCSANOW, &g_tio);
-}
-
-/* A fatal signal: restore the terminal, then let the old disposition have it. */
-static void
-on_fatal(int sig)
-{
-	restore_from_signal();
-	sigaction(sig, &g_old_fatal[sig], NULL);
-	raise(sig);
-}
-
-/* exit() while the screen is ours (a library giving up): leave curses first. */
-static void
-tui_atexit(void)
-{
-	if (!g_curses)
-		return;
-	g_curses = 0;
-	endwin();
-	if (g_paste_on) {
-		fputs(PASTE_OFF, stdout);
-		fflush(stdout);
-	}
-}
-
-/* Append a terminfo string to the restore sequence. */
-static void
-restore_add(const char *cap)
-{
-	char *s = tigetstr(cap);
-	size_t n;
-
-	if (s == NULL || s == (char *)-1)
-		return;
-	n = strlen(s);
-	if (g_restore_len + n < sizeof g_restore) {
-		memcpy(g_restore + g_restore_len, s, n);
-		g_restore_len += n;
-	}
-}
-
-/* Send a terminfo string now (after endwin). */
-static void
-restore_put(const char *cap)
-{
-	char *s = tigetstr(cap);
-
-	if (s != NULL && s != (char *)-1) {
-		putp(s);
-		fflush(stdout);
-	}
-}
-
-/* Whether the terminal takes bracketed paste mode (xterm's private mode 2004). */
-static int
-term_has_paste(void)
-{
-	static const char *const families[] = {
-		"xterm", "screen", "tmux", "rxvt", "alacritty", "foot", "kitty", "st-", "st",
-		"vte", "gnome", "konsole", "putty", "wezterm", "contour", "iterm", NULL,
-	};
-	const char *term = getenv("TERM");
-	size_t i, n;
-
-	if (term == NULL)
-		return 0;
-	for (i = 0; families[i] != NULL; i++) {
-		n = strlen(families[i]);
-		if (strncmp(term, families[i], n) == 0 && (term[n] == '\0' || term[n] == '-' ||
-		    families[i][n - 1] == '-'))
-			return 1;
-	}
-	return 0;
-}
-
-/* Enter curses mode. Returns 0 or -1. */
-static int
-curses_start(struct tui *t)
-{
-	const char *nc = getenv("NO_COLOR");
-	static const int colors[PAIR_COUNT] = {
-		0, COLOR_RED, COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN,
-	};
-	struct sigaction sa;
-	size_t i;
-	int p;
-
-	g_tio_ok = tcgetattr(STDIN_FILENO, &g_tio) == 0;
-	/*
-	 * The size comes from the terminal (ioctl), not from stale LINES/COLUMNS;
-	 * use_env(FALSE) alone would take terminfo's lines/cols, which some
-	 * entries (linux) do not have, and newterm would fail.
-	 */
-	use_env(FALSE);
-	use_tioctl(TRUE);
-	if ((g_screen = newterm(NULL, stdout, stdin)) == NULL)
-		return -1;
-	t->curses_up = 1;
-	g_curses = 1;
-	raw();
-	noecho();
-	nonl();
-	intrflush(stdscr, FALSE);
-	keypad(stdscr, TRUE);
-	nodelay(stdscr, TRUE);
-	leaveok(stdscr, FALSE);
-	set_escdelay(TUI_ESCDELAY_MS);
-	t->color = 0;
-	/* config file: colors = on wins over $NO_COLOR, off means never, auto follows it */
-	if (t->core.opt.colors != COLORS_OFF &&
-	    (t->core.opt.colors == COLORS_ON || nc == NULL || *nc == '\0') &&
-	    has_colors() && start_color() == OK &&
-	    use_default_colors() == OK) {
-		/* pairs only: the terminal's palette is never redefined */
-		for (p = 1; p < PAIR_COUNT; p++)
-			init_pair((short)p, (short)colors[p], -1);
-		t->color = 1;
-	}
-	g_restore_len = 0;
-	if (term_has_paste()) {
-		fputs(PASTE_ON, stdout);
-		fflush(stdout);
-		g_paste_on = 1;
-		memcpy(g_restore, PASTE_OFF, strlen(PASTE_OFF));
-		g_restore_len = strlen(PASTE_OFF);
-	}
-	restore_add("sgr0");
-	restore_add("cnorm");
-	restore_add("rmcup");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_fatal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof g_fatal_signals / sizeof g_fatal_signals[0]; i++)
-		sigaction(g_fatal_signals[i], &sa, &g_old_fatal[g_fatal_signals[i]]);
-	getmaxyx(stdscr, t->rows, t->cols);
-	t->dirty = t->full = 1;
-	return 0;
-}
-
-/* Leave curses mode and give the terminal back as it was. */
-static void
-curses_stop(struct tui *t)
-{
-	size_t i;
-
-	if (!t->curses_up)
-		return;
-	for (i = 0; i < sizeof g_fatal_signals / sizeof g_fatal_signals[0]; i++)
-		sigaction(g_fatal_signals[i], &g_old_fatal[g_fatal_signals[i]], NULL);
-	g_curses = 0;
-	curs_set(1);
-	endwin();
-	restore_put("cnorm");   /* some terminals bring back the hidden cursor of the alternate screen */
-	if (g_paste_on) {
-		fputs(PASTE_OFF, stdout);
-		fflush(stdout);
-		g_paste_on = 0;
-	}
-	delscreen(g_screen);
-	g_screen = NULL;
-	t->curses_up = 0;
-}
 
 /* --- windows ------------------------------------------------------------- */
 
@@ -1018,153 +823,64 @@ run_line(struct tui *t, const char *line)
 
 /* --- completion ---------------------------------------------------------- */
 
-/* Forget a completion in progress. */
+/* Command names (the core's, then the UI's own) starting with prefix. */
 static void
-comp_reset(struct tui *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->comp.ncand; i++)
-		free(t->comp.cand[i]);
-	free(t->comp.cand);
-	memset(&t->comp, 0, sizeof t->comp);
-}
-
-/* Add a candidate (a copy of a+b). */
-static void
-comp_add(struct tui *t, const char *a, const char *b, const char *c)
-{
-	char **nc, *s;
-	size_t n;
-
-	if (t->comp.ncand >= COMP_MAX)
-		return;
-	n = strlen(a) + strlen(b) + strlen(c) + 1;
-	if ((s = malloc(n)) == NULL)
-		return;
-	snprintf(s, n, "%s%s%s", a, b, c);
-	if ((nc = mem_reallocarray(t->comp.cand, t->comp.ncand + 1, sizeof *nc)) == NULL) {
-		free(s);
-		return;
-	}
-	t->comp.cand = nc;
-	t->comp.cand[t->comp.ncand++] = s;
-}
-
-/* qsort comparison of strings. */
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Candidates for a command name. */
-static void
-comp_commands(struct tui *t, const char *word)
+comp_commands(struct tui_comp *c, const char *prefix, void *arg)
 {
 	const struct cmd_def *d;
 	const struct ui_cmd *u;
-	size_t n = strlen(word + 1);
+	size_t n = strlen(prefix);
 
+	(void)arg;
 	for (d = cmd_table; d->name != NULL; d++)
-		if (strncmp(d->name, word + 1, n) == 0)
-			comp_add(t, "/", d->name, " ");
+		if (strncmp(d->name, prefix, n) == 0)
+			comp_add(c, "/", d->name, " ");
 	for (u = ui_cmds; u->name != NULL; u++)
-		if (strncmp(u->name, word + 1, n) == 0 && cmd_find(cmd_table, u->name) == NULL)
-			comp_add(t, "/", u->name, " ");
+		if (strncmp(u->name, prefix, n) == 0 && cmd_find(cmd_table, u->name) == NULL)
+			comp_add(c, "/", u->name, " ");
+}
+
+/* A command's argument synopsis: the UI's own command first, else the core's. */
+static const char *
+comp_synopsis(const char *cmd, void *arg)
+{
+	const struct cmd_def *d;
+	const struct ui_cmd *u;
+
+	(void)arg;
+	for (u = ui_cmds; u->name != NULL; u++)
+		if (strcmp(u->name, cmd) == 0)
+			return u->args;
+	return (d = cmd_find(cmd_table, cmd)) != NULL ? d->args : NULL;
 }
 
 /* Candidates for a peer: nicks (any case), else fingerprint prefixes. */
 static void
-comp_peers(struct tui *t, const char *word)
+comp_peers(struct tui_comp *c, const char *word, void *arg)
 {
+	struct tui *t = arg;
 	struct peer *p;
 	size_t n = strlen(word);
 	char fp[FP_SHORT + 1];
 
 	for (p = t->core.peers; p != NULL; p = p->next)
 		if (!p->forgotten && strncasecmp(p->nick, word, n) == 0)
-			comp_add(t, p->nick, t->comp.colon ? ": " : " ", "");   /* "bob: " starts a line */
-	if (t->comp.ncand > 0 || n == 0)
+			comp_add(c, p->nick, c->colon ? ": " : " ", "");   /* "bob: " starts a line */
+	if (c->ncand > 0 || n == 0)
 		return;
 	for (p = t->core.peers; p != NULL; p = p->next) {
 		if (!p->forgotten && strncasecmp(p->fp, word, n) == 0) {
 			snprintf(fp, sizeof fp, "%.*s", FP_SHORT, p->fp);
-			comp_add(t, n > FP_SHORT ? p->fp : fp, " ", "");
+			comp_add(c, n > FP_SHORT ? p->fp : fp, " ", "");
 		}
 	}
 }
 
-/* Copy in to out with blanks, quotes and backslashes escaped as the command parser reads them. */
-static void
-escape_path(const char *in, char *out, size_t outlen)
-{
-	size_t k = 0;
-
-	for (; *in != '\0' && k + 3 < outlen; in++) {
-		if (*in == ' ' || *in == '\t' || *in == '"' || *in == '\\')
-			out[k++] = '\\';
-		out[k++] = *in;
-	}
-	out[k] = '\0';
-}
-
-/* Candidates for a file path ("~/" means $HOME); word is as typed (may hold escapes). */
-static void
-comp_paths(struct tui *t, const char *typed)
-{
-	const char *slash, *base, *home = getenv("HOME");
-	char word[PATH_MAX], dir[PATH_MAX], shown[PATH_MAX], full[2 * PATH_MAX], esc[2 * PATH_MAX];
-	char quoted[4 * PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	size_t bl, k = 0;
-	int isdir;
-	DIR *d;
-
-	/* undo the escapes and quotes the command parser would undo */
-	for (; *typed != '\0' && k + 1 < sizeof word; typed++) {
-		if (*typed == '"')
-			continue;
-		if (*typed == '\\' && typed[1] != '\0')
-			typed++;
-		word[k++] = *typed;
-	}
-	word[k] = '\0';
-	if ((slash = strrchr(word, '/')) != NULL) {
-		snprintf(shown, sizeof shown, "%.*s", (int)(slash - word + 1), word);
-		base = slash + 1;
-	} else {
-		shown[0] = '\0';
-		base = word;
-	}
-	if (shown[0] == '~' && shown[1] == '/' && home != NULL)
-		snprintf(dir, sizeof dir, "%s/%s", home, shown + 2);
-	else
-		snprintf(dir, sizeof dir, "%s", shown[0] ? shown : ".");
-	if ((d = opendir(dir)) == NULL)
-		return;
-	bl = strlen(base);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (de->d_name[0] == '.' && base[0] != '.')
-			continue;
-		if (strncmp(de->d_name, base, bl) != 0)
-			continue;
-		snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
-		isdir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
-		snprintf(esc, sizeof esc, "%s%s", shown, de->d_name);
-		escape_path(esc, quoted, sizeof quoted);
-		comp_add(t, quoted, isdir ? "/" : " ", "");
-	}
-	closedir(d);
-}
-
 /* Candidates for a transfer id: offers for /accept and /reject, else transfers under way. */
 static void
-comp_ids(struct tui *t, const char *word, const char *cmd)
+comp_ids(struct tui_comp *c, const char *word, const char *cmd, void *arg)
 {
+	struct tui *t = arg;
 	int offers = strcmp(cmd, "accept") == 0 || strcmp(cmd, "reject") == 0;
 	const struct xfer *x;
 	size_t n = strlen(word);
@@ -1176,185 +892,22 @@ comp_ids(struct tui *t, const char *word, const char *cmd)
 		if (strncasecmp(x->idhex, word, n) != 0)
 			continue;
 		snprintf(id, sizeof id, "%.8s", x->idhex);
-		comp_add(t, id, " ", "");
+		comp_add(c, id, " ", "");
 	}
-}
-
-enum arg_kind { ARG_OTHER = 0, ARG_PEER, ARG_PATH, ARG_ID };
-
-/*
- * What the word starting at code point start stands for, from its place
- * among the arguments of the command the line starts with, as the command's
- * argument synopsis names it ("PEER PATH...", "ID [DIR]").  ARG_OTHER when
- * the line is not a command or the place is free text.  The command's name
- * goes to cmd.
- */
-static enum arg_kind
-arg_kind(struct tui *t, size_t start, char *cmd, size_t cmdlen)
-{
-	const struct edit *e = &t->edit;
-	const struct cmd_def *d;
-	const struct ui_cmd *u;
-	const char *args = NULL, *p, *tok = NULL;
-	size_t i, k = 0, n = 0, tl = 0, j;
-	int inq = 0, inword = 0, found = 0;
-
-	if (e->len == 0 || e->cp[0] != '/')
-		return ARG_OTHER;
-	for (i = 1; i < e->len && e->cp[i] != ' ' && e->cp[i] < 0x80 && n + 1 < cmdlen; i++)
-		cmd[n++] = (char)e->cp[i];
-	cmd[n] = '\0';
-	if (i < e->len && e->cp[i] != ' ')
-		return ARG_OTHER;
-	/* count the words before start, as the command parser splits them */
-	for (; i < start; i++) {
-		if (!inq && e->cp[i] == ' ') {
-			inword = 0;
-			continue;
-		}
-		if (!inword) {
-			inword = 1;
-			k++;
-		}
-		if (e->cp[i] == '"')
-			inq = !inq;
-		else if (e->cp[i] == '\\' && i + 1 < start)
-			i++;
-	}
-	for (u = ui_cmds; u->name != NULL && args == NULL; u++)
-		if (strcmp(u->name, cmd) == 0)
-			args = u->args;
-	if (args == NULL && (d = cmd_find(cmd_table, cmd)) != NULL)
-		args = d->args;
-	if (args == NULL)
-		return ARG_OTHER;
-	/* the k-th word of the synopsis; a last "WORD..." repeats */
-	for (p = args, j = 0;; j++) {
-		p += strspn(p, " ");
-		if (*p == '\0')
-			break;
-		tok = p;
-		tl = strcspn(p, " ");
-		p += tl;
-		if (j == k) {
-			found = 1;
-			break;
-		}
-	}
-	if (tok == NULL || (!found && (tl < 3 || strncmp(tok + tl - 3, "...", 3) != 0)))
-		return ARG_OTHER;
-	if (*tok == '[')
-		tok++, tl--;
-	if (strncmp(tok, "PEER", 4) == 0)
-		return ARG_PEER;
-	if (strncmp(tok, "PATH", 4) == 0 || strncmp(tok, "FILE", 4) == 0 || strncmp(tok, "DIR", 3) == 0)
-		return ARG_PATH;
-	if (strncmp(tok, "ID", 2) == 0)
-		return ARG_ID;
-	return ARG_OTHER;
 }
 
 /* Tab (dir 1) or Shift-Tab (dir -1): complete the word before the cursor. */
 static void
 complete(struct tui *t, int dir)
 {
-	struct edit *e = &t->edit;
-	struct tui_comp *c = &t->comp;
-	char *word, *cand, cmd[32];
-	size_t start, i, lcp;
-	enum arg_kind kind = ARG_OTHER;
-	int first;
+	const struct comp_src src = {
+		.commands = comp_commands, .synopsis = comp_synopsis, .peers = comp_peers,
+		.ids = comp_ids, .paths = NULL, .arg = t,
+	};
+	char note[512];
 
-	if (c->active && e->prev_op == EDIT_OP_COMPLETE && c->ncand > 0) {
-		if (c->idx >= c->ncand)   /* after the common prefix: begin the cycle */
-			c->idx = dir > 0 ? 0 : c->ncand - 1;
-		else
-			c->idx = (c->idx + c->ncand + (size_t)(dir > 0 ? 1 : -1)) % c->ncand;
-		edit_replace(e, c->start, c->end, c->cand[c->idx]);
-		c->end = e->cur;
-		e->op = EDIT_OP_COMPLETE;
-		return;
-	}
-	comp_reset(t);
-	/* the word before the cursor; "\\ " is an escaped blank inside it */
-	for (start = e->cur; start > 0; start--)
-		if (e->cp[start - 1] == ' ' && !(start >= 2 && e->cp[start - 2] == '\\'))
-			break;
-	for (i = 0, first = 1; i < start; i++)
-		if (e->cp[i] != ' ')
-			first = 0;
-	if ((word = edit_slice(e, start, e->cur)) == NULL)
-		return;
-	if (!first)
-		kind = arg_kind(t, start, cmd, sizeof cmd);
-	if (first && word[0] == '/' && strchr(word + 1, '/') == NULL)
-		comp_commands(t, word);
-	else if (kind == ARG_PEER)
-		comp_peers(t, word);
-	else if (kind == ARG_PATH)
-		comp_paths(t, word);
-	else if (kind == ARG_ID)
-		comp_ids(t, word, cmd);
-	else if (strchr(word, '/') != NULL || word[0] == '~' || (word[0] == '.' && word[1] == '/'))
-		comp_paths(t, word);
-	else {
-		c->colon = first;   /* a nick at the start of a line is addressed: "bob: " */
-		comp_peers(t, word);
-		c->colon = 0;
-	}
-	if (c->ncand == 0) {
-		free(word);
-		return;
-	}
-	qsort(c->cand, c->ncand, sizeof *c->cand, cmp_str);
-	c->start = start;
-	c->active = 1;
-	if (c->ncand == 1) {
-		edit_replace(e, start, e->cur, c->cand[0]);
-		comp_reset(t);
-		free(word);
-		return;
-	}
-	/* several: first extend to their common prefix, then cycle */
-	for (lcp = 0; c->cand[0][lcp] != '\0'; lcp++) {
-		for (i = 1; i < c->ncand; i++)
-			if (c->cand[i][lcp] != c->cand[0][lcp])
-				break;
-		if (i < c->ncand)
-			break;
-	}
-	while (lcp > 0 && (c->cand[0][lcp] & 0xc0) == 0x80)
-		lcp--;   /* never split a UTF-8 character */
-	if (kind == ARG_ID) {
-		/* transfer ids: never pick one of several; list them, extend to what they share */
-		char list[400] = "";
-		size_t len = 0;
-
-		for (i = 0; i < c->ncand && len + 12 < sizeof list; i++)
-			len += (size_t)snprintf(list + len, sizeof list - len, " %.8s", c->cand[i]);
-		if (lcp > strlen(word) && (cand = strndup(c->cand[0], lcp)) != NULL) {
-			edit_replace(e, start, e->cur, cand);
-			free(cand);
-		}
-		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "%zu transfers match:%s%s (type more of the id)",
-		    c->ncand, list, i < c->ncand ? " ..." : "");
-		comp_reset(t);
-		free(word);
-		return;
-	}
-	if (lcp > strlen(word)) {
-		if ((cand = strndup(c->cand[0], lcp)) != NULL) {
-			edit_replace(e, start, e->cur, cand);
-			free(cand);
-		}
-		c->idx = c->ncand;   /* the next Tab starts cycling */
-	} else {
-		c->idx = dir > 0 ? 0 : c->ncand - 1;
-		edit_replace(e, start, e->cur, c->cand[c->idx]);
-	}
-	c->end = e->cur;
-	e->op = EDIT_OP_COMPLETE;
-	free(word);
+	if (comp_complete(&t->comp, &t->edit, dir, &src, note, sizeof note) == 1)
+		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "%s", note);
 }
 
 /* --- keys ---------------------------------------------------------------- */
@@ -1691,7 +1244,7 @@ on_key(void *arg, int code, uint32_t key, int alt)
 	}
 	edit_begin(&t->edit);
 	if (!(!code && k == 9) && !(code && k == KEY_BTAB))
-		comp_reset(t);
+		comp_reset(&t->comp);
 	if (alt)
 		key_alt(t, code, k);
 	else
@@ -1735,28 +1288,6 @@ on_stdin(struct loop *l, int fd, int revents, void *arg)
 }
 
 /* --- start and stop ------------------------------------------------------ */
-
-/* Send stderr to the log file while the screen is ours (libraries may write there). */
-static int
-stderr_to_log(struct tui *t)
-{
-	char path[PATH_MAX];
-	int fd, saved;
-
-	if (t->core.opt.log_file != NULL)
-		snprintf(path, sizeof path, "%s", t->core.opt.log_file);
-	else if (paths_join(path, sizeof path, t->core.paths.state, "confab.log") == -1)
-		return -1;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1)
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-	return saved;
-}
 
 /* The welcome lines in the home window. */
 static void
@@ -1824,9 +1355,9 @@ tui_run(const struct core_options *opt)
 		fprintf(stderr, "confab: out of memory\n");
 		goto out_core;
 	}
-	saved_err = stderr_to_log(t);
-	atexit(tui_atexit);
-	if (curses_start(t) == -1) {
+	saved_err = tui_term_stderr_to_log(t);
+	atexit(tui_term_atexit);
+	if (tui_term_start(t) == -1) {
 		if (saved_err != -1) {
 			dup2(saved_err, STDERR_FILENO);
 			close(saved_err);
@@ -1856,7 +1387,7 @@ tui_run(const struct core_options *opt)
 	}
 	rc = t->core.exit_code;
 	log_info("tui: %llu screen updates", (unsigned long long)t->redraws);
-	curses_stop(t);
+	tui_term_stop(t);
 out_core:
 	loop_before_sleep_del(t->loop, before_sleep, t);
 	loop_timer_del(t->loop, &t->clock);
@@ -1869,7 +1400,7 @@ out_core:
 		close(saved_err);
 	}
 out:
-	comp_reset(t);
+	comp_reset(&t->comp);
 	conv_free(&t->xconv);   /* the core frees the other conversations */
 	memset(&t->xconv, 0, sizeof t->xconv);
 	edit_free(&t->edit);

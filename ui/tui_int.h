@@ -9,6 +9,7 @@
 
 #include "core.h"
 #include "invite.h"
+#include "tui_complete.h"
 #include "tui_edit.h"
 #include "tui_keys.h"
 
@@ -35,16 +36,6 @@ struct tui_win {
 	uint64_t anchor;        /* scrolled: absolute index of the line at the bottom */
 	size_t   anchor_row;    /* scrolled: its screen row (from its top) at the bottom */
 	uint64_t clear_mark;    /* absolute index of the first line shown (/clear) */
-};
-
-/* Tab completion in progress. */
-struct tui_comp {
-	int     active;
-	size_t  start;          /* code point index where the completed word starts */
-	size_t  end;            /* where the inserted candidate ends */
-	char  **cand;
-	size_t  ncand, idx;
-	int     colon;          /* completing a nick at the start of a line: add ": " */
 };
 
 struct tui {
@@ -85,6 +76,16 @@ struct tui {
 
 	uint64_t         redraws;     /* screen updates, for the log */
 };
+
+/* tui_term.c: the terminal */
+/* Enter curses mode (and arrange for the terminal to come back on a fatal signal); 0 or -1. */
+int    tui_term_start(struct tui *);
+/* Leave curses mode and give the terminal back as it was. */
+void   tui_term_stop(struct tui *);
+/* For atexit: a library's exit() while the screen is ours leaves curses first. */
+void   tui_term_atexit(void);
+/* Send stderr to the log file while the screen is ours; returns the old stderr, or -1. */
+int    tui_term_stderr_to_log(struct tui *);
 
 /* tui_draw.c */
 void   tui_draw(struct tui *);
