@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "mem.h"
 #include "reach.h"        /* the addresses on the first screen */
 #include "log.h"
 #include "loop.h"         /* the terminal, signals, timers */
@@ -79,132 +78,6 @@ static const char *const key_help[] = {
 	NULL,
 };
 
-/* --- windows ------------------------------------------------------------- */
-
-/* The window index showing conv, or -1. */
-static long
-win_find(struct tui *t, const struct conversation *cv)
-{
-	size_t i;
-
-	for (i = 0; i < t->nwin; i++)
-		if (t->win[i].conv == cv)
-			return (long)i;
-	return -1;
-}
-
-/*
- * The number a new window gets: the lowest one free (irssi-style: a window
- * closed leaves a gap, which the next one opened fills); its index in *at.
- */
-static unsigned
-win_free_num(const struct tui *t, size_t *at)
-{
-	unsigned num = 1;
-	size_t i;
-
-	for (i = 0; i < t->nwin && t->win[i].num == num; i++)
-		num++;
-	*at = i;
-	return num;
-}
-
-/* The index of the window numbered num, or -1. */
-static long
-win_by_num(const struct tui *t, unsigned num)
-{
-	size_t i;
-
-	for (i = 0; i < t->nwin; i++)
-		if (t->win[i].num == num)
-			return (long)i;
-	return -1;
-}
-
-/* Open a window for a conversation (or find its window); returns its index. */
-static long
-win_open(struct tui *t, struct conversation *cv)
-{
-	struct tui_win *nw;
-	unsigned num;
-	size_t at;
-	long i;
-
-	if ((i = win_find(t, cv)) >= 0)
-		return i;
-	if (t->nwin == t->awin) {
-		if ((nw = mem_grow(t->win, &t->awin, t->nwin + 1, sizeof *nw, 8, 0)) == NULL)
-			return -1;
-		t->win = nw;
-	}
-	/* kept in the order of their numbers */
-	num = win_free_num(t, &at);
-	memmove(&t->win[at + 1], &t->win[at], (t->nwin - at) * sizeof t->win[0]);
-	memset(&t->win[at], 0, sizeof t->win[0]);
-	t->win[at].conv = cv;
-	t->win[at].num = num;
-	t->nwin++;
-	if (t->cur >= at && t->nwin > 1 && at > 0)
-		t->cur++;
-	cv->open = 1;
-	t->dirty = 1;
-	return (long)at;
-}
-
-/* A conversation goes away (a stranger forgotten): close its window, if any. */
-static void
-win_drop(struct tui *t, const struct conversation *cv)
-{
-	long i = win_find(t, cv);
-
-	if (t->back == cv)
-		t->back = NULL;
-	if (t->paste_wait != NULL && t->paste_conv == cv) {
-		free(t->paste_wait);   /* its peer is gone: nowhere to send it */
-		t->paste_wait = NULL;
-	}
-	if (i <= 0)
-		return;   /* none (the home window is never a peer's) */
-	memmove(&t->win[i], &t->win[i + 1], (t->nwin - (size_t)i - 1) * sizeof t->win[0]);
-	t->nwin--;
-	if (t->cur == (size_t)i)
-		t->cur = 0;   /* it was on screen: back to the home window */
-	else if (t->cur > (size_t)i)
-		t->cur--;
-	t->win[t->cur].conv->unread = 0;
-	t->dirty = 1;
-}
-
-/* Make window i the one on screen. */
-static void
-win_switch(struct tui *t, size_t i)
-{
-	if (i >= t->nwin)
-		return;
-	t->cur = i;
-	t->win[i].conv->unread = 0;
-	t->dirty = 1;
-}
-
-/* Close window i (not home); the one on screen stays, or its left neighbour if it was i. */
-static void
-win_close(struct tui *t, size_t i)
-{
-	if (i == 0 || i >= t->nwin)
-		return;
-	t->win[i].conv->open = 0;
-	memmove(&t->win[i], &t->win[i + 1], (t->nwin - i - 1) * sizeof t->win[0]);
-	t->nwin--;
-	win_switch(t, t->cur == i ? i - 1 : t->cur > i ? t->cur - 1 : t->cur);
-}
-
-/* The conversation on screen. */
-static struct conversation *
-cur_conv(struct tui *t)
-{
-	return t->win[t->cur].conv;
-}
-
 /* --- events from the core ------------------------------------------------ */
 
 /* Make the transfers window the current one (opening it), remembering where we were. */
@@ -213,10 +86,10 @@ xwin_show(struct tui *t)
 {
 	long i;
 
-	if (cur_conv(t) != &t->xconv)
-		t->back = cur_conv(t);
-	if ((i = win_open(t, &t->xconv)) >= 0)
-		win_switch(t, (size_t)i);
+	if (tui_cur_conv(t) != &t->xconv)
+		t->back = tui_cur_conv(t);
+	if ((i = tui_win_open(t, &t->xconv)) >= 0)
+		tui_win_switch(t, (size_t)i);
 }
 
 /* F3 / Alt-T: to the transfers window, or from it back where we were. */
@@ -225,12 +98,12 @@ xwin_toggle(struct tui *t)
 {
 	long i;
 
-	if (cur_conv(t) != &t->xconv) {
+	if (tui_cur_conv(t) != &t->xconv) {
 		xwin_show(t);
 		return;
 	}
-	i = t->back != NULL ? win_find(t, t->back) : -1;
-	win_switch(t, i >= 0 ? (size_t)i : 0);
+	i = t->back != NULL ? tui_win_find(t, t->back) : -1;
+	tui_win_switch(t, i >= 0 ? (size_t)i : 0);
 }
 
 /*
@@ -255,7 +128,7 @@ note_xfer(struct tui *t, const struct core_event *ev)
 	x->fe_state = (int)x->state;
 	tui_xfer_label(x, label, sizeof label);
 	tui_xfer_what(x, what, sizeof what);
-	i = win_open(t, &p->conv);
+	i = tui_win_open(t, &p->conv);
 	if (ev->type == EV_OFFER && x->auto_accept) {
 		/* accepted by policy: an offer sent again (resume), or a verified peer (configuration) */
 		core_note(&t->core, &p->conv, LINE_SYSTEM, "%s offers %s (%s)%s", p->nick, label, what,
@@ -263,7 +136,7 @@ note_xfer(struct tui *t, const struct core_event *ev)
 		return;
 	}
 	if (ev->type == EV_OFFER) {
-		xi = win_open(t, &t->xconv);
+		xi = tui_win_open(t, &t->xconv);
 		core_note(&t->core, &p->conv, LINE_SYSTEM,
 		    "%s offers %s (%s): /accept %.8s [DIR] or /reject %.8s (from %s; F3 lists every name)",
 		    p->nick, label, what, x->idhex, x->idhex,
@@ -323,16 +196,16 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		return;   /* during core_init: nothing to keep yet */
 	switch (ev->type) {
 	case EV_PEER:
-		if (ev->peer->forgotten && (i = win_find(t, &ev->peer->conv)) > 0)
-			win_close(t, (size_t)i);   /* /forget: its window goes too */
+		if (ev->peer->forgotten && (i = tui_win_find(t, &ev->peer->conv)) > 0)
+			tui_win_close(t, (size_t)i);   /* /forget: its window goes too */
 		if (ev->peer->state == PEER_ONLINE && !ev->peer->fe_online && ev->cmd == NULL) {
 			/* said at home, with the way to its window */
 			ev->peer->fe_online = 1;
 			size_t at;
 
-			i = win_find(t, &ev->peer->conv);
+			i = tui_win_find(t, &ev->peer->conv);
 			core_note(c, NULL, LINE_SYSTEM, "%s is online - /query %s or Alt-%u", ev->peer->nick,
-			    ev->peer->nick, i >= 0 ? t->win[i].num : win_free_num(t, &at));
+			    ev->peer->nick, i >= 0 ? t->win[i].num : tui_win_free_num(t, &at));
 		} else if (ev->peer->state != PEER_ONLINE) {
 			ev->peer->fe_online = 0;
 		}
@@ -344,18 +217,18 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			    ev->peer->nick);
 		}
 		if (ev->cmd != NULL)   /* an answer to /peers */
-			core_note(c, cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
+			core_note(c, tui_cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
 			    ev->peer->fp, peer_state_name(ev->peer->state), tui_trust_word(ev->peer),
 			    ev->peer->addr[0] ? ev->peer->addr : "-");
 		break;
 	case EV_VERIFY:
 		/* the core put the code in the peer's window: go there to read it */
-		if (ev->cmd != NULL && (i = win_open(t, &ev->peer->conv)) >= 0)
-			win_switch(t, (size_t)i);
+		if (ev->cmd != NULL && (i = tui_win_open(t, &ev->peer->conv)) >= 0)
+			tui_win_switch(t, (size_t)i);
 		break;
 	case EV_WARNING:
 		/* the core wrote it as an error line in home and in the peer's window; make both seen */
-		i = win_open(t, &ev->peer->conv);
+		i = tui_win_open(t, &ev->peer->conv);
 		if (i != (long)t->cur)
 			ev->peer->conv.unread++;
 		if (t->cur != 0)
@@ -364,7 +237,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			t->want_bell = 1;
 		break;
 	case EV_MESSAGE:
-		i = win_open(t, &ev->peer->conv);
+		i = tui_win_open(t, &ev->peer->conv);
 		if (i == (long)t->cur) {
 			ev->peer->conv.unread = 0;
 		} else if (t->bell) {
@@ -372,7 +245,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		}
 		break;
 	case EV_SENT:
-		win_open(t, &ev->peer->conv);
+		tui_win_open(t, &ev->peer->conv);
 		break;
 	case EV_OFFER:
 	case EV_TRANSFER:
@@ -385,11 +258,11 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_PROGRESS:
 		break;   /* drawn from the model at the next redraw (at most one per loop turn) */
 	case EV_GONE:
-		win_drop(t, &ev->peer->conv);   /* the peer is freed next */
+		tui_win_drop(t, &ev->peer->conv);   /* the peer is freed next */
 		break;
 	case EV_ERROR:
 		/* errors answer what was typed: show them where it was typed */
-		core_note(c, cur_conv(t), LINE_ERROR, "%s", ev->text);
+		core_note(c, tui_cur_conv(t), LINE_ERROR, "%s", ev->text);
 		break;
 	case EV_INFO:
 		if (ev->text != NULL && ev->line == NULL)
@@ -492,14 +365,14 @@ blank(const char *s)
 static void
 ui_error(struct tui *t, const char *msg)
 {
-	core_note(&t->core, cur_conv(t), LINE_ERROR, "%s", msg);
+	core_note(&t->core, tui_cur_conv(t), LINE_ERROR, "%s", msg);
 }
 
 /* /help [COMMAND] */
 static void
 ui_help(struct tui *t, char *args)
 {
-	struct conversation *cv = cur_conv(t);
+	struct conversation *cv = tui_cur_conv(t);
 	const struct cmd_def *d;
 	const struct ui_cmd *u;
 	char *name = cmd_next_word(&args);
@@ -589,7 +462,7 @@ ui_close(struct tui *t, char *args)
 		ui_error(t, "the home window cannot be closed");
 		return;
 	}
-	win_close(t, i);
+	tui_win_close(t, i);
 }
 
 /* /clear [--history]: hide what is in this window so far; --history deletes it for good. */
@@ -640,11 +513,11 @@ ui_window(struct tui *t, char *args)
 		for (i = 0; i < t->nwin; i++)
 			t->win[i].num = (unsigned)i + 1;
 		t->dirty = 1;
-		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "windows renumbered 1 to %zu", t->nwin);
+		core_note(&t->core, tui_cur_conv(t), LINE_SYSTEM, "windows renumbered 1 to %zu", t->nwin);
 		return;
 	}
 	n = strtol(w, &end, 10);
-	if (*end != '\0' || n < 1 || n > 100000 || win_by_num(t, (unsigned)n) < 0) {
+	if (*end != '\0' || n < 1 || n > 100000 || tui_win_by_num(t, (unsigned)n) < 0) {
 		char nums[256];
 		size_t i, len = 0;
 
@@ -652,11 +525,11 @@ ui_window(struct tui *t, char *args)
 			snprintf(nums, sizeof nums, "1 to %zu", t->nwin);
 		for (i = 0; t->win[t->nwin - 1].num != t->nwin && i < t->nwin && len + 16 < sizeof nums; i++)
 			len += (size_t)snprintf(nums + len, sizeof nums - len, "%s%u", i ? ", " : "", t->win[i].num);
-		core_note(&t->core, cur_conv(t), LINE_ERROR, "no window %s (there %s %zu: %s)", w,
+		core_note(&t->core, tui_cur_conv(t), LINE_ERROR, "no window %s (there %s %zu: %s)", w,
 		    t->nwin == 1 ? "is" : "are", t->nwin, nums);
 		return;
 	}
-	win_switch(t, (size_t)win_by_num(t, (unsigned)n));
+	tui_win_switch(t, (size_t)tui_win_by_num(t, (unsigned)n));
 }
 
 /* /query PEER */
@@ -673,11 +546,11 @@ ui_query(struct tui *t, char *args)
 		return;
 	}
 	if ((p = core_find_peer(&t->core, name, &why)) == NULL) {
-		core_note(&t->core, cur_conv(t), LINE_ERROR, "%s: %s", name, why);
+		core_note(&t->core, tui_cur_conv(t), LINE_ERROR, "%s: %s", name, why);
 		return;
 	}
-	if ((i = win_open(t, &p->conv)) >= 0)
-		win_switch(t, (size_t)i);
+	if ((i = tui_win_open(t, &p->conv)) >= 0)
+		tui_win_switch(t, (size_t)i);
 }
 
 /* /bell [messages|all|off] (on: messages) */
@@ -696,7 +569,7 @@ ui_bell(struct tui *t, char *args)
 		ui_error(t, "usage: /bell [messages|all|off]");
 		return;
 	}
-	core_note(&t->core, cur_conv(t), LINE_SYSTEM, "bell: %s",
+	core_note(&t->core, tui_cur_conv(t), LINE_SYSTEM, "bell: %s",
 	    t->bell == TUI_BELL_ALL ? "all (messages, offers and warnings in other windows)" :
 	    t->bell == TUI_BELL_MESSAGES ? "messages (in other windows)" : "off");
 }
@@ -724,12 +597,12 @@ ui_history(struct tui *t, char *args)
 		return;
 	}
 	if ((p = core_find_peer(&t->core, name, &why)) == NULL) {
-		core_note(&t->core, cur_conv(t), LINE_ERROR, "%s: %s", name, why);
+		core_note(&t->core, tui_cur_conv(t), LINE_ERROR, "%s: %s", name, why);
 		return;
 	}
-	if ((i = win_open(t, &p->conv)) < 0)
+	if ((i = tui_win_open(t, &p->conv)) < 0)
 		return;
-	win_switch(t, (size_t)i);
+	tui_win_switch(t, (size_t)i);
 	t->win[i].clear_mark = 0;   /* what /clear hid comes back */
 	t->win[i].scrolled = 0;
 	if (p->conv.nlines == 0)
@@ -757,7 +630,7 @@ ui_transfers(struct tui *t, char *args)
 		for (x = t->core.xfers; x != NULL; x = x->next)
 			if (!x->hidden && tui_xfer_ended(x))
 				x->hidden = 1, n++;
-		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "%u finished transfer%s cleared from the list",
+		core_note(&t->core, tui_cur_conv(t), LINE_SYSTEM, "%u finished transfer%s cleared from the list",
 		    n, n == 1 ? "" : "s");
 	}
 	xwin_show(t);
@@ -907,7 +780,7 @@ complete(struct tui *t, int dir)
 	char note[512];
 
 	if (comp_complete(&t->comp, &t->edit, dir, &src, note, sizeof note) == 1)
-		core_note(&t->core, cur_conv(t), LINE_SYSTEM, "%s", note);
+		core_note(&t->core, tui_cur_conv(t), LINE_SYSTEM, "%s", note);
 }
 
 /* --- keys ---------------------------------------------------------------- */
@@ -965,8 +838,8 @@ paste_line(void *arg, const char *p)
 static void
 paste_send(struct tui *t, struct conversation *cv, const char *text)
 {
-	if (win_find(t, cv) < 0 || cv->peer == NULL) {
-		core_note(&t->core, cur_conv(t), LINE_ERROR, "the paste's window is gone: not sent");
+	if (tui_win_find(t, cv) < 0 || cv->peer == NULL) {
+		core_note(&t->core, tui_cur_conv(t), LINE_ERROR, "the paste's window is gone: not sent");
 		return;
 	}
 	cmd_send_text(&t->core, cv->peer, text);
@@ -982,7 +855,7 @@ paste_answer(struct tui *t, int yes)
 	if (yes) {
 		paste_send(t, t->paste_conv, text);
 	} else {
-		core_note(&t->core, win_find(t, t->paste_conv) >= 0 ? t->paste_conv : cur_conv(t), LINE_SYSTEM,
+		core_note(&t->core, tui_win_find(t, t->paste_conv) >= 0 ? t->paste_conv : tui_cur_conv(t), LINE_SYSTEM,
 		    "paste dropped: %zu lines not sent", t->paste_lines);
 	}
 	free(text);
@@ -1000,7 +873,7 @@ static void
 paste_end(void *arg, const char *text, size_t n, int overflow)
 {
 	struct tui *t = arg;
-	struct paste_to to = { t, cur_conv(t), NULL, 0, 0, 0 };
+	struct paste_to to = { t, tui_cur_conv(t), NULL, 0, 0, 0 };
 	size_t nlines = 0, i, a, b;
 	char raw[INVITE_TEXT_MAX * 2], code[INVITE_TEXT_MAX];
 
@@ -1084,35 +957,13 @@ on_paste_idle(struct loop *l, struct loop_timer *tm, void *arg)
 	keys_paste_end(&t->keys);
 }
 
-/* Switch to the next (dir 1) or previous (-1) window. */
-static void
-win_step(struct tui *t, int dir)
-{
-	win_switch(t, (t->cur + t->nwin + (size_t)(dir > 0 ? 1 : -1)) % t->nwin);
-}
-
-/* Go to the next window with unread messages. */
-static void
-win_next_active(struct tui *t)
-{
-	size_t i, k;
-
-	for (k = 1; k < t->nwin; k++) {
-		i = (t->cur + k) % t->nwin;
-		if (t->win[i].conv->unread > 0) {
-			win_switch(t, i);
-			return;
-		}
-	}
-}
-
 /* Scroll by a page. */
 static void
 page(struct tui *t, int dir)
 {
 	long h = tui_chat_height(t) - 2;
 
-	if (cur_conv(t) == &t->xconv)
+	if (tui_cur_conv(t) == &t->xconv)
 		tui_xfer_scroll(t, h > 1 ? -dir * h : -dir);   /* the list: PgDn goes down */
 	else
 		tui_scroll(t, h > 1 ? dir * h : dir);
@@ -1124,7 +975,7 @@ static void
 to_newest(struct tui *t)
 {
 	t->win[t->cur].scrolled = 0;
-	if (cur_conv(t) == &t->xconv)
+	if (tui_cur_conv(t) == &t->xconv)
 		t->xscroll = 0;
 }
 
@@ -1136,8 +987,8 @@ key_alt(struct tui *t, int code, wint_t k)
 
 	if (code) {
 		switch (k) {
-		case KEY_LEFT:      win_step(t, -1); break;
-		case KEY_RIGHT:     win_step(t, 1); break;
+		case KEY_LEFT:      tui_win_step(t, -1); break;
+		case KEY_RIGHT:     tui_win_step(t, 1); break;
 		case KEY_BACKSPACE: edit_kill_alnum_back(e); break;
 		default: break;
 		}
@@ -1149,14 +1000,14 @@ key_alt(struct tui *t, int code, wint_t k)
 	case 'd': case 'D': edit_kill_word_fwd(e); break;
 	case 'y': case 'Y': edit_yank_pop(e); break;
 	case 's': case 'S': t->sidebar = !t->sidebar; break;
-	case 'a': case 'A': win_next_active(t); break;
+	case 'a': case 'A': tui_win_next_active(t); break;
 	case 't': case 'T': xwin_toggle(t); break;
 	case '>': to_newest(t); break;
 	case 127: case 8:   edit_kill_alnum_back(e); break;
-	case '0':           if (win_by_num(t, 10) >= 0) win_switch(t, (size_t)win_by_num(t, 10)); break;
+	case '0':           if (tui_win_by_num(t, 10) >= 0) tui_win_switch(t, (size_t)tui_win_by_num(t, 10)); break;
 	default:
-		if (k >= '1' && k <= '9' && win_by_num(t, (unsigned)(k - '0')) >= 0)
-			win_switch(t, (size_t)win_by_num(t, (unsigned)(k - '0')));
+		if (k >= '1' && k <= '9' && tui_win_by_num(t, (unsigned)(k - '0')) >= 0)
+			tui_win_switch(t, (size_t)tui_win_by_num(t, (unsigned)(k - '0')));
 		break;
 	}
 }
@@ -1194,9 +1045,9 @@ key_plain(struct tui *t, int code, wint_t k)
 			else if (strcmp(name, "kRIT5") == 0)
 				edit_word_right(e);
 			else if (strcmp(name, "kLFT3") == 0)
-				win_step(t, -1);
+				tui_win_step(t, -1);
 			else if (strcmp(name, "kRIT3") == 0)
-				win_step(t, 1);
+				tui_win_step(t, 1);
 			else if (strcmp(name, "kEND5") == 0 || strcmp(name, "kEND3") == 0)
 				to_newest(t);
 			break;
@@ -1216,8 +1067,8 @@ key_plain(struct tui *t, int code, wint_t k)
 	case 13:  submit(t); break;                      /* Enter */
 	case 11:  edit_kill_to_end(e); break;            /* C-k */
 	case 12:  t->full = 1; break;                    /* C-l */
-	case 14:  win_step(t, 1); break;                 /* C-n */
-	case 16:  win_step(t, -1); break;                /* C-p */
+	case 14:  tui_win_step(t, 1); break;                 /* C-n */
+	case 16:  tui_win_step(t, -1); break;                /* C-p */
 	case 20:  edit_transpose(e); break;              /* C-t */
 	case 21:  edit_kill_to_start(e); break;          /* C-u */
 	case 23:  edit_kill_word_back(e); break;         /* C-w */
@@ -1351,7 +1202,7 @@ tui_run(const struct core_options *opt)
 		goto out;
 	}
 	t->core_up = 1;
-	if (win_open(t, &t->core.home) != 0) {
+	if (tui_win_open(t, &t->core.home) != 0) {
 		fprintf(stderr, "confab: out of memory\n");
 		goto out_core;
 	}

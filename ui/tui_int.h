@@ -77,6 +77,28 @@ struct tui {
 	uint64_t         redraws;     /* screen updates, for the log */
 };
 
+/* tui_win.c: the windows */
+/* The window index showing conv, or -1. */
+long   tui_win_find(struct tui *, const struct conversation *);
+/* The number a new window gets: the lowest one free (a closed window leaves a gap); its index in *at. */
+unsigned tui_win_free_num(const struct tui *, size_t *at);
+/* The index of the window numbered num, or -1. */
+long   tui_win_by_num(const struct tui *, unsigned num);
+/* Open a window for a conversation (or find its window); returns its index, -1 if out of memory. */
+long   tui_win_open(struct tui *, struct conversation *);
+/* A conversation goes away (a stranger forgotten): close its window, if any. */
+void   tui_win_drop(struct tui *, const struct conversation *);
+/* Make window i the one on screen. */
+void   tui_win_switch(struct tui *, size_t i);
+/* Close window i (not home); the one on screen stays, or its left neighbour if it was i. */
+void   tui_win_close(struct tui *, size_t i);
+/* Step to the next (dir 1) or previous (dir -1) window. */
+void   tui_win_step(struct tui *, int dir);
+/* Go to the next window with unread messages. */
+void   tui_win_next_active(struct tui *);
+/* The conversation on screen. */
+struct conversation *tui_cur_conv(struct tui *);
+
 /* tui_term.c: the terminal */
 /* Enter curses mode (and arrange for the terminal to come back on a fatal signal); 0 or -1. */
 int    tui_term_start(struct tui *);
