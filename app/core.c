@@ -1750,7 +1750,7 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 				loop_timer_set(loop, &p->retry, 200 + randombytes_uniform(800));
 	}
 	/* LAN discovery: a failure to start it is logged, never fatal */
-	if (!opt->no_discovery)
+	if (opt->discovery)
 		lan_start(c);
 	reach_start(c);   /* reach: port mapping unless --no-nat; failures are logged, never fatal */
 	log_info("confab %s started as %s (%s)", CONFAB_VERSION, c->nick, c->id.fp);

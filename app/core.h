@@ -200,7 +200,7 @@ struct core_options {
 	const char *nick;
 	const char *listen[NET_LISTEN_MAX];
 	int         nlisten;
-	int         no_discovery;
+	int         discovery;      /* LAN discovery (config file: discovery, --no-discovery) */
 	const char *discovery_iface;     /* LAN discovery on this interface only (NULL: all) */
 	int         discovery_refresh_s; /* shortest LAN refresh interval, 0: default (tests) */
 	int         no_nat;
@@ -234,7 +234,7 @@ struct core_options {
 	const char *const *notes;   /* problems found before start (the config file's): */
 	size_t      nnotes;         /* repeated in the home window once it is up */
 	/* --- configuration file only (app/conffile.c): read by the UI --- */
-	int         no_bell;        /* no bell for messages in other windows (UI default) */
+	int         bell;           /* bell for messages in other windows (UI default) */
 	int         bell_all;       /* ... and a bell for offers and warnings there too */
 	size_t      paste_confirm_lines;   /* UI: a paste of more lines asks first (0: never) */
 	int         colors;         /* COLORS_AUTO (unless $NO_COLOR), COLORS_ON, COLORS_OFF */

@@ -720,13 +720,13 @@ config_options(const struct config *cfg, struct core_options *opt)
 		opt->listen[i] = cfg->listen[i];
 	opt->nlisten = i;
 	opt->download_dir = cfg->download_dir[0] != '\0' ? cfg->download_dir : NULL;
-	opt->no_discovery = !cfg->discovery;
+	opt->discovery = cfg->discovery;
 	opt->discovery_iface = cfg->discovery_iface[0] != '\0' ? cfg->discovery_iface : NULL;
 	opt->discovery_refresh_s = (int)cfg->discovery_refresh;
 	opt->no_nat = !cfg->nat;
 	opt->nat_lease_s = (uint32_t)cfg->nat_lease;
 	opt->dns_name = cfg->dns_name;
-	opt->no_bell = cfg->bell == CONFIG_BELL_OFF;
+	opt->bell = cfg->bell != CONFIG_BELL_OFF;
 	opt->bell_all = cfg->bell == CONFIG_BELL_ALL;
 	opt->colors = cfg->colors;
 	opt->history_lines = (size_t)cfg->history_lines;
@@ -743,7 +743,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 	if (opt->tor_only) {
 		/* privacy mode: nothing leaves but through tor (--no-tor cannot undo it) */
 		opt->tor = 1;
-		opt->no_discovery = 1;
+		opt->discovery = 0;
 		opt->no_nat = 1;
 	}
 	opt->tor_config = cfg->tor_config[0] != '\0' ? cfg->tor_config : NULL;

@@ -1159,7 +1159,7 @@ welcome(struct tui *t)
 	if (reach[0] != '\0')
 		core_note(&t->core, NULL, LINE_SYSTEM, "peers can reach you at %s; /invite prints your code "
 		    "(it lists them all)", reach);
-	core_note(&t->core, NULL, LINE_SYSTEM, "LAN discovery: %s", t->core.opt.no_discovery ?
+	core_note(&t->core, NULL, LINE_SYSTEM, "LAN discovery: %s", !t->core.opt.discovery ?
 	    "off (--no-discovery)" : t->core.lan != NULL ? "on (peers on your LAN are listed by themselves)" :
 	    "off (it could not start: see the log)");
 	core_note(&t->core, NULL, LINE_SYSTEM,
@@ -1186,7 +1186,7 @@ tui_run(const struct core_options *opt)
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	keys_init(&t->keys, &tui_codes, &tui_keys_ops, t, t->utf8);
 	t->sidebar = 1;
-	t->bell = opt->no_bell ? TUI_BELL_OFF : opt->bell_all ? TUI_BELL_ALL : TUI_BELL_MESSAGES;   /* config: bell */
+	t->bell = !opt->bell ? TUI_BELL_OFF : opt->bell_all ? TUI_BELL_ALL : TUI_BELL_MESSAGES;   /* config: bell */
 	edit_init(&t->edit);
 	signal(SIGPIPE, SIG_IGN);
 	fe.event = on_event;

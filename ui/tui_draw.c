@@ -840,7 +840,7 @@ draw_status(struct tui *t, int y)
 	reach_view_status(&t->core, nat, sizeof nat);   /* " nat:upnp 1.2.3.4:7470", " nat:off", ... */
 	onion_view_status(&t->core, onion, sizeof onion);   /* " onion:45%", " onion:abcdefgh...", "" */
 	if (len < sizeof buf - 80 - sizeof nat - sizeof onion)
-		snprintf(buf + len, sizeof buf - len, "%s%s%s]", nat, onion, t->core.opt.no_discovery ? " lan:off" : "");
+		snprintf(buf + len, sizeof buf - len, "%s%s%s]", nat, onion, !t->core.opt.discovery ? " lan:off" : "");
 	move(y, 0);
 	attrset(A_REVERSE);
 	tui_put_model(t, buf, t->cols);
