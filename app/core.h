@@ -203,7 +203,7 @@ struct core_options {
 	int         discovery;      /* LAN discovery (config file: discovery, --no-discovery) */
 	const char *discovery_iface;     /* LAN discovery on this interface only (NULL: all) */
 	int         discovery_refresh_s; /* shortest LAN refresh interval, 0: default (tests) */
-	int         no_nat;
+	int         nat;            /* UPnP / NAT-PMP port mapping (config file: nat, --no-nat) */
 	int         keepalive_s;    /* 0: default */
 	int         handshake_s;    /* 0: default */
 	uint8_t     ciphers;        /* 0: all available */

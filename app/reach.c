@@ -317,8 +317,7 @@ nat_emit(struct reach *r, const char *cmd)
 	ev.type = EV_NAT;
 	ev.text = text;
 	ev.cmd = cmd;
-	if (c->fe.event != NULL)
-		c->fe.event(c, &ev, c->fe.arg);
+	core_emit(c, &ev);
 }
 
 /* The port mapper changed state. */
@@ -383,7 +382,7 @@ reach_start(struct core *c)
 		log_warn("--dns-name %s is not a host name: ignored", c->opt.dns_name);
 		r->dns_host[0] = '\0';
 	}
-	if (c->opt.no_nat) {
+	if (!c->opt.nat) {
 		snprintf(r->off_why, sizeof r->off_why, "--no-nat");
 	} else if ((port = mappable_port(c)) == 0) {
 		snprintf(r->off_why, sizeof r->off_why, "not listening on a routable IPv4 address");
@@ -505,8 +504,7 @@ reach_cmd_invite(struct core *c, struct conversation *cur, const char *line, cha
 	ev.type = EV_INVITE;
 	ev.text = r->code;
 	ev.cmd = line;
-	if (c->fe.event != NULL)
-		c->fe.event(c, &ev, c->fe.arg);
+	core_emit(c, &ev);
 	core_note(c, cur, LINE_SYSTEM, "your invite code, for %s%s; give it to your peer, who types /connect CODE:",
 	    list, hint);
 	core_note(c, cur, LINE_BARE, "%s", r->code);   /* on a line of its own, to copy */

@@ -723,7 +723,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 	opt->discovery = cfg->discovery;
 	opt->discovery_iface = cfg->discovery_iface[0] != '\0' ? cfg->discovery_iface : NULL;
 	opt->discovery_refresh_s = (int)cfg->discovery_refresh;
-	opt->no_nat = !cfg->nat;
+	opt->nat = cfg->nat;
 	opt->nat_lease_s = (uint32_t)cfg->nat_lease;
 	opt->dns_name = cfg->dns_name;
 	opt->bell = cfg->bell != CONFIG_BELL_OFF;
@@ -744,7 +744,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 		/* privacy mode: nothing leaves but through tor (--no-tor cannot undo it) */
 		opt->tor = 1;
 		opt->discovery = 0;
-		opt->no_nat = 1;
+		opt->nat = 0;
 	}
 	opt->tor_config = cfg->tor_config[0] != '\0' ? cfg->tor_config : NULL;
 	opt->tor_control = cfg->tor_control[0] != '\0' ? cfg->tor_control : NULL;

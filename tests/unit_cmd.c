@@ -131,7 +131,6 @@ main(void)
 	memset(&opt, 0, sizeof opt);
 	opt.home = home;
 	opt.nick = "alice";
-	opt.no_nat = 1;
 	opt.no_incoming = 1;
 	opt.no_reconnect = 1;
 	memset(&fe, 0, sizeof fe);

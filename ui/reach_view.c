@@ -15,7 +15,7 @@ reach_view_status(struct core *c, char *out, size_t outlen)
 	const struct pm_status *st = reach_nat_status(c, NULL);
 	const char *why;
 
-	if (c->opt.no_nat) {
+	if (!c->opt.nat) {
 		snprintf(out, outlen, " nat:off");
 		return;
 	}
