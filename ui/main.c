@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "log.h"
 #include "main.h"
+#include "mem.h"
 #include "oneshot.h"
 #include "reach.h"        /* reach_target_check */
 #include "reach_view.h"   /* confab invite */
@@ -217,7 +218,7 @@ config_problem(void *arg, const char *msg)
 	char **v;
 
 	fprintf(stderr, "confab: %s\n", msg);
-	if ((v = realloc(p->v, (p->n + 1) * sizeof *v)) == NULL)
+	if ((v = mem_reallocarray(p->v, p->n + 1, sizeof *v)) == NULL)
 		return;
 	p->v = v;
 	if ((p->v[p->n] = strdup(msg)) != NULL)
