@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "reach.h"        /* the addresses on the first screen */
 #include "log.h"
+#include "mem.h"
 #include "loop.h"         /* the terminal, signals, timers */
 #include "main.h"
 #include "text.h"
@@ -819,14 +820,11 @@ paste_line(void *arg, const char *p)
 	if (to->failed)
 		return;
 	if (to->len + n + 2 > to->cap) {
-		size_t nc = (to->len + n + 2) * 2;
-
-		if ((nb = realloc(to->buf, nc)) == NULL) {
+		if ((nb = mem_grow(to->buf, &to->cap, to->len + n + 2, 1, 256, 0)) == NULL) {
 			to->failed = 1;
 			return;
 		}
 		to->buf = nb;
-		to->cap = nc;
 	}
 	memcpy(to->buf + to->len, p, n);
 	to->len += n;
