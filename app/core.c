@@ -1790,6 +1790,13 @@ core_listen_addrs(struct core *c, char (*out)[SOCK_ADDRSTRLEN], size_t max)
 	return net_listen_addrs(c->net, out, max);
 }
 
+/* The path p's session takes ("direct", "proxy" or "onion"), or NULL offline. */
+const char *
+core_peer_path(const struct peer *p)
+{
+	return p->sess != NULL ? session_path(p->sess) : NULL;
+}
+
 /* Say goodbye to every peer and stop the loop. */
 void
 core_quit(struct core *c, int exit_code)

@@ -286,6 +286,7 @@ void core_quit(struct core *, int exit_code);
 void core_free(struct core *);
 /* Our listening addresses as text ("0.0.0.0:7470"), at most max; returns how many. */
 size_t core_listen_addrs(struct core *, char (*out)[SOCK_ADDRSTRLEN], size_t max);
+const char *core_peer_path(const struct peer *);
 
 /*
  * Connect to "HOST:PORT" (numeric, or localhost); anything else (an invite

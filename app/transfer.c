@@ -513,6 +513,46 @@ offer_start(struct xfer *x)
 	buf_free(&b);
 }
 
+/*
+ * Check, before any connection, that paths name something to send and that
+ * every file among them opens for reading: 0, or -1 with the reason in err.
+ */
+int
+xfer_paths_check(char *const *paths, int npaths, char *err, size_t errlen)
+{
+	struct xfs_list l;
+	char why[512], clean[XFS_PATH_MAX * 3 + 1];
+	size_t k;
+	int i, fd, rc = -1;
+
+	memset(&l, 0, sizeof l);
+	for (i = 0; i < npaths; i++) {
+		if (xfs_walk(&l, paths[i], why, sizeof why) == -1) {
+			snprintf(err, errlen, "cannot send %s", why);
+			goto out;
+		}
+	}
+	if (l.n == 0) {
+		snprintf(err, errlen, "nothing to send (symbolic links and special files are skipped)");
+		goto out;
+	}
+	for (k = 0; k < l.n; k++) {
+		if (l.v[k].type != XFS_FILE || l.v[k].src == NULL)
+			continue;
+		fd = open(l.v[k].src, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			text_sanitize((const uint8_t *)l.v[k].src, strlen(l.v[k].src), clean, sizeof clean, 0);
+			snprintf(err, errlen, "cannot send %s: %s", clean, strerror(errno));
+			goto out;
+		}
+		close(fd);
+	}
+	rc = 0;
+out:
+	xfs_list_free(&l);
+	return rc;
+}
+
 /* /send: offer files and directories to a peer. */
 int
 xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const char *cmd)

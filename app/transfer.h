@@ -115,6 +115,7 @@ size_t xfer_load_outgoing(struct core *);
 
 /* /send: offer paths to a peer. Returns 0 or -1 (EV_ERROR sent). */
 int  xfer_send(struct core *, struct peer *, char *const *paths, int npaths, const char *cmd);
+int  xfer_paths_check(char *const *paths, int npaths, char *err, size_t errlen);
 /* /accept: accept an incoming offer into dir (NULL: the download dir). */
 int  xfer_accept(struct core *, struct xfer *, const char *dir, const char *cmd);
 /* /reject an incoming offer. */

@@ -55,6 +55,13 @@ calls=$(grep -nE '\bnet_[a-z_]+[[:space:]]*\(|(->|\.)net\b' "$SRC"/ui/*.[ch] | s
 tap "$([ -z "$calls" ]; echo $?)" "ui/ calls no net_* function and uses no struct net" ||
 	while IFS= read -r l; do diag "$l"; done <<<"$calls"
 
+# nor does it call into any other net/ module: only its own loop, buffers,
+# log lines and checked array growth (loop_, buf_, log_, mem_)
+mods=$(cd "$SRC"/net && ls *.h | sed 's/\.h$//' | grep -vx -e loop -e buf -e log -e mem | paste -sd'|')
+calls=$(grep -nE "\\b($mods)_[a-z_0-9]+[[:space:]]*\\(" "$SRC"/ui/*.c | sed "s|^$SRC/||")
+tap "$([ -z "$calls" ]; echo $?)" "ui/ calls no net/ function besides loop_, buf_, log_ and mem_ ($(echo "$mods" | tr '|' ' '))" ||
+	while IFS= read -r l; do diag "$l"; done <<<"$calls"
+
 # the scanner finds each kind of wrong way in a made-up tree
 mkdir -p "$T/tree/net" "$T/tree/app" "$T/tree/ui"
 echo '#include "buf.h"' >"$T/tree/net/buf.h"

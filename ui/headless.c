@@ -102,7 +102,7 @@ peer_fields(struct json *j, const struct peer *p)
 	if (p->via[0] != '\0')
 		json_str(j, "via", p->via);
 	if (p->sess != NULL)
-		json_str(j, "path", session_path(p->sess));
+		json_str(j, "path", core_peer_path(p));
 	json_str(j, "trust", trust_name(p->trust));
 	if (p->nick_clash)
 		json_str(j, "warning", "nick-clash");
@@ -118,7 +118,7 @@ xfer_fields(struct json *j, const struct xfer *x)
 	json_str(j, "nick", x->peer->nick);
 	json_uint(j, "total", x->total);
 	if (x->peer->sess != NULL)
-		json_str(j, "route", session_path(x->peer->sess));   /* direct, proxy or onion */
+		json_str(j, "route", core_peer_path(x->peer));   /* direct, proxy or onion */
 }
 
 /* A message's text; an action ("/me waves") as "text":"waves","action":true. */
@@ -221,7 +221,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		json_uint(&j, "wire", ev->xfer->wire);
 		json_uint(&j, "rate", ev->xfer->rate);
 		if (ev->xfer->peer->sess != NULL)
-			json_str(&j, "route", session_path(ev->xfer->peer->sess));
+			json_str(&j, "route", core_peer_path(ev->xfer->peer));
 		break;
 	case EV_TRANSFER:
 		json_str(&j, "event", "transfer");

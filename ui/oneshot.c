@@ -410,42 +410,21 @@ run(struct oneshot *o, const struct core_options *opt, const char *target)
 static int
 paths_check(char *const *paths, int npaths)
 {
-	struct xfs_list l;
-	char err[512], clean[XFS_PATH_MAX * 3 + 1];
-	size_t k;
-	int i, fd, rc = -1;
+	char err[512];
+	int i;
 
-	memset(&l, 0, sizeof l);
 	for (i = 0; i < npaths; i++) {
 		if (strcmp(paths[i], "-") == 0 && access("-", F_OK) != 0) {
 			fprintf(stderr, "confab: cannot send -: standard input is sent as a text with --text - "
 			    "(a file named - : ./-)\n");
-			goto out;
-		}
-		if (xfs_walk(&l, paths[i], err, sizeof err) == -1) {
-			fprintf(stderr, "confab: cannot send %s\n", err);
-			goto out;
+			return -1;
 		}
 	}
-	if (l.n == 0) {
-		fprintf(stderr, "confab: nothing to send (symbolic links and special files are skipped)\n");
-		goto out;
+	if (xfer_paths_check(paths, npaths, err, sizeof err) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		return -1;
 	}
-	for (k = 0; k < l.n; k++) {
-		if (l.v[k].type != XFS_FILE || l.v[k].src == NULL)
-			continue;
-		fd = open(l.v[k].src, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			text_sanitize((const uint8_t *)l.v[k].src, strlen(l.v[k].src), clean, sizeof clean, 0);
-			fprintf(stderr, "confab: cannot send %s: %s\n", clean, strerror(errno));
-			goto out;
-		}
-		close(fd);
-	}
-	rc = 0;
-out:
-	xfs_list_free(&l);
-	return rc;
+	return 0;
 }
 
 /* confab send --to TARGET PATH... */

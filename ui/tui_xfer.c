@@ -224,8 +224,10 @@ draw_header(struct tui *t, const struct xfer *x, int y, int width)
 static const char *
 route_text(const struct xfer *x)
 {
-	const char *p = x->peer->sess != NULL ? session_path(x->peer->sess) : "direct";
+	const char *p = core_peer_path(x->peer);
 
+	if (p == NULL)
+		p = "direct";
 	return strcmp(p, "onion") == 0 ? "  via tor" : strcmp(p, "proxy") == 0 ? "  via proxy" : "";
 }
 
