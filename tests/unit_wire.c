@@ -13,6 +13,8 @@
 #include "wire.h"
 #include "xfs.h"
 #include "transfer.h"
+#include "room.h"
+#include "roomwire.h"
 #include "tap.h"
 
 static const uint8_t id16[WIRE_ID_LEN] = {
@@ -733,6 +735,12 @@ test_limits_table(void)
 		{ "XFER_ENTRY_COST", XFER_ENTRY_COST, 0 }, { "XFER_PEER_NAMES", XFER_PEER_NAMES, 0 },
 		{ "XFER_ALL_NAMES", XFER_ALL_NAMES, 0 }, { "XFER_OFFER_IDLE_MS", XFER_OFFER_IDLE_MS, 0 },
 		{ "WIRE_ONION_LEN", WIRE_ONION_LEN, 0 },
+		{ "ROOM_BODY_MAX", ROOM_BODY_MAX, 0 }, { "ROOM_NAME_MAX", ROOM_NAME_MAX, 0 },
+		{ "ROOM_MEMBERS_MAX", ROOM_MEMBERS_MAX, 0 }, { "ROOM_OPS_MAX", ROOM_OPS_MAX, 0 },
+		{ "ROOM_HAVE_MAX", ROOM_HAVE_MAX, 0 }, { "ROOM_PENDING_MAX", ROOM_PENDING_MAX, 0 },
+		{ "ROOM_PUSH_MAX", ROOM_PUSH_MAX, 0 }, { "ROOMS_MAX", ROOMS_MAX, 0 },
+		{ "ROOM_INVITES_MAX", ROOM_INVITES_MAX, 0 }, { "ROOM_LOG_OPS_MAX", ROOM_LOG_OPS_MAX, 0 },
+		{ "ROOM_RATE", ROOM_RATE, 0 },
 	};
 	size_t nc = sizeof c / sizeof c[0], i;
 	char path[4096], line[1024];

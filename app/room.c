@@ -1,0 +1,988 @@
+/* room.c - the model of a group room (see room.h and net/PROTOCOL.md section 13). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "room.h"
+#include "wire.h"
+
+static void room_fold(struct room *);
+
+/* Fill a room_self from an X25519 key pair. */
+void
+room_self_init(struct room_self *me, const uint8_t x_pub[ROOM_KEY_LEN], const uint8_t x_priv[ROOM_KEY_LEN])
+{
+	memcpy(me->x, x_pub, ROOM_KEY_LEN);
+	roomwire_signing_key(x_priv, me->ed, me->sk);
+	roomwire_bind(me->bind, me->x, me->sk);
+}
+
+/* The total order of 13.3: lamport, then author key, then seq. */
+static int
+ev_cmp(const struct rec_room_event *a, const struct rec_room_event *b)
+{
+	int c;
+
+	if (a->lamport != b->lamport)
+		return a->lamport < b->lamport ? -1 : 1;
+	if ((c = memcmp(a->author, b->author, ROOM_KEY_LEN)) != 0)
+		return c;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+/* Free one event. */
+static void
+ev_free(struct room_event *ev)
+{
+	if (ev == NULL)
+		return;
+	sodium_memzero(ev->rec, ev->len);
+	free(ev->rec);
+	free(ev);
+}
+
+/* Copy a record into a new event (decoded); NULL if malformed or out of memory. */
+static struct room_event *
+ev_new(const uint8_t *rec, size_t n)
+{
+	struct room_event *ev;
+
+	if (n == 0 || n > ROOM_EV_MAX || (ev = calloc(1, sizeof *ev)) == NULL)
+		return NULL;
+	if ((ev->rec = malloc(n)) == NULL) {
+		free(ev);
+		return NULL;
+	}
+	memcpy(ev->rec, rec, n);
+	ev->len = n;
+	if (roomwire_decode_event(ev->rec, n, &ev->e) != WIRE_OK) {
+		ev_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+/* The directory entry of x, or NULL. */
+struct room_author *
+room_author(const struct room *r, const uint8_t x[ROOM_KEY_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < r->nau; i++)
+		if (memcmp(r->au[i].x, x, ROOM_KEY_LEN) == 0)
+			return &r->au[i];
+	return NULL;
+}
+
+/* Add ed as a signing key of x (creating x's entry); NULL at the limits. */
+static struct room_author *
+author_add(struct room *r, const uint8_t x[ROOM_KEY_LEN], const uint8_t ed[ROOM_KEY_LEN])
+{
+	struct room_author *a = room_author(r, x), *na;
+	uint8_t i;
+
+	if (a == NULL) {
+		if (r->nau >= ROOM_DIR_MAX)
+			return NULL;
+		if (r->nau == r->aau) {
+			size_t n = r->aau ? r->aau * 2 : 8;
+
+			if ((na = realloc(r->au, n * sizeof *na)) == NULL)
+				return NULL;
+			r->au = na;
+			r->aau = n;
+		}
+		a = &r->au[r->nau++];
+		memset(a, 0, sizeof *a);
+		memcpy(a->x, x, ROOM_KEY_LEN);
+		a->tokens = ROOM_RATE;
+	}
+	for (i = 0; i < a->nkeys; i++)
+		if (memcmp(a->ed[i], ed, ROOM_KEY_LEN) == 0)
+			return a;
+	if (a->nkeys >= ROOM_KEYS_PER_MEMBER)
+		return a;   /* known, but this key is not kept: its events will not verify */
+	memcpy(a->ed[a->nkeys++], ed, ROOM_KEY_LEN);
+	return a;
+}
+
+/* A new, empty room. */
+static struct room *
+room_alloc(const uint8_t id[ROOM_ID_LEN], size_t history)
+{
+	struct room *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r->id, id, ROOM_ID_LEN);
+	r->history = history ? history : 1;
+	return r;
+}
+
+/* Free a room and everything in it. */
+void
+room_free(struct room *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nlog; i++)
+		ev_free(r->log[i]);
+	for (i = 0; i < r->npend; i++)
+		ev_free(r->pend[i]);
+	free(r->log);
+	free(r->pend);
+	free(r->au);
+	free(r);
+}
+
+/* Check a CREATE event's form: seq 1, lamport 1, a name, a binding that verifies, signed by that key. */
+static int
+create_ok(const struct rec_room_event *e, struct room_body_member *m)
+{
+	if (e->kind != RK_CREATE || e->seq != 1 || e->lamport != 1)
+		return 0;
+	if (roomwire_parse_body(RK_CREATE, e->author, e->body, e->body_len, m) != 0)
+		return 0;
+	return roomwire_bind_ok(m->bind, m->x, m->ed) && roomwire_verify(e, m->ed);
+}
+
+/* Insert ev in the log in total order; returns its index, or -1 (memory). */
+static long
+log_insert(struct room *r, struct room_event *ev)
+{
+	size_t lo = 0, hi = r->nlog, mid;
+
+	if (r->nlog == r->alog) {
+		size_t n = r->alog ? r->alog * 2 : 64;
+		struct room_event **nl = realloc(r->log, n * sizeof *nl);
+
+		if (nl == NULL)
+			return -1;
+		r->log = nl;
+		r->alog = n;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ev_cmp(&r->log[mid]->e, &ev->e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(r->log + lo + 1, r->log + lo, (r->nlog - lo) * sizeof *r->log);
+	r->log[lo] = ev;
+	r->nlog++;
+	return (long)lo;
+}
+
+/* Drop the oldest MSG events beyond the history limit; their seqs go into floors. */
+static void
+prune(struct room *r)
+{
+	size_t i = 0;
+	struct room_author *a;
+
+	while (r->nmsgs > r->history && i < r->nlog) {
+		struct room_event *ev = r->log[i];
+
+		if (ev->e.kind != RK_MSG) {
+			i++;
+			continue;
+		}
+		if ((a = room_author(r, ev->e.author)) != NULL && a->floor < ev->e.seq)
+			a->floor = ev->e.seq;
+		memmove(r->log + i, r->log + i + 1, (r->nlog - i - 1) * sizeof *r->log);
+		r->nlog--;
+		r->nmsgs--;
+		r->st.pruned++;
+		ev_free(ev);
+	}
+}
+
+/* A room known from its CREATE record. */
+struct room *
+room_from_create(const uint8_t *rec, size_t n, size_t history)
+{
+	struct room_body_member m;
+	struct room_event *ev;
+	struct room_author *a;
+	struct room *r;
+
+	if ((ev = ev_new(rec, n)) == NULL)
+		return NULL;
+	if (!create_ok(&ev->e, &m) || (r = room_alloc(ev->e.room, history)) == NULL) {
+		ev_free(ev);
+		return NULL;
+	}
+	memcpy(r->name, m.name, m.name_len);
+	r->name_len = m.name_len;
+	memcpy(r->creator, ev->e.author, ROOM_KEY_LEN);
+	if ((a = author_add(r, m.x, m.ed)) == NULL || log_insert(r, ev) < 0) {
+		ev_free(ev);
+		room_free(r);
+		return NULL;
+	}
+	a->hwm[ROOM_CLASS_OPS] = 1;
+	a->last_lamport[ROOM_CLASS_OPS] = 1;
+	r->nops = 1;
+	r->clock = 1;
+	room_fold(r);
+	return r;
+}
+
+/* Create a room with our CREATE event. */
+struct room *
+room_create(const struct room_self *me, const uint8_t id[ROOM_ID_LEN], const char *name,
+            size_t name_len, size_t history, uint64_t now_ms, room_accept_fn *cb, void *arg)
+{
+	struct room_body_member m;
+	struct buf body, rec;
+	struct room *r = NULL;
+
+	if (name_len == 0 || name_len > ROOM_NAME_MAX)
+		return NULL;
+	memset(&m, 0, sizeof m);
+	m.name = (const uint8_t *)name;
+	m.name_len = name_len;
+	memcpy(m.ed, me->ed, ROOM_KEY_LEN);
+	memcpy(m.bind, me->bind, ROOM_SIG_LEN);
+	buf_init(&body, ROOM_BODY_MAX);
+	buf_init(&rec, ROOM_EV_MAX);
+	if (roomwire_put_body(&body, RK_CREATE, &m) != BUF_OK ||
+	    roomwire_put_event(&rec, id, me->x, 1, 1, now_ms, RK_CREATE, buf_ptr(&body),
+	        buf_len(&body), me->sk) != BUF_OK)
+		goto out;
+	if ((r = room_from_create(buf_ptr(&rec), buf_len(&rec), history)) != NULL && cb != NULL)
+		cb(r, r->log[0], arg);
+out:
+	buf_free(&body);
+	buf_free(&rec);
+	return r;
+}
+
+/* Invited plus joined members. */
+size_t
+room_nmembers(const struct room *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nau; i++)
+		if (r->au[i].state == RM_INVITED || r->au[i].state == RM_JOINED)
+			n++;
+	return n;
+}
+
+/*
+ * The membership fold (13.5): every member's state, and every event's
+ * validity, from the log in total order.  Deterministic in the set of events.
+ */
+static void
+room_fold(struct room *r)
+{
+	struct room_body_member m;
+	struct room_author *a, *t;
+	size_t i, members = 0;
+	uint8_t k;
+
+	for (i = 0; i < r->nau; i++) {
+		r->au[i].state = RM_NONE;
+		r->au[i].key = 0;
+		r->au[i].gone = NULL;
+	}
+	for (i = 0; i < r->nlog; i++) {
+		struct room_event *ev = r->log[i];
+		int valid = 0, was = ev->valid;
+
+		a = room_author(r, ev->e.author);
+		/* the event must be signed with the key its author is a member by */
+		if (a == NULL || (ev->e.kind != RK_CREATE && ev->keyidx != a->key))
+			goto done;
+		switch (ev->e.kind) {
+		case RK_CREATE:
+			if (memcmp(ev->e.author, r->creator, ROOM_KEY_LEN) == 0 && ev->e.seq == 1 &&
+			    a->state == RM_NONE) {
+				a->state = RM_JOINED;
+				a->key = ev->keyidx;
+				members++;
+				valid = 1;
+			}
+			break;
+		case RK_MSG:
+			valid = a->state == RM_JOINED;
+			break;
+		case RK_INVITE:
+			if (a->state != RM_JOINED ||
+			    roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) != 0 ||
+			    (t = room_author(r, m.x)) == NULL)
+				break;
+			if ((t->state == RM_NONE || t->state == RM_DECLINED || t->state == RM_LEFT) &&
+			    members < ROOM_MEMBERS_MAX) {
+				for (k = 0; k < t->nkeys && memcmp(t->ed[k], m.ed, ROOM_KEY_LEN) != 0; k++)
+					;
+				if (k == t->nkeys)
+					break;   /* a key beyond ROOM_KEYS_PER_MEMBER */
+				t->state = RM_INVITED;
+				t->key = k;
+				members++;
+				valid = 1;
+			}
+			break;
+		case RK_JOIN:
+		case RK_DECLINE:
+			if (a->state == RM_INVITED) {
+				a->state = ev->e.kind == RK_JOIN ? RM_JOINED : RM_DECLINED;
+				if (ev->e.kind == RK_DECLINE) {
+					a->gone = ev;
+					members--;
+				}
+				valid = 1;
+			}
+			break;
+		case RK_LEAVE:
+			if (a->state == RM_INVITED || a->state == RM_JOINED) {
+				a->state = RM_LEFT;
+				a->gone = ev;
+				members--;
+				valid = 1;
+			}
+			break;
+		case RK_KICK:
+			if (memcmp(ev->e.author, r->creator, ROOM_KEY_LEN) != 0 || a->state != RM_JOINED ||
+			    roomwire_parse_body(RK_KICK, ev->e.author, ev->e.body, ev->e.body_len, &m) != 0 ||
+			    memcmp(m.x, r->creator, ROOM_KEY_LEN) == 0 || (t = room_author(r, m.x)) == NULL ||
+			    t->state == RM_KICKED)
+				break;
+			if (t->state == RM_INVITED || t->state == RM_JOINED)
+				members--;
+			t->state = RM_KICKED;
+			t->gone = ev;
+			valid = 1;
+			break;
+		default:
+			break;   /* a kind we do not know: kept, relayed, ignored */
+		}
+done:
+		ev->valid = (uint8_t)valid;
+		if (was && !valid && ev->e.kind == RK_MSG && !ev->withdrawn) {
+			ev->withdrawn = 1;
+			r->st.withdrawn++;
+		}
+	}
+}
+
+/* Whether the live rate allows one more event from a. */
+static int
+rate_ok(struct room_author *a, uint64_t now_ms)
+{
+	if (now_ms > a->tokens_t) {
+		a->tokens += (double)(now_ms - a->tokens_t) * ROOM_RATE / 1000.0;
+		if (a->tokens > ROOM_RATE)
+			a->tokens = ROOM_RATE;
+	}
+	a->tokens_t = now_ms;
+	if (a->tokens < 1.0)
+		return 0;
+	a->tokens -= 1.0;
+	return 1;
+}
+
+/*
+ * Try to accept ev (which the caller owns until it is accepted).  On
+ * RV_ACCEPTED the room owns it.
+ */
+static enum room_verdict
+accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
+           struct rec_room_want *want, int *want_set)
+{
+	struct room_body_member m;
+	struct room_author *a, *t = NULL;
+	const struct rec_room_event *e = &ev->e;
+	int cls = ROOM_CLASS(e->kind);
+	long at;
+	uint8_t k;
+	size_t i;
+	int shown_after = 0;
+
+	if (memcmp(e->room, r->id, ROOM_ID_LEN) != 0 || e->kind == RK_CREATE) {
+		/* our CREATE again is a duplicate; any other CREATE is refused */
+		if (e->kind == RK_CREATE && memcmp(e->room, r->id, ROOM_ID_LEN) == 0 &&
+		    r->nlog > 0 && r->log[0]->len == ev->len && memcmp(r->log[0]->rec, ev->rec, ev->len) == 0)
+			return RV_DUPLICATE;
+		return RV_OTHER;
+	}
+	if ((a = room_author(r, e->author)) == NULL)
+		return RV_PENDING;              /* its INVITE has not arrived */
+	if (e->seq <= a->hwm[cls])
+		return RV_DUPLICATE;
+	for (k = 0; k < a->nkeys && !roomwire_verify(e, a->ed[k]); k++)
+		;
+	if (k == a->nkeys)
+		return RV_FORGED;
+	ev->keyidx = k;
+	if (e->seq > a->hwm[cls] + 1) {
+		if (cls != ROOM_CLASS_MSG || e->seq - 1 > a->skip_to) {
+			if (want != NULL) {
+				memcpy(want->room, r->id, ROOM_ID_LEN);
+				memcpy(want->author, e->author, ROOM_KEY_LEN);
+				want->cls = (uint8_t)cls;
+				want->first = a->hwm[cls] + 1;
+				want->last = e->seq - 1;
+				*want_set = 1;
+			}
+			return RV_PENDING;
+		}
+		/* a peer told us the messages in between are gone */
+		a->floor = e->seq - 1;
+		a->last_lamport[cls] = 0;
+	}
+	if (a->last_lamport[cls] != 0 && e->lamport <= a->last_lamport[cls])
+		return RV_BADORDER;
+	if (cls == ROOM_CLASS_OPS) {
+		if (e->seq > ROOM_OPS_MAX || r->nops >= ROOM_LOG_OPS_MAX)
+			return RV_CAPPED;
+		if (roomwire_parse_body(e->kind, e->author, e->body, e->body_len, &m) != 0 &&
+		    (e->kind == RK_INVITE || e->kind == RK_KICK || e->kind == RK_JOIN ||
+		     e->kind == RK_DECLINE || e->kind == RK_LEAVE))
+			return RV_BADBODY;
+		if (e->kind == RK_INVITE) {
+			if (!roomwire_bind_ok(m.bind, m.x, m.ed))
+				return RV_BADBODY;
+			if ((t = author_add(r, m.x, m.ed)) == NULL)
+				return RV_CAPPED;
+			a = room_author(r, e->author);   /* author_add may have moved the directory */
+		}
+	}
+	if (live && !rate_ok(a, now_ms))
+		return RV_RATE;
+	if ((at = log_insert(r, ev)) < 0)
+		return RV_FULL;
+	a->hwm[cls] = e->seq;
+	a->last_lamport[cls] = e->lamport;
+	if (e->lamport > r->clock)
+		r->clock = e->lamport;
+	if (cls == ROOM_CLASS_MSG)
+		r->nmsgs++;
+	else
+		r->nops++;
+	/* late: something accepted earlier sorts after it */
+	for (i = (size_t)at + 1; i < r->nlog && !shown_after; i++)
+		shown_after = r->log[i]->valid;
+	ev->late = (uint8_t)shown_after;
+	if (ev->late)
+		r->st.late++;
+	if (e->kind != RK_MSG || ev->late)
+		room_fold(r);
+	else
+		ev->valid = a->state == RM_JOINED && ev->keyidx == a->key;
+	if (!ev->valid)
+		r->st.nonmember++;
+	return RV_ACCEPTED;
+}
+
+/* Count a verdict in the room's stats. */
+static void
+count(struct room *r, enum room_verdict v)
+{
+	switch (v) {
+	case RV_ACCEPTED:  break;
+	case RV_DUPLICATE: r->st.duplicate++; break;
+	case RV_PENDING:   r->st.pending++; break;
+	case RV_FORGED:    r->st.forged++; break;
+	case RV_BADORDER:  r->st.badorder++; break;
+	case RV_BADBODY:   r->st.badbody++; break;
+	case RV_CAPPED:    r->st.capped++; break;
+	case RV_RATE:      r->st.rate++; break;
+	case RV_FULL:      r->st.full++; break;
+	case RV_OTHER:     r->st.other++; break;
+	}
+}
+
+/* Accept whatever pending events have become acceptable, until none does. */
+static void
+drain_pending(struct room *r, uint64_t now_ms, room_accept_fn *cb, void *arg)
+{
+	size_t i;
+	int progress = 1;
+
+	while (progress) {
+		progress = 0;
+		for (i = 0; i < r->npend; i++) {
+			struct room_event *ev = r->pend[i];
+			enum room_verdict v = accept_one(r, ev, 0, now_ms, NULL, NULL);
+
+			if (v == RV_PENDING)
+				continue;
+			memmove(r->pend + i, r->pend + i + 1, (r->npend - i - 1) * sizeof *r->pend);
+			r->npend--;
+			i--;
+			if (v == RV_ACCEPTED) {
+				progress = 1;
+				prune(r);
+				if (cb != NULL)
+					cb(r, ev, arg);
+			} else {
+				count(r, v);
+				ev_free(ev);
+			}
+		}
+	}
+}
+
+/* Take an event record from a peer. */
+enum room_verdict
+room_receive(struct room *r, const uint8_t *rec, size_t n, int live, uint64_t now_ms,
+             room_accept_fn *cb, void *arg, struct rec_room_want *want, int *want_set)
+{
+	struct room_event *ev;
+	enum room_verdict v;
+	size_t i;
+	int dummy = 0;
+
+	if (want_set == NULL)
+		want_set = &dummy;
+	*want_set = 0;
+	if ((ev = ev_new(rec, n)) == NULL) {
+		count(r, RV_OTHER);
+		return RV_OTHER;
+	}
+	v = accept_one(r, ev, live, now_ms, want, want_set);
+	count(r, v);
+	if (v == RV_PENDING) {
+		/* the same event twice in the pending set is one */
+		for (i = 0; i < r->npend; i++)
+			if (r->pend[i]->len == ev->len && memcmp(r->pend[i]->rec, ev->rec, ev->len) == 0) {
+				ev_free(ev);
+				return RV_PENDING;
+			}
+		if (r->npend >= ROOM_PENDING_MAX) {
+			ev_free(ev);
+			count(r, RV_FULL);
+			return RV_FULL;
+		}
+		if (r->pend == NULL && (r->pend = calloc(ROOM_PENDING_MAX, sizeof *r->pend)) == NULL) {
+			ev_free(ev);
+			return RV_FULL;
+		}
+		r->pend[r->npend++] = ev;
+		return RV_PENDING;
+	}
+	if (v != RV_ACCEPTED) {
+		ev_free(ev);
+		return v;
+	}
+	if (cb != NULL)
+		cb(r, ev, arg);
+	prune(r);   /* after cb: the caller may keep a line of an event pruned at once */
+	drain_pending(r, now_ms, cb, arg);
+	return RV_ACCEPTED;
+}
+
+/* Write an event of ours. */
+int
+room_write(struct room *r, const struct room_self *me, uint8_t kind, const void *body, size_t len,
+           uint64_t now_ms, room_accept_fn *cb, void *arg)
+{
+	struct room_author *a = room_author(r, me->x);
+	struct buf rec;
+	enum room_verdict v;
+	int rc = -2;
+
+	if (a == NULL)
+		return -1;
+	switch (kind) {
+	case RK_MSG:
+	case RK_INVITE:
+		if (a->state != RM_JOINED)
+			return -1;
+		break;
+	case RK_JOIN:
+	case RK_DECLINE:
+		if (a->state != RM_INVITED)
+			return -1;
+		break;
+	case RK_LEAVE:
+		if (a->state != RM_INVITED && a->state != RM_JOINED)
+			return -1;
+		break;
+	case RK_KICK:
+		if (a->state != RM_JOINED || memcmp(me->x, r->creator, ROOM_KEY_LEN) != 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (kind != RK_MSG && a->hwm[ROOM_CLASS_OPS] >= ROOM_OPS_MAX)
+		return -1;
+	buf_init(&rec, ROOM_EV_MAX);
+	if (roomwire_put_event(&rec, r->id, me->x, a->hwm[ROOM_CLASS(kind)] + 1, r->clock + 1, now_ms, kind, body, len,
+	        me->sk) != BUF_OK)
+		goto out;
+	v = room_receive(r, buf_ptr(&rec), buf_len(&rec), 0, now_ms, cb, arg, NULL, NULL);
+	rc = v == RV_ACCEPTED ? 0 : -1;
+out:
+	buf_free(&rec);
+	return rc;
+}
+
+/* Write a message. */
+int
+room_send_text(struct room *r, const struct room_self *me, const char *text, size_t len,
+               uint64_t now_ms, room_accept_fn *cb, void *arg)
+{
+	if (len > WIRE_TEXT_MAX)
+		return -2;
+	return room_write(r, me, RK_MSG, text, len, now_ms, cb, arg);
+}
+
+/* Invite x with its signing key and binding. */
+int
+room_invite(struct room *r, const struct room_self *me, const uint8_t x[ROOM_KEY_LEN],
+            const uint8_t ed[ROOM_KEY_LEN], const uint8_t bind[ROOM_SIG_LEN],
+            uint64_t now_ms, room_accept_fn *cb, void *arg)
+{
+	struct room_body_member m;
+	struct buf body;
+	int rc;
+
+	if (!roomwire_bind_ok(bind, x, ed))
+		return -1;
+	memset(&m, 0, sizeof m);
+	memcpy(m.x, x, ROOM_KEY_LEN);
+	memcpy(m.ed, ed, ROOM_KEY_LEN);
+	memcpy(m.bind, bind, ROOM_SIG_LEN);
+	buf_init(&body, ROOM_BODY_MAX);
+	rc = roomwire_put_body(&body, RK_INVITE, &m) == BUF_OK
+	    ? room_write(r, me, RK_INVITE, buf_ptr(&body), buf_len(&body), now_ms, cb, arg) : -2;
+	buf_free(&body);
+	return rc;
+}
+
+/* Kick x (creator only). */
+int
+room_kick(struct room *r, const struct room_self *me, const uint8_t x[ROOM_KEY_LEN],
+          uint64_t now_ms, room_accept_fn *cb, void *arg)
+{
+	enum room_mstate s = room_state(r, x);
+
+	if (memcmp(x, me->x, ROOM_KEY_LEN) == 0 || s == RM_NONE || s == RM_KICKED)
+		return -1;
+	return room_write(r, me, RK_KICK, x, ROOM_KEY_LEN, now_ms, cb, arg);
+}
+
+/* A member's state. */
+enum room_mstate
+room_state(const struct room *r, const uint8_t x[ROOM_KEY_LEN])
+{
+	const struct room_author *a = room_author(r, x);
+
+	return a != NULL ? a->state : RM_NONE;
+}
+
+/* Whether x may receive ev. */
+int
+room_may_receive(const struct room *r, const uint8_t x[ROOM_KEY_LEN], const struct room_event *ev)
+{
+	const struct room_author *a = room_author(r, x);
+
+	if (a == NULL)
+		return 0;
+	switch (a->state) {
+	case RM_JOINED:
+		return 1;
+	case RM_INVITED:
+		return ev->e.kind != RK_MSG;
+	case RM_LEFT:
+	case RM_KICKED:
+	case RM_DECLINED:
+		if (a->gone == NULL || ev_cmp(&ev->e, &a->gone->e) > 0)
+			return 0;   /* written after it was gone */
+		return a->state != RM_DECLINED || ev->e.kind != RK_MSG;
+	case RM_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* Whether x may take part in anti-entropy at all (it had a place in the room). */
+static int
+may_sync(const struct room *r, const uint8_t x[ROOM_KEY_LEN])
+{
+	return room_state(r, x) != RM_NONE;
+}
+
+/*
+ * The peers an accepted event goes to: not valid, nobody; ours (from NULL),
+ * every member that may receive it; from its author directly, nobody (the
+ * author sent it to everyone it is connected to); relayed, everyone but the
+ * sender and the author.  The invitee of an INVITE gets it too.
+ */
+size_t
+room_fanout(const struct room *r, const struct room_event *ev, const uint8_t *from,
+            const uint8_t me[ROOM_KEY_LEN], const uint8_t **out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (!ev->valid)
+		return 0;
+	if (from != NULL && memcmp(from, ev->e.author, ROOM_KEY_LEN) == 0)
+		return 0;
+	for (i = 0; i < r->nau && n < max; i++) {
+		const uint8_t *x = r->au[i].x;
+
+		if (memcmp(x, me, ROOM_KEY_LEN) == 0 || memcmp(x, ev->e.author, ROOM_KEY_LEN) == 0 ||
+		    (from != NULL && memcmp(x, from, ROOM_KEY_LEN) == 0))
+			continue;
+		if (room_may_receive(r, x, ev))
+			out[n++] = x;
+	}
+	return n;
+}
+
+/* Encode our HAVE (all authors, or those in only). */
+int
+room_put_have(const struct room *r, struct buf *b, const uint8_t (*only)[ROOM_KEY_LEN], size_t n)
+{
+	struct room_have_entry e;
+	size_t start = buf_len(b), i, j, count = 0;
+	int rc;
+
+	if ((rc = roomwire_begin_have(b, r->id)) != BUF_OK)
+		return rc;
+	for (i = 0; i < r->nau && count < ROOM_HAVE_MAX; i++) {
+		if (only != NULL) {
+			for (j = 0; j < n && memcmp(only[j], r->au[i].x, ROOM_KEY_LEN) != 0; j++)
+				;
+			if (j == n)
+				continue;
+		}
+		if (r->au[i].hwm[ROOM_CLASS_OPS] == 0 && r->au[i].hwm[ROOM_CLASS_MSG] == 0)
+			continue;
+		memcpy(e.author, r->au[i].x, ROOM_KEY_LEN);
+		e.hwm[ROOM_CLASS_OPS] = r->au[i].hwm[ROOM_CLASS_OPS];
+		e.hwm[ROOM_CLASS_MSG] = r->au[i].hwm[ROOM_CLASS_MSG];
+		e.floor = r->au[i].floor;
+		if ((rc = roomwire_put_have_entry(b, &e)) != BUF_OK)
+			return rc;
+		count++;
+	}
+	roomwire_end_have(b, start, (uint16_t)count);
+	return BUF_OK;
+}
+
+/* Push the events of author a from seq first to last that to may receive; returns how many. */
+static size_t
+push_range(struct room *r, const uint8_t *to, const uint8_t author[ROOM_KEY_LEN], int cls,
+           uint64_t first, uint64_t last, size_t max, room_push_fn *cb, void *arg, int *more)
+{
+	size_t i, n = 0;
+	uint64_t want = first;
+
+	/* the log is in total order; an author's events in it are in seq order too */
+	for (i = 0; i < r->nlog; i++) {
+		const struct room_event *ev = r->log[i];
+
+		if (ROOM_CLASS(ev->e.kind) != cls || ev->e.seq < want || ev->e.seq > last ||
+		    memcmp(ev->e.author, author, ROOM_KEY_LEN) != 0)
+			continue;
+		if (!room_may_receive(r, to, ev))
+			continue;
+		if (n == max) {
+			*more = 1;
+			break;
+		}
+		cb(r, ev, arg);
+		n++;
+		want = ev->e.seq + 1;
+	}
+	return n;
+}
+
+/*
+ * Push to peer to, in total order (so that every event comes after those its
+ * author had seen: an INVITE before its invitee's events), every event it
+ * may receive with a seq above theirs[] (indexed like r->au).
+ */
+static int
+push_after(struct room *r, const uint8_t to[ROOM_KEY_LEN], const uint64_t *theirs, int stale,
+           room_push_fn *cb, void *arg, int *more)
+{
+	size_t i, pushed = 0;
+	struct room_author *a;
+
+	for (i = 0; i < r->nlog; i++) {
+		const struct room_event *ev = r->log[i];
+
+		if ((a = room_author(r, ev->e.author)) == NULL ||
+		    ev->e.seq <= theirs[ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS(ev->e.kind)] ||
+		    (!room_may_receive(r, to, ev) && !(stale && ev->e.kind == RK_MSG)))
+			continue;
+		if (pushed == ROOM_PUSH_MAX) {
+			*more = 1;
+			break;
+		}
+		cb(r, ev, arg);
+		pushed++;
+	}
+	return (int)pushed;
+}
+
+/* A HAVE from peer from. */
+int
+room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *rec, size_t n,
+             room_push_fn *cb, void *arg, int *more)
+{
+	struct rec_room_have h;
+	struct room_have_entry e;
+	struct room_author *a;
+	uint64_t *theirs;
+	int dummy, rc, stale = 0;
+
+	if (more == NULL)
+		more = &dummy;
+	*more = 0;
+	if (roomwire_decode_have(rec, n, &h) != WIRE_OK || memcmp(h.room, r->id, ROOM_ID_LEN) != 0)
+		return -1;
+	if (!may_sync(r, from))
+		return -1;
+	if ((theirs = calloc(ROOM_CLASSES * (r->nau ? r->nau : 1), sizeof *theirs)) == NULL)
+		return -1;
+	while (roomwire_next_have(&h, &e) == 0) {
+		if ((a = room_author(r, e.author)) == NULL)
+			continue;
+		/*
+		 * An invitee whose own membership events are ahead of what we
+		 * have of them (its JOIN has not reached us): our view of it is
+		 * stale, and it may have joined, so it gets messages too.  It
+		 * could have them by joining anyway.
+		 */
+		if (memcmp(e.author, from, ROOM_KEY_LEN) == 0 && a->state == RM_INVITED &&
+		    e.hwm[ROOM_CLASS_OPS] > a->hwm[ROOM_CLASS_OPS])
+			stale = 1;
+		theirs[ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS_OPS] = e.hwm[ROOM_CLASS_OPS];
+		theirs[ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS_MSG] = e.hwm[ROOM_CLASS_MSG];
+		/* they no longer hold seqs up to their floor: we may skip those */
+		if (e.floor > a->hwm[ROOM_CLASS_MSG] && e.floor > a->skip_to)
+			a->skip_to = e.floor;
+	}
+	rc = push_after(r, from, theirs, stale, cb, arg, more);
+	free(theirs);
+	return rc;
+}
+
+/* Everything peer to may receive (an invitee that knows nothing of the room yet). */
+int
+room_push_all(struct room *r, const uint8_t to[ROOM_KEY_LEN], room_push_fn *cb, void *arg, int *more)
+{
+	uint64_t *theirs;
+	int dummy, rc;
+
+	if (more == NULL)
+		more = &dummy;
+	*more = 0;
+	if (!may_sync(r, to))
+		return -1;
+	if ((theirs = calloc(ROOM_CLASSES * (r->nau ? r->nau : 1), sizeof *theirs)) == NULL)
+		return -1;
+	rc = push_after(r, to, theirs, 0, cb, arg, more);
+	free(theirs);
+	return rc;
+}
+
+/* A WANT from peer from. */
+int
+room_on_want(struct room *r, const uint8_t from[ROOM_KEY_LEN], const struct rec_room_want *w,
+             room_push_fn *cb, void *arg)
+{
+	int more = 0;
+
+	if (memcmp(w->room, r->id, ROOM_ID_LEN) != 0 || !may_sync(r, from))
+		return -1;
+	return (int)push_range(r, from, w->author, w->cls, w->first, w->last, ROOM_PUSH_MAX, cb, arg, &more);
+}
+
+/* After loading: seqs up to floor of author x are gone. */
+void
+room_set_floor(struct room *r, const uint8_t x[ROOM_KEY_LEN], uint64_t floor)
+{
+	struct room_author *a = room_author(r, x);
+
+	if (a != NULL && floor > a->skip_to)
+		a->skip_to = floor;
+}
+
+/* A digest of the valid events in order and every member's state. */
+void
+room_digest(const struct room *r, uint8_t out[32])
+{
+	crypto_generichash_state st;
+	uint8_t s, key[ROOM_KEY_LEN];
+	size_t i, j, done;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, r->id, ROOM_ID_LEN);
+	for (i = 0; i < r->nlog; i++)
+		if (r->log[i]->valid)
+			crypto_generichash_update(&st, r->log[i]->rec, r->log[i]->len);
+	/* members in key order, so that the directory's arrival order does not count */
+	memset(key, 0, sizeof key);
+	for (done = 0; done < r->nau; done++) {
+		const struct room_author *best = NULL;
+
+		for (j = 0; j < r->nau; j++) {
+			const struct room_author *a = &r->au[j];
+
+			if ((done == 0 || memcmp(a->x, key, ROOM_KEY_LEN) > 0) &&
+			    (best == NULL || memcmp(a->x, best->x, ROOM_KEY_LEN) < 0))
+				best = a;
+		}
+		if (best == NULL)
+			break;
+		memcpy(key, best->x, ROOM_KEY_LEN);
+		if (best->state == RM_NONE)
+			continue;
+		s = (uint8_t)best->state;
+		crypto_generichash_update(&st, best->x, ROOM_KEY_LEN);
+		crypto_generichash_update(&st, &s, 1);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* Names for logs and the front-ends. */
+const char *
+room_mstate_name(enum room_mstate s)
+{
+	switch (s) {
+	case RM_NONE:     return "none";
+	case RM_INVITED:  return "invited";
+	case RM_JOINED:   return "joined";
+	case RM_DECLINED: return "declined";
+	case RM_LEFT:     return "left";
+	case RM_KICKED:   return "kicked";
+	}
+	return "none";
+}
+
+/* Why an event was not accepted, for logs. */
+const char *
+room_verdict_name(enum room_verdict v)
+{
+	switch (v) {
+	case RV_ACCEPTED:  return "accepted";
+	case RV_DUPLICATE: return "duplicate or replayed";
+	case RV_PENDING:   return "pending";
+	case RV_FORGED:    return "bad signature";
+	case RV_BADORDER:  return "lamport clock not increasing";
+	case RV_BADBODY:   return "malformed body";
+	case RV_CAPPED:    return "over the room's limits";
+	case RV_RATE:      return "over the rate limit";
+	case RV_FULL:      return "pending set full";
+	case RV_OTHER:     return "not of this room";
+	}
+	return "?";
+}
