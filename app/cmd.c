@@ -10,6 +10,7 @@
 #include "invite.h"
 #include "log.h"
 #include "reach.h"        /* /invite, /nat */
+#include "rooms.h"        /* /room, /rooms, /msg #NAME */
 #include "transfer.h"
 #include "verify.h"
 
@@ -156,6 +157,8 @@ cmd_msg(struct core *c, struct conversation *cur, const char *line, char *args)
 		usage_error(c, line, NULL, "msg", NULL);
 		return -1;
 	}
+	if (name[0] == '#')
+		return rooms_send(c, name, text, line);
 	if ((p = core_find_peer(c, name, &why)) == NULL) {
 		core_error(c, line, NULL, "%s: %s", name, why);
 		return -1;
@@ -684,6 +687,9 @@ const struct cmd_def cmd_table[] = {
 	{ "invite", "", "print an invite code (fingerprint and addresses) for a peer to /connect", reach_cmd_invite },
 	{ "nat", "", "show whether the router maps our port (and ask again if it failed)", reach_cmd_nat },
 	{ "me", "ACTION", "send ACTION as an action, shown \"* you ACTION\" (in a conversation window)", cmd_me },
+	{ "room", "create NAME|invite ROOM PEER|join ROOM|decline ROOM|leave ROOM|kick ROOM PEER|members ROOM",
+	  "group rooms (ROOM: name, #name or id prefix)", rooms_cmd },
+	{ "rooms", "", "list your rooms and invitations", rooms_cmd_list },
 	{ "quit", "", "say goodbye to every peer and exit", cmd_quit },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -751,6 +757,12 @@ static const struct { const char *name, *text; } cmd_more[] = {
 	{ "me", "Sent as a message whose text starts with \"/me \" (as in IRC): peers show it "
 	  "\"* yournick ACTION\".  Elsewhere than a conversation window:\n"
 	  "/msg PEER /me ACTION." },
+	{ "room", "A room is a group conversation with no server: its members carry it.\n"
+	  "/room create NAME makes one; /room invite ROOM PEER invites a peer you know (online "
+	  "once since you started); the invitee answers /room join ROOM or /room decline ROOM.\n"
+	  "/room leave ROOM; /room kick ROOM PEER (the creator only: final); /room members ROOM.\n"
+	  "Write with /msg #NAME TEXT.  ROOM is a name, #name or an id prefix (4+ hex)." },
+	{ "rooms", "Your rooms and invitations, with your state in each and their members." },
 	{ "quit", "Says goodbye to every peer (they see you offline at once) and exits; queued "
 	  "messages and transfers wait for the next start." },
 	{ "help", "/help lists every command and key; /help COMMAND gives its full text (any case, "

@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "persist.h"
 #include "reach.h"        /* port mapping, invite codes, DNS names */
+#include "rooms.h"        /* group rooms */
 #include "store.h"
 #include "text.h"
 #include "torctl.h"       /* onion names */
@@ -767,6 +768,7 @@ core_before_sleep(struct loop *loop, void *arg)
 	size_t i;
 
 	store_flush(c);
+	rooms_flush(c);
 	for (p = c->peers; p != NULL; p = p->next) {
 		if (p->nacks > 0) {
 			if (p->sess != NULL) {
@@ -826,6 +828,8 @@ send_hello(struct core *c, struct session *s)
 	rc = wire_put_hello(&b, CAP_MSG | (c->opt.no_incoming ? CAP_ONESHOT : 0), c->nick, strlen(c->nick), (uint16_t)net_listen_port(c->net));
 	if (rc == BUF_OK && onion_id(c) != NULL)
 		rc = wire_put_hello_onion(&b, onion_id(c), (uint16_t)onion_port(c));   /* extension 2 */
+	if (rc == BUF_OK)
+		rc = rooms_hello_ext(c, &b);
 	if (rc == BUF_OK)
 		rc = session_send_buf(s, &b);
 	buf_free(&b);
@@ -1071,6 +1075,7 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	}
 	p->hello = 1;
 	p->caps = h->caps;
+	rooms_peer_hello(c, p, h->roomkey);
 	p->last_seen = loop_wallclock_ms();
 	p->last_active = loop_now(c->loop);
 	p->backoff_ms = 0;
@@ -1091,6 +1096,7 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 		peer_changed(c, p, NULL);
 		flush_outq(c, p);
 		xfer_peer_online(c, p);
+		rooms_peer_online(c, p);
 	} else {
 		peer_changed(c, p, NULL);
 	}
@@ -1199,6 +1205,11 @@ on_record(struct session *s, const struct record *r, void *arg)
 			xfer_peer_offline(c, p);
 			loop_timer_set(c->loop, &p->settle, 5000);
 		}
+		break;
+	case REC_ROOM_EVENT:
+	case REC_ROOM_HAVE:
+	case REC_ROOM_WANT:
+		rooms_record(c, p, r->u.raw.p, r->u.raw.n);
 		break;
 	default:
 		if (r->type >= REC_OFFER && r->type <= REC_CANCEL)
@@ -1740,6 +1751,8 @@ core_init(struct core *c, struct loop *loop, const struct core_options *opt,
 	if (c->opt.history_lines == 0 && !c->opt.history_set)
 		c->opt.history_lines = 1000;
 	store_load(c);
+	if (rooms_init(c, err, errlen) == -1)
+		return -1;
 	xfer_load_outgoing(c);   /* outgoing transfers of the last run, offered again when their peer is back */
 	{
 		/* known peers: try their last addresses, with back-off if that fails */
@@ -1839,6 +1852,7 @@ core_free(struct core *c)
 		peer_free(p);
 	}
 	conv_free(&c->home);
+	rooms_free(c);
 	identity_wipe(&c->id);
 	if (c->scratch[0] != '\0' && paths_rmtree(c->scratch) == -1)
 		log_warn("cannot remove the scratch directory %s: %s", c->scratch, strerror(errno));

@@ -141,6 +141,9 @@ struct peer {
 	int              out_pending;      /* messages wait for the store flush to go out */
 	uint8_t        (*acks)[WIRE_ID_LEN];    /* ACKs wait for the store flush */
 	size_t           nacks, aacks;
+	/* rooms (app/rooms.c): its signing key, from its HELLO extension 3 */
+	int              room_key;
+	uint8_t          room_ed[32], room_bind[64];
 };
 
 enum core_event_type {
@@ -165,10 +168,17 @@ enum core_event_type {
 	EV_REACH,       /* the onion service changed state (app/onion.c) */
 	/* peer lifecycle */
 	EV_GONE,        /* a stranger is forgotten (STRANGERS_MAX): peer is freed right after; drop it */
+	/* rooms (app/rooms.c): room is set, peer is NULL */
+	EV_ROOM,        /* a room's state or members changed, or /rooms, /room members asked (cmd) */
+	EV_ROOM_INVITE, /* we are invited: author is the inviter */
+	EV_ROOM_MESSAGE,/* a message in a room (line, id, author, author_nick) */
+	EV_ROOM_SENT,   /* our message in a room written and sent (line, id) */
+	EV_ROOM_DELIVERED, /* a member has our message (id, to) */
 };
 
 struct xfer;
 struct store;
+struct room_app;
 
 struct core_event {
 	enum core_event_type    type;
@@ -181,6 +191,11 @@ struct core_event {
 	const char             *safety;   /* EV_VERIFY: the safety number */
 	int                     queued;   /* EV_SENT */
 	struct xfer            *xfer;     /* EV_OFFER, EV_PROGRESS, EV_TRANSFER */
+	struct room_app        *room;     /* EV_ROOM* */
+	const char             *author;   /* EV_ROOM_MESSAGE, EV_ROOM_INVITE: fingerprint */
+	const char             *author_nick;
+	const char             *to;       /* EV_ROOM_DELIVERED: the member's fingerprint */
+	int                     late;     /* EV_ROOM_MESSAGE: inserted before messages shown earlier */
 };
 
 struct core;
@@ -258,6 +273,7 @@ struct core {
 	struct store       *store;       /* what we remember (app/store.c) */
 	struct reach       *reach;       /* port mapping, invites, DNS names (app/reach.c) */
 	struct onion       *onion;       /* the onion service (app/onion.c), NULL when off */
+	struct rooms       *rooms;       /* group rooms (app/rooms.c) */
 	struct xfer        *xfers;       /* newest first */
 	uint32_t            next_handle;
 	char                xfer_dir[PATH_MAX];   /* resume state of incoming transfers */

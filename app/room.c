@@ -894,6 +894,40 @@ room_push_all(struct room *r, const uint8_t to[ROOM_KEY_LEN], room_push_fn *cb, 
 	return rc;
 }
 
+/* The ranges a HAVE shows its sender holds and we lack. */
+size_t
+room_have_wants(const struct room *r, const uint8_t *rec, size_t n, int msgs,
+                struct rec_room_want *out, size_t max)
+{
+	struct rec_room_have h;
+	struct room_have_entry e;
+	const struct room_author *a;
+	uint64_t ours, budget = ROOM_PUSH_MAX;
+	size_t k = 0;
+	int cls;
+
+	if (roomwire_decode_have(rec, n, &h) != WIRE_OK || memcmp(h.room, r->id, ROOM_ID_LEN) != 0)
+		return 0;
+	while (k < max && budget > 0 && roomwire_next_have(&h, &e) == 0) {
+		a = room_author(r, e.author);
+		for (cls = 0; cls < (msgs ? ROOM_CLASSES : 1) && k < max && budget > 0; cls++) {
+			ours = a != NULL ? a->hwm[cls] : 0;
+			if (cls == ROOM_CLASS_MSG && a != NULL && a->skip_to > ours)
+				ours = a->skip_to;   /* gone: do not ask */
+			if (e.hwm[cls] <= ours)
+				continue;
+			memcpy(out[k].room, r->id, ROOM_ID_LEN);
+			memcpy(out[k].author, e.author, ROOM_KEY_LEN);
+			out[k].cls = (uint8_t)cls;
+			out[k].first = ours + 1;
+			out[k].last = e.hwm[cls] - ours > budget ? ours + budget : e.hwm[cls];
+			budget -= out[k].last - ours;
+			k++;
+		}
+	}
+	return k;
+}
+
 /* A WANT from peer from. */
 int
 room_on_want(struct room *r, const uint8_t from[ROOM_KEY_LEN], const struct rec_room_want *w,

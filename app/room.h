@@ -187,6 +187,13 @@ int  room_on_have(struct room *, const uint8_t from[ROOM_KEY_LEN], const uint8_t
                   room_push_fn *cb, void *arg, int *more);
 /* Everything peer to may receive, in total order (to an invitee); -1 as for HAVE. */
 int  room_push_all(struct room *, const uint8_t to[ROOM_KEY_LEN], room_push_fn *cb, void *arg, int *more);
+/*
+ * The ranges a HAVE shows its sender holds and we lack (pull, 13.6): fills
+ * out (at most max WANTs, asking for at most ROOM_PUSH_MAX events in all),
+ * returns the count.  msgs: messages too (we are joined), else membership only.
+ */
+size_t room_have_wants(const struct room *, const uint8_t *rec, size_t n, int msgs,
+                       struct rec_room_want *out, size_t max);
 /* A WANT from peer from: push the events held in the range; -1 as for HAVE. */
 int  room_on_want(struct room *, const uint8_t from[ROOM_KEY_LEN], const struct rec_room_want *,
                   room_push_fn *cb, void *arg);

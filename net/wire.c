@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "roomwire.h"
 #include "wire.h"
 
 /* Build a preamble announcing version and cipher flags. */
@@ -64,6 +65,7 @@ decode_hello(struct buf *b, struct rec_hello *h)
 	h->port = 0;
 	h->onion = NULL;
 	h->onion_port = 0;
+	h->roomkey = NULL;
 	while (buf_len(b) > 0) {
 		if (buf_get_u8(b, &ext) != BUF_OK ||
 		    buf_get_str16(b, &p, &n, WIRE_RECORD_MAX) != BUF_OK)
@@ -82,6 +84,8 @@ decode_hello(struct buf *b, struct rec_hello *h)
 				h->onion_port = (uint16_t)(p[WIRE_ONION_LEN] << 8 | p[WIRE_ONION_LEN + 1]);
 			}
 		}
+		if (ext == HELLO_EXT_ROOMKEY && n == ROOM_BIND_EXT_LEN)
+			h->roomkey = p;
 	}
 	return WIRE_OK;
 }
@@ -258,6 +262,23 @@ wire_decode(const uint8_t *p, size_t n, struct record *r)
 		    buf_get_str8(&b, &r->u.bye.text, &r->u.bye.text_len, 255) != BUF_OK)
 			goto out;
 		break;
+	case REC_ROOM_EVENT:
+	case REC_ROOM_HAVE:
+	case REC_ROOM_WANT: {
+		/* section 13: checked whole here, interpreted by app/room.c */
+		struct rec_room_event e;
+		struct rec_room_have h;
+		struct rec_room_want w;
+
+		if ((r->type == REC_ROOM_EVENT && roomwire_decode_event(p, n, &e) != WIRE_OK) ||
+		    (r->type == REC_ROOM_HAVE && roomwire_decode_have(p, n, &h) != WIRE_OK) ||
+		    (r->type == REC_ROOM_WANT && roomwire_decode_want(p, n, &w) != WIRE_OK))
+			goto out;
+		r->u.raw.p = p;
+		r->u.raw.n = n;
+		rc = WIRE_OK;
+		goto out;
+	}
 	default:
 		rc = decode_xfer(&b, r);
 		if (rc != WIRE_OK)
@@ -300,6 +321,15 @@ wire_put_hello_onion(struct buf *b, const char *id, uint16_t port)
 	body[WIRE_ONION_LEN] = (uint8_t)(port >> 8);
 	body[WIRE_ONION_LEN + 1] = (uint8_t)port;
 	if (buf_put_u8(b, HELLO_EXT_ONION) || buf_put_str16(b, (const char *)body, sizeof body))
+		return BUF_ETOOBIG;
+	return BUF_OK;
+}
+
+/* Append one HELLO extension (type, str16 body) to a HELLO just encoded. */
+int
+wire_put_hello_ext(struct buf *b, uint8_t type, const void *body, size_t len)
+{
+	if (buf_put_u8(b, type) || buf_put_str16(b, body, len))
 		return BUF_ETOOBIG;
 	return BUF_OK;
 }
@@ -498,6 +528,9 @@ wire_type_name(uint8_t type)
 	case REC_XFER_DONE: return "XFER_DONE";
 	case REC_XFER_RESULT: return "XFER_RESULT";
 	case REC_CANCEL: return "CANCEL";
+	case REC_ROOM_EVENT: return "ROOM_EVENT";
+	case REC_ROOM_HAVE: return "ROOM_HAVE";
+	case REC_ROOM_WANT: return "ROOM_WANT";
 	}
 	return "unknown";
 }

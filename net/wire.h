@@ -96,6 +96,7 @@ struct rec_hello {
 	uint16_t       port;           /* extension 1: the port it listens on (0: not said) */
 	const uint8_t *onion;          /* extension 2: its onion service id (56 base32), or NULL */
 	uint16_t       onion_port;     /* ... and port */
+	const uint8_t *roomkey;        /* extension 3: Ed25519 key + binding (96 bytes), or NULL */
 };
 
 #define HELLO_EXT_PORT  1
@@ -186,6 +187,7 @@ struct record {
 		struct rec_data     data;
 		struct rec_file_end fend;
 		struct rec_result   result;     /* XFER_RESULT, CANCEL */
+		struct { const uint8_t *p; size_t n; } raw;   /* room records: the whole record */
 	} u;
 	uint32_t accept_resumes;            /* ACCEPT: how many RESUME entries follow */
 };
@@ -208,6 +210,8 @@ int  wire_decode(const uint8_t *p, size_t n, struct record *r);
 int  wire_put_hello(struct buf *b, uint32_t caps, const char *nick, size_t nick_len, uint16_t port);
 /* Append extension 2 (the onion id, 56 characters, and port) to the HELLO in b. */
 int  wire_put_hello_onion(struct buf *b, const char *id, uint16_t port);
+/* Append one extension to a HELLO just encoded. */
+int  wire_put_hello_ext(struct buf *b, uint8_t type, const void *body, size_t len);
 int  wire_put_msg(struct buf *b, const uint8_t id[WIRE_ID_LEN], uint64_t ts_ms,
                   const char *text, size_t text_len);
 int  wire_put_ack(struct buf *b, const uint8_t id[WIRE_ID_LEN]);

@@ -641,6 +641,51 @@ test_catchup(void)
 	ok(!C->r->log[C->r->nlog - 1]->late, "appended in place, not late (nothing of them was shown before)");
 }
 
+/*
+ * Pull (13.6): C is connected to B only; B announces a partial HAVE after
+ * taking A's messages, and C asks for what it lacks with WANT.
+ */
+static void
+test_pull(void)
+{
+	struct node *A = &N[0], *B = &N[1], *C = &N[2];
+	struct rec_room_want w[8];
+	struct buf h;
+	size_t i, nw, k;
+	char t[16];
+
+	nodes_free();
+	all_free();
+	for (i = 0; i < 3; i++)
+		node_init((int)i);
+	A->r = room_create(&A->me, RID, "pull", 4, 1000, now, on_accept, A);
+	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, on_accept, A);
+	room_invite(A->r, &A->me, C->me.x, C->me.ed, C->me.bind, now, on_accept, A);
+	sync1(A, B);
+	sync1(A, C);
+	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, on_accept, B);
+	room_write(C->r, &C->me, RK_JOIN, NULL, 0, now, on_accept, C);
+	sync2(B, A);
+	sync2(C, A);
+	sync2(B, C);
+	for (i = 0; i < 5; i++) {
+		snprintf(t, sizeof t, "p%zu", i);
+		room_send_text(A->r, &A->me, t, strlen(t), now, on_accept, A);
+	}
+	sync1(A, B);   /* A reaches B only */
+	buf_init(&h, WIRE_RECORD_MAX);
+	room_put_have(B->r, &h, (const uint8_t (*)[ROOM_KEY_LEN])A->me.x, 1);   /* B's announcement: A's entry */
+	nw = room_have_wants(C->r, buf_ptr(&h), buf_len(&h), 1, w, 8);
+	ok(nw == 1 && w[0].cls == ROOM_CLASS_MSG && w[0].first == 1 && w[0].last == 5 &&
+	    memcmp(w[0].author, A->me.x, 32) == 0, "C, seeing B's HAVE, wants A's messages 1..5");
+	ok(room_have_wants(C->r, buf_ptr(&h), buf_len(&h), 0, w, 8) == 0, "an invitee would want no messages");
+	push_to = C;
+	k = (size_t)room_on_want(B->r, C->me.x, &w[0], on_push, NULL);
+	ok(k == 5 && C->r->nmsgs == 5, "B answers the WANT with the five, C takes them (%zu)", k);
+	ok(room_have_wants(C->r, buf_ptr(&h), buf_len(&h), 1, w, 8) == 0, "then C wants nothing more");
+	buf_free(&h);
+}
+
 /* History limit: pruning, floors, and a newcomer skipping what is gone. */
 static void
 test_prune(void)
@@ -992,6 +1037,7 @@ main(void)
 	test_kick_leave();
 	test_order();
 	test_catchup();
+	test_pull();
 	test_prune();
 	test_limits();
 	test_convergence();

@@ -18,6 +18,7 @@
 #include "loop.h"         /* stdin, stdout and signals */
 #include "main.h"         /* exit statuses */
 #include "reach_view.h"   /* nat and invite events */
+#include "rooms.h"        /* room events */
 #include "transfer.h"
 
 #define IN_LINE_MAX   (64 * 1024)
@@ -109,6 +110,31 @@ peer_fields(struct json *j, const struct peer *p)
 }
 
 /* The fields every transfer event carries. */
+/* A room: id, name, creator, our state, members (joined) and invited, as fingerprints. */
+static void
+room_fields(struct json *j, struct core *c, const struct room_app *ra)
+{
+	char fp[FP_LEN + 1];
+	size_t i;
+	int pass;
+
+	json_str(j, "room", ra->idhex);
+	json_str(j, "name", ra->name);
+	fp_encode(ra->r->creator, fp);
+	json_str(j, "creator", fp);
+	json_str(j, "state", room_mstate_name(room_state(ra->r, c->rooms->me.x)));
+	for (pass = 0; pass < 2; pass++) {
+		json_arr_begin(j, pass == 0 ? "members" : "invited");
+		for (i = 0; i < ra->r->nau; i++) {
+			if (ra->r->au[i].state != (pass == 0 ? RM_JOINED : RM_INVITED))
+				continue;
+			fp_encode(ra->r->au[i].x, fp);
+			json_arr_str(j, fp);
+		}
+		json_arr_end(j);
+	}
+}
+
 static void
 xfer_fields(struct json *j, const struct xfer *x)
 {
@@ -234,6 +260,40 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 			json_str(&j, "path", ev->xfer->result);
 		if (ev->xfer->reason != NULL)
 			json_str(&j, "reason", ev->xfer->reason);
+		break;
+	case EV_ROOM:
+	case EV_ROOM_INVITE:
+		json_str(&j, "event", ev->type == EV_ROOM ? "room" : "room_invite");
+		room_fields(&j, c, ev->room);
+		if (ev->type == EV_ROOM_INVITE && ev->author != NULL) {
+			json_str(&j, "from", ev->author);
+			json_str(&j, "nick", ev->author_nick);
+		}
+		if (ev->cmd != NULL)
+			json_str(&j, "command", ev->cmd);
+		break;
+	case EV_ROOM_MESSAGE:
+		json_str(&j, "event", "message");
+		json_str(&j, "room", ev->room->idhex);
+		json_str(&j, "name", ev->room->name);
+		json_str(&j, "from", ev->author);
+		json_str(&j, "nick", ev->author_nick);
+		json_str(&j, "id", ev->id);
+		json_str(&j, "text", ev->line->text);
+		json_uint(&j, "ts", ev->line->ts_ms);
+		if (ev->late)
+			json_bool(&j, "late", 1);
+		break;
+	case EV_ROOM_SENT:
+		json_str(&j, "event", "sent");
+		json_str(&j, "room", ev->room->idhex);
+		json_str(&j, "id", ev->id);
+		break;
+	case EV_ROOM_DELIVERED:
+		json_str(&j, "event", "delivered");
+		json_str(&j, "room", ev->room->idhex);
+		json_str(&j, "id", ev->id);
+		json_str(&j, "to", ev->to);
 		break;
 	case EV_HISTORY:
 		json_str(&j, "event", "history");

@@ -1,0 +1,991 @@
+/* rooms.c - group rooms wired to sessions, disk and front-ends (see rooms.h, PROTOCOL.md 13). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "cmd.h"
+#include "core.h"
+#include "log.h"
+#include "loop.h"
+#include "persist.h"
+#include "rooms.h"
+#include "text.h"
+
+/* What an accept callback needs to know. */
+struct ctx {
+	struct core     *c;
+	struct room_app *ra;
+	struct peer     *from;     /* NULL: ours, or loading */
+};
+
+/* Hand an event to the front-end. */
+static void
+room_emit(struct core *c, struct core_event *ev)
+{
+	if (c->fe.event != NULL)
+		c->fe.event(c, ev, c->fe.arg);
+}
+
+/* Free a room's window lines (conv_free is core.c's own). */
+static void
+room_conv_free(struct conversation *cv)
+{
+	size_t i;
+
+	for (i = 0; i < cv->nlines; i++) {
+		free(cv->lines[i]->text);
+		free(cv->lines[i]);
+	}
+	free(cv->lines);
+	memset(cv, 0, sizeof *cv);
+}
+
+/* Free one room. */
+static void
+ra_free(struct room_app *ra)
+{
+	if (ra == NULL)
+		return;
+	room_free(ra->r);
+	room_conv_free(&ra->conv);
+	free(ra->acks);
+	free(ra->ann);
+	free(ra);
+}
+
+/* A new room_app around r. */
+static struct room_app *
+ra_new(struct core *c, struct room *r)
+{
+	struct room_app *ra = calloc(1, sizeof *ra);
+	char file[ROOM_IDHEX + 8];
+
+	if (ra == NULL)
+		return NULL;
+	ra->r = r;
+	r->app = ra;
+	sodium_bin2hex(ra->idhex, sizeof ra->idhex, r->id, ROOM_ID_LEN);
+	text_sanitize(r->name, r->name_len, ra->name, sizeof ra->name, 0);
+	snprintf(file, sizeof file, "%s.log", ra->idhex);
+	if (paths_join(ra->path, sizeof ra->path, c->rooms->dir, file) != 0) {
+		free(ra);
+		return NULL;
+	}
+	ra->told = RM_NONE;
+	return ra;
+}
+
+/* The fingerprint of a key. */
+static void
+fp_of(const uint8_t x[ROOM_KEY_LEN], char out[FP_LEN + 1])
+{
+	fp_encode(x, out);
+}
+
+/* The name to show for an author: a known peer's nick, else the start of its fingerprint. */
+static void
+author_nick(struct core *c, const uint8_t x[ROOM_KEY_LEN], char *out, size_t outlen)
+{
+	struct peer *p = core_peer_get(c, x, 0);
+	char fp[FP_LEN + 1];
+
+	if (memcmp(x, c->id.pub, ROOM_KEY_LEN) == 0) {
+		snprintf(out, outlen, "%s", c->nick);
+		return;
+	}
+	if (p != NULL && p->nick[0] != '\0') {
+		snprintf(out, outlen, "%s", p->nick);
+		return;
+	}
+	fp_of(x, fp);
+	snprintf(out, outlen, "%.*s", FP_SHORT, fp);
+}
+
+/* A room message's id: the author's first 8 bytes in hex, a dash, its seq. */
+static void
+msg_id(const struct rec_room_event *e, char out[MSGID_HEX + 1])
+{
+	char hex[17];
+
+	sodium_bin2hex(hex, sizeof hex, e->author, 8);
+	snprintf(out, MSGID_HEX + 1, "%s-%llu", hex, (unsigned long long)e->seq);
+}
+
+/* Send one record to a peer if it is online. */
+static void
+send_rec(struct peer *p, const uint8_t *rec, size_t n)
+{
+	struct buf b;
+
+	if (p == NULL || p->sess == NULL || !p->hello)
+		return;
+	buf_view(&b, rec, n);
+	if (session_send_buf(p->sess, &b) != BUF_OK)
+		log_warn("room record to %s: queue full", p->fp);
+}
+
+/* Append a record to the room's log file (u16 length, record), synced. */
+static int
+log_append(struct room_app *ra, const uint8_t *rec, size_t n)
+{
+	uint8_t *tmp;
+	char err[256];
+	int rc;
+
+	if (ra->provisional || n > 0xffff || (tmp = malloc(n + 2)) == NULL)
+		return -1;
+	tmp[0] = (uint8_t)(n >> 8);
+	tmp[1] = (uint8_t)n;
+	memcpy(tmp + 2, rec, n);
+	rc = persist_append_sync(ra->path, 0600, tmp, n + 2, err, sizeof err);
+	if (rc != 0)
+		log_warn("room %s: %s", ra->idhex, err);
+	else
+		ra->log_bytes += n + 2;
+	free(tmp);
+	return rc;
+}
+
+/* The peer to send to for key x (online or not); NULL if unknown. */
+static struct peer *
+peer_of(struct core *c, const uint8_t x[ROOM_KEY_LEN])
+{
+	return core_peer_get(c, x, 0);
+}
+
+/* Author x's hwm moved: announce it (a partial HAVE to the members, before the next sleep). */
+static void
+announce(struct room_app *ra, const uint8_t x[ROOM_KEY_LEN])
+{
+	uint8_t (*n)[ROOM_KEY_LEN];
+	size_t i;
+
+	for (i = 0; i < ra->nann; i++)
+		if (memcmp(ra->ann[i], x, ROOM_KEY_LEN) == 0)
+			return;
+	if (ra->nann >= ROOM_DIR_MAX || (n = realloc(ra->ann, (ra->nann + 1) * sizeof *n)) == NULL)
+		return;
+	ra->ann = n;
+	memcpy(ra->ann[ra->nann++], x, ROOM_KEY_LEN);
+}
+
+/* Send our HAVE for the room to p. */
+static void
+send_have(struct room_app *ra, struct peer *p)
+{
+	struct buf b;
+
+	if (p == NULL || p->sess == NULL || !p->hello)
+		return;
+	buf_init(&b, WIRE_RECORD_MAX);
+	if (room_put_have(ra->r, &b, NULL, 0) == BUF_OK)
+		session_send_buf(p->sess, &b);
+	buf_free(&b);
+}
+
+/* Push callback: the event goes to the peer in arg. */
+static void
+push_to(struct room *r, const struct room_event *ev, void *arg)
+{
+	(void)r;
+	send_rec(arg, ev->rec, ev->len);
+}
+
+/* A message line in the room's window. */
+static struct chat_line *
+add_line(struct core *c, struct room_app *ra, const struct room_event *ev, int ours)
+{
+	char nick[NICK_BUF], *text;
+	size_t cap = ev->e.body_len * 3 + 1;
+	struct chat_line *l;
+
+	if ((text = malloc(cap)) == NULL)
+		return NULL;
+	text_sanitize(ev->e.body, ev->e.body_len, text, cap, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
+	author_nick(c, ev->e.author, nick, sizeof nick);
+	l = core_conv_add(&ra->conv, ours ? LINE_MSG_OUT : LINE_MSG_IN, nick, text);
+	free(text);
+	if (l == NULL)
+		return NULL;
+	msg_id(&ev->e, l->id);
+	if (ours)
+		l->state = MSG_SENT;
+	/* the author's clock is a claim: keep ours unless it is close */
+	if (ev->e.ts_ms > 0 && (ev->e.ts_ms > l->ts_ms ? ev->e.ts_ms - l->ts_ms : l->ts_ms - ev->e.ts_ms) < 300000)
+		l->ts_ms = ev->e.ts_ms;
+	return l;
+}
+
+/* An event was accepted into a room: persist, show, fan out. */
+static void
+on_accept(struct room *r, struct room_event *ev, void *arg)
+{
+	struct ctx *x = arg;
+	struct core *c = x->c;
+	struct room_app *ra = x->ra;
+	int ours = memcmp(ev->e.author, c->rooms->me.x, ROOM_KEY_LEN) == 0;
+	const uint8_t *to[ROOM_DIR_MAX];
+	struct core_event ce;
+	struct chat_line *l;
+	char afp[FP_LEN + 1], anick[NICK_BUF];
+	size_t i, n;
+
+	if (c->rooms->loading) {
+		if (ev->e.kind == RK_MSG && ev->valid && (l = add_line(c, ra, ev, ours)) != NULL)
+			l->history = 1;
+		return;
+	}
+	/* write-ahead: on disk before it is shown or sent on (ours: before any peer has it) */
+	log_append(ra, ev->rec, ev->len);
+	if (ev->e.kind == RK_MSG && ev->valid) {
+		if ((l = add_line(c, ra, ev, ours)) != NULL) {
+			fp_of(ev->e.author, afp);
+			author_nick(c, ev->e.author, anick, sizeof anick);
+			memset(&ce, 0, sizeof ce);
+			ce.type = ours ? EV_ROOM_SENT : EV_ROOM_MESSAGE;
+			ce.room = ra;
+			ce.line = l;
+			ce.id = l->id;
+			ce.author = afp;
+			ce.author_nick = anick;
+			ce.late = ev->late;
+			if (!ours)
+				ra->conv.unread++;
+			room_emit(c, &ce);
+		}
+	} else if (ev->e.kind == RK_MSG && !ev->valid && x->from != NULL) {
+		fp_of(ev->e.author, afp);
+		log_warn("room %s: message %llu by %s, not a member at that point, relayed by %s: dropped",
+		    ra->idhex, (unsigned long long)ev->e.seq, afp, x->from->fp);
+	}
+	if (ra->provisional)
+		return;
+	if (x->from != NULL) {
+		/*
+		 * Someone else's event: announce that we have it (13.6); the
+		 * members who lack it pull it with WANT.  It acknowledges it
+		 * to the sender too.
+		 */
+		announce(ra, ev->e.author);
+		return;
+	}
+	/* ours: the payload to every online member that may receive it (13.6) */
+	n = room_fanout(r, ev, NULL, c->rooms->me.x, to, ROOM_DIR_MAX);
+	for (i = 0; i < n; i++) {
+		struct room_body_member m;
+
+		/* the invitee of our INVITE gets the room from its CREATE on (below) */
+		if (ours && ev->e.kind == RK_INVITE &&
+		    roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0 &&
+		    memcmp(m.x, to[i], ROOM_KEY_LEN) == 0)
+			continue;
+		send_rec(peer_of(c, to[i]), ev->rec, ev->len);
+	}
+	if (ours && ev->e.kind == RK_INVITE) {
+		struct room_body_member m;
+		struct peer *p;
+		int more = 0;
+
+		if (roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0 &&
+		    (p = peer_of(c, m.x)) != NULL && p->sess != NULL && p->hello)
+			room_push_all(r, m.x, push_to, p, &more);
+	}
+}
+
+/* Tell the front-end about a room; invite: it is an invitation (EV_ROOM_INVITE). */
+static void
+tell_room(struct core *c, struct room_app *ra, const char *cmd, int invite)
+{
+	struct core_event ce;
+	char ifp[FP_LEN + 1], inick[NICK_BUF];
+	size_t i;
+
+	memset(&ce, 0, sizeof ce);
+	ce.type = EV_ROOM;
+	ce.room = ra;
+	ce.cmd = cmd;
+	if (invite) {
+		/* the inviter: the author of the latest valid INVITE naming us */
+		for (i = ra->r->nlog; i-- > 0;) {
+			const struct room_event *ev = ra->r->log[i];
+			struct room_body_member m;
+
+			if (ev->e.kind == RK_INVITE && ev->valid &&
+			    roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0 &&
+			    memcmp(m.x, c->rooms->me.x, ROOM_KEY_LEN) == 0) {
+				fp_of(ev->e.author, ifp);
+				author_nick(c, ev->e.author, inick, sizeof inick);
+				ce.type = EV_ROOM_INVITE;
+				ce.author = ifp;
+				ce.author_nick = inick;
+				break;
+			}
+		}
+	}
+	room_emit(c, &ce);
+}
+
+/* After a room changed: persist a room we were just invited to, report state changes. */
+static void
+room_changed(struct core *c, struct room_app *ra)
+{
+	enum room_mstate st = room_state(ra->r, c->rooms->me.x);
+	size_t i;
+
+	if (ra->provisional && st != RM_NONE) {
+		/* invited: it is ours to keep now; write what we hold */
+		ra->provisional = 0;
+		for (i = 0; i < ra->r->nlog; i++)
+			log_append(ra, ra->r->log[i]->rec, ra->r->log[i]->len);
+		log_info("room %s (%s): invited", ra->idhex, ra->name);
+	}
+	if (ra->provisional)
+		return;
+	if (st != ra->told || ra->r->nops != ra->told_ops) {
+		int invite = st == RM_INVITED && ra->told != RM_INVITED;
+
+		if (st != ra->told)
+			log_info("room %s (%s): %s", ra->idhex, ra->name, room_mstate_name(st));
+		ra->told = st;
+		ra->told_ops = ra->r->nops;
+		tell_room(c, ra, NULL, invite);
+	}
+}
+
+/* Our room_self from the identity. */
+static void
+self_init(struct core *c)
+{
+	room_self_init(&c->rooms->me, c->id.pub, c->id.priv);
+}
+
+/* Add a room to the list; -1 when full. */
+static int
+rooms_add(struct core *c, struct room_app *ra)
+{
+	if (c->rooms->n >= ROOMS_MAX)
+		return -1;
+	c->rooms->list[c->rooms->n++] = ra;
+	return 0;
+}
+
+/* Remove and free room i. */
+static void
+rooms_drop(struct core *c, size_t i)
+{
+	ra_free(c->rooms->list[i]);
+	memmove(c->rooms->list + i, c->rooms->list + i + 1, (c->rooms->n - i - 1) * sizeof *c->rooms->list);
+	c->rooms->n--;
+}
+
+/* The room with id, or NULL. */
+static struct room_app *
+room_by_id(struct core *c, const uint8_t id[ROOM_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < c->rooms->n; i++)
+		if (memcmp(c->rooms->list[i]->r->id, id, ROOM_ID_LEN) == 0)
+			return c->rooms->list[i];
+	return NULL;
+}
+
+/* Load one room log: CREATE first, then the events in the order written. */
+static int
+load_one(struct core *c, const char *path)
+{
+	struct room_app *ra = NULL;
+	struct room *r = NULL;
+	struct ctx x;
+	uint8_t *data = NULL;
+	size_t len = 0, off = 0, n;
+	struct stat st;
+	FILE *f;
+	int rc = -1;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	if (fstat(fileno(f), &st) != 0 || st.st_size <= 2 || (uint64_t)st.st_size > ROOM_LOG_MAX)
+		goto out;
+	len = (size_t)st.st_size;
+	if ((data = malloc(len)) == NULL || fread(data, 1, len, f) != len)
+		goto out;
+	n = (size_t)data[0] << 8 | data[1];
+	if (n + 2 > len || (r = room_from_create(data + 2, n, c->opt.history_lines)) == NULL) {
+		log_warn("room log %s: does not start with a room's CREATE: ignored", path);
+		goto out;
+	}
+	if (room_by_id(c, r->id) != NULL || (ra = ra_new(c, r)) == NULL) {
+		room_free(r);
+		goto out;
+	}
+	x.c = c;
+	x.ra = ra;
+	x.from = NULL;
+	off = n + 2;
+	while (off + 2 <= len) {
+		n = (size_t)data[off] << 8 | data[off + 1];
+		if (n == 0 || off + 2 + n > len)
+			break;   /* a torn tail: persist_append cut it, but be safe */
+		(void)room_receive(r, data + off + 2, n, 0, 0, on_accept, &x, NULL, NULL);
+		off += 2 + n;
+	}
+	ra->log_bytes = off;
+	ra->told = room_state(r, c->rooms->me.x);
+	ra->told_ops = r->nops;
+	ra->conv.unread = 0;
+	if (rooms_add(c, ra) != 0) {
+		ra_free(ra);
+		goto out;
+	}
+	log_info("room %s (%s): %zu events, %zu messages, %s", ra->idhex, ra->name, r->nlog, r->nmsgs,
+	    room_mstate_name(ra->told));
+	rc = 0;
+out:
+	free(data);
+	fclose(f);
+	return rc;
+}
+
+/* Load the rooms from the state directory. */
+int
+rooms_init(struct core *c, char *err, size_t errlen)
+{
+	struct dirent *d;
+	char path[PATH_MAX];
+	DIR *dir;
+
+	if ((c->rooms = calloc(1, sizeof *c->rooms)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	self_init(c);
+	if (paths_join(c->rooms->dir, sizeof c->rooms->dir, c->paths.state, "rooms") != 0 ||
+	    paths_mkdirs(c->rooms->dir, 0700) != 0) {
+		snprintf(err, errlen, "%s/rooms: %s", c->paths.state, strerror(errno));
+		return -1;
+	}
+	if ((dir = opendir(c->rooms->dir)) == NULL)
+		return 0;
+	c->rooms->loading = 1;
+	while ((d = readdir(dir)) != NULL) {
+		size_t l = strlen(d->d_name);
+
+		if (l != ROOM_IDHEX + 4 || strcmp(d->d_name + ROOM_IDHEX, ".log") != 0)
+			continue;
+		if (paths_join(path, sizeof path, c->rooms->dir, d->d_name) == 0)
+			load_one(c, path);
+	}
+	c->rooms->loading = 0;
+	closedir(dir);
+	return 0;
+}
+
+/* Free every room. */
+void
+rooms_free(struct core *c)
+{
+	if (c->rooms == NULL)
+		return;
+	while (c->rooms->n > 0)
+		rooms_drop(c, c->rooms->n - 1);
+	sodium_memzero(&c->rooms->me, sizeof c->rooms->me);
+	free(c->rooms);
+	c->rooms = NULL;
+}
+
+/* Append HELLO extension 3. */
+int
+rooms_hello_ext(struct core *c, struct buf *b)
+{
+	uint8_t body[ROOM_BIND_EXT_LEN];
+
+	if (c->rooms == NULL)
+		return BUF_OK;
+	memcpy(body, c->rooms->me.ed, ROOM_KEY_LEN);
+	memcpy(body + ROOM_KEY_LEN, c->rooms->me.bind, ROOM_SIG_LEN);
+	return wire_put_hello_ext(b, HELLO_EXT_ROOMKEY, body, sizeof body);
+}
+
+/* A peer's HELLO: keep its signing key if the binding holds (13.1). */
+void
+rooms_peer_hello(struct core *c, struct peer *p, const uint8_t *roomkey)
+{
+	(void)c;
+	if (roomkey == NULL)
+		return;
+	if (!roomwire_bind_ok(roomkey + ROOM_KEY_LEN, p->pk, roomkey)) {
+		log_warn("peer %s: its room signing key is not bound to its identity: ignored", p->fp);
+		return;
+	}
+	if (p->room_key && memcmp(p->room_ed, roomkey, ROOM_KEY_LEN) != 0)
+		log_warn("peer %s: its room signing key changed", p->fp);
+	memcpy(p->room_ed, roomkey, ROOM_KEY_LEN);
+	memcpy(p->room_bind, roomkey + ROOM_KEY_LEN, ROOM_SIG_LEN);
+	p->room_key = 1;
+}
+
+/* A peer came online: HAVE for every room it has a place in. */
+void
+rooms_peer_online(struct core *c, struct peer *p)
+{
+	size_t i;
+
+	if (c->rooms == NULL)
+		return;
+	for (i = 0; i < c->rooms->n; i++) {
+		struct room_app *ra = c->rooms->list[i];
+
+		if (!ra->provisional && room_state(ra->r, p->pk) != RM_NONE)
+			send_have(ra, p);
+	}
+}
+
+/* Our messages up to hwm reached member x: report them delivered. */
+static void
+delivered(struct core *c, struct room_app *ra, const uint8_t x[ROOM_KEY_LEN], uint64_t hwm)
+{
+	struct room_ack *a = NULL, *na;
+	struct core_event ce;
+	char fp[FP_LEN + 1], id[MSGID_HEX + 1];
+	size_t i;
+
+	for (i = 0; i < ra->nacks; i++)
+		if (memcmp(ra->acks[i].x, x, ROOM_KEY_LEN) == 0)
+			a = &ra->acks[i];
+	if (a == NULL) {
+		if (ra->nacks >= ROOM_DIR_MAX || (na = realloc(ra->acks, (ra->nacks + 1) * sizeof *na)) == NULL)
+			return;
+		ra->acks = na;
+		a = &ra->acks[ra->nacks++];
+		memcpy(a->x, x, ROOM_KEY_LEN);
+		a->hwm = 0;
+	}
+	if (hwm <= a->hwm)
+		return;
+	fp_of(x, fp);
+	for (i = 0; i < ra->r->nlog; i++) {
+		const struct room_event *ev = ra->r->log[i];
+
+		if (ev->e.kind != RK_MSG || ev->e.seq <= a->hwm || ev->e.seq > hwm ||
+		    memcmp(ev->e.author, c->rooms->me.x, ROOM_KEY_LEN) != 0)
+			continue;
+		msg_id(&ev->e, id);
+		memset(&ce, 0, sizeof ce);
+		ce.type = EV_ROOM_DELIVERED;
+		ce.room = ra;
+		ce.id = id;
+		ce.to = fp;
+		room_emit(c, &ce);
+	}
+	a->hwm = hwm;
+}
+
+/* A HAVE from p: push what it lacks; note what of ours it has. */
+static void
+got_have(struct core *c, struct peer *p, struct room_app *ra, const uint8_t *rec, size_t n)
+{
+	struct rec_room_have h;
+	struct room_have_entry e;
+	int more = 0;
+
+	if (ra->provisional)
+		return;
+	if (room_on_have(ra->r, p->pk, rec, n, push_to, p, &more) < 0) {
+		log_info("room %s: HAVE from %s, who has no place in it: ignored", ra->idhex, p->fp);
+		return;
+	}
+	if (more)
+		send_have(ra, p);   /* it asks again for the rest */
+	/* pull what it has and we lack (13.6) */
+	{
+		struct rec_room_want w[16];
+		size_t k, nw = room_have_wants(ra->r, rec, n,
+		    room_state(ra->r, c->rooms->me.x) == RM_JOINED, w, 16);
+		struct buf b;
+
+		buf_init(&b, 128);
+		for (k = 0; k < nw && p->sess != NULL; k++) {
+			buf_reset(&b);
+			if (roomwire_put_want(&b, &w[k]) == BUF_OK)
+				session_send_buf(p->sess, &b);
+		}
+		buf_free(&b);
+	}
+	if (roomwire_decode_have(rec, n, &h) != WIRE_OK)
+		return;
+	while (roomwire_next_have(&h, &e) == 0)
+		if (memcmp(e.author, c->rooms->me.x, ROOM_KEY_LEN) == 0 &&
+		    room_state(ra->r, p->pk) == RM_JOINED)
+			delivered(c, ra, p->pk, e.hwm[ROOM_CLASS_MSG]);
+}
+
+/* A provisional room from a CREATE a peer sent; the oldest provisional one goes when full. */
+static struct room_app *
+provisional(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
+{
+	struct room_app *ra;
+	struct room *r;
+	size_t i, nprov = 0, oldest = SIZE_MAX;
+
+	for (i = 0; i < c->rooms->n; i++)
+		if (c->rooms->list[i]->provisional) {
+			if (oldest == SIZE_MAX)
+				oldest = i;
+			nprov++;
+		}
+	if (nprov >= ROOM_INVITES_MAX)
+		rooms_drop(c, oldest);
+	else if (c->rooms->n >= ROOMS_MAX) {
+		log_warn("room from %s: we are in %d rooms already: ignored", p->fp, ROOMS_MAX);
+		return NULL;
+	}
+	if ((r = room_from_create(rec, n, c->opt.history_lines)) == NULL) {
+		log_warn("room CREATE from %s: not a well-signed CREATE: dropped", p->fp);
+		return NULL;
+	}
+	if ((ra = ra_new(c, r)) == NULL) {
+		room_free(r);
+		return NULL;
+	}
+	ra->provisional = 1;
+	memcpy(ra->via, p->pk, ROOM_KEY_LEN);
+	if (rooms_add(c, ra) != 0) {
+		ra_free(ra);
+		return NULL;
+	}
+	return ra;
+}
+
+/* A room record from a peer. */
+void
+rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
+{
+	struct rec_room_event e;
+	struct rec_room_want w;
+	struct room_app *ra;
+	enum room_verdict v;
+	struct ctx x;
+	struct buf b;
+	int want = 0;
+
+	if (c->rooms == NULL || n < 1 + ROOM_ID_LEN)
+		return;
+	ra = room_by_id(c, rec + 1);
+	switch (rec[0]) {
+	case REC_ROOM_EVENT:
+		if (roomwire_decode_event(rec, n, &e) != WIRE_OK)
+			return;
+		if (ra == NULL) {
+			if (e.kind != RK_CREATE || (ra = provisional(c, p, rec, n)) == NULL)
+				return;
+			room_changed(c, ra);
+			return;
+		}
+		if (ra->provisional && memcmp(ra->via, p->pk, ROOM_KEY_LEN) != 0)
+			return;   /* an invitation's events come from the inviter */
+		x.c = c;
+		x.ra = ra;
+		x.from = p;
+		v = room_receive(ra->r, rec, n, memcmp(e.author, p->pk, ROOM_KEY_LEN) == 0,
+		    loop_now(c->loop), on_accept, &x, &w, &want);
+		if (v != RV_ACCEPTED && v != RV_DUPLICATE && v != RV_PENDING) {
+			char afp[FP_LEN + 1];
+
+			fp_of(e.author, afp);
+			log_warn("room %s: %s event %llu by %s from %s: %s: dropped", ra->idhex,
+			    roomwire_kind_name(e.kind), (unsigned long long)e.seq, afp, p->fp, room_verdict_name(v));
+		}
+		if (want) {
+			buf_init(&b, 128);
+			if (roomwire_put_want(&b, &w) == BUF_OK && p->sess != NULL)
+				session_send_buf(p->sess, &b);
+			buf_free(&b);
+		}
+		room_changed(c, ra);
+		return;
+	case REC_ROOM_HAVE:
+		if (ra != NULL)
+			got_have(c, p, ra, rec, n);
+		return;
+	case REC_ROOM_WANT:
+		if (ra != NULL && !ra->provisional && roomwire_decode_want(rec, n, &w) == WIRE_OK)
+			(void)room_on_want(ra->r, p->pk, &w, push_to, p);
+		return;
+	}
+}
+
+/*
+ * Before sleeping: announce the authors whose events we gained this turn,
+ * one partial HAVE per room to each online member (13.6).
+ */
+void
+rooms_flush(struct core *c)
+{
+	struct buf b;
+	size_t i, j;
+
+	if (c->rooms == NULL)
+		return;
+	buf_init(&b, WIRE_RECORD_MAX);
+	for (i = 0; i < c->rooms->n; i++) {
+		struct room_app *ra = c->rooms->list[i];
+
+		if (ra->nann == 0)
+			continue;
+		buf_reset(&b);
+		if (room_put_have(ra->r, &b, (const uint8_t (*)[ROOM_KEY_LEN])ra->ann, ra->nann) == BUF_OK)
+			for (j = 0; j < ra->r->nau; j++) {
+				enum room_mstate st = ra->r->au[j].state;
+				struct peer *p;
+
+				if ((st != RM_JOINED && st != RM_INVITED) ||
+				    memcmp(ra->r->au[j].x, c->rooms->me.x, ROOM_KEY_LEN) == 0 ||
+				    (p = peer_of(c, ra->r->au[j].x)) == NULL || p->sess == NULL || !p->hello)
+					continue;
+				session_send_buf(p->sess, &b);
+			}
+		ra->nann = 0;
+	}
+	buf_free(&b);
+}
+
+/* Find a room by name, #name or id prefix. */
+struct room_app *
+rooms_find(struct core *c, const char *name, const char **why)
+{
+	struct room_app *found = NULL;
+	size_t i, len;
+	int n = 0;
+
+	if (name[0] == '#')
+		name++;
+	len = strlen(name);
+	for (i = 0; i < c->rooms->n; i++) {
+		struct room_app *ra = c->rooms->list[i];
+
+		if (ra->provisional)
+			continue;
+		if (strcasecmp(ra->name, name) == 0)
+			return ra;
+		if (len >= 4 && len <= ROOM_IDHEX && strncasecmp(ra->idhex, name, len) == 0) {
+			found = ra;
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	*why = n > 1 ? "more than one room has that id prefix" : "no such room";
+	return NULL;
+}
+
+/* The room named by the next word of args, or an error for cmd. */
+static struct room_app *
+room_arg(struct core *c, const char *line, char **args)
+{
+	const char *why = NULL;
+	char *name = cmd_next_word(args);
+	struct room_app *ra;
+
+	if (name == NULL) {
+		core_error(c, line, NULL, "which room? (a name, #name or an id prefix)");
+		return NULL;
+	}
+	if ((ra = rooms_find(c, name, &why)) == NULL)
+		core_error(c, line, NULL, "%s: %s", name, why);
+	return ra;
+}
+
+/* /msg #NAME TEXT */
+int
+rooms_send(struct core *c, const char *name, const char *text, const char *cmd)
+{
+	const char *why = NULL;
+	struct room_app *ra = rooms_find(c, name, &why);
+	struct ctx x;
+	size_t len = strlen(text);
+
+	if (ra == NULL) {
+		core_error(c, cmd, NULL, "%s: %s", name, why);
+		return -1;
+	}
+	if (len > WIRE_TEXT_MAX) {
+		core_error(c, cmd, NULL, "a room message is at most %d bytes", WIRE_TEXT_MAX);
+		return -1;
+	}
+	x.c = c;
+	x.ra = ra;
+	x.from = NULL;
+	if (room_send_text(ra->r, &c->rooms->me, text, len, loop_wallclock_ms(), on_accept, &x) != 0) {
+		core_error(c, cmd, NULL, "#%s: you are %s in it, not joined", ra->name,
+		    room_mstate_name(room_state(ra->r, c->rooms->me.x)));
+		return -1;
+	}
+	return 0;
+}
+
+/* /room create NAME */
+static int
+sub_create(struct core *c, const char *line, char *args)
+{
+	uint8_t id[ROOM_ID_LEN];
+	char *name = cmd_next_word(&args);
+	struct room_app *ra;
+	struct room *r;
+	struct ctx x;
+	const char *why;
+
+	if (name == NULL || name[0] == '#' || strlen(name) > ROOM_NAME_MAX || !core_nick_ok(name)) {
+		core_error(c, line, NULL, "usage: /room create NAME (1 to %d bytes, no blanks, not starting with #)",
+		    ROOM_NAME_MAX);
+		return -1;
+	}
+	if (rooms_find(c, name, &why) != NULL) {
+		core_error(c, line, NULL, "you have a room called %s already", name);
+		return -1;
+	}
+	if (c->rooms->n >= ROOMS_MAX) {
+		core_error(c, line, NULL, "at most %d rooms", ROOMS_MAX);
+		return -1;
+	}
+	randombytes_buf(id, sizeof id);
+	if ((r = room_create(&c->rooms->me, id, name, strlen(name), c->opt.history_lines,
+	        loop_wallclock_ms(), NULL, NULL)) == NULL || (ra = ra_new(c, r)) == NULL) {
+		room_free(r);
+		core_error(c, line, NULL, "out of memory");
+		return -1;
+	}
+	rooms_add(c, ra);
+	x.c = c;
+	x.ra = ra;
+	x.from = NULL;
+	on_accept(r, r->log[0], &x);   /* writes the CREATE */
+	room_changed(c, ra);
+	return 0;
+}
+
+/* /room invite ROOM PEER, /room kick ROOM PEER */
+static int
+sub_member(struct core *c, const char *line, char *args, int kick)
+{
+	struct room_app *ra = room_arg(c, line, &args);
+	char *name = ra ? cmd_next_word(&args) : NULL;
+	const char *why = NULL;
+	struct peer *p;
+	struct ctx x;
+	int rc;
+
+	if (ra == NULL)
+		return -1;
+	if (name == NULL || (p = core_find_peer(c, name, &why)) == NULL) {
+		core_error(c, line, NULL, "%s: %s", name ? name : "PEER", name ? why : "whom?");
+		return -1;
+	}
+	x.c = c;
+	x.ra = ra;
+	x.from = NULL;
+	if (kick) {
+		rc = room_kick(ra->r, &c->rooms->me, p->pk, loop_wallclock_ms(), on_accept, &x);
+		if (rc != 0)
+			core_error(c, line, NULL, "only the room's creator kicks, and %s must be in it", p->nick);
+	} else {
+		if (!p->room_key) {
+			core_error(c, line, p, "%s has not shown a room key (offline since we started, or an "
+			    "older confab): it must be online once", p->nick);
+			return -1;
+		}
+		rc = room_invite(ra->r, &c->rooms->me, p->pk, p->room_ed, p->room_bind, loop_wallclock_ms(),
+		    on_accept, &x);
+		if (rc != 0)
+			core_error(c, line, p, "cannot invite %s to #%s (you must be joined; at most %d members)",
+			    p->nick, ra->name, ROOM_MEMBERS_MAX);
+		else
+			core_peer_keep(c, p);
+	}
+	room_changed(c, ra);
+	return rc;
+}
+
+/* /room join|decline|leave ROOM */
+static int
+sub_self(struct core *c, const char *line, char *args, uint8_t kind)
+{
+	struct room_app *ra = room_arg(c, line, &args);
+	struct ctx x;
+	size_t i;
+
+	if (ra == NULL)
+		return -1;
+	x.c = c;
+	x.ra = ra;
+	x.from = NULL;
+	if (room_write(ra->r, &c->rooms->me, kind, NULL, 0, loop_wallclock_ms(), on_accept, &x) != 0) {
+		core_error(c, line, NULL, "#%s: you are %s in it", ra->name,
+		    room_mstate_name(room_state(ra->r, c->rooms->me.x)));
+		return -1;
+	}
+	if (kind == RK_JOIN)
+		/* 13.6: after the JOIN, our HAVE, so that members push what we may now receive */
+		for (i = 0; i < ra->r->nau; i++)
+			if (room_state(ra->r, ra->r->au[i].x) == RM_JOINED)
+				send_have(ra, peer_of(c, ra->r->au[i].x));
+	room_changed(c, ra);
+	return 0;
+}
+
+/* /room SUBCOMMAND ... */
+int
+rooms_cmd(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	char *sub = cmd_next_word(&args);
+	struct room_app *ra;
+
+	(void)cur;
+	if (sub == NULL)
+		sub = "";
+	if (strcmp(sub, "create") == 0)
+		return sub_create(c, line, args);
+	if (strcmp(sub, "invite") == 0)
+		return sub_member(c, line, args, 0);
+	if (strcmp(sub, "kick") == 0)
+		return sub_member(c, line, args, 1);
+	if (strcmp(sub, "join") == 0)
+		return sub_self(c, line, args, RK_JOIN);
+	if (strcmp(sub, "decline") == 0)
+		return sub_self(c, line, args, RK_DECLINE);
+	if (strcmp(sub, "leave") == 0)
+		return sub_self(c, line, args, RK_LEAVE);
+	if (strcmp(sub, "members") == 0) {
+		if ((ra = room_arg(c, line, &args)) == NULL)
+			return -1;
+		tell_room(c, ra, line, 0);
+		return 0;
+	}
+	core_error(c, line, NULL, "usage: /room create NAME | invite ROOM PEER | join ROOM | decline ROOM | "
+	    "leave ROOM | kick ROOM PEER | members ROOM");
+	return -1;
+}
+
+/* /rooms */
+int
+rooms_cmd_list(struct core *c, struct conversation *cur, const char *line, char *args)
+{
+	size_t i;
+
+	(void)cur;
+	(void)args;
+	for (i = 0; i < c->rooms->n; i++)
+		if (!c->rooms->list[i]->provisional)
+			tell_room(c, c->rooms->list[i], line, 0);
+	if (c->rooms->n == 0)
+		core_note(c, NULL, LINE_SYSTEM, "no rooms (/room create NAME)");
+	return 0;
+}

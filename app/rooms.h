@@ -1,0 +1,73 @@
+/*
+ * rooms.h - group rooms in the running program: the pure model (room.c)
+ * wired to the sessions (fan-out, anti-entropy), to disk (a write-ahead log
+ * per room) and to the front-ends (events), plus the /room commands.
+ */
+#ifndef CONFAB_ROOMS_H
+#define CONFAB_ROOMS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "room.h"
+
+#define ROOM_NAME_BUF  (ROOM_NAME_MAX * 3 + 1)   /* sanitised name */
+#define ROOM_IDHEX     (ROOM_ID_LEN * 2)
+#define ROOM_LOG_MAX   (64u * 1024 * 1024)        /* a room log file read at start */
+
+/* Delivery of our messages to one member (its HAVE covers them). */
+struct room_ack {
+	uint8_t  x[ROOM_KEY_LEN];
+	uint64_t hwm;                  /* our messages up to this seq it has */
+};
+
+/* One room as the program holds it. */
+struct room_app {
+	struct room        *r;
+	char                idhex[ROOM_IDHEX + 1];
+	char                name[ROOM_NAME_BUF];
+	char                path[PATH_MAX];
+	int                 provisional;   /* a CREATE from a peer, no invitation for us (yet): memory only */
+	uint8_t             via[ROOM_KEY_LEN];   /* provisional: the peer it came from */
+	enum room_mstate    told;          /* our state last reported */
+	size_t              told_ops;      /* membership events when last reported */
+	struct conversation conv;          /* its window */
+	struct room_ack    *acks;
+	size_t              nacks;
+	uint8_t           (*ann)[ROOM_KEY_LEN];   /* authors to announce (a partial HAVE) */
+	size_t              nann;
+	uint64_t            log_bytes;     /* size of its log file */
+};
+
+struct rooms {
+	struct room_self  me;
+	char              dir[PATH_MAX];
+	struct room_app  *list[ROOMS_MAX];
+	size_t            n;
+	int               loading;
+};
+
+/* Load the rooms from the state directory.  Returns 0 or -1 with err. */
+int  rooms_init(struct core *, char *err, size_t errlen);
+void rooms_free(struct core *);
+/* Append HELLO extension 3 (our signing key and its binding) to a HELLO. */
+int  rooms_hello_ext(struct core *, struct buf *);
+/* A peer's HELLO: remember its signing key if its binding holds. */
+void rooms_peer_hello(struct core *, struct peer *, const uint8_t *roomkey);
+/* A peer came online (first HELLO): exchange HAVEs for the rooms it has a place in. */
+void rooms_peer_online(struct core *, struct peer *);
+/* A room record (0x20..0x22) from a peer. */
+void rooms_record(struct core *, struct peer *, const uint8_t *rec, size_t n);
+/* Before sleeping: announce what we gained this turn (partial HAVEs). */
+void rooms_flush(struct core *);
+/* Find a room by name, #name or id prefix (4+ hex). NULL with why. */
+struct room_app *rooms_find(struct core *, const char *name, const char **why);
+/* /msg #NAME TEXT */
+int  rooms_send(struct core *, const char *name, const char *text, const char *cmd);
+/* /room SUBCOMMAND ... and /rooms */
+int  rooms_cmd(struct core *, struct conversation *, const char *line, char *args);
+int  rooms_cmd_list(struct core *, struct conversation *, const char *line, char *args);
+
+#endif

@@ -1,0 +1,110 @@
+#!/bin/bash
+# t_rooms.sh - group rooms (net/PROTOCOL.md section 13) with headless peers on
+# loopback: create, invite, join, talk; a non-member gets nothing; a kicked
+# member gets nothing written after; offline catch-up through another member
+# when the author is gone for good (issue 15, guarantee 4); rooms survive a
+# restart and kill -9.
+. "$(dirname "$0")/lib.sh"
+
+start_peer alice --nick alice --listen 127.0.0.1:0
+start_peer bob --nick bob --listen 127.0.0.1:0
+start_peer carol --nick carol --listen 127.0.0.1:0
+start_peer dave --nick dave --listen 127.0.0.1:0
+start_peer eve --nick eve --listen 127.0.0.1:0
+fa=$(fp_of alice); fb=$(fp_of bob); fc=$(fp_of carol); fd=$(fp_of dave); fe=$(fp_of eve)
+for p in bob carol dave eve; do
+	check "alice connects to $p" connect_pair alice $p
+done
+check "bob connects to carol" connect_pair bob carol
+check "bob connects to dave" connect_pair bob dave
+
+say alice "/room create team"
+r=$(wait_for alice '.event=="room" and .name=="team" and .state=="joined"')
+check "alice creates #team and is joined" test -n "$r"
+rid=$(jq -r .room <<<"$r")
+check "the room id is 128 random bits (32 hex)" test "${#rid}" -eq 32
+check "alice is its creator" test "$(jq -r .creator <<<"$r")" = "$fa"
+
+for p in bob carol dave; do say alice "/room invite team $p"; done
+inv=$(wait_for bob '.event=="room_invite" and .name=="team"')
+check "bob is invited by alice, with the member list" \
+	test "$(jq -r .from <<<"$inv")" = "$fa" -a "$(jq -r '.members[0]' <<<"$inv")" = "$fa"
+check "carol is invited" wait_for carol ".event==\"room_invite\" and .room==\"$rid\""
+check "dave is invited" wait_for dave ".event==\"room_invite\" and .room==\"$rid\""
+say bob "/room join team"
+say carol "/room join ${rid:0:6}"
+say dave "/room join #team"
+check "alice sees bob, carol and dave joined" \
+	wait_for alice ".event==\"room\" and (.members|length)==4"
+check "bob sees the four members too" wait_for bob ".event==\"room\" and (.members|length)==4"
+
+say alice "/msg #team hello team"
+for p in bob carol dave; do
+	check "$p gets alice's room message, with the room" \
+		wait_for $p ".event==\"message\" and .room==\"$rid\" and .text==\"hello team\" and .from==\"$fa\""
+done
+sid=$(wait_for alice ".event==\"sent\" and .room==\"$rid\"" | jq -r .id)
+check "alice sees it sent" test -n "$sid"
+check "and delivered to each of the three members" \
+	wait_count alice ".event==\"delivered\" and .room==\"$rid\" and .id==\"$sid\"" 3
+check "delivered names each member once" test "$(events alice \
+	"select(.event==\"delivered\" and .id==\"$sid\") | .to" | sort -u | wc -l)" -eq 3
+say bob "/msg #team hi from bob"
+check "carol gets bob's message" wait_for carol '.event=="message" and .text=="hi from bob"'
+check "eve, not a member, got no room message" test "$(count_events eve '.room != null')" -eq 0
+
+# Kick: dave gets nothing written after it, by anyone.
+say alice "/room kick team dave"
+check "dave learns he was kicked" wait_for dave ".event==\"room\" and .state==\"kicked\""
+check "bob sees dave kicked (3 members)" wait_for bob ".event==\"room\" and (.members|length)==3"
+say alice "/msg #team after the kick"
+say bob "/msg #team bob after the kick"
+check "carol gets both messages written after the kick" \
+	wait_count carol '.event=="message" and (.text|test("after the kick"))' 2
+check "dave got none of them" test "$(count_events dave '.event=="message" and (.text|test("after the kick"))')" -eq 0
+say dave "/msg #team let me in"
+check "dave, kicked, cannot write" wait_for dave '.event=="error" and (.message|test("kicked"))'
+n0=$(count_events bob '.event=="room"')
+say bob "/room invite team dave"
+check "bob's invite of dave is written (a room event follows)" wait_count bob '.event=="room"' $((n0 + 1))
+last=$(events bob 'select(.event=="room")' | tail -n 1)
+check "the creator's kick is final: bob's invite does not bring dave back" \
+	test "$(jq -r "(.members + .invited) | index(\"$fd\")" <<<"$last")" = null
+
+# Guarantee 4: carol is offline while alice writes 100; alice leaves for good;
+# carol comes back and meets only bob.
+stop_peer carol
+for i in $(seq 100); do echo "/msg #team m-$i"; done >&"${PEER_FD[alice]}"
+check "bob has alice's 100 messages" wait_count bob '.event=="message" and (.text|startswith("m-"))' 100 30
+stop_peer alice
+check "alice is offline for bob" wait_for bob ".event==\"peer\" and .state==\"offline\" and .fingerprint==\"$fa\""
+: >"$T/carol.out.old"; mv "$T/carol.out" "$T/carol.out.old"
+start_peer carol --nick carol --listen 127.0.0.1:0
+check "carol restarts" fp_of carol
+say carol "/rooms"
+check "carol's room survived the restart" wait_for carol ".event==\"room\" and .room==\"$rid\" and .state==\"joined\""
+t0=$(date +%s%N)
+say carol "/connect $(addr_of bob)"
+check "carol gets all 100 from bob" wait_count carol '.event=="message" and (.text|startswith("m-"))' 100 30
+t1=$(date +%s%N)
+diag "carol caught up on 100 messages in $(( (t1 - t0) / 1000000 )) ms (connect included)"
+got=$(events carol 'select(.event=="message" and (.text|startswith("m-"))) | .text')
+want=$(for i in $(seq 100); do echo "\"m-$i\""; done)
+check "exactly once each, in order" test "$got" = "$want"
+check "all of them from alice (the author), relayed by bob" \
+	test "$(events carol 'select(.event=="message" and (.text|startswith("m-"))) | .from' | sort -u)" = "\"$fa\""
+
+# kill -9: bob's room and log survive.
+kill_peer bob
+: >"$T/bob.out.old"; mv "$T/bob.out" "$T/bob.out.old"
+start_peer bob --nick bob --listen 127.0.0.1:0
+say bob "/rooms"
+check "bob's room survived kill -9" wait_for bob ".event==\"room\" and .room==\"$rid\" and .state==\"joined\" and (.members|length)==3"
+say bob "/connect $(addr_of carol)"
+check "bob and carol meet again" wait_for bob ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fc\"" 10
+say bob "/msg #team back after kill -9"
+check "carol gets bob's message after his kill -9" wait_for carol '.event=="message" and .text=="back after kill -9"'
+check "carol got nothing twice" test "$(events carol 'select(.event=="message") | .id' | sort | uniq -d | wc -l)" -eq 0
+check "no room event was dropped as forged on the way" test "$(cat "$T"/*.log | grep -c 'bad signature')" -eq 0
+check "every event line is valid JSON" jq -e . "$T/bob.out" "$T/carol.out" "$T/dave.out"
+done_testing
