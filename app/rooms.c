@@ -697,7 +697,14 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 		x.from = p;
 		v = room_receive(ra->r, rec, n, memcmp(e.author, p->pk, ROOM_KEY_LEN) == 0,
 		    loop_now(c->loop), on_accept, &x, &w, &want);
-		if (v != RV_ACCEPTED && v != RV_DUPLICATE && v != RV_PENDING) {
+		if (v == RV_DUPLICATE && room_state(ra->r, p->pk) == RM_NONE) {
+			char afp[FP_LEN + 1];
+
+			/* members repeat each other during anti-entropy; a stranger has no reason to */
+			fp_of(e.author, afp);
+			log_warn("room %s: %s event %llu by %s replayed by %s, who has no place in the room: "
+			    "dropped", ra->idhex, roomwire_kind_name(e.kind), (unsigned long long)e.seq, afp, p->fp);
+		} else if (v != RV_ACCEPTED && v != RV_DUPLICATE && v != RV_PENDING) {
 			char afp[FP_LEN + 1];
 
 			fp_of(e.author, afp);

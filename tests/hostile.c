@@ -50,7 +50,8 @@ usage(void)
 	    "       msg-flood N [SIZE] | reorder | open-flood N SECS NSRC | strangers N [TEXT] |\n"
 	    "       impostor NICK SECS |\n"
 	    "       offer-fat N NAMES LEN bad|hold SECS | offer-dirs N SECS |\n"
-	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS\n"
+	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS |\n"
+	    "       room-relay LOGFILE forged|replay  (a member's rooms/ID.log, relayed)\n"
 	    "       hostile proto CASE HOST:PORT [ARG...]  (conformance cases of tests/t_protocol.sh)\n"
 	    "       hostile listen-stall silent|preamble|msg1|msg2 HOST:PORT SECS  (a stalling responder;\n"
 	    "       msg2: a real msg2 with our key, then \"msg3\", \"closed\" or \"open\")\n"
@@ -1090,6 +1091,51 @@ answers(struct conn *c, long long t0, long long ms)
 	return 0;
 }
 
+/*
+ * room-relay LOGFILE HOW: relay the room events of a member's log file
+ * (u16 length, record, ...) as if passing them on: "replay" sends them as
+ * they are (the victim has them: duplicates), "forged" changes a byte of
+ * every MSG event's text and moves its seq a million ahead, as if new (the
+ * signature no longer holds).  Prints how many
+ * it sent; 0 if the session stays open (bad events are not a session error).
+ */
+static int
+room_relay(struct conn *c, const char *file, const char *how)
+{
+	static uint8_t data[16 * 1024 * 1024];
+	size_t len, off = 0, n;
+	int sent = 0, forged = strcmp(how, "forged") == 0;
+	struct buf b;
+	FILE *f;
+
+	if ((f = fopen(file, "rb")) == NULL) {
+		printf("error %s\n", file);
+		return 1;
+	}
+	len = fread(data, 1, sizeof data, f);
+	fclose(f);
+	while (off + 2 <= len) {
+		n = (size_t)data[off] << 8 | data[off + 1];
+		if (n == 0 || off + 2 + n > len)
+			break;
+		/* type, room, author, seq, lamport, ts, then the kind: a MSG's text ends 65 bytes from the end */
+		if (forged && (n < 1 + 16 + 32 + 24 + 1 + 2 + 64 + 1 || data[off + 2 + 1 + 16 + 32 + 24] != 2)) {
+			off += 2 + n;
+			continue;
+		}
+		if (forged) {
+			data[off + 2 + n - 64 - 1] ^= 0x01;
+			data[off + 2 + 1 + 16 + 32 + 5] ^= 0x0f;   /* seq + 15 << 16 */
+		}
+		buf_view(&b, data + off + 2, n);
+		send_rec(c, &b, NULL, NULL);
+		sent++;
+		off += 2 + n;
+	}
+	printf("sent %d\n", sent);
+	return verdict(c->fd, 2) == 1 ? 0 : 1;
+}
+
 /* The offer modes that need a finished handshake; -1 if mode is none of them. */
 static int
 offer_modes(struct conn *c, const char *mode, int argc, char **argv)
@@ -2024,6 +2070,11 @@ main(int argc, char **argv)
 		}
 		send_msg_id(&c, id, argv[3], NULL, NULL);
 		return verdict(c.fd, 2) == 1 ? 0 : 1;
+	}
+	if (strcmp(mode, "room-relay") == 0) {
+		if (argc < 5)
+			usage();
+		return room_relay(&c, argv[3], argv[4]);
 	}
 	if (strcmp(mode, "offer") == 0) {
 		/* offer names; print the victim's answer (it must refuse bad names) */

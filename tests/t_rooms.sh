@@ -104,7 +104,22 @@ say bob "/connect $(addr_of carol)"
 check "bob and carol meet again" wait_for bob ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fc\"" 10
 say bob "/msg #team back after kill -9"
 check "carol gets bob's message after his kill -9" wait_for carol '.event=="message" and .text=="back after kill -9"'
+# Guarantee 2: a stranger relays carol's log to bob, replayed and forged.
+H=$top_builddir/tests/hostile
+log=${PEER_HOME[carol]}/rooms/$rid.log
+check "carol's room log is on disk" test -s "$log"
+nb=$(count_events bob '.event=="message"')
+out=$("$H" room-relay "$(addr_of bob)" "$log" replay)
+check "a stranger replays carol's room log to bob ($(head -n 1 <<<"$out")): the session stays open" grep -q open <<<"$out"
+out=$("$H" room-relay "$(addr_of bob)" "$log" forged)
+nf=$(sed -n 's/^sent //p' <<<"$out")
+check "then forged copies of its $nf messages: the session stays open" grep -q open <<<"$out"
+check "bob logs the replays as dropped" poll_until 5 grep -q "replayed by .*dropped" "$T/bob.log"
+check "bob logs each forged message as a bad signature, dropped" \
+	poll_until 5 test "$(grep -c 'bad signature: dropped' "$T/bob.log")" -eq "$nf"
+check "bob showed none of them" test "$(count_events bob '.event=="message"')" -eq "$nb"
 check "carol got nothing twice" test "$(events carol 'select(.event=="message") | .id' | sort | uniq -d | wc -l)" -eq 0
-check "no room event was dropped as forged on the way" test "$(cat "$T"/*.log | grep -c 'bad signature')" -eq 0
+check "no room event was dropped as forged between the members" \
+	test "$(cat "$T"/alice.log "$T"/carol.log "$T"/dave.log | grep -c 'bad signature')" -eq 0
 check "every event line is valid JSON" jq -e . "$T/bob.out" "$T/carol.out" "$T/dave.out"
 done_testing
