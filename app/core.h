@@ -144,6 +144,7 @@ struct peer {
 	/* rooms (app/rooms.c): its signing key, from its HELLO extension 3 */
 	int              room_key;
 	uint8_t          room_ed[32], room_bind[64];
+	uint64_t         room_pull_until;  /* loop ms: its room events answer our HAVE (not live) */
 };
 
 enum core_event_type {

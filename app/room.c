@@ -426,7 +426,7 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 		return RV_FORGED;
 	ev->keyidx = k;
 	if (e->seq > a->hwm[cls] + 1) {
-		if (cls != ROOM_CLASS_MSG || e->seq - 1 > a->skip_to) {
+		if (cls != ROOM_CLASS_MSG || (e->seq - 1 > a->skip_to && !r->replaying)) {
 			if (want != NULL) {
 				memcpy(want->room, r->id, ROOM_ID_LEN);
 				memcpy(want->author, e->author, ROOM_KEY_LEN);

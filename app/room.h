@@ -95,6 +95,8 @@ struct room {
 	size_t              npend;
 	uint64_t            clock;       /* Lamport clock */
 	size_t              history;     /* MSG events kept */
+	int                 replaying;   /* taking events back from our own log: a gap in an
+	                                  * author's messages is messages we dropped (history) */
 	struct room_stats   st;
 	void               *app;         /* the application's state for this room */
 };

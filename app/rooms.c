@@ -58,6 +58,7 @@ ra_free(struct room_app *ra)
 	room_conv_free(&ra->conv);
 	free(ra->acks);
 	free(ra->ann);
+	free(ra->pull);
 	free(ra);
 }
 
@@ -132,6 +133,57 @@ send_rec(struct peer *p, const uint8_t *rec, size_t n)
 		log_warn("room record to %s: queue full", p->fp);
 }
 
+/* Write the events a room keeps, CREATE first, in the room's order. */
+static int
+write_kept(FILE *f, void *arg)
+{
+	struct room *r = arg;
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < r->nlog; i++) {
+			const struct room_event *ev = r->log[i];
+			uint8_t h[2] = { (uint8_t)(ev->len >> 8), (uint8_t)ev->len };
+
+			if ((pass == 0) != (ev->e.kind == RK_CREATE && ev->e.seq == 1 &&
+			        memcmp(ev->e.author, r->creator, ROOM_KEY_LEN) == 0))
+				continue;
+			if (fwrite(h, 1, 2, f) != 2 || fwrite(ev->rec, 1, ev->len, f) != ev->len)
+				return -1;
+		}
+	return 0;
+}
+
+/*
+ * Keep the log file bounded (history_lines messages, 13.8): once it holds
+ * twice what the room keeps, replace it, atomically, by what the room keeps.
+ * The messages it drops leave gaps in their authors' sequences that loading
+ * takes as dropped (room.replaying).
+ */
+static void
+log_compact(struct room_app *ra)
+{
+	uint64_t kept = 0;
+	char err[256];
+	size_t i;
+
+	if (ra->log_bytes < ra->compact_at)
+		return;
+	for (i = 0; i < ra->r->nlog; i++)
+		kept += ra->r->log[i]->len + 2;
+	ra->compact_at = 2 * kept > kept + 64 * 1024 ? 2 * kept : kept + 64 * 1024;
+	if (ra->log_bytes < 2 * kept)
+		return;
+	if (persist_atomic_write(ra->path, 0600, 0, write_kept, ra->r, err, sizeof err) != 0) {
+		log_warn("room %s: cannot compact its log: %s", ra->idhex, err);
+		return;
+	}
+	log_info("room %s: log compacted from %llu to %llu bytes", ra->idhex,
+	    (unsigned long long)ra->log_bytes, (unsigned long long)kept);
+	ra->log_bytes = kept;
+}
+
 /* Append a record to the room's log file (u16 length, record), synced. */
 static int
 log_append(struct room_app *ra, const uint8_t *rec, size_t n)
@@ -151,6 +203,7 @@ log_append(struct room_app *ra, const uint8_t *rec, size_t n)
 	else
 		ra->log_bytes += n + 2;
 	free(tmp);
+	log_compact(ra);
 	return rc;
 }
 
@@ -161,20 +214,27 @@ peer_of(struct core *c, const uint8_t x[ROOM_KEY_LEN])
 	return core_peer_get(c, x, 0);
 }
 
+/* Add key x to a set of at most ROOM_DIR_MAX keys. */
+static void
+keyset_add(uint8_t (**set)[ROOM_KEY_LEN], size_t *n, const uint8_t x[ROOM_KEY_LEN])
+{
+	uint8_t (*ns)[ROOM_KEY_LEN];
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (memcmp((*set)[i], x, ROOM_KEY_LEN) == 0)
+			return;
+	if (*n >= ROOM_DIR_MAX || (ns = realloc(*set, (*n + 1) * sizeof *ns)) == NULL)
+		return;
+	*set = ns;
+	memcpy(ns[(*n)++], x, ROOM_KEY_LEN);
+}
+
 /* Author x's hwm moved: announce it (a partial HAVE to the members, before the next sleep). */
 static void
 announce(struct room_app *ra, const uint8_t x[ROOM_KEY_LEN])
 {
-	uint8_t (*n)[ROOM_KEY_LEN];
-	size_t i;
-
-	for (i = 0; i < ra->nann; i++)
-		if (memcmp(ra->ann[i], x, ROOM_KEY_LEN) == 0)
-			return;
-	if (ra->nann >= ROOM_DIR_MAX || (n = realloc(ra->ann, (ra->nann + 1) * sizeof *n)) == NULL)
-		return;
-	ra->ann = n;
-	memcpy(ra->ann[ra->nann++], x, ROOM_KEY_LEN);
+	keyset_add(&ra->ann, &ra->nann, x);
 }
 
 /* Send our HAVE for the room to p. */
@@ -186,8 +246,8 @@ send_have(struct room_app *ra, struct peer *p)
 	if (p == NULL || p->sess == NULL || !p->hello)
 		return;
 	buf_init(&b, WIRE_RECORD_MAX);
-	if (room_put_have(ra->r, &b, NULL, 0) == BUF_OK)
-		session_send_buf(p->sess, &b);
+	if (room_put_have(ra->r, &b, NULL, 0) == BUF_OK && session_send_buf(p->sess, &b) == BUF_OK)
+		p->room_pull_until = loop_now(p->core->loop) + 3000;   /* what it pushes now, we asked for */
 	buf_free(&b);
 }
 
@@ -360,6 +420,24 @@ room_changed(struct core *c, struct room_app *ra)
 	}
 }
 
+/* A second after events were refused for the rate: ask their senders again (our HAVE). */
+static void
+pull_due(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct core *c = arg;
+	size_t i, j;
+
+	(void)loop;
+	(void)t;
+	for (i = 0; i < c->rooms->n; i++) {
+		struct room_app *ra = c->rooms->list[i];
+
+		for (j = 0; j < ra->npull; j++)
+			send_have(ra, peer_of(c, ra->pull[j]));
+		ra->npull = 0;
+	}
+}
+
 /* Our room_self from the identity. */
 static void
 self_init(struct core *c)
@@ -431,6 +509,7 @@ load_one(struct core *c, const char *path)
 	x.ra = ra;
 	x.from = NULL;
 	off = n + 2;
+	r->replaying = 1;
 	while (off + 2 <= len) {
 		n = (size_t)data[off] << 8 | data[off + 1];
 		if (n == 0 || off + 2 + n > len)
@@ -438,7 +517,9 @@ load_one(struct core *c, const char *path)
 		(void)room_receive(r, data + off + 2, n, 0, 0, on_accept, &x, NULL, NULL);
 		off += 2 + n;
 	}
+	r->replaying = 0;
 	ra->log_bytes = off;
+	ra->compact_at = 0;   /* checked at the next append */
 	ra->told = room_state(r, c->rooms->me.x);
 	ra->told_ops = r->nops;
 	ra->conv.unread = 0;
@@ -468,6 +549,8 @@ rooms_init(struct core *c, char *err, size_t errlen)
 		return -1;
 	}
 	self_init(c);
+	c->rooms->core = c;
+	loop_timer_init(&c->rooms->pull_timer, pull_due, c);
 	if (paths_join(c->rooms->dir, sizeof c->rooms->dir, c->paths.state, "rooms") != 0 ||
 	    paths_mkdirs(c->rooms->dir, 0700) != 0) {
 		snprintf(err, errlen, "%s/rooms: %s", c->paths.state, strerror(errno));
@@ -495,6 +578,7 @@ rooms_free(struct core *c)
 {
 	if (c->rooms == NULL)
 		return;
+	loop_timer_del(c->loop, &c->rooms->pull_timer);
 	while (c->rooms->n > 0)
 		rooms_drop(c, c->rooms->n - 1);
 	sodium_memzero(&c->rooms->me, sizeof c->rooms->me);
@@ -695,16 +779,26 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 		x.c = c;
 		x.ra = ra;
 		x.from = p;
-		v = room_receive(ra->r, rec, n, memcmp(e.author, p->pk, ROOM_KEY_LEN) == 0,
-		    loop_now(c->loop), on_accept, &x, &w, &want);
-		if (v == RV_DUPLICATE && room_state(ra->r, p->pk) == RM_NONE) {
+		/* live: straight from its author, unasked (ROOM_RATE applies) */
+		v = room_receive(ra->r, rec, n, memcmp(e.author, p->pk, ROOM_KEY_LEN) == 0 &&
+		    loop_now(c->loop) > p->room_pull_until, loop_now(c->loop), on_accept, &x, &w, &want);
+		if (v == RV_RATE) {
+			/* not lost: we ask for it again in a second, and then it is not live */
+			keyset_add(&ra->pull, &ra->npull, p->pk);
+			if (!loop_timer_armed(&c->rooms->pull_timer))
+				loop_timer_set(c->loop, &c->rooms->pull_timer, 1000);
+		}
+		if (v == RV_RATE && ra->npull == 1) {
+			log_info("room %s: %s writes faster than %d a second: the rest later", ra->idhex, p->fp,
+			    ROOM_RATE);
+		} else if (v == RV_DUPLICATE && room_state(ra->r, p->pk) == RM_NONE) {
 			char afp[FP_LEN + 1];
 
 			/* members repeat each other during anti-entropy; a stranger has no reason to */
 			fp_of(e.author, afp);
 			log_warn("room %s: %s event %llu by %s replayed by %s, who has no place in the room: "
 			    "dropped", ra->idhex, roomwire_kind_name(e.kind), (unsigned long long)e.seq, afp, p->fp);
-		} else if (v != RV_ACCEPTED && v != RV_DUPLICATE && v != RV_PENDING) {
+		} else if (v != RV_ACCEPTED && v != RV_DUPLICATE && v != RV_PENDING && v != RV_RATE) {
 			char afp[FP_LEN + 1];
 
 			fp_of(e.author, afp);

@@ -39,6 +39,9 @@ struct room_app {
 	uint8_t           (*ann)[ROOM_KEY_LEN];   /* authors to announce (a partial HAVE) */
 	size_t              nann;
 	uint64_t            log_bytes;     /* size of its log file */
+	uint64_t            compact_at;    /* rewrite the log when it grows past this */
+	uint8_t           (*pull)[ROOM_KEY_LEN];  /* peers to send our HAVE to a second from now */
+	size_t              npull;
 };
 
 struct rooms {
@@ -47,6 +50,8 @@ struct rooms {
 	struct room_app  *list[ROOMS_MAX];
 	size_t            n;
 	int               loading;
+	struct core      *core;
+	struct loop_timer pull_timer;  /* sends the HAVEs of room_app.pull */
 };
 
 /* Load the rooms from the state directory.  Returns 0 or -1 with err. */

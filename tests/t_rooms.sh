@@ -121,5 +121,37 @@ check "bob showed none of them" test "$(count_events bob '.event=="message"')" -
 check "carol got nothing twice" test "$(events carol 'select(.event=="message") | .id' | sort | uniq -d | wc -l)" -eq 0
 check "no room event was dropped as forged between the members" \
 	test "$(cat "$T"/alice.log "$T"/carol.log "$T"/dave.log | grep -c 'bad signature')" -eq 0
-check "every event line is valid JSON" jq -e . "$T/bob.out" "$T/carol.out" "$T/dave.out"
+# Guarantee 6: the log is bounded by history_lines (20 here) and still
+# loads: 600 messages, a restart, and the room goes on.
+mkdir -p "$T/frank" "$T/gina"
+printf 'history_lines = 20\n' >"$T/frank/config"
+printf 'history_lines = 20\n' >"$T/gina/config"
+start_peer frank --nick frank --listen 127.0.0.1:0
+start_peer gina --nick gina --listen 127.0.0.1:0
+check "frank connects to gina" connect_pair frank gina
+say frank "/room create small"
+sr=$(wait_for frank '.event=="room" and .name=="small"' | jq -r .room)
+say frank "/room invite small gina"
+check "gina is invited to #small" wait_for gina ".event==\"room_invite\" and .room==\"$sr\""
+say gina "/room join small"
+check "frank sees gina join" wait_for frank ".event==\"room\" and .room==\"$sr\" and (.members|length)==2"
+for i in $(seq 600); do echo "/msg #small s-$i"; done >&"${PEER_FD[frank]}"
+check "gina gets the 600" wait_count gina '.event=="message" and (.text|startswith("s-"))' 600 60
+fsize=$(stat -c %s "$T/gina/rooms/$sr.log")
+diag "gina's log of #small after 600 messages, 20 kept: $fsize bytes"
+check "gina's log stays bounded (under 100 KiB for 20 messages kept)" test "$fsize" -lt 102400
+check "gina compacted it" grep -q "log compacted" "$T/gina.log"
+stop_peer gina
+: >"$T/gina.out.old"; mv "$T/gina.out" "$T/gina.out.old"
+start_peer gina --nick gina --listen 127.0.0.1:0
+say gina "/room members small"
+check "gina's #small loads from the compacted log, joined" \
+	wait_for gina ".event==\"room\" and .room==\"$sr\" and .state==\"joined\""
+say gina "/connect $(addr_of frank)"
+check "gina meets frank again" wait_for gina ".event==\"peer\" and .state==\"online\"" 10
+say frank "/msg #small after the restart"
+check "gina gets frank's next message (no gap left from the dropped ones)" \
+	wait_for gina '.event=="message" and .text=="after the restart"'
+check "nothing old came back to gina twice" test "$(count_events gina '.event=="message" and (.text|startswith("s-"))')" -eq 0
+check "every event line is valid JSON" jq -e . "$T/bob.out" "$T/carol.out" "$T/dave.out" "$T/gina.out"
 done_testing
