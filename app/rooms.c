@@ -337,7 +337,12 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 		announce(ra, ev->e.author);
 		return;
 	}
-	/* ours: the payload to every online member that may receive it (13.6) */
+	/*
+	 * ours: the payload to every online member that may receive it (13.6),
+	 * and an announcement after it, so that a member whose copy was lost
+	 * (a full queue) pulls it
+	 */
+	announce(ra, ev->e.author);
 	n = room_fanout(r, ev, NULL, c->rooms->me.x, to, ROOM_DIR_MAX);
 	for (i = 0; i < n; i++) {
 		struct room_body_member m;
@@ -863,9 +868,9 @@ rooms_flush(struct core *c)
 struct room_app *
 rooms_find(struct core *c, const char *name, const char **why)
 {
-	struct room_app *found = NULL;
+	struct room_app *found = NULL, *named = NULL;
 	size_t i, len;
-	int n = 0;
+	int n = 0, nnamed = 0;
 
 	if (name[0] == '#')
 		name++;
@@ -875,16 +880,21 @@ rooms_find(struct core *c, const char *name, const char **why)
 
 		if (ra->provisional)
 			continue;
-		if (strcasecmp(ra->name, name) == 0)
-			return ra;
+		if (strcasecmp(ra->name, name) == 0) {
+			named = ra;
+			nnamed++;
+		}
 		if (len >= 4 && len <= ROOM_IDHEX && strncasecmp(ra->idhex, name, len) == 0) {
 			found = ra;
 			n++;
 		}
 	}
-	if (n == 1)
+	if (nnamed == 1)
+		return named;
+	if (nnamed == 0 && n == 1)
 		return found;
-	*why = n > 1 ? "more than one room has that id prefix" : "no such room";
+	*why = nnamed > 1 ? "more than one room has that name: use its id (/rooms)" :
+	    n > 1 ? "more than one room has that id prefix" : "no such room";
 	return NULL;
 }
 

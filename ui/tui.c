@@ -18,12 +18,14 @@
 
 #include "cmd.h"
 #include "reach.h"        /* the addresses on the first screen */
+#include "rooms.h"        /* room events, shown in the home window */
 #include "log.h"
 #include "mem.h"
 #include "loop.h"         /* the terminal, signals, timers */
 #include "main.h"
 #include "text.h"
 #include "transfer.h"
+#include "rooms.h"
 #include "tui.h"
 #include "tui_int.h"
 
@@ -268,6 +270,21 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_INFO:
 		if (ev->text != NULL && ev->line == NULL)
 			core_note(c, NULL, LINE_SYSTEM, "%s", ev->text);
+		break;
+	/* rooms: shown in the home window until rooms get windows of their own */
+	case EV_ROOM_MESSAGE:
+		core_note(c, NULL, LINE_SYSTEM, "#%s <%s>%s %s", ev->room->name, ev->author_nick,
+		    ev->late ? " (late)" : "", ev->line->text);
+		break;
+	case EV_ROOM_INVITE:
+		core_note(c, NULL, LINE_SYSTEM, "%s invites you to #%s (%zu members): /room join %s or "
+		    "/room decline %s", ev->author_nick, ev->room->name, room_nmembers(ev->room->r),
+		    ev->room->name, ev->room->name);
+		break;
+	case EV_ROOM:
+		core_note(c, NULL, LINE_SYSTEM, "#%s (%s): you are %s, %zu members", ev->room->name,
+		    ev->room->idhex, room_mstate_name(room_state(ev->room->r, c->rooms->me.x)),
+		    room_nmembers(ev->room->r));
 		break;
 	default:
 		break;
