@@ -420,11 +420,16 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 		return RV_PENDING;              /* its INVITE has not arrived */
 	if (e->seq <= a->hwm[cls])
 		return RV_DUPLICATE;
-	for (k = 0; k < a->nkeys && !roomwire_verify(e, a->ed[k]); k++)
-		;
-	if (k == a->nkeys)
-		return RV_FORGED;
-	ev->keyidx = k;
+	if (ev->verified) {
+		k = ev->keyidx;   /* waited in the pending set: checked already */
+	} else {
+		for (k = 0; k < a->nkeys && !roomwire_verify(e, a->ed[k]); k++)
+			;
+		if (k == a->nkeys)
+			return RV_FORGED;
+		ev->keyidx = k;
+		ev->verified = 1;
+	}
 	if (e->seq > a->hwm[cls] + 1) {
 		if (cls != ROOM_CLASS_MSG || (e->seq - 1 > a->skip_to && !r->replaying)) {
 			if (want != NULL) {
@@ -892,6 +897,30 @@ room_push_all(struct room *r, const uint8_t to[ROOM_KEY_LEN], room_push_fn *cb, 
 	rc = push_after(r, to, theirs, 0, cb, arg, more);
 	free(theirs);
 	return rc;
+}
+
+/* Whether answering this HAVE would leave a gap the asker cannot explain. */
+int
+room_have_below_floor(const struct room *r, const uint8_t *rec, size_t n)
+{
+	struct rec_room_have h;
+	struct room_have_entry e;
+	const struct room_author *a;
+	uint64_t *theirs;
+	size_t i;
+	int below = 0;
+
+	if (roomwire_decode_have(rec, n, &h) != WIRE_OK || memcmp(h.room, r->id, ROOM_ID_LEN) != 0)
+		return 0;
+	if ((theirs = calloc(r->nau ? r->nau : 1, sizeof *theirs)) == NULL)
+		return 0;
+	while (roomwire_next_have(&h, &e) == 0)
+		if ((a = room_author(r, e.author)) != NULL)
+			theirs[a - r->au] = e.hwm[ROOM_CLASS_MSG];
+	for (i = 0; i < r->nau && !below; i++)
+		below = r->au[i].floor > 0 && theirs[i] < r->au[i].floor;
+	free(theirs);
+	return below;
 }
 
 /* The ranges a HAVE shows its sender holds and we lack. */

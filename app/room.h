@@ -56,6 +56,7 @@ struct room_event {
 	uint8_t               valid;    /* the fold says it counts (shown, if a MSG) */
 	uint8_t               late;     /* sorted before an event accepted earlier */
 	uint8_t               withdrawn;/* was valid, a later-arriving event made it not */
+	uint8_t               verified; /* its signature held under ed[keyidx] (pending: not again) */
 };
 
 /* A key that may sign in the room: an identity and the signing keys it was invited with. */
@@ -196,6 +197,12 @@ int  room_push_all(struct room *, const uint8_t to[ROOM_KEY_LEN], room_push_fn *
  */
 size_t room_have_wants(const struct room *, const uint8_t *rec, size_t n, int msgs,
                        struct rec_room_want *out, size_t max);
+/*
+ * Whether answering this HAVE would leave a gap the asker cannot explain:
+ * it lacks messages we dropped (below our floor).  Then send our HAVE first,
+ * so that it learns the floor (13.6).
+ */
+int  room_have_below_floor(const struct room *, const uint8_t *rec, size_t n);
 /* A WANT from peer from: push the events held in the range; -1 as for HAVE. */
 int  room_on_want(struct room *, const uint8_t from[ROOM_KEY_LEN], const struct rec_room_want *,
                   room_push_fn *cb, void *arg);

@@ -688,6 +688,8 @@ got_have(struct core *c, struct peer *p, struct room_app *ra, const uint8_t *rec
 
 	if (ra->provisional)
 		return;
+	if (room_state(ra->r, p->pk) != RM_NONE && room_have_below_floor(ra->r, rec, n))
+		send_have(ra, p);   /* our floors first: the push that follows has gaps */
 	if (room_on_have(ra->r, p->pk, rec, n, push_to, p, &more) < 0) {
 		log_info("room %s: HAVE from %s, who has no place in it: ignored", ra->idhex, p->fp);
 		return;
