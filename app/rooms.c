@@ -26,28 +26,6 @@ struct ctx {
 	struct peer     *from;     /* NULL: ours, or loading */
 };
 
-/* Hand an event to the front-end. */
-static void
-room_emit(struct core *c, struct core_event *ev)
-{
-	if (c->fe.event != NULL)
-		c->fe.event(c, ev, c->fe.arg);
-}
-
-/* Free a room's window lines (conv_free is core.c's own). */
-static void
-room_conv_free(struct conversation *cv)
-{
-	size_t i;
-
-	for (i = 0; i < cv->nlines; i++) {
-		free(cv->lines[i]->text);
-		free(cv->lines[i]);
-	}
-	free(cv->lines);
-	memset(cv, 0, sizeof *cv);
-}
-
 /* Free one room. */
 static void
 ra_free(struct room_app *ra)
@@ -55,7 +33,7 @@ ra_free(struct room_app *ra)
 	if (ra == NULL)
 		return;
 	room_free(ra->r);
-	room_conv_free(&ra->conv);
+	conv_free(&ra->conv);
 	free(ra->acks);
 	free(ra->ann);
 	free(ra->pull);
@@ -319,7 +297,7 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 			ce.late = ev->late;
 			if (!ours)
 				ra->conv.unread++;
-			room_emit(c, &ce);
+			core_emit(c, &ce);
 		}
 	} else if (ev->e.kind == RK_MSG && !ev->valid && x->from != NULL) {
 		fp_of(ev->e.author, afp);
@@ -395,7 +373,7 @@ tell_room(struct core *c, struct room_app *ra, const char *cmd, int invite)
 			}
 		}
 	}
-	room_emit(c, &ce);
+	core_emit(c, &ce);
 }
 
 /* After a room changed: persist a room we were just invited to, report state changes. */
@@ -673,7 +651,7 @@ delivered(struct core *c, struct room_app *ra, const uint8_t x[ROOM_KEY_LEN], ui
 		ce.room = ra;
 		ce.id = id;
 		ce.to = fp;
-		room_emit(c, &ce);
+		core_emit(c, &ce);
 	}
 	a->hwm = hwm;
 }
