@@ -298,22 +298,23 @@ load_config(struct config *cfg, const struct config *cli, struct core_options *o
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asked for besides the settings. */
+struct args {
+	const char *to, *from, *text, *sub;
+	size_t      textlen;
+	int         yes, dir, help;
+	int         mode;   /* 0: chat, 's' send, 'r' recv, 'i' invite */
+};
+
+/* Read the options into a and the settings into cli: -1 to go on, or an exit code. */
+static int
+args_options(int argc, char **argv, struct args *a, struct config *cli)
 {
 	struct option long_opts[CONFIG_NKEYS + 6];
-	struct core_options opt;
-	static struct config cfg, cli;   /* opt points into cfg */
-	const char *to = NULL, *from = NULL, *sub, *misplaced = NULL, *text = NULL;
-	static char stdin_text[WIRE_TEXT_MAX + 2];
-	size_t textlen = 0;
 	char shortopts[8], err[PATH_MAX + 256];
-	int c, yes = 0, mode = 0, help = 0, dir = 0;
 	enum config_key k;
+	int c;
 
-	setlocale(LC_ALL, "");
-	memset(&opt, 0, sizeof opt);
-	config_defaults(&cli);
 	options_table(long_opts, shortopts, sizeof shortopts);
 	while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
 		if (c == 'h')
@@ -322,20 +323,20 @@ main(int argc, char **argv)
 			c = OPT_SETTING + CONFIG_VERSION;
 		else if (c == OPT_DIR) {   /* recv --dir: the download directory */
 			c = OPT_SETTING + CONFIG_DOWNLOAD_DIR;
-			dir = 1;
+			a->dir = 1;
 		}
 		switch (c) {
 		case OPT_TO:
-			to = optarg;
+			a->to = optarg;
 			break;
 		case OPT_FROM:
-			from = optarg;
+			a->from = optarg;
 			break;
 		case OPT_YES:
-			yes = 1;
+			a->yes = 1;
 			break;
 		case OPT_TEXT:
-			text = optarg;
+			a->text = optarg;
 			break;
 		default:
 			if (c < OPT_SETTING || c >= OPT_SETTING + CONFIG_NKEYS) {
@@ -344,85 +345,125 @@ main(int argc, char **argv)
 			}
 			k = (enum config_key)(c - OPT_SETTING);
 			if (k == CONFIG_HELP) {
-				help = 1;   /* once the subcommand is known: its own usage */
+				a->help = 1;   /* once the subcommand is known: its own usage */
 				break;
 			}
 			if (k == CONFIG_VERSION) {
 				printf("confab %s\n", CONFAB_VERSION);
 				return EXIT_OK;
 			}
-			if (config_option(&cli, k, optarg, err, sizeof err) == -1) {
+			if (config_option(cli, k, optarg, err, sizeof err) == -1) {
 				fprintf(stderr, "confab: %s\n", err);
 				return EXIT_USAGE;
 			}
 		}
 	}
-	sub = optind < argc ? argv[optind] : NULL;
-	if (help) {
-		if (sub != NULL && strcmp(sub, "send") == 0)
-			fputs(usage_send, stdout);
-		else if (sub != NULL && strcmp(sub, "recv") == 0)
-			fputs(usage_recv, stdout);
+	a->sub = optind < argc ? argv[optind] : NULL;
+	return -1;
+}
+
+/* Whether the subcommand is name. */
+static int
+args_sub_is(const struct args *a, const char *name)
+{
+	return a->sub != NULL && strcmp(a->sub, name) == 0;
+}
+
+/* An option of one subcommand given to another: the mistake, or NULL. */
+static const char *
+args_misplaced(const struct args *a, const struct config *cli)
+{
+	if (a->to != NULL && !args_sub_is(a, "send"))
+		return "--to applies to confab send";
+	if (a->text != NULL && !args_sub_is(a, "send"))
+		return "--text applies to confab send";
+	if ((a->dir || a->from != NULL || a->yes) && !args_sub_is(a, "recv"))
+		return a->dir ? "--dir applies to confab recv" : a->from != NULL ?
+		    "--from applies to confab recv" : "--yes applies to confab recv";
+	if ((cli->set & CONFIG_BIT(CONFIG_EXIT_WHEN_IDLE)) && (a->sub != NULL || !cli->headless))
+		return "--exit-when-idle applies to --headless";
+	return NULL;
+}
+
+/* Check the subcommand and its arguments and set a->mode: -1 to go on, or an exit code. */
+static int
+args_subcommand(int argc, char **argv, struct args *a, struct config *cli, char *text_buf, size_t text_size)
+{
+	const char *misplaced = args_misplaced(a, cli);
+	char err[PATH_MAX + 256];
+
+	if (misplaced != NULL && (a->sub == NULL || args_sub_is(a, "send") || args_sub_is(a, "recv") ||
+	    args_sub_is(a, "id") || args_sub_is(a, "invite"))) {
+		fprintf(stderr, "confab: %s, not to %s\n", misplaced,
+		    a->sub != NULL ? a->sub : cli->headless ? "--headless" : "the full-screen chat");
+		return EXIT_USAGE;
+	}
+	if (a->sub == NULL)
+		return -1;
+	if (args_sub_is(a, "id") && optind + 1 == argc && !cli->print_config)
+		return run_id(cli->home);
+	if (args_sub_is(a, "send")) {
+		if (a->to == NULL || (optind + 1 == argc) != (a->text != NULL)) {
+			fprintf(stderr, "usage: confab send --to PEER PATH... or confab send --to PEER "
+			    "--text TEXT (confab send --help)\n");
+			return EXIT_USAGE;
+		}
+		if (a->text != NULL && read_text(&a->text, &a->textlen, text_buf, text_size) == -1)
+			return EXIT_USAGE;
+		if (reach_target_check(a->to, err, sizeof err) == -1) {
+			fprintf(stderr, "confab: --to %s\n", err);
+			return EXIT_USAGE;
+		}
+		a->mode = 's';
+		cli->set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender listens nowhere: no config listen */
+	} else if (args_sub_is(a, "recv") && optind + 1 == argc) {
+		a->mode = 'r';
+	} else if (args_sub_is(a, "invite") && optind + 1 == argc) {
+		a->mode = 'i';   /* reach */
+	} else {
+		fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cfg, cli;   /* opt points into cfg */
+	static char stdin_text[WIRE_TEXT_MAX + 2];
+	struct core_options opt;
+	struct args a;
+	int rc;
+
+	setlocale(LC_ALL, "");
+	memset(&opt, 0, sizeof opt);
+	memset(&a, 0, sizeof a);
+	config_defaults(&cli);
+	if ((rc = args_options(argc, argv, &a, &cli)) != -1)
+		return rc;
+	if (a.help) {
+		if (args_sub_is(&a, "send") || args_sub_is(&a, "recv"))
+			fputs(args_sub_is(&a, "send") ? usage_send : usage_recv, stdout);
 		else
 			usage(stdout);
 		return EXIT_OK;
 	}
-	/* an option of one subcommand given to another is a mistake, not ignored */
-	if (to != NULL && (sub == NULL || strcmp(sub, "send") != 0))
-		misplaced = "--to applies to confab send";
-	else if (text != NULL && (sub == NULL || strcmp(sub, "send") != 0))
-		misplaced = "--text applies to confab send";
-	else if ((dir || from != NULL || yes) && (sub == NULL || strcmp(sub, "recv") != 0))
-		misplaced = dir ? "--dir applies to confab recv" : from != NULL ?
-		    "--from applies to confab recv" : "--yes applies to confab recv";
-	if (misplaced == NULL && (cli.set & CONFIG_BIT(CONFIG_EXIT_WHEN_IDLE)) && (sub != NULL || !cli.headless))
-		misplaced = "--exit-when-idle applies to --headless";
-	if (misplaced != NULL && (sub == NULL || strcmp(sub, "send") == 0 || strcmp(sub, "recv") == 0 ||
-	    strcmp(sub, "id") == 0 || strcmp(sub, "invite") == 0)) {
-		fprintf(stderr, "confab: %s, not to %s\n", misplaced,
-		    sub != NULL ? sub : cli.headless ? "--headless" : "the full-screen chat");
-		return EXIT_USAGE;
-	}
-	if (optind < argc) {
-		if (strcmp(argv[optind], "id") == 0 && optind + 1 == argc && !cli.print_config)
-			return run_id(cli.home);
-		if (strcmp(argv[optind], "send") == 0) {
-			if (to == NULL || (optind + 1 == argc) != (text != NULL)) {
-				fprintf(stderr, "usage: confab send --to PEER PATH... or confab send --to PEER "
-				    "--text TEXT (confab send --help)\n");
-				return EXIT_USAGE;
-			}
-			if (text != NULL && read_text(&text, &textlen, stdin_text, sizeof stdin_text) == -1)
-				return EXIT_USAGE;
-			if (reach_target_check(to, err, sizeof err) == -1) {
-				fprintf(stderr, "confab: --to %s\n", err);
-				return EXIT_USAGE;
-			}
-			mode = 's';
-		} else if (strcmp(argv[optind], "recv") == 0 && optind + 1 == argc) {
-			mode = 'r';
-		} else if (strcmp(argv[optind], "invite") == 0 && optind + 1 == argc) {
-			mode = 'i';   /* reach */
-		} else {
-			fprintf(stderr, "confab: unknown command \"%s\"\n", argv[optind]);
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = args_subcommand(argc, argv, &a, &cli, stdin_text, sizeof stdin_text)) != -1)
+		return rc;
 	/* the config file fills in what the command line left unset */
-	if (mode == 's')
-		cli.set |= CONFIG_BIT(CONFIG_LISTEN);   /* a sender listens nowhere: no config listen */
 	if (load_config(&cfg, &cli, &opt) == -1)
 		return EXIT_FAILURE_;
 	if (cli.print_config)
 		return EXIT_OK;
-	if (mode == 'i')
+	switch (a.mode) {
+	case 'i':
 		return reach_view_invite_main(&opt);
-	if (mode == 's')
-		return oneshot_send(&opt, to, argv + optind + 1, argc - optind - 1, text, textlen);
-	if (mode == 'r')
-		return oneshot_recv(&opt, from, yes);
-	if (cfg.headless)
-		return headless_run(&opt);
-	return tui_run(&opt);
+	case 's':
+		return oneshot_send(&opt, a.to, argv + optind + 1, argc - optind - 1, a.text, a.textlen);
+	case 'r':
+		return oneshot_recv(&opt, a.from, a.yes);
+	}
+	return cfg.headless ? headless_run(&opt) : tui_run(&opt);
 }
