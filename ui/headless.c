@@ -159,29 +159,159 @@ message_text(struct json *j, const char *text)
 	}
 }
 
+/* The ready event's fields: who we are and where we listen. */
+static void
+ready_fields(struct json *j, struct core *c)
+{
+	char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
+	size_t n, i;
+
+	json_str(j, "event", "ready");
+	json_str(j, "fingerprint", c->id.fp);
+	json_str(j, "nick", c->nick);
+	json_str(j, "version", CONFAB_VERSION);
+	json_arr_begin(j, "listen");
+	n = core_listen_addrs(c, addrs, NET_LISTEN_MAX);
+	for (i = 0; i < n; i++)
+		json_arr_str(j, addrs[i]);
+	json_arr_end(j);
+}
+
+/* An offer's file list: at most 1000 names, and few enough long ones to keep the line within EVENT_MAX. */
+static void
+offer_files(struct json *j, const struct buf *line, const struct xfer *x)
+{
+	size_t i;
+
+	json_arr_begin(j, "files");
+	for (i = 0; i < x->list.n && i < 1000 && buf_len(line) < OFFER_FILES_JSON; i++) {
+		const struct xfs_entry *e = &x->list.v[i];
+		char clean[XFS_PATH_MAX * 3 + 1];
+
+		/* names passed xfs_path_ok, but sanitise anyway: never trust twice-removed input */
+		text_sanitize((const uint8_t *)e->rel, strlen(e->rel), clean, sizeof clean, 0);
+		json_obj_begin(j, NULL);
+		json_str(j, "path", clean);
+		json_str(j, "type", e->type == XFS_DIR ? "dir" : "file");
+		json_uint(j, "size", e->size);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	if (x->list.n > i)
+		json_uint(j, "more", x->list.n - i);
+}
+
+/* A transfer's progress and state events. */
+static void
+xfer_event(struct json *j, const struct core_event *ev)
+{
+	switch (ev->type) {
+	case EV_PROGRESS:
+		json_str(j, "event", "progress");
+		json_str(j, "id", ev->xfer->idhex);
+		json_str(j, "direction", ev->xfer->dir == XFER_IN ? "in" : "out");
+		json_uint(j, "bytes", ev->xfer->done);
+		json_uint(j, "total", ev->xfer->total);
+		json_uint(j, "wire", ev->xfer->wire);
+		json_uint(j, "rate", ev->xfer->rate);
+		if (ev->xfer->peer->sess != NULL)
+			json_str(j, "route", core_peer_path(ev->xfer->peer));
+		break;
+	case EV_TRANSFER:
+		json_str(j, "event", "transfer");
+		xfer_fields(j, ev->xfer);
+		json_str(j, "state", xfer_state_name(ev->xfer->state));
+		json_uint(j, "bytes", ev->xfer->done);
+		json_uint(j, "wire", ev->xfer->wire);
+		json_uint(j, "resumed", ev->xfer->resumed);
+		if (ev->xfer->result != NULL)
+			json_str(j, "path", ev->xfer->result);
+		if (ev->xfer->reason != NULL)
+			json_str(j, "reason", ev->xfer->reason);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The room events: room, room_invite, and message, sent and delivered with their room. */
+static void
+room_event(struct json *j, struct core *c, const struct core_event *ev)
+{
+	switch (ev->type) {
+	case EV_ROOM:
+	case EV_ROOM_INVITE:
+		json_str(j, "event", ev->type == EV_ROOM ? "room" : "room_invite");
+		room_fields(j, c, ev->room);
+		if (ev->type == EV_ROOM_INVITE && ev->author != NULL) {
+			json_str(j, "from", ev->author);
+			json_str(j, "nick", ev->author_nick);
+		}
+		if (ev->cmd != NULL)
+			json_str(j, "command", ev->cmd);
+		break;
+	case EV_ROOM_MESSAGE:
+		json_str(j, "event", "message");
+		json_str(j, "room", ev->room->idhex);
+		json_str(j, "name", ev->room->name);
+		json_str(j, "from", ev->author);
+		json_str(j, "nick", ev->author_nick);
+		json_str(j, "id", ev->id);
+		json_str(j, "text", ev->line->text);
+		json_uint(j, "ts", ev->line->ts_ms);
+		if (ev->late)
+			json_bool(j, "late", 1);
+		break;
+	case EV_ROOM_SENT:
+		json_str(j, "event", "sent");
+		json_str(j, "room", ev->room->idhex);
+		json_str(j, "id", ev->id);
+		break;
+	case EV_ROOM_DELIVERED:
+		json_str(j, "event", "delivered");
+		json_str(j, "room", ev->room->idhex);
+		json_str(j, "id", ev->id);
+		json_str(j, "to", ev->to);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A history line of /history, as a history event. */
+static void
+history_fields(struct json *j, const struct peer *p, const struct chat_line *line)
+{
+	json_str(j, "event", "history");
+	json_str(j, "peer", p->fp);
+	json_str(j, "kind", line->kind == LINE_MSG_IN ? "in" :
+	    line->kind == LINE_MSG_OUT ? "out" : line->kind == LINE_ERROR ? "error" : "system");
+	if (line->id[0] != '\0')
+		json_str(j, "id", line->id);
+	json_str(j, "nick", line->nick);
+	if (line->kind == LINE_MSG_IN || line->kind == LINE_MSG_OUT)
+		message_text(j, line->text);
+	else
+		json_str(j, "text", line->text);
+	json_uint(j, "ts", line->ts_ms);
+	if (line->kind == LINE_MSG_OUT)
+		json_str(j, "state", line->state == MSG_DELIVERED ? "delivered" :
+		    line->state == MSG_SENT ? "sent" : "queued");
+}
+
 /* Turn one core event into a JSON line. */
 static void
 on_event(struct core *c, const struct core_event *ev, void *arg)
 {
 	struct headless *h = arg;
-	char addrs[NET_LISTEN_MAX][SOCK_ADDRSTRLEN];
 	struct buf tmp;
 	struct json j;
-	size_t n, i;
 
 	buf_init(&tmp, EVENT_MAX);
 	json_begin(&j, &tmp);
 	switch (ev->type) {
 	case EV_READY:
-		json_str(&j, "event", "ready");
-		json_str(&j, "fingerprint", c->id.fp);
-		json_str(&j, "nick", c->nick);
-		json_str(&j, "version", CONFAB_VERSION);
-		json_arr_begin(&j, "listen");
-		n = core_listen_addrs(c, addrs, NET_LISTEN_MAX);
-		for (i = 0; i < n; i++)
-			json_arr_str(&j, addrs[i]);
-		json_arr_end(&j);
+		ready_fields(&j, c);
 		break;
 	case EV_PEER:
 		json_str(&j, "event", "peer");
@@ -219,98 +349,21 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_OFFER:
 		json_str(&j, "event", "offer");
 		xfer_fields(&j, ev->xfer);
-		json_uint(&j, "count", ev->xfer->list.n);
-		json_arr_begin(&j, "files");
-		/* at most 1000 names, and few enough long ones to keep the line within EVENT_MAX */
-		for (i = 0; i < ev->xfer->list.n && i < 1000 && buf_len(&tmp) < OFFER_FILES_JSON; i++) {
-			const struct xfs_entry *e = &ev->xfer->list.v[i];
-			char clean[XFS_PATH_MAX * 3 + 1];
-
-			/* names passed xfs_path_ok, but sanitise anyway: never trust twice-removed input */
-			text_sanitize((const uint8_t *)e->rel, strlen(e->rel), clean, sizeof clean, 0);
-			json_obj_begin(&j, NULL);
-			json_str(&j, "path", clean);
-			json_str(&j, "type", e->type == XFS_DIR ? "dir" : "file");
-			json_uint(&j, "size", e->size);
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
-		if (ev->xfer->list.n > i)
-			json_uint(&j, "more", ev->xfer->list.n - i);
+		offer_files(&j, &tmp, ev->xfer);
 		break;
 	case EV_PROGRESS:
-		json_str(&j, "event", "progress");
-		json_str(&j, "id", ev->xfer->idhex);
-		json_str(&j, "direction", ev->xfer->dir == XFER_IN ? "in" : "out");
-		json_uint(&j, "bytes", ev->xfer->done);
-		json_uint(&j, "total", ev->xfer->total);
-		json_uint(&j, "wire", ev->xfer->wire);
-		json_uint(&j, "rate", ev->xfer->rate);
-		if (ev->xfer->peer->sess != NULL)
-			json_str(&j, "route", core_peer_path(ev->xfer->peer));
-		break;
 	case EV_TRANSFER:
-		json_str(&j, "event", "transfer");
-		xfer_fields(&j, ev->xfer);
-		json_str(&j, "state", xfer_state_name(ev->xfer->state));
-		json_uint(&j, "bytes", ev->xfer->done);
-		json_uint(&j, "wire", ev->xfer->wire);
-		json_uint(&j, "resumed", ev->xfer->resumed);
-		if (ev->xfer->result != NULL)
-			json_str(&j, "path", ev->xfer->result);
-		if (ev->xfer->reason != NULL)
-			json_str(&j, "reason", ev->xfer->reason);
+		xfer_event(&j, ev);
 		break;
 	case EV_ROOM:
 	case EV_ROOM_INVITE:
-		json_str(&j, "event", ev->type == EV_ROOM ? "room" : "room_invite");
-		room_fields(&j, c, ev->room);
-		if (ev->type == EV_ROOM_INVITE && ev->author != NULL) {
-			json_str(&j, "from", ev->author);
-			json_str(&j, "nick", ev->author_nick);
-		}
-		if (ev->cmd != NULL)
-			json_str(&j, "command", ev->cmd);
-		break;
 	case EV_ROOM_MESSAGE:
-		json_str(&j, "event", "message");
-		json_str(&j, "room", ev->room->idhex);
-		json_str(&j, "name", ev->room->name);
-		json_str(&j, "from", ev->author);
-		json_str(&j, "nick", ev->author_nick);
-		json_str(&j, "id", ev->id);
-		json_str(&j, "text", ev->line->text);
-		json_uint(&j, "ts", ev->line->ts_ms);
-		if (ev->late)
-			json_bool(&j, "late", 1);
-		break;
 	case EV_ROOM_SENT:
-		json_str(&j, "event", "sent");
-		json_str(&j, "room", ev->room->idhex);
-		json_str(&j, "id", ev->id);
-		break;
 	case EV_ROOM_DELIVERED:
-		json_str(&j, "event", "delivered");
-		json_str(&j, "room", ev->room->idhex);
-		json_str(&j, "id", ev->id);
-		json_str(&j, "to", ev->to);
+		room_event(&j, c, ev);
 		break;
 	case EV_HISTORY:
-		json_str(&j, "event", "history");
-		json_str(&j, "peer", ev->peer->fp);
-		json_str(&j, "kind", ev->line->kind == LINE_MSG_IN ? "in" :
-		    ev->line->kind == LINE_MSG_OUT ? "out" : ev->line->kind == LINE_ERROR ? "error" : "system");
-		if (ev->line->id[0] != '\0')
-			json_str(&j, "id", ev->line->id);
-		json_str(&j, "nick", ev->line->nick);
-		if (ev->line->kind == LINE_MSG_IN || ev->line->kind == LINE_MSG_OUT)
-			message_text(&j, ev->line->text);
-		else
-			json_str(&j, "text", ev->line->text);
-		json_uint(&j, "ts", ev->line->ts_ms);
-		if (ev->line->kind == LINE_MSG_OUT)
-			json_str(&j, "state", ev->line->state == MSG_DELIVERED ? "delivered" :
-			    ev->line->state == MSG_SENT ? "sent" : "queued");
+		history_fields(&j, ev->peer, ev->line);
 		break;
 	case EV_VERIFY:
 		json_str(&j, "event", "verify");
