@@ -51,7 +51,7 @@ const char *cmd_help_text(const char *name);
 int cmd_is_action(const char *text);
 
 /* The longest usage text (cmd_usage) of a command in cmd_table. */
-#define CMD_USAGE_MAX 96
+#define CMD_USAGE_MAX 128
 
 /*
  * Write the usage of a cmd_table command, "/NAME ARGS", to out (the one text

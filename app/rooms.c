@@ -1036,7 +1036,7 @@ sub_self(struct core *c, const char *line, char *args, uint8_t kind)
 int
 rooms_cmd(struct core *c, struct conversation *cur, const char *line, char *args)
 {
-	char *sub = cmd_next_word(&args);
+	char *sub = cmd_next_word(&args), usage[CMD_USAGE_MAX];
 	struct room_app *ra;
 
 	(void)cur;
@@ -1060,8 +1060,8 @@ rooms_cmd(struct core *c, struct conversation *cur, const char *line, char *args
 		tell_room(c, ra, line, 0);
 		return 0;
 	}
-	core_error(c, line, NULL, "usage: /room create NAME | invite ROOM PEER | join ROOM | decline ROOM | "
-	    "leave ROOM | kick ROOM PEER | members ROOM");
+	cmd_usage("room", usage, sizeof usage);
+	core_error(c, line, NULL, "usage: %s", usage);
 	return -1;
 }
 

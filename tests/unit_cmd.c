@@ -48,6 +48,7 @@ static const struct {
 	{ "history", "/history" }, { "history", "/history PEER x" },
 	{ "history-clear", "/history-clear" },
 	{ "me", "/me" },
+	{ "room", "/room" }, { "room", "/room nosuch ROOM" },
 };
 
 /* Every usage message is "usage: " and the table's "/NAME ARGS", then at most a note. */
