@@ -1090,7 +1090,8 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
 		if (!was_online && p->sess != NULL && strcmp(session_path(p->sess), "direct") != 0)
 			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s, through %s)", p->nick, p->addr,
-			    strcmp(session_path(p->sess), "onion") == 0 ? "tor" : "the proxy");
+			    strcmp(session_path(p->sess), "onion") == 0 ? "tor" :
+			    strcmp(session_path(p->sess), "mapped") == 0 ? "a port their router mapped" : "the proxy");
 		else if (!was_online)
 			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s)", p->nick, p->addr);
 		peer_changed(c, p, NULL);
@@ -1803,7 +1804,7 @@ core_listen_addrs(struct core *c, char (*out)[SOCK_ADDRSTRLEN], size_t max)
 	return net_listen_addrs(c->net, out, max);
 }
 
-/* The path p's session takes ("direct", "proxy" or "onion"), or NULL offline. */
+/* The path p's session takes ("direct", "mapped", "proxy" or "onion"), or NULL offline. */
 const char *
 core_peer_path(const struct peer *p)
 {

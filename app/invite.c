@@ -21,6 +21,7 @@
 #define TLV_IPV6  2        /* 16 address bytes, u16 port */
 #define TLV_NAME  3        /* u16 port, then the host name (1..253 bytes) */
 #define TLV_ONION 4        /* u16 port, then a v3 onion address: 35 bytes (its 56 base32 characters) */
+#define TLV_MAPPED 5       /* empty: the address just before is a router's port mapping */
 #define ONION_BIN 35
 #define ONION_ID  56
 
@@ -250,6 +251,15 @@ invite_add_onion(struct invite *inv, const char *host, uint16_t port)
 	return 0;
 }
 
+/* The marker that the address just written is a router's port mapping. */
+static int
+mapped_put(struct buf *b)
+{
+	int rc = buf_put_u8(b, TLV_MAPPED);
+
+	return rc == BUF_OK ? buf_put_u8(b, 0) : rc;
+}
+
 /* The payload bytes of an invite. */
 static int
 payload_put(const struct invite *inv, struct buf *b)
@@ -269,6 +279,8 @@ payload_put(const struct invite *inv, struct buf *b)
 				rc = buf_put(b, &((const struct sockaddr_in *)&c->ss)->sin_addr, 4);
 			if (rc == BUF_OK)
 				rc = buf_put_u16(b, c->port);
+			if (rc == BUF_OK && c->mapped)
+				rc = mapped_put(b);
 			break;
 		case INV_IPV6:
 			rc = buf_put_u8(b, TLV_IPV6);
@@ -278,6 +290,8 @@ payload_put(const struct invite *inv, struct buf *b)
 				rc = buf_put(b, &((const struct sockaddr_in6 *)&c->ss)->sin6_addr, 16);
 			if (rc == BUF_OK)
 				rc = buf_put_u16(b, c->port);
+			if (rc == BUF_OK && c->mapped)
+				rc = mapped_put(b);
 			break;
 		case INV_NAME:
 			hl = strlen(c->host);
@@ -437,6 +451,12 @@ payload_get(const uint8_t *p, size_t n, struct invite *inv, char *err, size_t er
 			onion_text(bin, host);
 			if (invite_add_onion(inv, host, port) == -1)
 				goto bad;
+		} else if (type == TLV_MAPPED) {
+			/* marks the address before it; readers before type 5 skip it */
+			if (tlen != 0 || inv->n == 0 ||
+			    (inv->c[inv->n - 1].kind != INV_IPV4 && inv->c[inv->n - 1].kind != INV_IPV6))
+				goto bad;
+			inv->c[inv->n - 1].mapped = 1;
 		}
 		/* other types: from a later version, skipped */
 	}

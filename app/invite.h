@@ -30,6 +30,7 @@ struct invite_cand {
 	socklen_t               len;
 	char                    host[DNS_NAME_MAX + 1];   /* INV_NAME; INV_ONION: "ID.onion" */
 	uint16_t                port;
+	int                     mapped;   /* INV_IPV4, INV_IPV6: the router's port mapping for the peer */
 };
 
 struct invite {

@@ -27,6 +27,7 @@ struct racer {
 	char                    addr[SOCK_ADDRSTRLEN];
 	char                    host[DNS_NAME_MAX + 1];   /* a name the proxy resolves, or "" */
 	uint16_t                port;       /* with host */
+	int                     mapped;     /* the peer's router maps this address to it */
 	char                    why[160];   /* RC_DONE: why it did not work */
 };
 
@@ -215,6 +216,8 @@ racer_start(struct race *race, struct racer *x)
 		return;
 	}
 	x->st = RC_LIVE;
+	if (x->mapped)
+		session_set_mapped(x->s);
 	log_info("connect to %s: trying %s%s", race->label, x->addr,
 	    strcmp(session_path(x->s), "onion") == 0 ? " through tor" :
 	    net_proxied(c->net) ? " through the proxy" : "");
@@ -257,9 +260,9 @@ race_add_name(struct race *race, const char *host, uint16_t port)
 		racer_start(race, x);
 }
 
-/* Add an address to try (started at once unless the race holds). */
+/* Add an address to try (started at once unless the race holds); mapped: a router's port mapping. */
 static void
-race_add(struct race *race, const struct sockaddr *sa, socklen_t len)
+race_add(struct race *race, const struct sockaddr *sa, socklen_t len, int mapped)
 {
 	struct racer *x;
 	size_t i;
@@ -274,6 +277,7 @@ race_add(struct race *race, const struct sockaddr *sa, socklen_t len)
 	memcpy(&x->ss, sa, len);
 	x->len = len;
 	sock_format(sa, x->addr, sizeof x->addr);
+	x->mapped = mapped;
 	if (!race->holding)
 		racer_start(race, x);
 }
@@ -609,7 +613,7 @@ on_lookup(void *arg, const struct dns_answer *ans)
 	case LK_ADDR:
 		if (ans->status == DNS_OK) {
 			for (i = 0; i < ans->naddrs; i++)
-				race_add(race, (const struct sockaddr *)&ans->addrs[i], ans->addrlens[i]);
+				race_add(race, (const struct sockaddr *)&ans->addrs[i], ans->addrlens[i], 0);
 		} else {
 			len = strlen(race->lookerr);
 			if (ans->status == DNS_ENONAME)
@@ -754,7 +758,7 @@ connect_invite(struct races *rs, const char *code, const char *cmd)
 			if (race_host(race, inv.c[i].host, inv.c[i].port) == -1)
 				log_warn("cannot look up %s", inv.c[i].host);
 		} else if (!c->opt.tor_only) {
-			race_add(race, (struct sockaddr *)&inv.c[i].ss, inv.c[i].len);
+			race_add(race, (struct sockaddr *)&inv.c[i].ss, inv.c[i].len, inv.c[i].mapped);
 		}
 	}
 	race->depth--;

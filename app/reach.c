@@ -109,8 +109,9 @@ collect(struct invite *inv, const struct sockaddr_storage *ls, const socklen_t *
 		char t[SOCK_ADDRSTRLEN + 8];
 
 		snprintf(t, sizeof t, "%s:%u", mapped, mapped_port);
-		if (sock_parse(t, 0, &ss, &sl) == 0)
-			invite_add_addr(inv, (struct sockaddr *)&ss, sl);
+		if (sock_parse(t, 0, &ss, &sl) == 0 && invite_add_addr(inv, (struct sockaddr *)&ss, sl) == 0 &&
+		    inv->n == 1)
+			inv->c[0].mapped = 1;
 	}
 	if (dns_host != NULL && dns_host[0] != '\0')
 		invite_add_name(inv, dns_host, dns_port);

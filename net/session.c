@@ -43,6 +43,7 @@ struct session {
 	int                events;   /* poll events registered */
 
 	int                proxied;  /* through a SOCKS5 proxy (2: tor's, to an onion): socks drives SS_PROXY */
+	int                mapped;   /* dialled to an address a router port-maps for the peer */
 	struct socks       socks;
 
 	uint8_t            my_pre[WIRE_PREAMBLE_LEN];
@@ -1226,7 +1227,14 @@ session_sockaddr(const struct session *s, socklen_t *len)
 const char *
 session_path(const struct session *s)
 {
-	return s->proxied == 2 ? "onion" : s->proxied ? "proxy" : "direct";
+	return s->proxied == 2 ? "onion" : s->proxied ? "proxy" : s->mapped ? "mapped" : "direct";
+}
+
+/* Say the address dialled is one a router port-maps for the peer (session_path "mapped"). */
+void
+session_set_mapped(struct session *s)
+{
+	s->mapped = 1;
 }
 
 /* The cipher in use. */

@@ -154,8 +154,10 @@ const uint8_t *session_hash(const struct session *);
 const char *session_addr(const struct session *);
 const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);
 const char *session_cipher(const struct session *);
-/* How the session reaches the peer: "direct", "proxy" or "onion". */
+/* How the session reaches the peer: "direct", "mapped", "proxy" or "onion". */
 const char *session_path(const struct session *);
+/* The address dialled is one a router port-maps for the peer: the path is "mapped" (unless proxied). */
+void        session_set_mapped(struct session *);
 /* A unique number for logs and for telling sessions apart. */
 unsigned long session_id(const struct session *);
 

@@ -18,7 +18,7 @@ lab_reset() {
 	for n in "${!PEER_PID[@]}"; do kill_peer "$n" 9; done
 	lab_cleanup
 	LAB_NS=()
-	for f in alice.out bob.out alice.log bob.log r1.leases r1.miniupnpd.log; do
+	for f in alice.out bob.out nell.out alice.log bob.log nell.log r1.leases r1.miniupnpd.log; do
 		[ -e "$T/$f" ] && mv "$T/$f" "$T/$1-$f"
 	done
 	unset "FP_CACHE[alice]" "FP_CACHE[bob]"
@@ -80,6 +80,18 @@ run_case() {
 		wait_for alice ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$(fp_of bob)\"" 10
 	check "$mode: bob got there through the router's port" \
 		wait_for bob "select(.event==\"peer\" and .state==\"online\") | .addr==\"$ext\"" 1
+	check "$mode: bob's peer event says path mapped (the router's mapped address won)" \
+		wait_for bob "select(.event==\"peer\" and .state==\"online\") | .path==\"mapped\"" 1
+	check "$mode: alice sees an incoming session as direct" \
+		wait_for alice "select(.event==\"peer\" and .state==\"online\") | .path==\"direct\"" 1
+	if [ "$mode" = both ]; then
+		# a neighbour on alice's LAN connects straight to her: direct, not mapped
+		lab_host n sw1 10.61.1.4/24
+		start_nat nell n --no-nat
+		say nell "/connect 10.61.1.2:7470"
+		check "both: a LAN connect says path direct" \
+			wait_for nell ".event==\"peer\" and .state==\"online\" and .path==\"direct\"" 15
+	fi
 	sleep 0.3
 	check "$mode: one connection is left between them" test "$(established b "$port")" -eq 1
 	say bob "/msg alice hello across two NATs"

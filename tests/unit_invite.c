@@ -87,6 +87,45 @@ test_onion(void)
 	is_int(dec(code, &back, err, sizeof err), -1, "a cut candidate is rejected");
 }
 
+/* Candidate type 5: an empty marker saying the address before it is a router's port mapping. */
+static void
+test_mapped(void)
+{
+	char code[INVITE_TEXT_MAX], err[300];
+	uint8_t raw[ID_KEYLEN + 64];
+	struct invite inv, back;
+	size_t at;
+
+	sample(&inv);
+	inv.c[0].mapped = 1;
+	ok(invite_encode(&inv, code, sizeof code) > 0, "a code with a mapped address encodes");
+	is_int(dec(code, &back, err, sizeof err), 0, "and decodes: %s", err);
+	ok(back.n == 4 && back.c[0].mapped && !back.c[1].mapped && !back.c[2].mapped && !back.c[3].mapped,
+	    "only the first candidate is marked mapped");
+	sample(&inv);
+	invite_encode(&inv, code, sizeof code);
+	dec(code, &back, err, sizeof err);
+	ok(!back.c[0].mapped, "an unmarked address is not mapped");
+
+	/* raw: an IPv4 candidate, then the marker */
+	memcpy(raw, key, ID_KEYLEN);
+	at = ID_KEYLEN;
+	memcpy(raw + at, "\x01\x06\x0b\x4d\x00\x01\x9c\xbb\x05\x00", 10);
+	invite_encode_raw(raw, at + 10, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), 0, "IPv4 then a marker decodes: %s", err);
+	ok(back.n == 1 && back.c[0].mapped, "the IPv4 address is marked mapped");
+	raw[at + 9] = 1;
+	raw[at + 10] = 0;
+	invite_encode_raw(raw, at + 11, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "a marker of length 1 is rejected");
+	memcpy(raw + at, "\x05\x00", 2);
+	invite_encode_raw(raw, at + 2, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "a marker with no address before it is rejected");
+	memcpy(raw + at, "\x03\x07\x1d\x2f" "a.org" "\x05\x00", 11);
+	invite_encode_raw(raw, at + 11, 1, code, sizeof code);
+	is_int(dec(code, &back, err, sizeof err), -1, "a marker after a DNS name is rejected");
+}
+
 /* Decode text; on failure copy the message to err. */
 static int
 dec(const char *text, struct invite *inv, char *err, size_t errlen)
@@ -333,5 +372,6 @@ main(void)
 	    "the longest payload fits the text bound exactly");
 	is_int(invite_encode_raw(raw, INVITE_PAYLOAD_MAX + 1, 1, code2, sizeof code2), -1, "one byte more does not");
 	test_onion();
+	test_mapped();
 	return tap_done();
 }
