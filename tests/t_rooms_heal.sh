@@ -7,7 +7,10 @@
 # joins, and kicks bob; dave invites fred, who joins, and carol leaves.  Then
 # one link heals it (alice connects to dave) and every remaining member must
 # show the same members and hold the same messages, each exactly once, and
-# bob (kicked) and carol (left) get nothing written after.
+# bob (kicked) and carol (left) get nothing written after.  A second room,
+# #edge (alice, carol, dave), has its creator kick dave across the split
+# while dave writes on in his half: once healed, dave is out everywhere and
+# his messages that sort after the kick are not valid (13.5).
 . "$(dirname "$0")/lib.sh"
 
 # restart NAME: stop a peer and start it again on a new port (its old events
@@ -26,12 +29,12 @@ ids() {
 		jq -r "select((.event==\"message\" or .event==\"sent\") and .room==\"$rid\") | .id" | sort
 }
 
-# room_order NAME: NAME's room log (rooms/ID.log: u16 length, record, ...;
+# room_order NAME [ROOM]: NAME's room log (default: #team's) (rooms/ID.log: u16 length, record, ...;
 # the record as in net/PROTOCOL.md 13.2), one event a line in the room's
 # total order (13.3: lamport, author key, seq): "lamport author seq kind
 # text" (text: a MSG's, else empty).
 room_order() {
-	od -An -v -tx1 "${PEER_HOME[$1]}/rooms/$rid.log" | tr -s ' \n' '\n' | grep . | awk '
+	od -An -v -tx1 "${PEER_HOME[$1]}/rooms/${2:-$rid}.log" | tr -s ' \n' '\n' | grep . | awk '
 	function num(i, k,   v, j) { v = 0; for (j = 0; j < k; j++) v = v * 256 + h[b[i + j]]; return v }
 	BEGIN { for (i = 0; i < 256; i++) h[sprintf("%02x", i)] = i }
 	{ b[n++] = $1 }
@@ -93,6 +96,18 @@ for p in bob carol dave; do
 	check "$p gets the message written before the split" wait_for $p '.event=="message" and .text=="before the split"'
 done
 
+# A second room, #edge (alice, carol, dave), for a kick across the split.
+say alice "/room create edge"
+eid=$(wait_for alice '.event=="room" and .name=="edge" and .state=="joined"' | jq -r .room)
+check "alice creates #edge" test -n "$eid"
+for p in carol dave; do
+	say alice "/room invite edge $p"
+	check "$p is invited to #edge" wait_for $p ".event==\"room_invite\" and .room==\"$eid\""
+	say $p "/room join edge"
+done
+check "alice sees carol and dave in #edge" wait_for alice ".event==\"room\" and .room==\"$eid\" and (.members|length)==3"
+check "dave sees the three in #edge" wait_for dave ".event==\"room\" and .room==\"$eid\" and (.members|length)==3"
+
 # The split: everyone restarts on a new port; the old addresses are dead, so
 # the reconnect timers find nobody; each half meets again.
 for p in alice bob carol dave; do restart $p; done
@@ -143,6 +158,14 @@ check "split: erin has nothing of the other half" \
 	test "$(count_events erin '.event=="message" and (.text|test("^(dave|fred) split"))')" -eq 0
 check "split: fred has nothing of the other half" \
 	test "$(count_events fred '.event=="message" and (.text|test("^(alice|erin) split"))')" -eq 0
+# #edge: alice writes twice and kicks dave, who does not know it and writes
+# on in his half, where carol reads him.
+say alice "/msg #edge edge a1"
+say alice "/msg #edge edge a2"
+say alice "/room kick edge dave"
+check "alice kicked dave from #edge" wait_for alice ".event==\"room\" and .room==\"$eid\" and (.members|length)==2"
+for i in 1 2 3 4 5 6; do say dave "/msg #edge edge d$i"; done
+check "carol reads dave's six in #edge" wait_count carol '.event=="message" and (.text|startswith("edge d"))' 6
 diag "alice's side: $(members alice)"
 diag "dave's side:  $(members dave)"
 
@@ -183,6 +206,34 @@ for p in alice dave erin fred; do
 done
 diag "erin marked $(count_events erin '.event=="message" and .late==true') of the other half's messages late, fred $(count_events fred '.event=="message" and .late==true')"
 
+# #edge healed: the creator's kick across the split is final; dave's
+# messages that sort after it are not valid (13.5) and no member shows them.
+ekick=$(room_order alice "$eid" | awk '$4 == 7 { print $1; exit }')
+ek=$(room_order alice "$eid" | awk '$4 == 2 && $5 == "edge" && $6 ~ /^d/ { print $2; exit }')
+check "carol learns in the heal that dave was kicked from #edge" \
+	wait_for carol ".event==\"room\" and .room==\"$eid\" and (.members|length)==2 and (.members|index(\"$fd\"))==null"
+check "dave learns it too" wait_for dave ".event==\"room\" and .room==\"$eid\" and .state==\"kicked\""
+poll_until 5 cmp -s <(room_order alice "$eid") <(room_order carol "$eid") || true
+check "alice and carol hold #edge's events in the same order" cmp -s <(room_order alice "$eid") <(room_order carol "$eid")
+after=$(room_order alice "$eid" | awk -v d="$ek" '$4 == 7 { kicked = 1 } kicked && $4 == 2 && $2 == d { print $6 }' | tr '\n' ' ')
+diag "the kick has lamport $ekick; dave's messages that sort after it: $after"
+check "some of dave's #edge messages sort after his kick" test -n "$after"
+check "alice shows none of them" \
+	test "$(count_events alice ".event==\"message\" and .room==\"$eid\" and (.text|startswith(\"edge d\"))")" -eq "$(( 6 - $(wc -w <<<"$after") ))"
+ncar=$(cat "$T/carol.out.old" "$T/carol.out" | jq -c "select(.room==\"$eid\" and .event==\"message\" and (.text|startswith(\"edge d\")))" | wc -l)
+nw=$(cat "$T/carol.out.old" "$T/carol.out" | jq -c "select(.room==\"$eid\" and (.event|test(\"^(message|room|room_invite|sent|delivered)$\")|not))" | wc -l)
+diag "carol showed $ncar of dave's six during the split; $nw other #edge events (a withdrawal) since"
+# A known gap, as a TAP TODO (automake: XFAIL; XPASS, an error, once fixed):
+# the fold withdraws them (room.c) but rooms.c neither takes them from view
+# nor says so, so carol still shows what alice never will.
+tap_n=$((tap_n + 1))
+echo "$([ "$nw" -gt 0 ] || echo "not ")ok $tap_n - carol is told that dave's messages after the kick are withdrawn (PROTOCOL.md 13.5) # TODO rooms.c never withdraws a shown message"
+check "carol meets alice again (dave, kicked, no longer carries #edge)" connect_pair carol alice
+say alice "/msg #edge edge after the heal"
+check "carol gets alice's #edge message after the heal" wait_for carol '.event=="message" and .text=="edge after the heal"'
+check "dave gets nothing of #edge written after the heal" \
+	test "$(count_events dave '.event=="message" and .text=="edge after the heal"')" -eq 0
+
 # After the heal: bob (kicked) and carol (left) get nothing written after,
 # whoever writes and whatever link it takes.
 check "carol still meets dave" wait_for dave ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fc\"" 1
@@ -208,8 +259,8 @@ nothing_after() {
 check "bob's log: the kick, and no message that sorts after it" nothing_after bob 7
 check "carol's log: her leave, and no message that sorts after it" nothing_after carol 6
 check "bob got nothing written after his kick" \
-	test "$(count_events bob '.event=="message" and (.text|test("^(alice|erin|dave|fred) split|heal"))')" -eq 0
+	test "$(count_events bob ".event==\"message\" and .room==\"$rid\" and (.text|test(\"^(alice|erin|dave|fred) split|heal\"))")" -eq 0
 check "carol got nothing written after she left" \
-	test "$(count_events carol '.event=="message" and (.text|test("^(alice|erin|dave|fred) split|heal"))')" -eq 0
+	test "$(count_events carol ".event==\"message\" and .room==\"$rid\" and (.text|test(\"^(alice|erin|dave|fred) split|heal\"))")" -eq 0
 check "every event line is valid JSON" jq -e . "$T"/*.out
 done_testing
