@@ -349,6 +349,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_OFFER:
 		json_str(&j, "event", "offer");
 		xfer_fields(&j, ev->xfer);
+		json_uint(&j, "count", ev->xfer->list.n);
 		offer_files(&j, &tmp, ev->xfer);
 		break;
 	case EV_PROGRESS:
