@@ -803,16 +803,23 @@ peer_retry(struct loop *loop, struct loop_timer *t, void *arg)
 		p->auto_connecting = 1;
 }
 
-/* Arm the reconnect timer with exponential back-off (2 s doubling to 5 min). */
+/*
+ * Arm the reconnect timer with exponential back-off (2 s doubling to 5 min;
+ * to 30 s for a peer with an onion address while our tor runs: a restarted
+ * peer's new descriptor takes tor a while to find, and a long back-off would
+ * miss it by minutes).
+ */
 static void
 schedule_retry(struct core *c, struct peer *p)
 {
+	uint32_t cap = p->onion[0] != '\0' && onion_socks(c) != NULL ? 30000 : 300000;
+
 	if (!p->known || p->trust == TRUST_BLOCKED || c->quitting || (p->addr[0] == '\0' && p->onion[0] == '\0') ||
 	    c->opt.no_reconnect)
 		return;
 	p->backoff_ms = p->backoff_ms == 0 ? 2000 : p->backoff_ms * 2;
-	if (p->backoff_ms > 300000)
-		p->backoff_ms = 300000;
+	if (p->backoff_ms > cap)
+		p->backoff_ms = cap;
 	/* a little jitter so that two sides do not knock at the same instant */
 	loop_timer_set(c->loop, &p->retry, p->backoff_ms + randombytes_uniform(1000));
 }
@@ -982,12 +989,13 @@ core_redial_known(struct core *c)
 {
 	struct peer *p;
 
-	for (p = c->peers; p != NULL && !c->opt.no_reconnect && !c->quitting; p = p->next)
-		if (p->known && p->trust != TRUST_BLOCKED && p->sess == NULL && p->pending == NULL &&
-		    p->onion[0] != '\0') {
-			p->backoff_ms = 0;
+	for (p = c->peers; p != NULL && !c->opt.no_reconnect && !c->quitting; p = p->next) {
+		if (!p->known || p->trust == TRUST_BLOCKED || p->sess != NULL || p->onion[0] == '\0')
+			continue;
+		p->backoff_ms = 0;   /* a call under way that fails is tried again soon */
+		if (p->pending == NULL)
 			loop_timer_set(c->loop, &p->retry, 200 + randombytes_uniform(800));
-		}
+	}
 }
 
 /* Send HELLO again on every open session (what it says changed: the onion address). */

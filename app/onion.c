@@ -155,6 +155,7 @@ on_torctl(struct torctl *tc, void *arg)
 		log_info("onion: reachable at %s (%llu ms after the start)", o->addr,
 		    (unsigned long long)(loop_now(c->loop) - o->t_start));
 		core_note(c, NULL, LINE_SYSTEM, "reachable through tor at %s", o->addr);
+		core_redial_known(c);   /* a peer that published before us is found now, at once */
 	}
 	if (torctl_state(tc) == TC_FAILED) {
 		char words[300];
