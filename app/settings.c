@@ -111,13 +111,13 @@ check_dns_name(const char *v)
 static const struct setting settings[CONFIG_NKEYS] = {
 	[CONFIG_HOME] = { NULL, "home", 0, "DIR", NULL, T_ARG, F(home), 0, 0, 0, NULL, NULL,
 	    "a directory", NULL, NULL,
-	    "keep all state in DIR (default: $CONFAB_HOME, else XDG dirs)" },
+	    "keep all state in DIR (default: $CONFAB_HOME, else XDG dirs)", NULL },
 	[CONFIG_NICK] = { "nick", "nick", 0, "NAME", NULL, T_NICK, F(nick), 0, 0, 0, NULL, NULL,
 	    "1 to " STR(NICK_MAX) " bytes of printable UTF-8 without spaces",
 	    "The name peers see: 1 to 64 bytes of printable UTF-8 without spaces.\n"
 	    "Command line: --nick.",
 	    "your login name ($USER)",
-	    "the nick peers see (default: $USER)" },
+	    "the nick peers see (default: $USER)", NULL },
 	[CONFIG_LISTEN] = { "listen", "listen", 0, "ADDR:PORT", NULL, T_LISTEN, F(listen), 0, 0, 0, NULL, NULL,
 	    "ADDR:PORT",
 	    "Where to accept connections: ADDR:PORT, or [ADDR]:PORT for IPv6;\n"
@@ -126,7 +126,7 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "Command line: --listen (which replaces every address given here).",
 	    "0.0.0.0 and [::] on port 7470\n(or on any free port if 7470 is taken)",
 	    "listen there (repeatable; default 0.0.0.0 and [::] port " STR(DEFAULT_PORT) ",\n"
-	    "or any free port if that one is taken)" },
+	    "or any free port if that one is taken)", NULL },
 	[CONFIG_DOWNLOAD_DIR] = { "download_dir", "download-dir", 0, "DIR", NULL, T_PATH, F(download_dir),
 	    0, 0, 0, NULL, NULL,
 	    "an absolute path or ~/...",
@@ -134,39 +134,39 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "for your home directory.  Command line: --download-dir.",
 	    "confab/ in the XDG download\ndirectory (DIR/downloads with --home DIR)",
 	    "where received files go (default: XDG download dir/confab,\n"
-	    "or DIR/downloads with --home DIR)" },
+	    "or DIR/downloads with --home DIR)", NULL },
 	[CONFIG_DISCOVERY] = { "discovery", "no-discovery", 0, NULL, "off", T_ENUM, F(discovery),
 	    0, 0, 1, onoff, NULL,
 	    "on or off",
 	    "Announce yourself to, and look for, peers on the local network: on or off.\n"
 	    "Command line: --no-discovery.", NULL,
-	    "do not announce or look for peers on the LAN" },
+	    "do not announce or look for peers on the LAN", NULL },
 	[CONFIG_DISCOVERY_IFACE] = { "discovery_iface", "discovery-iface", 0, "IFACE", NULL, T_IFACE,
 	    F(discovery_iface), 0, 0, 0, NULL, NULL,
 	    "an interface name (under " STR(IF_NAMESIZE) " bytes)",
 	    "Do LAN discovery on this network interface only (for example eth0).\n"
 	    "Command line: --discovery-iface.",
 	    "every interface",
-	    "LAN discovery on IFACE only (may be loopback)" },
+	    "LAN discovery on IFACE only (may be loopback)", NULL },
 	[CONFIG_DISCOVERY_REFRESH] = { NULL, "discovery-refresh", 0, "SECS", NULL, T_UINT,
 	    F(discovery_refresh), 1, 3600, 0, NULL, NULL,
 	    "1 to 3600 seconds", NULL, NULL,
 	    "shortest LAN announcement interval (default 30;\n"
-	    "shorter for tests: peers expire after 3 missed ones)" },
+	    "shorter for tests: peers expire after 3 missed ones)", NULL },
 	[CONFIG_NAT] = { "nat", "no-nat", 0, NULL, "off", T_ENUM, F(nat), 0, 0, 1, onoff, NULL,
 	    "on or off",
 	    "Ask the router for a port mapping (UPnP or NAT-PMP) so that peers\n"
 	    "beyond it can connect: on or off.  Command line: --no-nat.", NULL,
-	    "do not ask the router for a port mapping" },
+	    "do not ask the router for a port mapping", NULL },
 	[CONFIG_NAT_LEASE] = { NULL, "nat-lease", 0, "SECS", NULL, T_UINT, F(nat_lease), 2, 86400, 0,
 	    NULL, NULL,
 	    "2 to 86400 seconds", NULL, NULL,
 	    "port mapping lease asked of the router (default 3600;\n"
-	    "renewed at half time, removed on exit)" },
+	    "renewed at half time, removed on exit)", NULL },
 	[CONFIG_DNS_NAME] = { NULL, "dns-name", 0, "NAME[:PORT]", NULL, T_ARG, F(dns_name), 0, 0, 0,
 	    NULL, check_dns_name,
 	    "a host name, optionally with :PORT", NULL, NULL,
-	    "a DNS name that reaches this host: put in invite codes" },
+	    "a DNS name that reaches this host: put in invite codes", NULL },
 	[CONFIG_PROXY] = { "proxy", "proxy", 0, "socks5://[USER:PASS@]HOST:PORT", NULL, T_TEXT, F(proxy),
 	    0, 0, 0, NULL, NULL,
 	    "socks5://[USER:PASS@]HOST:PORT with a numeric HOST or localhost",
@@ -225,41 +225,41 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "Ring the terminal bell for a window you are not looking at: messages\n"
 	    "(a message arrives there), all (offers and security warnings too), or\n"
 	    "off (on, as earlier releases wrote, means messages).  /bell changes it\n"
-	    "until you quit.", NULL, NULL },
+	    "until you quit.", NULL, NULL, NULL },
 	[CONFIG_COLORS] = { "colors", NULL, 0, NULL, NULL, T_ENUM, F(colors), 0, 0, COLORS_AUTO, colors, NULL,
 	    "on, off or auto",
 	    "Colours on the chat screen: on, off, or auto (colours unless the\n"
-	    "NO_COLOR environment variable is set and not empty).", NULL, NULL },
+	    "NO_COLOR environment variable is set and not empty).", NULL, NULL, NULL },
 	[CONFIG_HISTORY_LINES] = { "history_lines", NULL, 0, NULL, NULL, T_UINT, F(history_lines),
 	    0, CONFIG_HISTORY_MAX, CONFIG_HISTORY_DEF, NULL, NULL,
 	    "a number from 0 to " STR(CONFIG_HISTORY_MAX),
 	    "Conversation lines kept on disk for each peer and shown again after\n"
-	    "a restart: 0 (keep none) to 1000000.", NULL, NULL },
+	    "a restart: 0 (keep none) to 1000000.", NULL, NULL, NULL },
 	[CONFIG_AUTO_ACCEPT] = { "auto_accept", NULL, 0, NULL, NULL, T_ENUM, F(auto_accept),
 	    0, 0, CONFIG_ACCEPT_OFF, accept_names, NULL,
 	    "off or verified",
 	    "Accept offered files without asking: off, or verified (only from\n"
-	    "peers you have marked verified with /trust).", NULL, NULL },
+	    "peers you have marked verified with /trust).", NULL, NULL, NULL },
 	[CONFIG_PASTE_CONFIRM_LINES] = { "paste_confirm_lines", NULL, 0, NULL, NULL, T_UINT,
 	    F(paste_confirm_lines), 0, 100000, 5, NULL, NULL,
 	    "a number from 0 to 100000",
 	    "A paste of more lines than this is sent only after you answer y (n\n"
 	    "drops it), like irssi's paste_verify_line_count: 0 (never ask) to\n"
-	    "100000.  A paste goes as one message, its blank lines kept.", NULL, NULL },
+	    "100000.  A paste goes as one message, its blank lines kept.", NULL, NULL, NULL },
 	[CONFIG_KEEPALIVE] = { "keepalive", "keepalive", 0, "SECS", NULL, T_UINT, F(keepalive),
 	    1, 3600, CONFIG_KEEPALIVE_DEF, NULL, NULL,
 	    "1 to 3600 seconds",
 	    "Seconds of silence after which a peer is pinged, 1 to 3600; a peer\n"
 	    "silent for three times as long is dropped.  Command line: --keepalive.", NULL,
-	    "ping a silent peer after SECS, drop it after 3*SECS (default 15)" },
+	    "ping a silent peer after SECS, drop it after 3*SECS (default 15)", NULL },
 	[CONFIG_HANDSHAKE_TIMEOUT] = { NULL, "handshake-timeout", 0, "SECS", NULL, T_UINT,
 	    F(handshake_timeout), 1, 600, 0, NULL, NULL,
 	    "1 to 600 seconds", NULL, NULL,
-	    "drop a peer that has not finished its handshake (10)" },
+	    "drop a peer that has not finished its handshake (10)", NULL },
 	[CONFIG_CIPHER] = { NULL, "cipher", 0, "NAME", NULL, T_ENUM, F(cipher), 0, 0, CONFIG_CIPHER_ALL,
 	    ciphers, NULL,
 	    "chachapoly or aesgcm", NULL, NULL,
-	    "offer only chachapoly or aesgcm (default: both where available)" },
+	    "offer only chachapoly or aesgcm (default: both where available)", NULL },
 	[CONFIG_LIMIT_RATE] = { "limit_rate", "limit-rate", 0, "RATE", NULL, T_RATE, F(limit_rate),
 	    1000, RATE_MAX, 0, NULL, NULL,
 	    "0 or bytes per second from 1000 to 1000g (suffix k, m or g)",
@@ -267,33 +267,33 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "suffix k, m or g (thousand, million, billion): 0 for no cap, else\n"
 	    "1000 at least.  Command line: --limit-rate.", NULL,
 	    "cap outgoing file data at RATE bytes/s (suffix k, m, g;\n"
-	    "1000 to 1000g; 0: no cap, e.g. to override the config file)" },
+	    "1000 to 1000g; 0: no cap, e.g. to override the config file)", NULL },
 	[CONFIG_LOG] = { NULL, "log", 0, "FILE", NULL, T_ARG, F(log), 0, 0, 0, NULL, NULL,
 	    "a file", NULL, NULL,
-	    "write diagnostics to FILE (default: confab.log in the state dir)" },
+	    "write diagnostics to FILE (default: confab.log in the state dir)", NULL },
 	[CONFIG_DEBUG] = { NULL, "debug", 0, NULL, "on", T_ENUM, F(debug), 0, 0, 0, onoff, NULL,
 	    "on or off", NULL, NULL,
-	    "more detail in the log" },
+	    "more detail in the log", NULL },
 	[CONFIG_HEADLESS] = { NULL, "headless", 0, NULL, "on", T_ENUM, F(headless), 0, 0, 0, onoff, NULL,
 	    "on or off", NULL, NULL,
-	    "run without a screen (see confab(1), HEADLESS MODE)" },
+	    "run without a screen (see confab(1), HEADLESS MODE)", NULL },
 	[CONFIG_EXIT_WHEN_IDLE] = { NULL, "exit-when-idle", 0, "SECS", NULL, T_UINT, F(exit_when_idle),
 	    1, 86400, 0, NULL, NULL,
 	    "1 to 86400 seconds", NULL, NULL,
 	    "headless: at the end of input, exit once every queued\n"
 	    "message is delivered and every transfer has ended (0);\n"
-	    "exit 3 if that takes over SECS" },
+	    "exit 3 if that takes over SECS", NULL },
 	[CONFIG_PRINT_CONFIG] = { NULL, "print-config", 0, NULL, "on", T_ENUM, F(print_config),
 	    0, 0, 0, onoff, NULL,
 	    "on or off", NULL, NULL,
 	    "print the configuration in effect (the config file with\n"
-	    "these options applied) as a config file, and exit" },
+	    "these options applied) as a config file, and exit", NULL },
 	[CONFIG_HELP] = { NULL, "help", 'h', NULL, NULL, T_ACTION, 0, 0, 0, 0, 0, NULL, NULL,
 	    "", NULL, NULL,
-	    "show this help" },
+	    "show this help", NULL },
 	[CONFIG_VERSION] = { NULL, "version", 'V', NULL, NULL, T_ACTION, 0, 0, 0, 0, 0, NULL, NULL,
 	    "", NULL, NULL,
-	    "show the version" },
+	    "show the version", NULL },
 };
 #undef F
 
