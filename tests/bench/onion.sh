@@ -9,7 +9,7 @@
 #     SOCKS port to an onion service on the same tor (confab >= 80 % of nc),
 #   - chat round trip (sent -> delivered: MSG out, ACK back) against the
 #     circuit's own round trip (one byte to an echo server through the same tor).
-# Usage: tests/bench/onion.sh [path/to/confab] [--runs N] [--mb N]
+# Usage: tests/bench/onion.sh [path/to/confab] [--runs N] [--mb N] [--xfers N]
 # Needs root (ip netns), tor, tor-gencert, python3, jq, nc (netcat-openbsd).
 # Not part of make check (about 2 minutes).
 set -u
@@ -17,10 +17,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 CONFAB=${CONFAB:-$here/../../build/confab}
 RUNS=5
 MB=20
+XFERS=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift 2 ;;
 	--mb) MB=$2; shift 2 ;;
+	--xfers) XFERS=$2; shift 2 ;;
 	*) CONFAB=$1; shift ;;
 	esac
 done
@@ -95,14 +97,24 @@ summary "circuit round trip (1 byte, echo service)" <"$T/circ"
 ip netns exec "$(ns a)" $PY chat "$T/$a.in" "$T/$a.out" "$fb" 200 >"$T/chat"
 summary "chat round trip (sent -> delivered)" <"$T/chat"
 
-t=$(date +%s%3N)
-ip netns exec "$(ns a)" nc -N -X 5 -x "127.0.0.1:$socks" "$nc_id.onion" 9902 <"$T/big.bin" >/dev/null
-nct=$(($(date +%s%3N) - t))
-say "$a" "/send $fb $T/big.bin"
-o=$(wait_for bob '.event=="offer"' 30)
-t=$(date +%s%3N)
-say bob "/accept $(jq -r .id <<<"$o")"
-wait_for bob '.event=="transfer" and .state=="done"' 600 >/dev/null
-ct=$(($(date +%s%3N) - t))
-cmp -s "$T/big.bin" "$T/bob-dl/big.bin" || echo "the file arrived damaged"
-echo "$MB MB: nc through the SOCKS port $nct ms ($((MB * 1000000 / nct)) kB/s), confab $ct ms ($((MB * 1000000 / ct)) kB/s): $((nct * 100 / ct)) % of nc"
+# throughput: XFERS alternating runs of nc and confab (each confab run a fresh
+# copy, so nothing resumes), medians compared; the circuits are already up
+for i in $(seq "$XFERS"); do
+	cp "$T/big.bin" "$T/big$i.bin"
+	t=$(date +%s%3N)
+	ip netns exec "$(ns a)" nc -N -X 5 -x "127.0.0.1:$socks" "$nc_id.onion" 9902 <"$T/big.bin" >/dev/null
+	echo $(($(date +%s%3N) - t)) >>"$T/nct"
+	ip netns exec "$(ns b)" sh -c "nc -l 127.0.0.1 9902 >/dev/null" &   # for the next run
+	n0=$(count_events bob '.event=="transfer" and .state=="done"')
+	say "$a" "/send $fb $T/big$i.bin"
+	o=$(wait_for bob ".event==\"offer\" and .files[0].path==\"big$i.bin\"" 30)
+	t=$(date +%s%3N)
+	say bob "/accept $(jq -r .id <<<"$o")"
+	wait_count bob '.event=="transfer" and .state=="done"' $((n0 + 1)) 600
+	echo $(($(date +%s%3N) - t)) >>"$T/ct"
+	cmp -s "$T/big.bin" "$T/bob-dl/big$i.bin" || echo "the file arrived damaged"
+done
+med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+nct=$(med "$T/nct"); ct=$(med "$T/ct")
+echo "$MB MB x $XFERS: nc through the SOCKS port $(paste -sd' ' "$T/nct") ms, confab $(paste -sd' ' "$T/ct") ms"
+echo "$MB MB, medians: nc $nct ms ($((MB * 1000000 / nct)) kB/s), confab $ct ms ($((MB * 1000000 / ct)) kB/s): $((nct * 100 / ct)) % of nc"
