@@ -175,6 +175,7 @@ enum core_event_type {
 	EV_ROOM_MESSAGE,/* a message in a room (line, id, author, author_nick) */
 	EV_ROOM_SENT,   /* our message in a room written and sent (line, id) */
 	EV_ROOM_DELIVERED, /* a member has our message (id, to) */
+	EV_ROOM_WITHDRAWN, /* a message shown earlier is no longer valid (13.5): id, author, author_nick */
 };
 
 struct xfer;
@@ -193,7 +194,7 @@ struct core_event {
 	int                     queued;   /* EV_SENT */
 	struct xfer            *xfer;     /* EV_OFFER, EV_PROGRESS, EV_TRANSFER */
 	struct room_app        *room;     /* EV_ROOM* */
-	const char             *author;   /* EV_ROOM_MESSAGE, EV_ROOM_INVITE: fingerprint */
+	const char             *author;   /* EV_ROOM_MESSAGE, _INVITE, _WITHDRAWN: fingerprint */
 	const char             *author_nick;
 	const char             *to;       /* EV_ROOM_DELIVERED: the member's fingerprint */
 	int                     late;     /* EV_ROOM_MESSAGE: inserted before messages shown earlier */

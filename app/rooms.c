@@ -343,6 +343,90 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 	}
 }
 
+/* Turn msg line l into a withdrawn mark: its text goes (the conversation's byte count with it). */
+static void
+line_withdraw(struct conversation *cv, struct chat_line *l)
+{
+	static const char mark[] = "(withdrawn)";
+	size_t was = strlen(l->text), now = sizeof mark - 1;
+	char *t;
+
+	l->kind = LINE_SYSTEM;
+	if ((t = strdup(mark)) == NULL)
+		return;
+	if (was < now)
+		cv->bytes += now - was;
+	else
+		cv->bytes -= was - now <= cv->bytes ? was - now : cv->bytes;
+	free(l->text);
+	l->text = t;
+}
+
+/*
+ * The fold withdrew messages (13.5: a heal brought an earlier kick or leave
+ * of their author): mark their lines in the room's window and, with tell,
+ * say so per message (EV_ROOM_WITHDRAWN) and once per author in the window.
+ */
+static void
+withdraw_shown(struct core *c, struct room_app *ra, int tell)
+{
+	const uint8_t *who[8];
+	size_t nwho[8], nw = 0, other = 0, i, j, k;
+	char id[MSGID_HEX + 1], afp[FP_LEN + 1], anick[NICK_BUF], text[NICK_BUF + 96];
+	struct core_event ce;
+
+	if (ra->r->st.withdrawn == ra->told_withdrawn)
+		return;
+	ra->told_withdrawn = ra->r->st.withdrawn;
+	for (i = 0; i < ra->r->nlog; i++) {
+		const struct room_event *ev = ra->r->log[i];
+		struct chat_line *l = NULL;
+
+		if (!ev->withdrawn || ev->e.kind != RK_MSG)
+			continue;
+		msg_id(&ev->e, id);
+		for (j = ra->conv.nlines; j-- > 0 && l == NULL;)
+			if ((ra->conv.lines[j]->kind == LINE_MSG_IN || ra->conv.lines[j]->kind == LINE_MSG_OUT) &&
+			    strcmp(ra->conv.lines[j]->id, id) == 0)
+				l = ra->conv.lines[j];
+		if (l == NULL)
+			continue;   /* never shown, or already marked */
+		line_withdraw(&ra->conv, l);
+		if (!tell)
+			continue;
+		for (k = 0; k < nw && memcmp(who[k], ev->e.author, ROOM_KEY_LEN) != 0; k++)
+			;
+		if (k < nw)
+			nwho[k]++;
+		else if (nw < sizeof who / sizeof *who) {
+			who[nw] = ev->e.author;
+			nwho[nw++] = 1;
+		} else
+			other++;
+		fp_of(ev->e.author, afp);
+		author_nick(c, ev->e.author, anick, sizeof anick);
+		memset(&ce, 0, sizeof ce);
+		ce.type = EV_ROOM_WITHDRAWN;
+		ce.room = ra;
+		ce.line = l;
+		ce.id = id;
+		ce.author = afp;
+		ce.author_nick = anick;
+		core_emit(c, &ce);
+	}
+	for (k = 0; k < nw; k++) {
+		author_nick(c, who[k], anick, sizeof anick);
+		snprintf(text, sizeof text, "%zu message%s from %s after the kick %s withdrawn", nwho[k],
+		    nwho[k] == 1 ? "" : "s", anick, nwho[k] == 1 ? "is" : "are");
+		(void)core_conv_add(&ra->conv, LINE_SYSTEM, NULL, text);
+		log_info("room %s (%s): %s", ra->idhex, ra->name, text);
+	}
+	if (other > 0) {
+		snprintf(text, sizeof text, "%zu more messages from other authors withdrawn", other);
+		(void)core_conv_add(&ra->conv, LINE_SYSTEM, NULL, text);
+	}
+}
+
 /* Tell the front-end about a room; invite: it is an invitation (EV_ROOM_INVITE). */
 static void
 tell_room(struct core *c, struct room_app *ra, const char *cmd, int invite)
@@ -392,6 +476,7 @@ room_changed(struct core *c, struct room_app *ra)
 	}
 	if (ra->provisional)
 		return;
+	withdraw_shown(c, ra, 1);
 	if (st != ra->told || ra->r->nops != ra->told_ops) {
 		int invite = st == RM_INVITED && ra->told != RM_INVITED;
 
@@ -505,6 +590,7 @@ load_one(struct core *c, const char *path)
 	ra->compact_at = 0;   /* checked at the next append */
 	ra->told = room_state(r, c->rooms->me.x);
 	ra->told_ops = r->nops;
+	withdraw_shown(c, ra, 0);   /* as the replay left them: no news */
 	ra->conv.unread = 0;
 	if (rooms_add(c, ra) != 0) {
 		ra_free(ra);

@@ -33,6 +33,7 @@ struct room_app {
 	uint8_t             via[ROOM_KEY_LEN];   /* provisional: the peer it came from */
 	enum room_mstate    told;          /* our state last reported */
 	size_t              told_ops;      /* membership events when last reported */
+	uint64_t            told_withdrawn;/* the room's withdrawn count when last looked at */
 	struct conversation conv;          /* its window */
 	struct room_ack    *acks;
 	size_t              nacks;

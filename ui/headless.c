@@ -234,7 +234,7 @@ xfer_event(struct json *j, const struct core_event *ev)
 	}
 }
 
-/* The room events: room, room_invite, and message, sent and delivered with their room. */
+/* The room events: room, room_invite, and message, sent, delivered and withdrawn with their room. */
 static void
 room_event(struct json *j, struct core *c, const struct core_event *ev)
 {
@@ -272,6 +272,14 @@ room_event(struct json *j, struct core *c, const struct core_event *ev)
 		json_str(j, "room", ev->room->idhex);
 		json_str(j, "id", ev->id);
 		json_str(j, "to", ev->to);
+		break;
+	case EV_ROOM_WITHDRAWN:
+		json_str(j, "event", "withdrawn");
+		json_str(j, "room", ev->room->idhex);
+		json_str(j, "name", ev->room->name);
+		json_str(j, "id", ev->id);
+		json_str(j, "from", ev->author);
+		json_str(j, "nick", ev->author_nick);
 		break;
 	default:
 		break;
@@ -361,6 +369,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 	case EV_ROOM_MESSAGE:
 	case EV_ROOM_SENT:
 	case EV_ROOM_DELIVERED:
+	case EV_ROOM_WITHDRAWN:
 		room_event(&j, c, ev);
 		break;
 	case EV_HISTORY:

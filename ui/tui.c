@@ -276,6 +276,10 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		core_note(c, NULL, LINE_SYSTEM, "#%s <%s>%s %s", ev->room->name, ev->author_nick,
 		    ev->late ? " (late)" : "", ev->line->text);
 		break;
+	case EV_ROOM_WITHDRAWN:
+		core_note(c, NULL, LINE_SYSTEM, "#%s: a message from %s (%s) is withdrawn: written after the kick",
+		    ev->room->name, ev->author_nick, ev->id);
+		break;
 	case EV_ROOM_INVITE:
 		core_note(c, NULL, LINE_SYSTEM, "%s invites you to #%s (%zu members): /room join %s or "
 		    "/room decline %s", ev->author_nick, ev->room->name, room_nmembers(ev->room->r),
