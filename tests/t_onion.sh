@@ -138,7 +138,11 @@ diag "alice published again after $(ms_since "$s1") ms (warm tor state)"
 pb2=$(published bob2)
 check "alice's onion address is the same after the restart" test "$(jq -r .onion <<<"$pa2")" = "$oa"
 check "bob's onion address is the same after the restart" test "$(jq -r .onion <<<"$pb2")" = "$ob"
-a2=$(wait_for alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 120)
+# Usually 3-5 s. When alice's fresh tor fetches bob's descriptor before bob's
+# restarted tor has uploaded its new one, tor holds the stale descriptor (dead
+# introduction points) for minutes: two CI runs took over 120 s. The bound is
+# the scenario's (they do find each other), the time is printed.
+a2=$(wait_for alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 420)
 check "alice and bob find each other again through onion" test -n "$a2"
 diag "back online $(ms_since "$s1") ms after the restart"
 b2=$(wait_for bob2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
