@@ -59,7 +59,7 @@ check_valid(const struct config *c)
 	CHECK(clean_str(c->discovery_iface, sizeof c->discovery_iface));
 	CHECK(c->discovery == 0 || c->discovery == 1);
 	CHECK(c->nat == 0 || c->nat == 1);
-	CHECK(c->bell == 0 || c->bell == 1);
+	CHECK(c->bell >= CONFIG_BELL_OFF && c->bell <= CONFIG_BELL_ON);   /* off, messages, all, or on (an old file's word) */
 	CHECK(c->colors == COLORS_AUTO || c->colors == COLORS_ON || c->colors == COLORS_OFF);
 	CHECK(c->history_lines <= CONFIG_HISTORY_MAX);
 	CHECK(c->auto_accept == CONFIG_ACCEPT_OFF || c->auto_accept == CONFIG_ACCEPT_VERIFIED);
