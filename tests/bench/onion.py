@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """onion.py - helpers for tests/bench/onion.sh (stdlib only).
 
-  onion.py addonion DATADIR PORT TARGET   ADD_ONION (Detach) on the tor whose
-        DataDirectory is DATADIR (control.port, cookie): prints the service id
+  onion.py addonion DATADIR PORT TARGET [PORT TARGET]...   ADD_ONION (Detach)
+        on the tor whose DataDirectory is DATADIR (control.port, cookie), one
+        service with every PORT leading to its TARGET: prints the service id
+  onion.py streams DATADIR                 the open streams of that tor: the
+        circuit id and the target of each, one a line
   onion.py echo PORT                      an echo server on 127.0.0.1:PORT
   onion.py rtt SOCKSPORT HOST PORT N      N one-byte round trips through
         SOCKS5 to an echo server: prints the times in ms, one a line
@@ -29,9 +32,10 @@ def control(datadir):
     return s, f
 
 
-def addonion(datadir, port, target):
+def addonion(datadir, *pairs):
     s, f = control(datadir)
-    f.write(("ADD_ONION NEW:ED25519-V3 Flags=Detach,DiscardPK Port=%s,%s\r\n" % (port, target)).encode())
+    ports = " ".join("Port=%s,%s" % (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2))
+    f.write(("ADD_ONION NEW:ED25519-V3 Flags=Detach,DiscardPK %s\r\n" % ports).encode())
     f.flush()
     while True:
         line = f.readline().decode().strip()
@@ -39,6 +43,19 @@ def addonion(datadir, port, target):
             print(line.split("=", 1)[1])
         if line.startswith("250 ") or not line.startswith("250"):
             break
+
+
+def streams(datadir):
+    s, f = control(datadir)
+    f.write(b"GETINFO stream-status\r\n")
+    f.flush()
+    while True:
+        line = f.readline().decode().strip()
+        if line.startswith("250 ") or not line.startswith(("250", ".")) and not line[:1].isdigit():
+            break
+        w = line.split("=", 1)[-1].split()
+        if len(w) >= 4 and w[1] == "SUCCEEDED":
+            print(w[2], w[3])
 
 
 def echo(port):
@@ -108,5 +125,5 @@ def chat(fifo, out, fp, n):
                 break
 
 
-cmds = {"addonion": addonion, "echo": echo, "rtt": rtt, "chat": chat}
+cmds = {"addonion": addonion, "streams": streams, "echo": echo, "rtt": rtt, "chat": chat}
 cmds[sys.argv[1]](*sys.argv[2:])
