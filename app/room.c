@@ -138,6 +138,8 @@ room_free(struct room *r)
 		ev_free(r->pend[i]);
 	free(r->log);
 	free(r->pend);
+	for (i = 0; i < r->nau; i++)
+		free(r->au[i].seen);
 	free(r->au);
 	free(r);
 }
@@ -814,7 +816,7 @@ push_range(struct room *r, const uint8_t *to, const uint8_t author[ROOM_KEY_LEN]
  * may receive with a seq above theirs[] (indexed like r->au).
  */
 static int
-push_after(struct room *r, const uint8_t to[ROOM_KEY_LEN], const uint64_t *theirs, int stale,
+push_after(struct room *r, const uint8_t to[ROOM_KEY_LEN], uint64_t *theirs, int stale,
            room_push_fn *cb, void *arg, int *more)
 {
 	size_t i, pushed = 0;
@@ -833,8 +835,39 @@ push_after(struct room *r, const uint8_t to[ROOM_KEY_LEN], const uint64_t *their
 		}
 		cb(r, ev, arg);
 		pushed++;
+		/* it holds it now (or its next HAVE says otherwise) */
+		theirs[ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS(ev->e.kind)] = ev->e.seq;
 	}
 	return (int)pushed;
+}
+
+/*
+ * What peer p holds, as far as we know, into theirs (indexed like r->au):
+ * from its earlier HAVEs, so that an announcement listing a few authors does
+ * not count the others as 0 (13.6).
+ */
+static void
+seen_get(const struct room *r, const struct room_author *p, uint64_t *theirs)
+{
+	size_t n = p->nseen < r->nau ? p->nseen : r->nau;
+
+	if (p->seen != NULL)
+		memcpy(theirs, p->seen, ROOM_CLASSES * n * sizeof *theirs);
+}
+
+/* Remember theirs as what peer p holds (kept as it was when out of memory). */
+static void
+seen_put(const struct room *r, struct room_author *p, const uint64_t *theirs)
+{
+	uint64_t *ns;
+
+	if (p->nseen < r->nau) {
+		if ((ns = realloc(p->seen, ROOM_CLASSES * r->nau * sizeof *ns)) == NULL)
+			return;
+		p->seen = ns;
+		p->nseen = r->nau;
+	}
+	memcpy(p->seen, theirs, ROOM_CLASSES * r->nau * sizeof *theirs);
 }
 
 /* A HAVE from peer from. */
@@ -844,7 +877,7 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 {
 	struct rec_room_have h;
 	struct room_have_entry e;
-	struct room_author *a;
+	struct room_author *a, *p;
 	uint64_t *theirs;
 	int dummy, rc, stale = 0;
 
@@ -857,6 +890,8 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		return -1;
 	if ((theirs = calloc(ROOM_CLASSES * (r->nau ? r->nau : 1), sizeof *theirs)) == NULL)
 		return -1;
+	if ((p = room_author(r, from)) != NULL)
+		seen_get(r, p, theirs);
 	while (roomwire_next_have(&h, &e) == 0) {
 		if ((a = room_author(r, e.author)) == NULL)
 			continue;
@@ -876,6 +911,8 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 			a->skip_to = e.floor;
 	}
 	rc = push_after(r, from, theirs, stale, cb, arg, more);
+	if (p != NULL)
+		seen_put(r, p, theirs);
 	free(theirs);
 	return rc;
 }

@@ -73,6 +73,9 @@ struct room_author {
 	uint64_t         last_lamport[ROOM_CLASSES];  /* lamport of its event at hwm (0: not held) */
 	double           tokens;        /* ROOM_RATE bucket */
 	uint64_t         tokens_t;
+	uint64_t        *seen;          /* as a peer: what its HAVEs said it holds (and we pushed
+	                                 * it since), per author index and class (13.6) */
+	size_t           nseen;         /* authors in seen */
 };
 
 struct room_stats {
