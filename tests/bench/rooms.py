@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from discovery import Lab, sh  # noqa: E402  (the same lab as the discovery bench)
 
