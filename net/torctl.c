@@ -242,7 +242,7 @@ torctl_onion_name(const char *host, char id[TORCTL_ID_LEN + 1])
 
 enum step {
 	ST_CONNECT = 1, ST_PROTOINFO, ST_CHALLENGE, ST_AUTH, ST_OWN, ST_EVENTS, ST_INFO, ST_ADD,
-	ST_IDLE, ST_BOOT,
+	ST_IDLE, ST_BOOT, ST_NEWNYM,
 };
 
 struct torctl {
@@ -262,6 +262,8 @@ struct torctl {
 	char              err[TORCTL_ERR_MAX];
 	uint8_t           cookie[COOKIE_LEN];
 	uint8_t           nonce[NONCE_LEN];
+	int               newnym;               /* SIGNAL NEWNYM asked for, not sent yet */
+	unsigned          newnyms;              /* SIGNAL NEWNYM answered 250 */
 	struct torctl_reply rep;
 };
 
@@ -547,12 +549,47 @@ got_event(struct torctl *t, const struct torctl_reply *r)
 	}
 }
 
+/*
+ * Idle again: send what was asked for meanwhile (SIGNAL NEWNYM), else poll
+ * the bootstrap progress until 100 %.
+ */
+static void
+went_idle(struct torctl *t)
+{
+	t->step = ST_IDLE;
+	if (t->newnym) {
+		t->newnym = 0;
+		send_line(t, ST_NEWNYM, "SIGNAL NEWNYM");
+		return;
+	}
+	if (t->boot != 100)
+		loop_timer_set(t->loop, &t->timer, POLL_MS);
+}
+
+/* SIGNAL NEWNYM answered: a refusal is logged, the connection (and the service) stays. */
+static void
+got_newnym(struct torctl *t, const struct torctl_reply *r)
+{
+	if (r->code == 250) {
+		t->newnyms++;
+		log_info("tor: NEWNYM done: tor forgot the onion descriptors, introduction failures and "
+		    "circuits it had for the services it calls");
+	} else {
+		log_warn("tor refused SIGNAL NEWNYM: %d %s", r->code, r->n > 0 ? r->line[0] : "");
+	}
+	went_idle(t);
+}
+
 /* A reply to the command we sent last. */
 static void
 got_reply(struct torctl *t, const struct torctl_reply *r)
 {
 	if (r->code >= 600) {
 		got_event(t, r);
+		return;
+	}
+	if (t->step == ST_NEWNYM) {
+		got_newnym(t, r);
 		return;
 	}
 	if (r->code != 250) {
@@ -594,15 +631,15 @@ got_reply(struct torctl *t, const struct torctl_reply *r)
 	case ST_ADD:
 		t->step = ST_IDLE;
 		got_added(t, r);
-		if (t->st != TC_FAILED && t->boot != 100)
-			loop_timer_set(t->loop, &t->timer, POLL_MS);
+		if (t->st != TC_FAILED)
+			went_idle(t);
 		break;
 	case ST_BOOT:
 		t->step = ST_IDLE;
 		if (got_info(t, r))
 			changed(t);
-		if (t->boot != 100)
-			loop_timer_set(t->loop, &t->timer, POLL_MS);
+		if (t->st != TC_FAILED)
+			went_idle(t);
 		break;
 	default:
 		tc_fail(t, "tor sent a reply nobody asked for");
@@ -780,7 +817,21 @@ torctl_free(struct torctl *t)
 	free(t);
 }
 
+/* Ask tor to forget its client-side onion state (SIGNAL NEWNYM), as soon as no other command is out. */
+void
+torctl_newnym(struct torctl *t)
+{
+	if (t->st == TC_FAILED)
+		return;
+	t->newnym = 1;
+	if (t->step == ST_IDLE) {
+		loop_timer_del(t->loop, &t->timer);
+		went_idle(t);
+	}
+}
+
 enum torctl_state torctl_state(const struct torctl *t) { return t->st; }
+unsigned torctl_newnyms(const struct torctl *t) { return t->newnyms; }
 const char *torctl_error(const struct torctl *t) { return t->err; }
 int torctl_bootstrap(const struct torctl *t) { return t->boot; }
 const char *torctl_id(const struct torctl *t) { return t->id; }

@@ -84,5 +84,15 @@ const char *torctl_socks(const struct torctl *);
 /* A key tor made for us (ADD_ONION NEW) the owner should keep, or NULL; cleared by torctl_key_taken. */
 const char *torctl_new_key(const struct torctl *);
 void torctl_key_taken(struct torctl *);
+/*
+ * Ask tor for SIGNAL NEWNYM once no other command is out (asked twice
+ * before it went: sent once).  It purges tor's client-side onion state: the
+ * descriptors it holds, its introduction-point failures, its record of the
+ * HSDirs it asked, and the circuits new streams would join.  Tor's refusal
+ * is logged, never fatal.  Tor itself delays NEWNYMs less than 10 s apart.
+ */
+void torctl_newnym(struct torctl *);
+/* How many SIGNAL NEWNYM tor answered with 250. */
+unsigned torctl_newnyms(const struct torctl *);
 
 #endif

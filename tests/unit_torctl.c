@@ -1,9 +1,20 @@
-/* unit_torctl.c - the Tor control-port reply parser: good replies, data blocks, events, and malformed input. */
+/*
+ * unit_torctl.c - the Tor control-port reply parser: good replies, data
+ * blocks, events, and malformed input; and SIGNAL NEWNYM on a controller
+ * connection to a fake tor on a unix socket.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "loop.h"
 #include "tap.h"
 #include "torctl.h"
 
@@ -155,6 +166,158 @@ test_names(void)
 	ok(!torctl_onion_name("short.onion", got), "a short name");
 }
 
+/* --- SIGNAL NEWNYM against a fake tor ------------------------------------ */
+
+#define SID "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd"
+
+/* The fake tor's end: the commands it got, one per line. */
+struct fake {
+	int  lfd, fd;
+	char in[4096];
+	size_t inlen;
+	char log[4096];       /* every command line, '\n'-separated */
+	int  newnym_answer;   /* 250, or an error code to answer SIGNAL NEWNYM with */
+	int  changes;
+};
+
+/* The owner's callback: count the calls. */
+static void
+on_change(struct torctl *t, void *arg)
+{
+	struct fake *f = arg;
+
+	(void)t;
+	f->changes++;
+}
+
+/* Answer one command line as a willing tor does. */
+static void
+fake_answer(struct fake *f, const char *cmd)
+{
+	char out[512];
+
+	if (strncmp(cmd, "PROTOCOLINFO", 12) == 0)
+		snprintf(out, sizeof out, "250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n250 OK\r\n");
+	else if (strncmp(cmd, "GETINFO", 7) == 0)
+		snprintf(out, sizeof out, "250-net/listeners/socks=\"127.0.0.1:9\"\r\n"
+		    "250-status/bootstrap-phase=NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY=\"Done\"\r\n250 OK\r\n");
+	else if (strncmp(cmd, "ADD_ONION", 9) == 0)
+		snprintf(out, sizeof out, "250-ServiceID=" SID "\r\n250 OK\r\n");
+	else if (strcmp(cmd, "SIGNAL NEWNYM") == 0 && f->newnym_answer != 250)
+		snprintf(out, sizeof out, "%d Unrecognized signal\r\n", f->newnym_answer);
+	else
+		snprintf(out, sizeof out, "250 OK\r\n");
+	if (write(f->fd, out, strlen(out)) != (ssize_t)strlen(out))
+		ok(0, "the fake tor could not answer");
+}
+
+/* Run the loop and the fake tor for ms milliseconds. */
+static void
+run(struct loop *loop, struct fake *f, int ms)
+{
+	uint64_t end = loop_now(loop) + (uint64_t)ms;
+	ssize_t n;
+	char *nl;
+
+	while (loop_now(loop) < end) {
+		loop_once(loop, 5);
+		if (f->fd == -1 && (f->fd = accept(f->lfd, NULL, NULL)) != -1)
+			fcntl(f->fd, F_SETFL, O_NONBLOCK);
+		if (f->fd == -1)
+			continue;
+		while ((n = read(f->fd, f->in + f->inlen, sizeof f->in - 1 - f->inlen)) > 0)
+			f->inlen += (size_t)n;
+		f->in[f->inlen] = '\0';
+		while ((nl = strstr(f->in, "\r\n")) != NULL) {
+			*nl = '\0';
+			snprintf(f->log + strlen(f->log), sizeof f->log - strlen(f->log), "%s\n", f->in);
+			fake_answer(f, f->in);
+			f->inlen -= (size_t)(nl + 2 - f->in);
+			memmove(f->in, nl + 2, f->inlen + 1);
+		}
+	}
+}
+
+/* How many lines of the fake's log are exactly line. */
+static int
+count_cmd(const struct fake *f, const char *line)
+{
+	const char *p = f->log;
+	size_t l = strlen(line);
+	int n = 0;
+
+	for (; (p = strstr(p, line)) != NULL; p += l)
+		if ((p == f->log || p[-1] == '\n') && p[l] == '\n')
+			n++;
+	return n;
+}
+
+static void
+test_newnym(void)
+{
+	struct loop *loop = loop_new();
+	struct torctl_conf conf;
+	struct sockaddr_un un;
+	struct fake f;
+	struct torctl *t;
+	char dir[] = "/tmp/unit_torctl.XXXXXX";
+
+	memset(&f, 0, sizeof f);
+	f.fd = -1;
+	f.newnym_answer = 250;
+	memset(&un, 0, sizeof un);
+	un.sun_family = AF_UNIX;
+	if (loop == NULL || mkdtemp(dir) == NULL ||
+	    (size_t)snprintf(un.sun_path, sizeof un.sun_path, "%s/ctl", dir) >= sizeof un.sun_path ||
+	    (f.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1 ||
+	    bind(f.lfd, (struct sockaddr *)&un, sizeof un) == -1 || listen(f.lfd, 1) == -1) {
+		ok(0, "a fake tor on a unix socket: %s", strerror(errno));
+		return;
+	}
+	memset(&conf, 0, sizeof conf);
+	snprintf(conf.control, sizeof conf.control, "unix:%s", un.sun_path);
+	conf.port = 7470;
+	snprintf(conf.target, sizeof conf.target, "127.0.0.1:7470");
+	t = torctl_new(loop, &conf, on_change, &f);
+	ok(t != NULL, "a controller connection to the fake tor");
+	if (t == NULL)
+		return;
+	torctl_newnym(t);   /* before logging in: waits until ADD_ONION is answered */
+	torctl_newnym(t);
+	run(loop, &f, 300);
+	is_str(torctl_id(t), SID, "logged in, the service added");
+	ok(strstr(f.log, "ADD_ONION") != NULL && strstr(f.log, "SIGNAL NEWNYM") > strstr(f.log, "ADD_ONION"),
+	    "NEWNYM asked for early goes after ADD_ONION, not in the middle of logging in");
+	is_int(count_cmd(&f, "SIGNAL NEWNYM"), 1, "asked for twice before it went: sent once");
+	is_int((int)torctl_newnyms(t), 1, "tor's 250 counted");
+	ok(torctl_state(t) != TC_FAILED, "the connection stays");
+
+	torctl_newnym(t);   /* idle now: goes at once */
+	run(loop, &f, 100);
+	is_int(count_cmd(&f, "SIGNAL NEWNYM"), 2, "asked for when idle: sent at once");
+	is_int((int)torctl_newnyms(t), 2, "and answered");
+
+	f.newnym_answer = 552;
+	torctl_newnym(t);
+	run(loop, &f, 100);
+	is_int(count_cmd(&f, "SIGNAL NEWNYM"), 3, "sent again");
+	is_int((int)torctl_newnyms(t), 2, "a refusal is not counted");
+	ok(torctl_state(t) != TC_FAILED, "tor refusing NEWNYM does not end the connection (nor the service)");
+	f.newnym_answer = 250;
+	torctl_newnym(t);
+	run(loop, &f, 100);
+	is_int((int)torctl_newnyms(t), 3, "the connection still works after the refusal");
+	ok(strstr(f.log, "SIGNAL NEWNYM\n") != NULL && strstr(f.log, "HSFETCH") == NULL,
+	    "nothing but SIGNAL NEWNYM was added to the exchange");
+	torctl_free(t);
+	if (f.fd != -1)
+		close(f.fd);
+	close(f.lfd);
+	unlink(un.sun_path);
+	rmdir(dir);
+	loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -162,5 +325,6 @@ main(void)
 	test_bad();
 	test_kv();
 	test_names();
+	test_newnym();
 	return tap_done();
 }
