@@ -1236,6 +1236,8 @@ on_closed(struct session *s, const char *reason, void *arg)
 	struct outmsg *m;
 	int was_online;
 
+	if (session_tunnel_error(s) != 0 && strcmp(session_path(s), "onion") == 0)
+		onion_call_failed(c, session_addr(s), session_tunnel_error(s));   /* tor may hold stale state */
 	if (reach_closed(c, s, reason))
 		return;   /* reach: one address of an invite/DNS connect attempt */
 	if (p != NULL) {

@@ -50,6 +50,8 @@ struct onion {
 	char              socks[SOCK_ADDRSTRLEN];
 	char              shown[128];           /* the state last reported */
 	uint64_t          t_start;             /* loop ms at onion_start, for the published log line */
+	uint64_t          newnym_at;           /* loop ms of the last NEWNYM asked for */
+	int               newnym_asked;
 };
 
 /* Tell the front-end the onion state changed (once per distinct state). */
@@ -319,11 +321,16 @@ tor_launch(struct onion *o)
 	/* its own process group: a ^C meant for the terminal reaches confab, which stops tor */
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(&pid, "tor", &fa, &at, argv, environ);
+	if (c->opt.tor_binary != NULL)
+		rc = posix_spawn(&pid, c->opt.tor_binary, &fa, &at, argv, environ);
+	else
+		rc = posix_spawnp(&pid, "tor", &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc != 0) {
-		if (rc == ENOENT)
+		if (c->opt.tor_binary != NULL)
+			onion_fail(o, "cannot start tor (%s): %s", c->opt.tor_binary, strerror(rc));
+		else if (rc == ENOENT)
 			onion_fail(o, "tor is not installed (apt-get install tor): no onion address");
 		else
 			onion_fail(o, "cannot start tor: %s", strerror(rc));
@@ -331,7 +338,8 @@ tor_launch(struct onion *o)
 	}
 	o->pid = pid;
 	o->t0 = loop_now(c->loop);
-	log_info("onion: started tor (pid %ld) with %s", (long)pid, torrc);
+	log_info("onion: started %s (pid %ld) with %s", c->opt.tor_binary != NULL ? c->opt.tor_binary : "tor",
+	    (long)pid, torrc);
 	loop_timer_set(c->loop, &o->timer, WATCH_MS);
 }
 
@@ -547,4 +555,52 @@ int
 onion_own_tor(const struct core *c)
 {
 	return c->onion != NULL && c->onion->own;
+}
+
+/* Whether a failed call's err may come from stale onion state in tor (the service itself may be fine). */
+static int
+stale_state_err(int err)
+{
+	switch (err) {
+	case SESSION_TUNNEL_TIMEOUT:   /* tor held the stream: a rendezvous the old service never joins */
+	case 0xf0:                     /* no descriptor: HSDirs it will not ask again for 15 minutes */
+	case 0xf2:                     /* introduction failed: the old descriptor's introduction points */
+	case 0xf3:                     /* rendezvous failed */
+	case 0xf7:                     /* introduction timed out */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A call to an onion through our tor failed: maybe ask tor to forget what it holds about services. */
+void
+onion_call_failed(struct core *c, const char *addr, int err)
+{
+	struct onion *o = c->onion;
+	uint64_t now;
+	char why[80];
+
+	if (o == NULL || o->tc == NULL || c->quitting || !stale_state_err(err))
+		return;
+	if (err == SESSION_TUNNEL_TIMEOUT)
+		snprintf(why, sizeof why, "no answer in time");
+	else
+		snprintf(why, sizeof why, "%s", socks_rep_text((uint8_t)err));
+	if (!o->own) {
+		log_info("onion: tor could not reach %s (%s); not asking it to forget its onion state "
+		    "(NEWNYM): it is not our tor, other programs use it", addr, why);
+		return;
+	}
+	now = loop_now(c->loop);
+	if (o->newnym_asked && now - o->newnym_at < ONION_NEWNYM_GAP_MS) {
+		log_debug("onion: tor could not reach %s (%s); NEWNYM was asked for %llu ms ago", addr, why,
+		    (unsigned long long)(now - o->newnym_at));
+		return;
+	}
+	o->newnym_asked = 1;
+	o->newnym_at = now;
+	log_info("onion: tor could not reach %s (%s): asking it to forget the onion descriptors and "
+	    "circuits it holds (NEWNYM), so that the next call fetches the current descriptor", addr, why);
+	torctl_newnym(o->tc);
 }

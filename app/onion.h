@@ -37,5 +37,16 @@ const char *onion_socks(const struct core *);
 const char *onion_error(const struct core *);
 /* Whether confab started the tor itself (else: --tor-control). */
 int  onion_own_tor(const struct core *);
+/*
+ * A call through our tor to the onion addr did not get through: err is the
+ * SOCKS5 reply code or SESSION_TUNNEL_TIMEOUT.  When the cause may be state
+ * tor holds about that service (an old descriptor whose introduction points
+ * are dead, a rendezvous waiting for a service that is gone, HSDirs it will
+ * not ask again for 15 minutes) and the tor is ours, tor is asked to forget
+ * it all (SIGNAL NEWNYM, at most once in ONION_NEWNYM_GAP_MS); the next call
+ * fetches the service's current descriptor.
+ */
+#define ONION_NEWNYM_GAP_MS  30000
+void onion_call_failed(struct core *, const char *addr, int err);
 
 #endif

@@ -45,6 +45,7 @@ struct session {
 	int                proxied;  /* through a SOCKS5 proxy (2: tor's, to an onion): socks drives SS_PROXY */
 	int                mapped;   /* dialled to an address a router port-maps for the peer */
 	struct socks       socks;
+	int                tunnel_err;   /* session_tunnel_error */
 
 	uint8_t            my_pre[WIRE_PREAMBLE_LEN];
 	uint8_t            cipher;   /* WIRE_CIPHER_* chosen */
@@ -737,6 +738,7 @@ proxy_step(struct session *s)
 	r = socks_input(&s->socks, buf_ptr(&s->in), buf_len(&s->in), &used, &s->out);
 	buf_consume(&s->in, used);
 	if (r == -1) {
+		s->tunnel_err = s->socks.rep;
 		snprintf(why, sizeof why, "%s %s: %s", s->proxied == 2 ? "tor" : "proxy", s->socks.conf->addr,
 		    s->socks.err);
 		session_fail(s, why);
@@ -899,8 +901,10 @@ session_tick(struct loop *loop, struct loop_timer *t, void *arg)
 	if (s->state != SS_OPEN) {
 		if (s->proxied && s->state == SS_CONNECTING)
 			session_fail(s, "timed out connecting to the proxy");
-		else if (s->state == SS_PROXY)
+		else if (s->state == SS_PROXY) {
+			s->tunnel_err = SESSION_TUNNEL_TIMEOUT;
 			session_fail(s, "the proxy did not open the tunnel in time");
+		}
 		else
 			session_fail(s, "handshake timed out");
 		return;
@@ -1228,6 +1232,13 @@ const char *
 session_path(const struct session *s)
 {
 	return s->proxied == 2 ? "onion" : s->proxied ? "proxy" : s->mapped ? "mapped" : "direct";
+}
+
+/* Why the proxy did not open s's tunnel: its SOCKS5 reply code, SESSION_TUNNEL_TIMEOUT, or 0. */
+int
+session_tunnel_error(const struct session *s)
+{
+	return s->tunnel_err;
 }
 
 /* Say the address dialled is one a router port-maps for the peer (session_path "mapped"). */

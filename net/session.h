@@ -156,6 +156,14 @@ const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);
 const char *session_cipher(const struct session *);
 /* How the session reaches the peer: "direct", "mapped", "proxy" or "onion". */
 const char *session_path(const struct session *);
+#define SESSION_TUNNEL_TIMEOUT  0x100
+/*
+ * Why the proxy (tor's SOCKS port, for an onion) did not open s's tunnel:
+ * its SOCKS5 reply code (tor's 0xF0-0xF7 for onion services, see
+ * socks_rep_text), SESSION_TUNNEL_TIMEOUT when it gave no answer in time,
+ * 0 when the tunnel opened, was not asked for, or is still being asked for.
+ */
+int         session_tunnel_error(const struct session *);
 /* The address dialled is one a router port-maps for the peer: the path is "mapped" (unless proxied). */
 void        session_set_mapped(struct session *);
 /* A unique number for logs and for telling sessions apart. */

@@ -156,6 +156,42 @@ check "and arrives intact" cmp -s "$T/big2.bin" "$T/bob-dl/big2.bin"
 diag "resume over onion: $(jq -r '"resumed \(.resumed) bytes, sent \(.wire) of \(.total)"' <<<"$d")"
 check "and they chat" wait_for alice2 '.event=="message" and .text=="after the restart"' 20
 
+# --- a peer whose tor vanished without a word: its introduction circuits
+# outlive it (here: its tor is frozen, as a machine that lost its network),
+# so alice's fresh tor gets bob's descriptor, the introduction point accepts
+# her INTRODUCE1 and her tor waits for a rendezvous that never comes, about
+# three minutes, and joins every new call to that same circuit.  Once bob is
+# back with a new tor, alice's failed call makes confab ask her tor (its own)
+# to forget that state (SIGNAL NEWNYM), and the next call gets through.
+{ cat "$T/lab.torrc"; echo "Log info file $T/alice/tor/info.log"; } >"$T/alice-info.torrc"
+stop_peer alice2
+# tor_pid NS: the tor running in namespace NS
+tor_pid() {
+	local pid
+	for pid in $(ip netns pids "$(ns "$1")"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tor ] && echo "$pid"
+	done
+}
+btor=$(tor_pid b)
+kill -STOP "$btor"
+PEER_HOME[alice3]=$T/alice
+launch_peer alice3 ip netns exec "$(ns a)" -- --nick alice --no-discovery --no-nat \
+	--listen 127.0.0.1:7481 --tor-config "$T/alice-info.torrc" --download-dir "$T/alice-dl"
+published alice3 >/dev/null
+check "alice's tor waits on a rendezvous bob's vanished service never joins" \
+	poll_until 60 grep -q "with intro ack. Stalling" "$T/alice/tor/info.log"
+kill -KILL "$btor"
+stop_peer bob2
+PEER_HOME[bob3]=$T/bob
+onion_peer bob3 b 7482
+published bob3 >/dev/null
+s3=$(date +%s%3N)
+a3=$(wait_for alice3 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 240)
+check "alice finds bob again within 90 s of his new descriptor (took $(ms_since "$s3") ms)" \
+	test -n "$a3" -a "$(ms_since "$s3")" -le 90000
+diag "back online $(ms_since "$s3") ms after bob's new tor published (his old one vanished without a word)"
+check "confab asked its tor to forget the stale onion state (NEWNYM)" grep -q "asking it to forget" "$T/alice3.log"
+
 # --- a tor that runs already (--tor-control): cookie on a unix socket, password on TCP ---
 d=$T/tor/ctl
 mkdir -p "$d" && chmod 700 "$d"
