@@ -52,6 +52,7 @@ enum config_key {
 	CONFIG_TOR,                /* --tor */
 	CONFIG_NO_TOR,             /* command line only */
 	CONFIG_TOR_CONFIG,
+	CONFIG_TOR_BINARY,
 	CONFIG_TOR_CONTROL,
 	CONFIG_TOR_PASSWORD,
 	CONFIG_TOR_ONLY,
@@ -95,6 +96,7 @@ struct config {
 	char     proxy[600];              /* socks5://...; "": no proxy */
 	int      tor;                     /* 1: an onion service (app/onion.c) */
 	char     tor_config[PATH_MAX];    /* torrc lines for the tor we start; "": none */
+	char     tor_binary[PATH_MAX];    /* the tor program we start; "": tor in PATH */
 	char     tor_control[PATH_MAX];   /* an existing tor's control port; "": start one */
 	char     tor_password[256];       /* its password; "": cookie or none */
 	int      tor_only;                /* 1: onion only: no LAN, no mapping, no direct connection */

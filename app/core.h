@@ -244,6 +244,7 @@ struct core_options {
 	const char *proxy;          /* --proxy socks5://...: every outgoing session through it */
 	int         tor;            /* an onion service (app/onion.c) */
 	const char *tor_config;     /* torrc lines for the tor we start (NULL: none) */
+	const char *tor_binary;     /* the tor program we start (NULL: tor in PATH) */
 	const char *tor_control;    /* an existing tor's control port (NULL: start one) */
 	const char *tor_password;   /* its password (NULL: cookie or none) */
 	int         tor_only;       /* onion only: loopback listeners, no connection but to .onion names */

@@ -196,6 +196,13 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "none",
 	    "add the torrc lines in FILE to the tor confab starts\n"
 	    "(implies --tor)", NULL },
+	[CONFIG_TOR_BINARY] = { "tor_binary", "tor-binary", 0, "PATH", NULL, T_PATH, F(tor_binary),
+	    0, 0, 0, NULL, NULL,
+	    "an absolute path or ~/...",
+	    "The tor program confab starts (with tor = on), when it is not the\n"
+	    "tor found in PATH.  Command line: --tor-binary.",
+	    "tor, found in PATH",
+	    "the tor program to start (default: tor in PATH)", NULL },
 	[CONFIG_TOR_CONTROL] = { "tor_control", "tor-control", 0, "ADDR:PORT|unix:PATH", NULL, T_TEXT,
 	    F(tor_control), 0, 0, 0, NULL, NULL,
 	    "ADDR:PORT (numeric) or unix:/PATH",
@@ -747,6 +754,7 @@ config_options(const struct config *cfg, struct core_options *opt)
 		opt->nat = 0;
 	}
 	opt->tor_config = cfg->tor_config[0] != '\0' ? cfg->tor_config : NULL;
+	opt->tor_binary = cfg->tor_binary[0] != '\0' ? cfg->tor_binary : NULL;
 	opt->tor_control = cfg->tor_control[0] != '\0' ? cfg->tor_control : NULL;
 	opt->tor_password = cfg->tor_password[0] != '\0' ? cfg->tor_password : NULL;
 	opt->log_file = cfg->log;

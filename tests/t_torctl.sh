@@ -55,6 +55,25 @@ check "the ready event still comes first" test "$(head -1 "$T/notor.out" | jq -r
 check "and confab serves its peers" connect_pair notor bob
 kill_peer notor
 
+# --tor-binary PATH: that program is started, not a tor from PATH (here one
+# that notes its arguments and exits 3: the exit is reported)
+printf '#!/bin/sh\necho "$@" >"%s"\nexit 3\n' "$T/fake-tor.args" >"$T/fake-tor"
+chmod +x "$T/fake-tor"
+launch_peer tbin env PATH=/nonexistent -- --no-discovery --no-nat --nick tbin --listen 127.0.0.1:0 \
+	--tor --tor-binary "$T/fake-tor"
+e=$(wait_for tbin '.event=="reach" and .state=="failed"' 10)
+check "--tor-binary: confab starts that program with its torrc" \
+	grep -q -- "--defaults-torrc .* -f $T/tbin/.*torrc" "$T/fake-tor.args"
+check "and reports how it exited" grep -q "tor exited (status 3)" <<<"$e" || diag "got: $e"
+kill_peer tbin
+mkdir -p "$T/tbin2"
+printf 'tor = on\ntor_binary = %s\n' "$T/nothere/tor" >"$T/tbin2/config"
+launch_peer tbin2 env PATH=/nonexistent -- --no-discovery --no-nat --nick tbin2 --listen 127.0.0.1:0
+e=$(wait_for tbin2 '.event=="reach" and .state=="failed"' 10)
+check "the config key tor_binary: a missing program is named in the reach event" \
+	grep -q "cannot start tor ($T/nothere/tor): No such file" <<<"$e" || diag "got: $e"
+kill_peer tbin2
+
 # bad MODE WHAT: a control port that answers wrong; the reach event says WHAT
 bad() {
 	local e
