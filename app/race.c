@@ -28,6 +28,7 @@ struct racer {
 	char                    host[DNS_NAME_MAX + 1];   /* a name the proxy resolves, or "" */
 	uint16_t                port;       /* with host */
 	int                     mapped;     /* the peer's router maps this address to it */
+	int                     onion;      /* an onion name: held back while direct addresses are tried */
 	char                    why[160];   /* RC_DONE: why it did not work */
 };
 
@@ -61,6 +62,8 @@ struct race {
 	size_t            nlook;
 	char              lookerr[200];  /* names that did not resolve */
 	struct loop_timer deadline;
+	struct loop_timer onion_hold;    /* onion racers start when it fires (or nothing else is left) */
+	int               onion_go;      /* onion racers may start */
 	char              user[USER_MAX + 1];     /* NAME@DOMAIN */
 	char              domain[DNS_NAME_MAX + 1];
 };
@@ -142,6 +145,7 @@ race_gc(struct race *race)
 		}
 	}
 	loop_timer_del(rs->c->loop, &race->deadline);
+	loop_timer_del(rs->c->loop, &race->onion_hold);
 	free(race);
 }
 
@@ -256,6 +260,15 @@ race_add_name(struct race *race, const char *host, uint16_t port)
 	snprintf(x->host, sizeof x->host, "%s", host);
 	x->port = port;
 	snprintf(x->addr, sizeof x->addr, "%.*s:%u", (int)(sizeof x->addr - 7), host, port);
+	x->onion = net_onion_name(host) && !race->rs->c->opt.tor_only;
+	if (x->onion && !race->onion_go) {
+		/* like happy eyeballs: a direct address that answers is faster than any circuit */
+		if (!loop_timer_armed(&race->onion_hold))
+			loop_timer_set(race->rs->c->loop, &race->onion_hold, REACH_ONION_HOLD_MS);
+		log_info("connect to %s: %s waits %d ms for the direct addresses", race->label, x->addr,
+		    REACH_ONION_HOLD_MS);
+		return;
+	}
 	if (!race->holding)
 		racer_start(race, x);
 }
@@ -290,8 +303,37 @@ race_release(struct race *race)
 
 	race->holding = 0;
 	for (i = 0; i < race->n && !race->won && !race->over; i++)
-		if (race->rc[i].st == RC_WAIT)
+		if (race->rc[i].st == RC_WAIT && (!race->rc[i].onion || race->onion_go))
 			racer_start(race, &race->rc[i]);
+}
+
+/* Start the onion racers held back (the hold is over, or nothing else is left to try). */
+static void
+race_onions_go(struct race *race)
+{
+	size_t i;
+
+	loop_timer_del(race->rs->c->loop, &race->onion_hold);
+	race->onion_go = 1;
+	if (race->holding)
+		return;   /* the TXT answer releases everything */
+	for (i = 0; i < race->n && !race->won && !race->over; i++)
+		if (race->rc[i].st == RC_WAIT && race->rc[i].onion)
+			racer_start(race, &race->rc[i]);
+}
+
+/* Timer: the direct addresses had their head start. */
+static void
+race_onion_hold(struct loop *loop, struct loop_timer *t, void *arg)
+{
+	struct race *race = arg;
+
+	(void)loop;
+	(void)t;
+	race->depth++;
+	race_onions_go(race);
+	race->depth--;
+	race_check(race);
 }
 
 /* No more chances: every address failed and no lookup is outstanding. */
@@ -308,8 +350,18 @@ race_check(struct race *race)
 	if (race->holding || race->nlook > 0)
 		return;
 	for (i = 0; i < race->n; i++)
-		if (race->rc[i].st == RC_WAIT || race->rc[i].st == RC_LIVE)
+		if (race->rc[i].st == RC_LIVE || (race->rc[i].st == RC_WAIT && !race->rc[i].onion))
 			return;
+	for (i = 0; i < race->n; i++) {
+		if (race->rc[i].st == RC_WAIT) {
+			/* only held onion addresses are left: no reason to wait (then look again) */
+			race->depth++;
+			race_onions_go(race);
+			race->depth--;
+			race_check(race);
+			return;
+		}
+	}
 	if (race->mismatch) {
 		/* already refused loudly; nothing else answered */
 		race_end(race, NULL);
@@ -352,6 +404,7 @@ race_new(struct races *rs, const char *label, const char *cmd)
 		race->has_cmd = 1;
 	}
 	loop_timer_init(&race->deadline, race_deadline, race);
+	loop_timer_init(&race->onion_hold, race_onion_hold, race);
 	loop_timer_set(rs->c->loop, &race->deadline, REACH_RACE_MS);
 	race->next = rs->list;
 	rs->list = race;
@@ -913,6 +966,7 @@ races_free(struct races *rs)
 		rs->list = race->next;
 		race_unlook(race);
 		loop_timer_del(rs->c->loop, &race->deadline);
+		loop_timer_del(rs->c->loop, &race->onion_hold);
 		free(race);
 	}
 }

@@ -10,6 +10,7 @@
 
 #define REACH_RACE_MAX  24          /* addresses one connect attempt tries at once */
 #define REACH_RACE_MS   30000       /* a connect attempt gives up after this */
+#define REACH_ONION_HOLD_MS 2000    /* onion addresses start this much after the direct ones */
 
 struct race;
 
