@@ -182,14 +182,19 @@ check "alice's tor waits on a rendezvous bob's vanished service never joins" \
 	poll_until 60 grep -q "with intro ack. Stalling" "$T/alice/tor/info.log"
 kill -KILL "$btor"
 stop_peer bob2
-PEER_HOME[bob3]=$T/bob
-onion_peer bob3 b 7482
+# bob comes back with his identity and onion key but knows nobody: only
+# alice's calls can bring them together (he would otherwise call her)
+mkdir -p "$T/bob3" && chmod 700 "$T/bob3"
+cp -p "$T/bob/identity" "$T/bob/onion_key" "$T/bob3/"
+launch_peer bob3 ip netns exec "$(ns b)" -- --nick bob --no-discovery --no-nat \
+	--listen 127.0.0.1:7482 --tor-config "$T/lab.torrc" --download-dir "$T/bob-dl"
 published bob3 >/dev/null
 s3=$(date +%s%3N)
 a3=$(wait_for alice3 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 240)
 check "alice finds bob again within 90 s of his new descriptor (took $(ms_since "$s3") ms)" \
 	test -n "$a3" -a "$(ms_since "$s3")" -le 90000
 diag "back online $(ms_since "$s3") ms after bob's new tor published (his old one vanished without a word)"
+check "through onion, by alice's call (bob knows nobody)" test "$(jq -r .path <<<"$a3")" = onion
 check "confab asked its tor to forget the stale onion state (NEWNYM)" grep -q "asking it to forget" "$T/alice3.log"
 
 # --- a tor that runs already (--tor-control): cookie on a unix socket, password on TCP ---
@@ -224,6 +229,10 @@ say carol "/connect $dcode"
 q=$(wait_for carol ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fd\"" 30)
 check "carol reaches dave by an invite with both a direct address and an onion" test -n "$q"
 check "the direct path wins the race" test "$(jq -r .path <<<"$q")" = direct
+od=$(events dave 'select(.event=="reach" and .state=="published") | .onion' | head -1 | tr -d '"')
+check "dave's onion address was held back while the direct one was tried" \
+	grep -q "$od waits [0-9]* ms for the direct addresses" "$T/carol.log"
+check "and never dialled: the direct path answered first" test "$(grep -c "trying $od through tor" "$T/carol.log")" -eq 0
 say carol "/connect ${oa%:*}"
 check "/connect ID.onion without a port: 7470, nobody there" \
 	wait_for carol '.event=="error" and (.message|test("onion"))' 40
