@@ -51,6 +51,7 @@ struct onion {
 	char              shown[128];           /* the state last reported */
 	uint64_t          t_start;             /* loop ms at onion_start, for the published log line */
 	uint64_t          newnym_at;           /* loop ms of the last NEWNYM asked for */
+	uint64_t          newnym_gap;          /* the next one not before newnym_at + this */
 	int               newnym_asked;
 };
 
@@ -593,11 +594,17 @@ onion_call_failed(struct core *c, const char *addr, int err)
 		return;
 	}
 	now = loop_now(c->loop);
-	if (o->newnym_asked && now - o->newnym_at < ONION_NEWNYM_GAP_MS) {
+	if (o->newnym_asked && now - o->newnym_at < o->newnym_gap) {
 		log_debug("onion: tor could not reach %s (%s); NEWNYM was asked for %llu ms ago", addr, why,
 		    (unsigned long long)(now - o->newnym_at));
 		return;
 	}
+	/* failures in a row: each NEWNYM waits twice as long; after a quiet spell, from the start */
+	if (!o->newnym_asked || now - o->newnym_at > 2 * o->newnym_gap)
+		o->newnym_gap = ONION_NEWNYM_GAP_MS;
+	else if (o->newnym_gap < ONION_NEWNYM_GAP_MAX_MS)
+		o->newnym_gap = o->newnym_gap * 2 > ONION_NEWNYM_GAP_MAX_MS ? ONION_NEWNYM_GAP_MAX_MS :
+		    o->newnym_gap * 2;
 	o->newnym_asked = 1;
 	o->newnym_at = now;
 	log_info("onion: tor could not reach %s (%s): asking it to forget the onion descriptors and "

@@ -43,10 +43,14 @@ int  onion_own_tor(const struct core *);
  * tor holds about that service (an old descriptor whose introduction points
  * are dead, a rendezvous waiting for a service that is gone, HSDirs it will
  * not ask again for 15 minutes) and the tor is ours, tor is asked to forget
- * it all (SIGNAL NEWNYM, at most once in ONION_NEWNYM_GAP_MS); the next call
- * fetches the service's current descriptor.
+ * it all (SIGNAL NEWNYM); the next call fetches the service's current
+ * descriptor.  NEWNYMs are at least ONION_NEWNYM_GAP_MS apart, a gap that
+ * doubles while calls keep failing (a peer that is simply away) up to
+ * ONION_NEWNYM_GAP_MAX_MS, about how long tor itself takes to give up a
+ * stuck rendezvous, and is back to the start after a quiet spell.
  */
-#define ONION_NEWNYM_GAP_MS  30000
+#define ONION_NEWNYM_GAP_MS      30000
+#define ONION_NEWNYM_GAP_MAX_MS  180000
 void onion_call_failed(struct core *, const char *addr, int err);
 
 #endif
