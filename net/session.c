@@ -899,12 +899,12 @@ session_tick(struct loop *loop, struct loop_timer *t, void *arg)
 	struct buf b;
 
 	if (s->state != SS_OPEN) {
+		if (s->state == SS_PROXY)
+			s->tunnel_err = SESSION_TUNNEL_TIMEOUT;   /* tor held the stream: maybe stale onion state */
 		if (s->proxied && s->state == SS_CONNECTING)
 			session_fail(s, "timed out connecting to the proxy");
-		else if (s->state == SS_PROXY) {
-			s->tunnel_err = SESSION_TUNNEL_TIMEOUT;
+		else if (s->state == SS_PROXY)
 			session_fail(s, "the proxy did not open the tunnel in time");
-		}
 		else
 			session_fail(s, "handshake timed out");
 		return;
