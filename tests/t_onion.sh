@@ -138,13 +138,20 @@ diag "alice published again after $(ms_since "$s1") ms (warm tor state)"
 pb2=$(published bob2)
 check "alice's onion address is the same after the restart" test "$(jq -r .onion <<<"$pa2")" = "$oa"
 check "bob's onion address is the same after the restart" test "$(jq -r .onion <<<"$pb2")" = "$ob"
-# Usually 3-5 s. When alice's fresh tor fetches bob's descriptor before bob's
-# restarted tor has uploaded its new one, tor holds the stale descriptor (dead
-# introduction points) for minutes: two CI runs took over 120 s. The bound is
-# the scenario's (they do find each other), the time is printed.
-a2=$(wait_for alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 420)
-check "alice and bob find each other again through onion" test -n "$a2"
-diag "back online $(ms_since "$s1") ms after the restart"
+# Usually 3-7 s. When alice's fresh tor gets bob's old descriptor while an
+# introduction point still holds the old service's circuit, it accepts her
+# INTRODUCE1 and her tor waits about 3 minutes for a rendezvous bob's gone tor
+# never joins (CI runs took 120-193 s): the call times out after 10 s and
+# confab has tor forget that state (NEWNYM); the next call gets through.
+# Measured with the fix: 4.0-14.1 s (tests/bench/onion_restart.sh, 24
+# restarts, 3 of them the stuck case); 90 s leaves room for a NEWNYM sent
+# before bob's new descriptor was up (one more 10 s timeout and a 30-60 s gap)
+# and a slow ASan build.
+a2=$(wait_for alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 240)
+t2=$(ms_since "$s1")
+check "alice and bob find each other again through onion within 90 s (took $t2 ms)" \
+	test -n "$a2" -a "$t2" -le 90000
+diag "back online $t2 ms after the restart"
 b2=$(wait_for bob2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
 check "their session is through onion (one side dialled the other's onion address)" \
 	test "$(jq -r .path <<<"$a2")" = onion -o "$(jq -r .path <<<"$b2")" = onion
