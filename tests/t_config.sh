@@ -89,7 +89,7 @@ for want in "nick = zed" "listen = 127.0.0.1:0" "listen = 127.0.0.2:0" "download
 	grep -qxF -- "$want" <<<"$p1" || bad="$bad [$want]"
 done
 check "--print-config shows every value from the file (wrong:${bad:- none})" test -z "$bad"
-check "--print-config documents every key" test "$(grep -c '^# Default: ' <<<"$p1")" -eq 19
+check "--print-config documents every key" test "$(grep -c '^# Default: ' <<<"$p1")" -eq 20
 mkdir -p "$T/h3"
 printf '%s\n' "$p1" >"$T/h3/config"
 p2=$(printed "$T/h3")
