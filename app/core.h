@@ -59,6 +59,7 @@ struct chat_line {
 	char           nick[NICK_BUF]; /* author at the time */
 	char          *text;           /* UTF-8, may contain '\n' */
 	int            history;        /* loaded from (or written to) the history file */
+	int            late;           /* a room message sorted before one shown earlier (13.3) */
 };
 
 struct peer;

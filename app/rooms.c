@@ -254,12 +254,39 @@ add_line(struct core *c, struct room_app *ra, const struct room_event *ev, int o
 	if (l == NULL)
 		return NULL;
 	msg_id(&ev->e, l->id);
+	l->late = ev->late;
 	if (ours)
 		l->state = MSG_SENT;
 	/* the author's clock is a claim: keep ours unless it is close */
 	if (ev->e.ts_ms > 0 && (ev->e.ts_ms > l->ts_ms ? ev->e.ts_ms - l->ts_ms : l->ts_ms - ev->e.ts_ms) < 300000)
 		l->ts_ms = ev->e.ts_ms;
 	return l;
+}
+
+/*
+ * A membership event in the room's window: "bob joined", "alice invited
+ * carol", "alice kicked dave" (nicks sanitised; ours is ours).
+ */
+static void
+member_line(struct core *c, struct room_app *ra, const struct room_event *ev)
+{
+	static const char *const what[] = { [RK_CREATE] = "created the room", [RK_INVITE] = "invited",
+	    [RK_JOIN] = "joined", [RK_DECLINE] = "declined the invitation", [RK_LEAVE] = "left",
+	    [RK_KICK] = "kicked" };
+	char who[NICK_BUF], whom[NICK_BUF] = "", text[2 * NICK_BUF + 64];
+	struct room_body_member m;
+	struct chat_line *l;
+
+	if (!ev->valid || ev->e.kind >= sizeof what / sizeof what[0] || what[ev->e.kind] == NULL ||
+	    ev->e.kind == RK_MSG)
+		return;
+	author_nick(c, ev->e.author, who, sizeof who);
+	if ((ev->e.kind == RK_INVITE || ev->e.kind == RK_KICK) &&
+	    roomwire_parse_body(ev->e.kind, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0)
+		author_nick(c, m.x, whom, sizeof whom);
+	snprintf(text, sizeof text, "%s %s%s%s", who, what[ev->e.kind], whom[0] ? " " : "", whom);
+	if ((l = core_conv_add(&ra->conv, LINE_SYSTEM, NULL, text)) != NULL)
+		l->history = c->rooms->loading;
 }
 
 /* An event was accepted into a room: persist, show, fan out. */
@@ -279,6 +306,7 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 	if (c->rooms->loading) {
 		if (ev->e.kind == RK_MSG && ev->valid && (l = add_line(c, ra, ev, ours)) != NULL)
 			l->history = 1;
+		member_line(c, ra, ev);
 		return;
 	}
 	/* write-ahead: on disk before it is shown or sent on (ours: before any peer has it) */
@@ -299,6 +327,8 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 				ra->conv.unread++;
 			core_emit(c, &ce);
 		}
+	} else if (ev->e.kind != RK_MSG && !ra->provisional) {
+		member_line(c, ra, ev);
 	} else if (ev->e.kind == RK_MSG && !ev->valid && x->from != NULL) {
 		fp_of(ev->e.author, afp);
 		log_warn("room %s: message %llu by %s, not a member at that point, relayed by %s: dropped",

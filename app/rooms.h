@@ -43,6 +43,7 @@ struct room_app {
 	uint64_t            compact_at;    /* rewrite the log when it grows past this */
 	uint8_t           (*pull)[ROOM_KEY_LEN];  /* peers to send our HAVE to a second from now */
 	size_t              npull;
+	int                 fe_state;      /* owned by the front-end: our state it last showed */
 };
 
 struct rooms {
