@@ -18,14 +18,13 @@
 
 #include "cmd.h"
 #include "reach.h"        /* the addresses on the first screen */
-#include "rooms.h"        /* room events, shown in the home window */
+#include "rooms.h"        /* room windows */
 #include "log.h"
 #include "mem.h"
 #include "loop.h"         /* the terminal, signals, timers */
 #include "main.h"
 #include "text.h"
 #include "transfer.h"
-#include "rooms.h"
 #include "tui.h"
 #include "tui_int.h"
 
@@ -271,24 +270,13 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		if (ev->text != NULL && ev->line == NULL)
 			core_note(c, NULL, LINE_SYSTEM, "%s", ev->text);
 		break;
-	/* rooms: shown in the home window until rooms get windows of their own */
-	case EV_ROOM_MESSAGE:
-		core_note(c, NULL, LINE_SYSTEM, "#%s <%s>%s %s", ev->room->name, ev->author_nick,
-		    ev->late ? " (late)" : "", ev->line->text);
-		break;
-	case EV_ROOM_WITHDRAWN:
-		core_note(c, NULL, LINE_SYSTEM, "#%s: a message from %s (%s) is withdrawn: written after the kick",
-		    ev->room->name, ev->author_nick, ev->id);
-		break;
-	case EV_ROOM_INVITE:
-		core_note(c, NULL, LINE_SYSTEM, "%s invites you to #%s (%zu members): /room join %s or "
-		    "/room decline %s", ev->author_nick, ev->room->name, room_nmembers(ev->room->r),
-		    ev->room->name, ev->room->name);
-		break;
 	case EV_ROOM:
-		core_note(c, NULL, LINE_SYSTEM, "#%s (%s): you are %s, %zu members", ev->room->name,
-		    ev->room->idhex, room_mstate_name(room_state(ev->room->r, c->rooms->me.x)),
-		    room_nmembers(ev->room->r));
+	case EV_ROOM_INVITE:
+	case EV_ROOM_MESSAGE:
+	case EV_ROOM_SENT:
+	case EV_ROOM_DELIVERED:
+	case EV_ROOM_WITHDRAWN:
+		tui_room_event(t, ev);   /* tui_room.c: the room's window */
 		break;
 	default:
 		break;
@@ -316,6 +304,7 @@ before_sleep(struct loop *l, void *arg)
 	if (!t->curses_up || !t->dirty)
 		return;
 	t->dirty = 0;
+	tui_room_prune(t);
 	if (t->full) {
 		clearok(curscr, TRUE);
 		t->full = 0;
@@ -460,6 +449,12 @@ ui_help(struct tui *t, char *args)
 		core_note(&t->core, cv, LINE_SYSTEM, "Any case, any unique prefix (/tra: /transfers); aliases:%s", al);
 	}
 	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer.");
+	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a room window (#name) is sent to the room; there "
+	    "/room join, decline, leave, members and /room invite|kick PEER need no ROOM. /close closes the "
+	    "window only (/room leave leaves). The side pane lists the members: %s online, %s offline, "
+	    "trust marks as below, * you; a room line shows its author's trust mark, \"(late)\" when the "
+	    "room's order puts it before lines shown earlier.", t->utf8 ? "\xe2\x97\x8f" : "+",
+	    t->utf8 ? "\xe2\x97\x8b" : "-");
 	core_note(&t->core, cv, LINE_SYSTEM, "Keys:");
 	for (i = 0; key_help[i] != NULL; i++)
 		core_note(&t->core, cv, LINE_SYSTEM, "  %s", key_help[i]);
@@ -665,13 +660,14 @@ run_line(struct tui *t, const char *line)
 	const struct ui_cmd *u;
 	char buf[256], *args, *name;
 	struct tui_win *w = &t->win[t->cur];
+	struct room_app *ra;
 	int rc;
 
 	t->invite[0] = '\0';   /* the code strip goes with the next line entered */
 	if (line[0] == '/' && line[1] != '/') {
 		static const char *ui_names[sizeof ui_cmds / sizeof ui_cmds[0]];
 		const char *cmd, *a;
-		char err[256], *again;
+		char err[256], *again, *with;
 		size_t i;
 
 		for (i = 0; ui_cmds[i].name != NULL; i++)
@@ -694,6 +690,11 @@ run_line(struct tui *t, const char *line)
 		if ((again = malloc(strlen(cmd) + strlen(a) + 3)) == NULL)
 			return;
 		sprintf(again, "/%s%s", cmd, a);
+		if (strcmp(cmd, "room") == 0 && (ra = tui_room_of(t, w->conv)) != NULL &&
+		    (with = tui_room_default(t, ra, again)) != NULL) {
+			free(again);   /* typed in a room's window: that room */
+			again = with;
+		}
 		for (u = ui_cmds; u->name != NULL; u++) {
 			if (strcmp(u->name, cmd) == 0) {
 				char *rest = again + 1;
@@ -713,6 +714,10 @@ run_line(struct tui *t, const char *line)
 	if (line[strspn(line, " ")] == '\0')
 		return;
 	w->scrolled = 0;   /* talking: back to the newest line */
+	if ((ra = tui_room_of(t, w->conv)) != NULL) {
+		tui_room_say(t, ra, line[0] == '/' ? line + 1 : line);   /* "//" sends a literal '/' */
+		return;
+	}
 	cmd_run(&t->core, w->conv, line);
 }
 
@@ -758,6 +763,10 @@ comp_peers(struct tui_comp *c, const char *word, void *arg)
 	size_t n = strlen(word);
 	char fp[FP_SHORT + 1];
 
+	if (word[0] == '#') {
+		tui_room_complete(t, c, word);   /* "#te": a room */
+		return;
+	}
 	for (p = t->core.peers; p != NULL; p = p->next)
 		if (!p->forgotten && strncasecmp(p->nick, word, n) == 0)
 			comp_add(c, p->nick, c->colon ? ": " : " ", "");   /* "bob: " starts a line */
@@ -857,6 +866,12 @@ paste_line(void *arg, const char *p)
 static void
 paste_send(struct tui *t, struct conversation *cv, const char *text)
 {
+	struct room_app *ra = tui_win_find(t, cv) < 0 ? NULL : tui_room_of(t, cv);
+
+	if (ra != NULL) {
+		tui_room_say(t, ra, text);
+		return;
+	}
 	if (tui_win_find(t, cv) < 0 || cv->peer == NULL) {
 		core_note(&t->core, tui_cur_conv(t), LINE_ERROR, "the paste's window is gone: not sent");
 		return;
@@ -916,9 +931,9 @@ paste_end(void *arg, const char *text, size_t n, int overflow)
 	}
 	for (i = 0; i < n; i++)
 		nlines += text[i] == '\n';
-	if (to.cv->peer == NULL) {
+	if (to.cv->peer == NULL && tui_room_of(t, to.cv) == NULL) {
 		core_note(&t->core, to.cv, LINE_ERROR,
-		    "a paste of %zu lines is sent to a peer: open a conversation window (/query PEER) first",
+		    "a paste of %zu lines is sent to a peer or a room: open its window (/query PEER) first",
 		    nlines + 1);
 		return;
 	}
@@ -948,7 +963,7 @@ paste_end(void *arg, const char *text, size_t n, int overflow)
 		t->paste_conv = to.cv;
 		t->paste_lines = nlines;
 		core_note(&t->core, to.cv, LINE_SYSTEM, "paste of %zu lines to %s: y sends it, n drops it "
-		    "(paste_confirm_lines = %zu)", nlines, to.cv->peer->nick, t->core.opt.paste_confirm_lines);
+		    "(paste_confirm_lines = %zu)", nlines, tui_win_name(t, t->cur), t->core.opt.paste_confirm_lines);
 		return;
 	}
 	paste_send(t, to.cv, to.buf);
@@ -1249,6 +1264,7 @@ tui_run(const struct core_options *opt)
 	clock_arm(t);
 	core_ready(&t->core);
 	welcome(t);
+	tui_room_start(t);   /* a window for each room joined and each invitation */
 	log_info("tui: %dx%d, TERM=%s, %s, %s", t->cols, t->rows, getenv("TERM") ? getenv("TERM") : "",
 	    t->color ? "colour" : "monochrome", t->utf8 ? "UTF-8" : "ASCII");
 	if (loop_run(t->loop) == -1) {

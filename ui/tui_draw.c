@@ -9,6 +9,7 @@
 
 #include "cmd.h"          /* cmd_is_action */
 #include "reach_view.h"   /* nat and onion state in the status bar */
+#include "rooms.h"        /* room windows: names */
 #include "text.h"
 #include "transfer.h"
 #include "tui_int.h"
@@ -117,8 +118,15 @@ tui_color_attr(const struct tui *t, int pair, attr_t mono)
 const char *
 tui_win_name(struct tui *t, size_t i)
 {
+	static char name[ROOM_NAME_BUF + 1];
+	const struct room_app *ra;
+
 	if (i < t->nwin && t->win[i].conv == &t->xconv)
 		return "transfers";
+	if (i < t->nwin && (ra = tui_room_of(t, t->win[i].conv)) != NULL) {
+		snprintf(name, sizeof name, "#%s", ra->name);
+		return name;
+	}
 	if (i >= t->nwin || t->win[i].conv->peer == NULL)
 		return "home";
 	return t->win[i].conv->peer->nick;
@@ -224,7 +232,9 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 {
 	time_t secs = (time_t)(l->ts_ms / 1000);
 	struct tm tm;
-	char nick[NICK_BUF];
+	char nick[NICK_BUF], rfp[FP_LEN + 1];
+	const char *rmark;
+	attr_t rattr;
 	size_t n, used;
 
 	memset(p, 0, sizeof *p);
@@ -253,6 +263,11 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 				break;
 			}
 			p->nick_attr = A_BOLD;
+		} else if (cv->peer == NULL && tui_room_line_author(t, cv, l, &rmark, &rattr, rfp)) {
+			/* a room: the author's trust mark where a conversation has none */
+			snprintf(p->mark, sizeof p->mark, "%s ", rmark);
+			p->mark_attr = rattr;
+			p->nick_attr = tui_color_attr(t, tui_nick_pair(rfp), A_NORMAL) | A_BOLD;
 		} else {
 			snprintf(p->mark, sizeof p->mark, "  ");
 			p->nick_attr = tui_color_attr(t, tui_nick_pair(cv->peer ? cv->peer->fp : l->nick), A_NORMAL) | A_BOLD;
@@ -267,6 +282,11 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 			snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
 		}
 		p->width = 6 + 2 + (int)used + 3;
+		if (l->late && strlen(p->nick) + 8 < sizeof p->nick) {
+			/* a room message the order puts before lines shown earlier (13.3) */
+			strcat(p->nick, "(late) ");
+			p->width += 7;
+		}
 		p->text_attr = A_NORMAL;
 		break;
 	case LINE_ERROR:
@@ -280,6 +300,14 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 		p->mark_attr = tui_color_attr(t, PAIR_CYAN, A_BOLD);
 		p->text_attr = tui_color_attr(t, PAIR_CYAN, A_DIM);
 		p->width = 6 + 4;
+		if (l->nick[0] != '\0' && cv->peer == NULL && l->id[0] != '\0') {
+			/* a room message withdrawn (13.5): whose it was stays */
+			n = tui_disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
+			n = text_fit(nick, n, NICK_COLS, &used);
+			snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
+			p->nick_attr = A_DIM;
+			p->width += (int)used + 3;
+		}
 		break;
 	}
 	if (l->history) {
@@ -702,8 +730,14 @@ draw_sidebar(struct tui *t, int x0, int y0, int h)
 	char head[64], unread[16];
 	const char *mark;
 	attr_t mattr;
+	const struct room_app *ra = tui_room_of(t, t->win[t->cur].conv);
 
+	if (ra != NULL) {
+		tui_room_sidebar(t, ra, x0, y0, h);   /* a room's window: its members */
+		return;
+	}
 	mvvline(y0, x0, ACS_VLINE, h);
+	y += tui_room_list(t, x0 + 2, y0, h);
 	for (p = t->core.peers; p != NULL; p = p->next) {
 		online += p->state == PEER_ONLINE && !p->forgotten;
 		listed += !p->forgotten;   /* /forget: off the list at once */
@@ -763,11 +797,14 @@ draw_title(struct tui *t)
 {
 	struct tui_win *w = &t->win[t->cur];
 	const struct peer *p = w->conv->peer;
+	const struct room_app *ra;
 	char buf[512];
 	attr_t ma;
 
 	if (w->conv == &t->xconv)
 		tui_xfer_title(t, buf, sizeof buf);
+	else if ((ra = tui_room_of(t, w->conv)) != NULL)
+		tui_room_title(t, ra, w->num, buf, sizeof buf);
 	else if (p == NULL)
 		snprintf(buf, sizeof buf, " %u:home  confab %s  --  /help lists commands and keys",
 		    w->num, CONFAB_VERSION);

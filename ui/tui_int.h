@@ -36,6 +36,7 @@ struct tui_win {
 	uint64_t anchor;        /* scrolled: absolute index of the line at the bottom */
 	size_t   anchor_row;    /* scrolled: its screen row (from its top) at the bottom */
 	uint64_t clear_mark;    /* absolute index of the first line shown (/clear) */
+	struct room_app *room;  /* a room's window (compared only: the room may be gone) */
 };
 
 struct tui {
@@ -150,6 +151,36 @@ const char *tui_win_name(struct tui *, size_t i);
 const char *tui_trust_mark(const struct tui *, const struct peer *, attr_t *attr);
 /* A peer's trust in words: "verified", "unverified", "blocked", "unverified new key". */
 const char *tui_trust_word(const struct peer *);
+
+/* tui_room.c: room windows */
+struct room_app;
+/* The room whose window shows the conversation, or NULL. */
+struct room_app *tui_room_of(struct tui *, const struct conversation *);
+/* Joined members, those of them online (us included), members invited. */
+void   tui_room_counts(struct tui *, const struct room_app *, size_t *online, size_t *total, size_t *invited);
+/* A room window's title: "#name  online/total online", our state. */
+void   tui_room_title(struct tui *, const struct room_app *, unsigned num, char *buf, size_t len);
+/* The member list in the side pane of a room window. */
+void   tui_room_sidebar(struct tui *, const struct room_app *, int x0, int y0, int h);
+/* The rooms at the top of the peer list (at most h/2 rows); returns the rows used. */
+int    tui_room_list(struct tui *, int x0, int y0, int h);
+/* A room message line's author: trust mark, its attribute, fingerprint; 0 if none. */
+int    tui_room_line_author(struct tui *, const struct conversation *, const struct chat_line *,
+                            const char **mark, attr_t *ma, char fp[FP_LEN + 1]);
+/* The member list as lines in a conversation. */
+void   tui_room_members_note(struct tui *, struct room_app *, struct conversation *to);
+/* A room event (EV_ROOM*). */
+void   tui_room_event(struct tui *, const struct core_event *);
+/* At start: windows for the rooms joined and the invitations. */
+void   tui_room_start(struct tui *);
+/* Close windows of rooms the core no longer holds. */
+void   tui_room_prune(struct tui *);
+/* Text typed or pasted in a room window: sent to the room; 0 or -1. */
+int    tui_room_say(struct tui *, struct room_app *, const char *text);
+/* "/room SUB" in a room window without ROOM: the line with it (to free), or NULL. */
+char  *tui_room_default(struct tui *, struct room_app *, const char *line);
+/* Tab on a word starting with '#': room names. */
+void   tui_room_complete(struct tui *, struct tui_comp *, const char *word);
 
 /* tui_xfer.c: the transfers window and transfer summaries */
 struct xfer;
