@@ -63,8 +63,8 @@ for size in "80 24" "50 15"; do
 	check "$1x$2: a line says $b joined" wait_screen $a "-!- $b joined"
 	check "$1x$2: ... and that alice invited $c" shows $a "-!- $a invited $c"
 	if [ "$1" -ge 66 ]; then
-		check "$1x$2: the side pane lists the members with presence and trust marks" \
-			wait_screen $a "│ ● \? $b +${fb:0:8}"
+		check "$1x$2: the side pane is the room's member list" wait_screen $a "│ 3/3 online #team"
+		check "$1x$2: ... with presence and trust marks" shows $a "│ ● \? $b +${fb:0:8}"
 		check "$1x$2: ... alice herself marked *" shows $a "│ ● \* $a "
 	else
 		say_line $a "/room members"
@@ -79,6 +79,9 @@ for size in "80 24" "50 15"; do
 		wait_for $b ".event==\"message\" and .room==\"$rid\" and .text==\"hello room\""
 	check "$1x$2: and $c" wait_for $c ".event==\"message\" and .room==\"$rid\" and .text==\"hello room\""
 	check "$1x$2: alice's own line is in the window" wait_screen $a "<$a> hello room"
+	paste $a $'first pasted\n/second pasted\n'
+	check "$1x$2: a paste of two lines goes to the room as one message, never a command" \
+		wait_for $b ".event==\"message\" and .room==\"$rid\" and .text==\"first pasted\\n/second pasted\""
 
 	# unread counts: alice is at home, bob writes twice
 	keys $a M-1
@@ -103,7 +106,8 @@ for size in "80 24" "50 15"; do
 	stop_peer $c
 	check "$1x$2: $c gone: the title says 2/3" wait_screen $a '^ 2:#team  2/3 online' 15
 	if [ "$1" -ge 66 ]; then
-		check "$1x$2: the side pane shows $c offline" wait_screen $a "│ ○ \? $c "
+		check "$1x$2: the member list counts 2/3 online" wait_screen $a "│ 2/3 online #team"
+		check "$1x$2: ... and shows $c offline" shows $a "│ ○ \? $c "
 	else
 		say_line $a "/room members"
 		check "$1x$2: /room members shows $c offline" wait_screen $a "○ \? $c  ${fc:0:8}  offline"
@@ -136,8 +140,8 @@ for size in "80 24" "50 15"; do
 	say $m "/connect $addr"
 	check "$1x$2: $m online" wait_for $m ".event==\"peer\" and .state==\"online\" and .nick==\"$a\"" 10
 	say $m "/room invite ${mid:0:8} $a"
-	check "$1x$2: the invitation opens a window, the name neutralised" \
-		wait_screen $a "$m invites you to #ev.?il"
+	check "$1x$2: the invitation opens a window, said at home, the name neutralised" \
+		wait_screen $a "$m invites you to #ev.?il -( |$)"
 	check "$1x$2: no escape sequence of the name reached the terminal" no_raw_escape $a
 	check "$1x$2: it takes the number #team's window left free (2), and is counted" \
 		wait_screen $a '\[act: 2\]'
