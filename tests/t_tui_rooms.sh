@@ -155,6 +155,7 @@ for size in "80 24" "50 15"; do
 	diag "$a at $1x$2, the hostile invitation:"; screen $a | sed 's/^/#   |/'
 	say_line $a "/quit"
 	check "$1x$2: /quit" wait_dead $a
+	check "$1x$2: ... with status 0 (no sanitizer report under --enable-asan)" test "$(exit_status $a)" = 0
 	stop_peer $b
 	stop_peer $m
 done
