@@ -102,6 +102,20 @@ for size in "80 24" "50 15"; do
 	check "$1x$2: Tab completes #te to #team" wait_screen $a '^\[#team\] /msg #team$'
 	keys $a C-u
 
+	# late: carol, cut off from alice (she blocks her), writes while alice writes
+	# twice; once they meet again carol's message sorts before alice's second
+	say $c "/block $a"
+	check "$1x$2: $c cut off from alice" wait_screen $a '^ 2:#team  2/3 online'
+	say_line $a "first while apart"
+	say_line $a "second while apart"
+	check "$1x$2: $b has alice's two" wait_for $b '.event=="message" and .text=="second while apart"'
+	say $c "/msg #team written while apart"
+	say $c "/unblock $a"
+	say $c "/connect $addr"
+	check "$1x$2: carol's message, sorted before lines shown earlier, is marked late" \
+		wait_screen $a "\? <$c> \(late\) written while apart" 20
+	check "$1x$2: $c back: 3/3" wait_screen $a '^ 2:#team  3/3 online'
+
 	# presence: carol quits
 	stop_peer $c
 	check "$1x$2: $c gone: the title says 2/3" wait_screen $a '^ 2:#team  2/3 online' 15
