@@ -173,4 +173,44 @@ for size in "80 24" "50 15"; do
 	stop_peer $b
 	stop_peer $m
 done
+
+# Withdrawn (PROTOCOL.md 13.5), on bob's screen: alice, the creator, cut off
+# from everyone (she blocks them), kicks carol, who writes twice meanwhile;
+# bob shows carol's messages, then alice comes back: the one(s) written after
+# the kick are withdrawn from bob's window, with a line saying so.
+ui bobw 80 24
+start_peer alicew --nick alicew --listen 127.0.0.1:0
+start_peer carolw --nick carolw --listen 127.0.0.1:0
+addr=$(status_addr bobw)
+for n in alicew carolw; do
+	say $n "/connect $addr"
+	check "withdrawn: $n online with bobw" wait_for $n '.event=="peer" and .state=="online" and .nick=="bobw"' 10
+done
+say alicew "/connect $(addr_of carolw)"
+check "withdrawn: alicew online with carolw" wait_for alicew '.event=="peer" and .state=="online" and .nick=="carolw"' 10
+say alicew "/room create club"
+say alicew "/room invite club bobw"
+say alicew "/room invite club carolw"
+check "withdrawn: bobw's invitation window" wait_screen bobw 'alicew invites you to #club -( |$)'
+say_line bobw "/window 2"
+say_line bobw "/room join"
+say carolw "/room join club"
+check "withdrawn: bobw sees #club 3/3" wait_screen bobw '^ 2:#club  3/3 online'
+fc=$(fp_of carolw)
+say alicew "/block bobw"
+say alicew "/block carolw"
+check "withdrawn: alicew cut off" wait_screen bobw '^ 2:#club  2/3 online'
+say alicew "/room kick club carolw"
+wait_for alicew '.event=="room" and .name=="club" and (.members|length)==2' 10 >/dev/null
+say carolw "/msg #club carol one"
+say carolw "/msg #club carol two"
+check "withdrawn: bobw shows carolw's two lines" wait_screen bobw '\? <carolw> carol two'
+say alicew "/unblock bobw"
+say alicew "/connect $addr"
+check "withdrawn: the kick reaches bobw" wait_screen bobw '-!- alicew kicked carolw' 20
+check "withdrawn: carolw's line after the kick is withdrawn, her name kept" \
+	wait_screen bobw '-!- <carolw> \(withdrawn\)'
+check "withdrawn: a line says so" wait_screen bobw 'messages? from carolw after the kick (is|are)'
+check "withdrawn: the title counts 2/2" wait_screen bobw '^ 2:#club  2/2 online'
+diag "bobw at 80x24 after the heal:"; screen bobw | sed 's/^/#   |/'
 done_testing

@@ -226,6 +226,20 @@ draw_invite(struct tui *t, int y)
 	}
 }
 
+/* A room message withdrawn (13.5) is a notice now; whose it was stays in its prefix. */
+static void
+withdrawn_nick(struct tui *t, const struct chat_line *l, struct prefix *p)
+{
+	char nick[NICK_BUF];
+	size_t n, used;
+
+	n = tui_disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
+	n = text_fit(nick, n, NICK_COLS, &used);
+	snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
+	p->nick_attr = A_DIM;
+	p->width += (int)used + 3;
+}
+
 /* Work out the prefix of a line: time, mark, nick, and their attributes. */
 static void
 line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line *l, struct prefix *p)
@@ -300,14 +314,8 @@ line_prefix(struct tui *t, const struct conversation *cv, const struct chat_line
 		p->mark_attr = tui_color_attr(t, PAIR_CYAN, A_BOLD);
 		p->text_attr = tui_color_attr(t, PAIR_CYAN, A_DIM);
 		p->width = 6 + 4;
-		if (l->nick[0] != '\0' && cv->peer == NULL && l->id[0] != '\0') {
-			/* a room message withdrawn (13.5): whose it was stays */
-			n = tui_disp_clean(t, l->nick, strlen(l->nick), nick, sizeof nick, 0);
-			n = text_fit(nick, n, NICK_COLS, &used);
-			snprintf(p->nick, sizeof p->nick, "<%.*s> ", (int)n, nick);
-			p->nick_attr = A_DIM;
-			p->width += (int)used + 3;
-		}
+		if (l->nick[0] != '\0' && l->id[0] != '\0' && tui_room_of(t, cv) != NULL)
+			withdrawn_nick(t, l, p);
 		break;
 	}
 	if (l->history) {
