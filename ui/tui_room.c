@@ -335,8 +335,12 @@ invited(struct tui *t, struct room_app *ra, const char *by)
 		if (t->bell == TUI_BELL_ALL)
 			t->want_bell = 1;
 	}
-	core_note(&t->core, NULL, LINE_SYSTEM, "%s invites you to #%s - window %u (Alt-%u, /window %u)", by,
-	    ra->name, t->win[i].num, t->win[i].num % 10, t->win[i].num);
+	if (t->win[i].num <= 10)
+		core_note(&t->core, NULL, LINE_SYSTEM, "%s invites you to #%s - window %u (Alt-%u)", by, ra->name,
+		    t->win[i].num, t->win[i].num % 10);
+	else
+		core_note(&t->core, NULL, LINE_SYSTEM, "%s invites you to #%s - /window %u", by, ra->name,
+		    t->win[i].num);
 }
 
 /* A room's state or members changed: our state is news (join, create: its window on screen). */
@@ -357,9 +361,12 @@ changed(struct tui *t, struct room_app *ra)
 		tui_win_switch(t, (size_t)i);   /* only we write our JOIN (and CREATE) */
 		return;
 	}
-	if ((i = tui_win_find(t, &ra->conv)) > 0 && i != (long)t->cur)
+	if ((i = tui_win_find(t, &ra->conv)) == (long)t->cur)
+		return;   /* its window says so (a line for the event, the title) */
+	if (i > 0)
 		ra->conv.unread++;
-	core_note(&t->core, NULL, LINE_SYSTEM, "#%s: you are %s", ra->name, room_mstate_name(st));
+	core_note(&t->core, NULL, LINE_SYSTEM, "#%s: %s", ra->name, st == RM_KICKED ? "you were kicked" :
+	    st == RM_LEFT ? "you left" : st == RM_DECLINED ? "you declined" : "you are not a member");
 }
 
 /* A room event from the core (EV_ROOM*): windows, unread counts, notes. */
