@@ -448,13 +448,8 @@ ui_help(struct tui *t, char *args)
 			    cmd_aliases[i].name);
 		core_note(&t->core, cv, LINE_SYSTEM, "Any case, any unique prefix (/tra: /transfers); aliases:%s", al);
 	}
-	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer.");
-	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a room window (#name) is sent to the room; there "
-	    "/room join, decline, leave, members and /room invite|kick PEER need no ROOM. /close closes the "
-	    "window only (/room leave leaves). The side pane lists the members: %s online, %s offline, "
-	    "trust marks as below, * you; a room line shows its author's trust mark, \"(late)\" when the "
-	    "room's order puts it before lines shown earlier.", t->utf8 ? "\xe2\x97\x8f" : "+",
-	    t->utf8 ? "\xe2\x97\x8b" : "-");
+	core_note(&t->core, cv, LINE_SYSTEM, "Text typed in a conversation window is sent to that peer; in a "
+	    "room's window (#name), to the room, where /room SUB needs no ROOM.");
 	core_note(&t->core, cv, LINE_SYSTEM, "Keys:");
 	for (i = 0; key_help[i] != NULL; i++)
 		core_note(&t->core, cv, LINE_SYSTEM, "  %s", key_help[i]);
