@@ -79,6 +79,10 @@ for size in "80 24" "50 15"; do
 		wait_for $b ".event==\"message\" and .room==\"$rid\" and .text==\"hello room\""
 	check "$1x$2: and $c" wait_for $c ".event==\"message\" and .room==\"$rid\" and .text==\"hello room\""
 	check "$1x$2: alice's own line is in the window" wait_screen $a "<$a> hello room"
+	say_line $a "/me waves at the room"
+	check "$1x$2: /me in the room window: an action to the room" \
+		wait_for $b ".event==\"message\" and .room==\"$rid\" and .text==\"/me waves at the room\""
+	check "$1x$2: shown '* $a waves at the room'" wait_screen $a "\* $a waves at the room"
 	paste $a $'first pasted\n/second pasted\n'
 	check "$1x$2: a paste of two lines goes to the room as one message, never a command" \
 		wait_for $b ".event==\"message\" and .room==\"$rid\" and .text==\"first pasted\\n/second pasted\""

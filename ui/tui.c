@@ -690,6 +690,11 @@ run_line(struct tui *t, const char *line)
 			free(again);   /* typed in a room's window: that room */
 			again = with;
 		}
+		if (strcmp(cmd, "me") == 0 && (ra = tui_room_of(t, w->conv)) != NULL && cmd_is_action(again)) {
+			tui_room_say(t, ra, again);   /* an action in a room: "/me waves" as its text (5.4) */
+			free(again);
+			return;
+		}
 		for (u = ui_cmds; u->name != NULL; u++) {
 			if (strcmp(u->name, cmd) == 0) {
 				char *rest = again + 1;
