@@ -67,6 +67,26 @@ ev_new(const uint8_t *rec, size_t n)
 	return ev;
 }
 
+/* The digest of an author's sequence after ev, from prev (13.4): never 0 (0 is "not known"). */
+static uint64_t
+chain_next(uint64_t prev, const struct rec_room_event *e)
+{
+	crypto_generichash_state st;
+	uint8_t p[8], h[8];
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(prev >> (56 - 8 * i));
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, p, sizeof p);
+	crypto_generichash_update(&st, e->signed_p, e->signed_len);
+	crypto_generichash_final(&st, h, sizeof h);
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return v ? v : 1;
+}
+
 /* The directory entry of x, or NULL. */
 struct room_author *
 room_author(const struct room *r, const uint8_t x[ROOM_KEY_LEN])
@@ -136,6 +156,8 @@ room_free(struct room *r)
 		ev_free(r->log[i]);
 	for (i = 0; i < r->npend; i++)
 		ev_free(r->pend[i]);
+	for (i = 0; i < r->nau; i++)
+		ev_free(r->au[i].proof);
 	free(r->log);
 	free(r->pend);
 	for (i = 0; i < r->nau; i++)
@@ -155,11 +177,27 @@ create_ok(const struct rec_room_event *e, struct room_body_member *m)
 	return roomwire_bind_ok(m->bind, m->x, m->ed) && roomwire_verify(e, m->ed);
 }
 
+/* The first index of the log whose event does not sort before e. */
+static size_t
+log_find(const struct room *r, const struct rec_room_event *e)
+{
+	size_t lo = 0, hi = r->nlog, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ev_cmp(&r->log[mid]->e, e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Insert ev in the log in total order; returns its index, or -1 (memory). */
 static long
 log_insert(struct room *r, struct room_event *ev)
 {
-	size_t lo = 0, hi = r->nlog, mid;
+	size_t lo;
 
 	if (r->nlog == r->alog) {
 		size_t n = r->alog ? r->alog * 2 : 64;
@@ -170,13 +208,7 @@ log_insert(struct room *r, struct room_event *ev)
 		r->log = nl;
 		r->alog = n;
 	}
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (ev_cmp(&r->log[mid]->e, &ev->e) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = log_find(r, &ev->e);
 	memmove(r->log + lo + 1, r->log + lo, (r->nlog - lo) * sizeof *r->log);
 	r->log[lo] = ev;
 	r->nlog++;
@@ -232,6 +264,7 @@ room_from_create(const uint8_t *rec, size_t n, size_t history)
 	}
 	a->hwm[ROOM_CLASS_OPS] = 1;
 	a->last_lamport[ROOM_CLASS_OPS] = 1;
+	a->chain[ROOM_CLASS_OPS] = ev->chain = chain_next(0, &ev->e);
 	r->nops = 1;
 	r->clock = 1;
 	room_fold(r);
@@ -304,6 +337,9 @@ room_fold(struct room *r)
 		a = room_author(r, ev->e.author);
 		/* the event must be signed with the key its author is a member by */
 		if (a == NULL || (ev->e.kind != RK_CREATE && ev->keyidx != a->key))
+			goto done;
+		/* an author who equivocated: nothing of it counts from the rival pair on */
+		if (a->frozen != 0 && ev->e.lamport >= a->frozen)
 			goto done;
 		switch (ev->e.kind) {
 		case RK_CREATE:
@@ -394,6 +430,131 @@ rate_ok(struct room_author *a, uint64_t now_ms)
 	return 1;
 }
 
+/* Whether two events are the same: the same signed bytes (the signature aside). */
+static int
+same_event(const struct rec_room_event *a, const struct rec_room_event *b)
+{
+	return a->signed_len == b->signed_len && memcmp(a->signed_p, b->signed_p, a->signed_len) == 0;
+}
+
+/* The event author x holds at seq of class cls (its index in *at), or NULL. */
+static struct room_event *
+held_at(const struct room *r, const uint8_t x[ROOM_KEY_LEN], int cls, uint64_t seq, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < r->nlog; i++)
+		if (r->log[i]->e.seq == seq && ROOM_CLASS(r->log[i]->e.kind) == cls &&
+		    memcmp(r->log[i]->e.author, x, ROOM_KEY_LEN) == 0) {
+			if (at != NULL)
+				*at = i;
+			return r->log[i];
+		}
+	return NULL;
+}
+
+/* Which of a's keys verifies e; a->nkeys if none. */
+static uint8_t
+key_of(const struct room_author *a, const struct rec_room_event *e)
+{
+	uint8_t k;
+
+	for (k = 0; k < a->nkeys && !roomwire_verify(e, a->ed[k]); k++)
+		;
+	return k;
+}
+
+/* Keep the proof of rivals w (the winner) and l of author a; 1 if it freezes a (or from earlier). */
+static int
+proof_keep(struct room *r, struct room_author *a, const struct room_event *w, const struct room_event *l)
+{
+	const struct room_event *lo = w->e.lamport <= l->e.lamport ? w : l;
+	struct room_event *pf;
+	struct buf b;
+	size_t off;
+
+	if (a->frozen != 0 && a->frozen <= lo->e.lamport)
+		return 0;
+	buf_init(&b, 2 * ROOM_EV_MAX + 64);
+	off = 1 + ROOM_ID_LEN + 2 + (lo == w ? 0 : w->len + 2);
+	if (roomwire_put_proof(&b, r->id, w->rec, w->len, l->rec, l->len) != BUF_OK ||
+	    (pf = calloc(1, sizeof *pf)) == NULL) {
+		buf_free(&b);
+		return 0;
+	}
+	pf->len = buf_len(&b);
+	if ((pf->rec = malloc(pf->len)) != NULL)
+		memcpy(pf->rec, buf_ptr(&b), pf->len);
+	buf_free(&b);
+	/* rec is the ROOM_PROOF; e is its earlier rival, inside rec */
+	if (pf->rec == NULL || roomwire_decode_event(pf->rec + off, lo->len, &pf->e) != WIRE_OK) {
+		ev_free(pf);
+		return 0;
+	}
+	ev_free(a->proof);
+	a->proof = pf;
+	a->frozen = lo->e.lamport;
+	a->proof_new = 1;
+	r->st.equivocation++;
+	return 1;
+}
+
+/*
+ * Rivals x and y of author a (checked: same class and seq, different, both
+ * signed by a): the log keeps the one whose signed bytes hash smaller, a is
+ * frozen from the smaller lamport of the two, the fold runs again.  Returns
+ * 1 when the proof is new (it freezes a, or from an earlier lamport).
+ */
+static int
+proof_apply(struct room *r, struct room_author *a, const struct room_event *x, const struct room_event *y)
+{
+	const struct room_event *w = x, *l = y;
+	struct room_event *held, *nw;
+	uint8_t hx[32], hy[32];
+	int cls = ROOM_CLASS(x->e.kind), fresh;
+	size_t at;
+
+	crypto_generichash(hx, sizeof hx, x->e.signed_p, x->e.signed_len, NULL, 0);
+	crypto_generichash(hy, sizeof hy, y->e.signed_p, y->e.signed_len, NULL, 0);
+	if (memcmp(hy, hx, sizeof hx) < 0) {
+		w = y;
+		l = x;
+	}
+	fresh = proof_keep(r, a, w, l);   /* first: l may be the event held, freed below */
+	if ((held = held_at(r, a->x, cls, x->e.seq, &at)) != NULL && same_event(&held->e, &l->e) &&
+	    (nw = ev_new(w->rec, w->len)) != NULL) {
+		/* the log keeps the winner (the slot just freed: no allocation, no failure) */
+		memmove(r->log + at, r->log + at + 1, (r->nlog - at - 1) * sizeof *r->log);
+		r->nlog--;
+		ev_free(held);
+		nw->keyidx = key_of(a, &nw->e);
+		nw->verified = 1;
+		(void)log_insert(r, nw);
+	}
+	a->chain[cls] = 0;   /* the members' digests of this sequence differ for good */
+	room_fold(r);
+	return fresh;
+}
+
+/* ev's seq is one a has accepted: a duplicate, or a rival of the event held (an equivocation). */
+static enum room_verdict
+seen_seq(struct room *r, struct room_author *a, struct room_event *ev)
+{
+	struct room_event *held;
+	size_t i;
+
+	/* the common case: the very event, where the order puts it */
+	for (i = log_find(r, &ev->e); i < r->nlog && ev_cmp(&r->log[i]->e, &ev->e) == 0; i++)
+		if (same_event(&r->log[i]->e, &ev->e))
+			return RV_DUPLICATE;
+	held = held_at(r, ev->e.author, ROOM_CLASS(ev->e.kind), ev->e.seq, NULL);
+	if (held == NULL || same_event(&held->e, &ev->e))
+		return RV_DUPLICATE;   /* the same, or dropped (history) or gone: cannot tell */
+	if (key_of(a, &ev->e) == a->nkeys)
+		return RV_FORGED;
+	return proof_apply(r, a, held, ev) ? RV_EQUIVOCATION : RV_DUPLICATE;
+}
+
 /*
  * Try to accept ev (which the caller owns until it is accepted).  On
  * RV_ACCEPTED the room owns it.
@@ -421,7 +582,7 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 	if ((a = room_author(r, e->author)) == NULL)
 		return RV_PENDING;              /* its INVITE has not arrived */
 	if (e->seq <= a->hwm[cls])
-		return RV_DUPLICATE;
+		return seen_seq(r, a, ev);
 	if (ev->verified) {
 		k = ev->keyidx;   /* waited in the pending set: checked already */
 	} else {
@@ -447,6 +608,7 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 		/* a peer told us the messages in between are gone */
 		a->floor = e->seq - 1;
 		a->last_lamport[cls] = 0;
+		a->chain[cls] = 0;   /* not known past a gap */
 	}
 	if (a->last_lamport[cls] != 0 && e->lamport <= a->last_lamport[cls])
 		return RV_BADORDER;
@@ -469,6 +631,8 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 		return RV_RATE;
 	if ((at = log_insert(r, ev)) < 0)
 		return RV_FULL;
+	a->chain[cls] = ev->chain = e->seq == 1 ? chain_next(0, e) :
+	    a->chain[cls] != 0 ? chain_next(a->chain[cls], e) : 0;
 	a->hwm[cls] = e->seq;
 	a->last_lamport[cls] = e->lamport;
 	if (e->lamport > r->clock)
@@ -486,7 +650,8 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 	if (e->kind != RK_MSG || ev->late)
 		room_fold(r);
 	else
-		ev->valid = a->state == RM_JOINED && ev->keyidx == a->key;
+		ev->valid = a->state == RM_JOINED && ev->keyidx == a->key &&
+		    (a->frozen == 0 || e->lamport < a->frozen);
 	if (!ev->valid)
 		r->st.nonmember++;
 	return RV_ACCEPTED;
@@ -507,6 +672,7 @@ count(struct room *r, enum room_verdict v)
 	case RV_RATE:      r->st.rate++; break;
 	case RV_FULL:      r->st.full++; break;
 	case RV_OTHER:     r->st.other++; break;
+	case RV_EQUIVOCATION: break;   /* counted where the proof is kept */
 	}
 }
 
@@ -774,6 +940,9 @@ room_put_have(const struct room *r, struct buf *b, const uint8_t (*only)[ROOM_KE
 		e.hwm[ROOM_CLASS_OPS] = r->au[i].hwm[ROOM_CLASS_OPS];
 		e.hwm[ROOM_CLASS_MSG] = r->au[i].hwm[ROOM_CLASS_MSG];
 		e.floor = r->au[i].floor;
+		e.chain[ROOM_CLASS_OPS] = r->au[i].chain[ROOM_CLASS_OPS];
+		e.chain[ROOM_CLASS_MSG] = r->au[i].chain[ROOM_CLASS_MSG];
+		e.frozen = r->au[i].frozen;
 		if ((rc = roomwire_put_have_entry(b, &e)) != BUF_OK)
 			return rc;
 		count++;
@@ -817,7 +986,7 @@ push_range(struct room *r, const uint8_t *to, const uint8_t author[ROOM_KEY_LEN]
  */
 static int
 push_after(struct room *r, const uint8_t to[ROOM_KEY_LEN], uint64_t *theirs, int stale,
-           room_push_fn *cb, void *arg, int *more)
+           uint8_t *proofd, room_push_fn *cb, void *arg, int *more)
 {
 	size_t i, pushed = 0;
 	struct room_author *a;
@@ -832,6 +1001,12 @@ push_after(struct room *r, const uint8_t to[ROOM_KEY_LEN], uint64_t *theirs, int
 		if (pushed == ROOM_PUSH_MAX) {
 			*more = 1;
 			break;
+		}
+		/* an equivocating author's events go after the proof that they do not count */
+		if (a->proof != NULL && ev->e.lamport >= a->frozen && !proofd[a - r->au] &&
+		    room_may_receive_proof(r, to, a)) {
+			cb(r, a->proof, arg);
+			proofd[a - r->au] = 1;
 		}
 		cb(r, ev, arg);
 		pushed++;
@@ -870,6 +1045,40 @@ seen_put(const struct room *r, struct room_author *p, const uint64_t *theirs)
 	memcpy(p->seen, theirs, ROOM_CLASSES * r->nau * sizeof *theirs);
 }
 
+/*
+ * What a HAVE entry of peer to says of author a beyond the hwms: a proof
+ * that a equivocates which to lacks goes at once (proofd); a digest of a's
+ * sequence that differs from ours at the same seq means one of us holds an
+ * event the other holds a rival of: push ours of that class, so that to
+ * finds the rival (and sends us the proof by its next HAVE).
+ */
+static size_t
+have_check(struct room *r, const uint8_t to[ROOM_KEY_LEN], struct room_author *a,
+           const struct room_have_entry *e, uint8_t *proofd, room_push_fn *cb, void *arg)
+{
+	const struct room_event *ev;
+	size_t n = 0;
+	uint64_t ours;
+	int cls, more = 0;
+
+	if (a->proof != NULL && (e->frozen == 0 || e->frozen > a->frozen) && room_may_receive_proof(r, to, a)) {
+		cb(r, a->proof, arg);
+		proofd[a - r->au] = 1;
+		n++;
+	}
+	for (cls = 0; cls < ROOM_CLASSES; cls++) {
+		if (e->chain[cls] == 0 || e->hwm[cls] == 0 || e->hwm[cls] > a->hwm[cls])
+			continue;
+		if (e->hwm[cls] == a->hwm[cls])
+			ours = a->chain[cls];
+		else
+			ours = (ev = held_at(r, a->x, cls, e->hwm[cls], NULL)) != NULL ? ev->chain : 0;
+		if (ours != 0 && ours != e->chain[cls])
+			n += push_range(r, to, a->x, cls, 1, a->hwm[cls], ROOM_PUSH_MAX, cb, arg, &more);
+	}
+	return n;
+}
+
 /* A HAVE from peer from. */
 int
 room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *rec, size_t n,
@@ -879,7 +1088,9 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 	struct room_have_entry e;
 	struct room_author *a, *p;
 	uint64_t *theirs;
+	uint8_t *proofd;
 	int dummy, rc, stale = 0;
+	size_t extra = 0;
 
 	if (more == NULL)
 		more = &dummy;
@@ -892,6 +1103,10 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		return -1;
 	if ((p = room_author(r, from)) != NULL)
 		seen_get(r, p, theirs);
+	if ((proofd = calloc(r->nau ? r->nau : 1, 1)) == NULL) {
+		free(theirs);
+		return -1;
+	}
 	while (roomwire_next_have(&h, &e) == 0) {
 		if ((a = room_author(r, e.author)) == NULL)
 			continue;
@@ -909,12 +1124,14 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		/* they no longer hold seqs up to their floor: we may skip those */
 		if (e.floor > a->hwm[ROOM_CLASS_MSG] && e.floor > a->skip_to)
 			a->skip_to = e.floor;
+		extra += have_check(r, from, a, &e, proofd, cb, arg);
 	}
-	rc = push_after(r, from, theirs, stale, cb, arg, more);
+	rc = push_after(r, from, theirs, stale, proofd, cb, arg, more);
 	if (p != NULL)
 		seen_put(r, p, theirs);
 	free(theirs);
-	return rc;
+	free(proofd);
+	return rc + (int)(extra < ROOM_PUSH_MAX ? extra : ROOM_PUSH_MAX);
 }
 
 /* Everything peer to may receive (an invitee that knows nothing of the room yet). */
@@ -922,17 +1139,20 @@ int
 room_push_all(struct room *r, const uint8_t to[ROOM_KEY_LEN], room_push_fn *cb, void *arg, int *more)
 {
 	uint64_t *theirs;
-	int dummy, rc;
+	uint8_t *proofd;
+	int dummy, rc = -1;
 
 	if (more == NULL)
 		more = &dummy;
 	*more = 0;
 	if (!may_sync(r, to))
 		return -1;
-	if ((theirs = calloc(ROOM_CLASSES * (r->nau ? r->nau : 1), sizeof *theirs)) == NULL)
-		return -1;
-	rc = push_after(r, to, theirs, 0, cb, arg, more);
+	theirs = calloc(ROOM_CLASSES * (r->nau ? r->nau : 1), sizeof *theirs);
+	proofd = calloc(r->nau ? r->nau : 1, 1);
+	if (theirs != NULL && proofd != NULL)
+		rc = push_after(r, to, theirs, 0, proofd, cb, arg, more);
 	free(theirs);
+	free(proofd);
 	return rc;
 }
 
@@ -1004,6 +1224,59 @@ room_on_want(struct room *r, const uint8_t from[ROOM_KEY_LEN], const struct rec_
 	if (memcmp(w->room, r->id, ROOM_ID_LEN) != 0 || !may_sync(r, from))
 		return -1;
 	return (int)push_range(r, from, w->author, w->cls, w->first, w->last, ROOM_PUSH_MAX, cb, arg, &more);
+}
+
+/* Decode the two rivals of a ROOM_PROOF into x and y (views into rec); 0, or -1. */
+static int
+proof_decode(const uint8_t *rec, size_t n, struct room_event *x, struct room_event *y)
+{
+	struct rec_room_proof f;
+
+	memset(x, 0, sizeof *x);
+	memset(y, 0, sizeof *y);
+	if (roomwire_decode_proof(rec, n, &f) != WIRE_OK ||
+	    roomwire_decode_event(f.ev[0], f.len[0], &x->e) != WIRE_OK ||
+	    roomwire_decode_event(f.ev[1], f.len[1], &y->e) != WIRE_OK)
+		return -1;
+	x->rec = (uint8_t *)(uintptr_t)f.ev[0];
+	x->len = f.len[0];
+	y->rec = (uint8_t *)(uintptr_t)f.ev[1];
+	y->len = f.len[1];
+	return 0;
+}
+
+/* A ROOM_PROOF from a peer, or from our log. */
+enum room_verdict
+room_on_proof(struct room *r, const uint8_t *rec, size_t n)
+{
+	struct room_event x, y;
+	struct room_author *a;
+
+	if (proof_decode(rec, n, &x, &y) != 0 || memcmp(x.e.room, r->id, ROOM_ID_LEN) != 0 ||
+	    memcmp(x.e.author, y.e.author, ROOM_KEY_LEN) != 0 || x.e.seq != y.e.seq ||
+	    ROOM_CLASS(x.e.kind) != ROOM_CLASS(y.e.kind) || x.e.kind == RK_CREATE || y.e.kind == RK_CREATE ||
+	    same_event(&x.e, &y.e)) {
+		r->st.other++;
+		return RV_OTHER;
+	}
+	if ((a = room_author(r, x.e.author)) == NULL)
+		return RV_PENDING;   /* it comes again, with the next HAVE of whoever has it */
+	if (key_of(a, &x.e) == a->nkeys || key_of(a, &y.e) == a->nkeys) {
+		r->st.forged++;
+		return RV_FORGED;
+	}
+	return proof_apply(r, a, &x, &y) ? RV_EQUIVOCATION : RV_DUPLICATE;
+}
+
+/* Whether x may receive author a's proof: both of its rivals. */
+int
+room_may_receive_proof(const struct room *r, const uint8_t x[ROOM_KEY_LEN], const struct room_author *a)
+{
+	struct room_event u, v;
+
+	if (a->proof == NULL || proof_decode(a->proof->rec, a->proof->len, &u, &v) != 0)
+		return 0;
+	return room_may_receive(r, x, &u) && room_may_receive(r, x, &v);
 }
 
 /* After loading: seqs up to floor of author x are gone. */
@@ -1083,6 +1356,7 @@ room_verdict_name(enum room_verdict v)
 	case RV_RATE:      return "over the rate limit";
 	case RV_FULL:      return "pending set full";
 	case RV_OTHER:     return "not of this room";
+	case RV_EQUIVOCATION: return "a second event with that seq: its author equivocates";
 	}
 	return "?";
 }

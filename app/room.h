@@ -45,6 +45,8 @@ enum room_verdict {
 	RV_RATE,           /* over ROOM_RATE, live: refused (anti-entropy brings it later) */
 	RV_FULL,           /* the pending set is full: dropped */
 	RV_OTHER,          /* another room's event, a second CREATE, or a malformed record */
+	RV_EQUIVOCATION,   /* a second, different event for an (author, class, seq) held: the author
+	                    * equivocates; the proof is kept (room_author.proof), the author frozen */
 };
 
 /* One accepted event; rec holds the record as signed, e views into it. */
@@ -57,6 +59,7 @@ struct room_event {
 	uint8_t               late;     /* sorted before an event accepted earlier */
 	uint8_t               withdrawn;/* was valid, a later-arriving event made it not */
 	uint8_t               verified; /* its signature held under ed[keyidx] (pending: not again) */
+	uint64_t              chain;    /* its author's sequence digest up to it (13.4; 0: not known) */
 };
 
 /* A key that may sign in the room: an identity and the signing keys it was invited with. */
@@ -71,6 +74,10 @@ struct room_author {
 	uint64_t         floor;         /* messages up to it may be gone (dropped) */
 	uint64_t         skip_to;       /* a peer said messages up to it are gone */
 	uint64_t         last_lamport[ROOM_CLASSES];  /* lamport of its event at hwm (0: not held) */
+	uint64_t         chain[ROOM_CLASSES];   /* digest of each sequence up to hwm (0: not known) */
+	uint64_t         frozen;        /* it equivocated: its events from this lamport on do not count */
+	struct room_event *proof;       /* then: rec is the ROOM_PROOF, e the rival with the smaller lamport */
+	uint8_t          proof_new;     /* a proof came since the application last looked (it clears it) */
 	double           tokens;        /* ROOM_RATE bucket */
 	uint64_t         tokens_t;
 	uint64_t        *seen;          /* as a peer: what its HAVEs said it holds (and we pushed
@@ -82,6 +89,7 @@ struct room_stats {
 	uint64_t duplicate, pending, forged, badorder, badbody, capped, rate, full, other;
 	uint64_t nonmember;            /* stored, not valid when accepted */
 	uint64_t late, withdrawn, pruned;
+	uint64_t equivocation;         /* proofs that froze an author (or froze it earlier) */
 };
 
 struct room {
@@ -209,6 +217,17 @@ int  room_have_below_floor(const struct room *, const uint8_t *rec, size_t n);
 /* A WANT from peer from: push the events held in the range; -1 as for HAVE. */
 int  room_on_want(struct room *, const uint8_t from[ROOM_KEY_LEN], const struct rec_room_want *,
                   room_push_fn *cb, void *arg);
+/*
+ * A ROOM_PROOF (13.4): two different events signed by one author for one
+ * class and seq.  RV_EQUIVOCATION when it freezes the author (or from an
+ * earlier lamport), RV_DUPLICATE when known, RV_PENDING when the author's key
+ * is not known yet, RV_FORGED when a signature fails, RV_OTHER when the two
+ * are not rivals of this room.
+ */
+enum room_verdict room_on_proof(struct room *, const uint8_t *rec, size_t n);
+/* Whether x may receive author a's proof (both rivals, 13.7). */
+int  room_may_receive_proof(const struct room *, const uint8_t x[ROOM_KEY_LEN], const struct room_author *a);
+
 /* After loading: seqs up to floor of author x are gone (saved floors). */
 void room_set_floor(struct room *, const uint8_t x[ROOM_KEY_LEN], uint64_t floor);
 

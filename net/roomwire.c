@@ -46,7 +46,10 @@ get_have(struct buf *b, struct room_have_entry *e)
 	if (buf_get(b, e->author, ROOM_KEY_LEN) != BUF_OK ||
 	    buf_get_u64(b, &e->hwm[ROOM_CLASS_OPS]) != BUF_OK ||
 	    buf_get_u64(b, &e->hwm[ROOM_CLASS_MSG]) != BUF_OK ||
-	    buf_get_u64(b, &e->floor) != BUF_OK)
+	    buf_get_u64(b, &e->floor) != BUF_OK ||
+	    buf_get_u64(b, &e->chain[ROOM_CLASS_OPS]) != BUF_OK ||
+	    buf_get_u64(b, &e->chain[ROOM_CLASS_MSG]) != BUF_OK ||
+	    buf_get_u64(b, &e->frozen) != BUF_OK)
 		return -1;
 	return 0;
 }
@@ -107,6 +110,27 @@ roomwire_decode_want(const uint8_t *p, size_t n, struct rec_room_want *w)
 	if (w->cls >= ROOM_CLASSES || w->first == 0 || w->first > w->last)
 		return WIRE_EMALFORMED;
 	return WIRE_OK;
+}
+
+/* Decode a ROOM_PROOF: room id, two str16 event records of that room, nothing after. */
+int
+roomwire_decode_proof(const uint8_t *p, size_t n, struct rec_room_proof *f)
+{
+	struct rec_room_event e;
+	struct buf b;
+	uint8_t type;
+	int i;
+
+	buf_view(&b, p, n);
+	if (buf_get_u8(&b, &type) != BUF_OK || type != REC_ROOM_PROOF ||
+	    buf_get(&b, f->room, ROOM_ID_LEN) != BUF_OK)
+		return WIRE_EMALFORMED;
+	for (i = 0; i < 2; i++)
+		if (buf_get_str16(&b, &f->ev[i], &f->len[i], ROOM_EV_MAX) != BUF_OK ||
+		    roomwire_decode_event(f->ev[i], f->len[i], &e) != WIRE_OK ||
+		    memcmp(e.room, f->room, ROOM_ID_LEN) != 0)
+			return WIRE_EMALFORMED;
+	return buf_get_end(&b) == BUF_OK ? WIRE_OK : WIRE_EMALFORMED;
 }
 
 /* Parse the body of a CREATE, INVITE or KICK. */
@@ -226,9 +250,12 @@ roomwire_put_have_entry(struct buf *b, const struct room_have_entry *e)
 
 	if ((rc = buf_put(b, e->author, ROOM_KEY_LEN)) != BUF_OK ||
 	    (rc = buf_put_u64(b, e->hwm[ROOM_CLASS_OPS])) != BUF_OK ||
-	    (rc = buf_put_u64(b, e->hwm[ROOM_CLASS_MSG])) != BUF_OK)
+	    (rc = buf_put_u64(b, e->hwm[ROOM_CLASS_MSG])) != BUF_OK ||
+	    (rc = buf_put_u64(b, e->floor)) != BUF_OK ||
+	    (rc = buf_put_u64(b, e->chain[ROOM_CLASS_OPS])) != BUF_OK ||
+	    (rc = buf_put_u64(b, e->chain[ROOM_CLASS_MSG])) != BUF_OK)
 		return rc;
-	return buf_put_u64(b, e->floor);
+	return buf_put_u64(b, e->frozen);
 }
 
 /* Patch the count of a HAVE begun at offset start of b's unread bytes. */
@@ -254,6 +281,22 @@ roomwire_put_want(struct buf *b, const struct rec_room_want *w)
 	    (rc = buf_put_u64(b, w->first)) != BUF_OK)
 		return rc;
 	return buf_put_u64(b, w->last);
+}
+
+/* Encode a ROOM_PROOF of two event records. */
+int
+roomwire_put_proof(struct buf *b, const uint8_t room[ROOM_ID_LEN], const uint8_t *a, size_t na,
+                   const uint8_t *b2, size_t nb)
+{
+	int rc;
+
+	if (na > ROOM_EV_MAX || nb > ROOM_EV_MAX)
+		return BUF_ETOOBIG;
+	if ((rc = buf_put_u8(b, REC_ROOM_PROOF)) != BUF_OK ||
+	    (rc = buf_put(b, room, ROOM_ID_LEN)) != BUF_OK ||
+	    (rc = buf_put_str16(b, (const char *)a, na)) != BUF_OK)
+		return rc;
+	return buf_put_str16(b, (const char *)b2, nb);
 }
 
 /* Build the body of a CREATE, INVITE or KICK. */

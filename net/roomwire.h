@@ -10,6 +10,7 @@
 #define REC_ROOM_EVENT  0x20
 #define REC_ROOM_HAVE   0x21
 #define REC_ROOM_WANT   0x22
+#define REC_ROOM_PROOF  0x23       /* two rival events: proof of an equivocation (13.4) */
 
 #define HELLO_EXT_ROOMKEY 3        /* HELLO extension: Ed25519 key + binding */
 
@@ -69,6 +70,8 @@ struct room_have_entry {
 	uint8_t        author[ROOM_KEY_LEN];
 	uint64_t       hwm[ROOM_CLASSES];   /* membership events, messages */
 	uint64_t       floor;               /* messages up to it may be gone */
+	uint64_t       chain[ROOM_CLASSES]; /* digest of the sequence up to hwm (0: not known) */
+	uint64_t       frozen;              /* lamport it equivocated at (0: not known to) */
 };
 
 /* A decoded ROOM_HAVE; walk its entries with roomwire_next_have. */
@@ -86,6 +89,13 @@ struct rec_room_want {
 	uint64_t       first, last;
 };
 
+/* A decoded ROOM_PROOF: two event records, each checked to decode. */
+struct rec_room_proof {
+	uint8_t        room[ROOM_ID_LEN];
+	const uint8_t *ev[2];
+	size_t         len[2];
+};
+
 /* The bodies of CREATE and INVITE (13.2), and KICK's target. */
 struct room_body_member {
 	const uint8_t *name;           /* CREATE only */
@@ -99,6 +109,7 @@ struct room_body_member {
 int  roomwire_decode_event(const uint8_t *p, size_t n, struct rec_room_event *e);
 int  roomwire_decode_have(const uint8_t *p, size_t n, struct rec_room_have *h);
 int  roomwire_decode_want(const uint8_t *p, size_t n, struct rec_room_want *w);
+int  roomwire_decode_proof(const uint8_t *p, size_t n, struct rec_room_proof *f);
 /* The next entry of a decoded HAVE; 0, or -1 at the end. */
 int  roomwire_next_have(struct rec_room_have *h, struct room_have_entry *e);
 /*
@@ -120,6 +131,9 @@ int  roomwire_begin_have(struct buf *b, const uint8_t room[ROOM_ID_LEN]);
 int  roomwire_put_have_entry(struct buf *b, const struct room_have_entry *e);
 void roomwire_end_have(struct buf *b, size_t start, uint16_t count);
 int  roomwire_put_want(struct buf *b, const struct rec_room_want *w);
+/* Encode a ROOM_PROOF of two event records (a, then b). */
+int  roomwire_put_proof(struct buf *b, const uint8_t room[ROOM_ID_LEN], const uint8_t *a, size_t na,
+                        const uint8_t *b2, size_t nb);
 /* Build the body of CREATE (name, ed, bind), INVITE (x, ed, bind) or KICK (x). */
 int  roomwire_put_body(struct buf *b, uint8_t kind, const struct room_body_member *m);
 

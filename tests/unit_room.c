@@ -91,6 +91,8 @@ deliver(struct node *to, const uint8_t *p, size_t n)
 		on_accept(to->r, to->r->log[0], to);
 		return RV_ACCEPTED;
 	}
+	if (n > 0 && p[0] == REC_ROOM_PROOF)
+		return room_on_proof(to->r, p, n);
 	return room_receive(to->r, p, n, 0, now, on_accept, to, NULL, NULL);
 }
 
@@ -207,6 +209,28 @@ forge(uint8_t *out, const uint8_t author[32], const uint8_t sk[64], uint64_t seq
 	memcpy(out, buf_ptr(&b), n);
 	buf_free(&b);
 	return n;
+}
+
+/* A fresh room by node 0 with nodes 1..n-1 invited, joined and synced with each other. */
+static void
+room_joined(int n, const char *name)
+{
+	int i, j;
+
+	nodes_free();
+	all_free();
+	for (i = 0; i < n; i++)
+		node_init(i);
+	N[0].r = room_create(&N[0].me, RID, name, strlen(name), 1000, now, on_accept, &N[0]);
+	for (i = 1; i < n; i++)
+		room_invite(N[0].r, &N[0].me, N[i].me.x, N[i].me.ed, N[i].me.bind, now, on_accept, &N[0]);
+	for (i = 1; i < n; i++)
+		sync1(&N[0], &N[i]);
+	for (i = 1; i < n; i++)
+		room_write(N[i].r, &N[i].me, RK_JOIN, NULL, 0, now, on_accept, &N[i]);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			sync2(&N[i], &N[j]);
 }
 
 /* The codec: round trips, and every malformed form refused. */
@@ -407,9 +431,10 @@ test_hostile(void)
 	struct room_author *a;
 
 	/* state from test_flow: A and B joined, C outside */
-	n = forge(rec, B->me.x, B->me.sk, room_author(A->r, B->me.x)->hwm[ROOM_CLASS_MSG], 999, RK_MSG, "again", 5);
+	n = last_by(A->r, B->me.x, RK_MSG)->len;
+	memcpy(rec, last_by(A->r, B->me.x, RK_MSG)->rec, n);
 	ok(room_receive(A->r, rec, n, 0, now, NULL, NULL, NULL, NULL) == RV_DUPLICATE,
-	    "an event with a seq already had is a duplicate (a replay), dropped");
+	    "an event already had, sent again, is a duplicate (a replay), dropped");
 	before = A->r->nmsgs;
 	n = forge(rec, B->me.x, C->me.sk, room_author(A->r, B->me.x)->hwm[ROOM_CLASS_MSG] + 1, 999, RK_MSG, "forged", 6);
 	ok(room_receive(A->r, rec, n, 0, now, NULL, NULL, NULL, NULL) == RV_FORGED && A->r->nmsgs == before,
@@ -1167,6 +1192,119 @@ test_random_histories(void)
 	ok(late > 0, "the partitions made late events, inserted in place (%llu)", (unsigned long long)late);
 }
 
+/* The event author x holds at seq of class cls in r (NULL if none). */
+static const struct room_event *
+held_at(const struct room *r, const uint8_t x[32], int cls, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < r->nlog; i++)
+		if (ROOM_CLASS(r->log[i]->e.kind) == cls && r->log[i]->e.seq == seq &&
+		    memcmp(r->log[i]->e.author, x, 32) == 0)
+			return r->log[i];
+	return NULL;
+}
+
+/* How many valid events by x r holds with a lamport of at least lam. */
+static size_t
+valid_from(const struct room *r, const uint8_t x[32], uint64_t lam)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nlog; i++)
+		if (r->log[i]->valid && r->log[i]->e.lamport >= lam && memcmp(r->log[i]->e.author, x, 32) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Equivocation (13.4): B signs two different messages with one seq and
+ * gives one to A, the other to C, then one more to both.  Once A and C
+ * sync, both hold the same one (the smaller hash), both know B equivocated,
+ * and neither shows anything of B from the pair on; what B wrote before
+ * stays.
+ */
+static void
+test_equivocation(void)
+{
+	struct node *A = &N[0], *B = &N[1], *C = &N[2], *D = &N[3], *E = &N[4];
+	uint8_t L[ROOM_EV_MAX], R[ROOM_EV_MAX], M6[ROOM_EV_MAX], da[32], dc[32], pf[2 * ROOM_EV_MAX + 64];
+	const struct room_event *ha, *hc;
+	struct rec_room_proof f;
+	uint64_t seq, lam;
+	size_t nl, nr, n6, np, i, bad;
+	struct buf b;
+
+	room_joined(5, "equiv");
+	room_send_text(B->r, &B->me, "before", 6, now, on_accept, B);
+	for (i = 0; i < 5; i++)
+		if (N + i != B)
+			sync2(B, N + i);
+	seq = room_author(A->r, B->me.x)->hwm[ROOM_CLASS_MSG] + 1;
+	lam = (A->r->clock > C->r->clock ? A->r->clock : C->r->clock) + 1;
+	nl = forge(L, B->me.x, B->me.sk, seq, lam, RK_MSG, "left", 4);
+	nr = forge(R, B->me.x, B->me.sk, seq, lam, RK_MSG, "right", 5);
+	n6 = forge(M6, B->me.x, B->me.sk, seq + 1, lam + 1, RK_MSG, "after", 5);
+	ok(deliver(A, L, nl) == RV_ACCEPTED && deliver(C, R, nr) == RV_ACCEPTED &&
+	    deliver(A, M6, n6) == RV_ACCEPTED && deliver(C, M6, n6) == RV_ACCEPTED,
+	    "A takes one of B's two messages with seq %llu, C the other, both the next one",
+	    (unsigned long long)seq);
+	ok(valid_from(A->r, B->me.x, lam) == 2 && valid_from(C->r, B->me.x, lam) == 2, "each shows what it took");
+	sync2(A, C);
+	room_digest(A->r, da);
+	room_digest(C->r, dc);
+	printf("# A: %llu proofs, B frozen at %llu; C: %llu, %llu\n", (unsigned long long)A->r->st.equivocation,
+	    (unsigned long long)room_author(A->r, B->me.x)->frozen, (unsigned long long)C->r->st.equivocation,
+	    (unsigned long long)room_author(C->r, B->me.x)->frozen);
+	ok(memcmp(da, dc, 32) == 0, "once A and C sync, they show the same room");
+	ha = held_at(A->r, B->me.x, ROOM_CLASS_MSG, seq);
+	hc = held_at(C->r, B->me.x, ROOM_CLASS_MSG, seq);
+	ok(ha != NULL && hc != NULL && ha->len == hc->len && memcmp(ha->rec, hc->rec, ha->len) == 0,
+	    "and hold the same one of the two (the deterministic winner)");
+	ok(valid_from(A->r, B->me.x, lam) == 0 && valid_from(C->r, B->me.x, lam) == 0,
+	    "neither shows anything of B from the pair on (A %zu, C %zu)",
+	    valid_from(A->r, B->me.x, lam), valid_from(C->r, B->me.x, lam));
+	ok(valid_from(A->r, B->me.x, 1) == 2 && A->r->st.withdrawn >= 1 && C->r->st.withdrawn >= 1,
+	    "what B wrote before stays (its JOIN and first message: %zu); what was shown is withdrawn (A %llu, C %llu)",
+	    valid_from(A->r, B->me.x, 1), (unsigned long long)A->r->st.withdrawn, (unsigned long long)C->r->st.withdrawn);
+	ok(room_author(A->r, B->me.x)->frozen == lam && room_author(C->r, B->me.x)->frozen == lam &&
+	    A->r->st.equivocation == 1 && C->r->st.equivocation == 1,
+	    "both hold the proof and freeze B from lamport %llu", (unsigned long long)lam);
+	/* a member that gets both rivals itself */
+	ok(deliver(D, L, nl) == RV_ACCEPTED && deliver(D, R, nr) == RV_EQUIVOCATION &&
+	    deliver(D, L, nl) == RV_DUPLICATE && deliver(D, R, nr) == RV_DUPLICATE,
+	    "D, given both, reports the second as an equivocation, once");
+	/* a member that holds neither: the proof alone */
+	np = room_author(A->r, B->me.x)->proof->len;
+	memcpy(pf, room_author(A->r, B->me.x)->proof->rec, np);
+	ok(pf[0] == REC_ROOM_PROOF && roomwire_decode_proof(pf, np, &f) == WIRE_OK &&
+	    memcmp(f.room, RID, ROOM_ID_LEN) == 0, "the proof is a ROOM_PROOF of this room");
+	for (bad = 0, i = 0; i < np; i++)
+		if (roomwire_decode_proof(pf, i, &f) != WIRE_EMALFORMED)
+			bad++;
+	ok(bad == 0, "every truncation of a ROOM_PROOF is malformed");
+	pf[np - 1] ^= 1;
+	ok(room_on_proof(E->r, pf, np) == RV_FORGED && room_author(E->r, B->me.x)->frozen == 0,
+	    "a proof with a bad signature is refused");
+	pf[np - 1] ^= 1;
+	buf_init(&b, sizeof pf);
+	roomwire_put_proof(&b, RID, L, nl, L, nl);
+	ok(room_on_proof(E->r, buf_ptr(&b), buf_len(&b)) == RV_OTHER, "a proof of one event twice is refused");
+	buf_free(&b);
+	ok(room_on_proof(E->r, pf, np) == RV_EQUIVOCATION && room_on_proof(E->r, pf, np) == RV_DUPLICATE &&
+	    room_author(E->r, B->me.x)->frozen == lam, "E, holding neither, takes the proof alone, once");
+	sync2(A, E);
+	sync2(A, D);
+	room_digest(E->r, dc);
+	room_digest(A->r, da);
+	ok(memcmp(da, dc, 32) == 0 && deliver(E, M6, n6) == RV_DUPLICATE && valid_from(E->r, B->me.x, lam) == 0,
+	    "then syncs to the same room, B's later events not shown");
+	room_digest(D->r, dc);
+	ok(memcmp(da, dc, 32) == 0, "and so does D");
+	ok(room_send_text(C->r, &C->me, "still fine", 10, now, on_accept, C) == 0 &&
+	    last_by(C->r, C->me.x, RK_MSG)->valid, "the others write on as before");
+}
+
 int
 main(void)
 {
@@ -1184,6 +1322,7 @@ main(void)
 	test_catchup_10k();
 	test_prune();
 	test_limits();
+	test_equivocation();
 	test_convergence();
 	test_random_histories();
 	nodes_free();
