@@ -1218,6 +1218,7 @@ on_record(struct session *s, const struct record *r, void *arg)
 	case REC_ROOM_EVENT:
 	case REC_ROOM_HAVE:
 	case REC_ROOM_WANT:
+	case REC_ROOM_PROOF:
 		rooms_record(c, p, r->u.raw.p, r->u.raw.n);
 		break;
 	default:

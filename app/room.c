@@ -526,9 +526,14 @@ proof_apply(struct room *r, struct room_author *a, const struct room_event *x, c
 		/* the log keeps the winner (the slot just freed: no allocation, no failure) */
 		memmove(r->log + at, r->log + at + 1, (r->nlog - at - 1) * sizeof *r->log);
 		r->nlog--;
-		ev_free(held);
 		nw->keyidx = key_of(a, &nw->e);
 		nw->verified = 1;
+		/* what was shown under that seq is withdrawn (its line goes by author and seq) */
+		if (held->valid && held->e.kind == RK_MSG) {
+			nw->withdrawn = 1;
+			r->st.withdrawn++;
+		}
+		ev_free(held);
 		(void)log_insert(r, nw);
 	}
 	a->chain[cls] = 0;   /* the members' digests of this sequence differ for good */
@@ -1073,8 +1078,12 @@ have_check(struct room *r, const uint8_t to[ROOM_KEY_LEN], struct room_author *a
 			ours = a->chain[cls];
 		else
 			ours = (ev = held_at(r, a->x, cls, e->hwm[cls], NULL)) != NULL ? ev->chain : 0;
-		if (ours != 0 && ours != e->chain[cls])
-			n += push_range(r, to, a->x, cls, 1, a->hwm[cls], ROOM_PUSH_MAX, cb, arg, &more);
+		if (ours == 0 || ours == e->chain[cls] || a->chain_pushed[cls] == e->chain[cls])
+			continue;
+		/* once per digest seen: a pair neither side can resolve is not pushed again and again */
+		a->chain_pushed[cls] = e->chain[cls];
+		n += push_range(r, to, a->x, cls, e->hwm[cls] > ROOM_PUSH_MAX ? e->hwm[cls] - ROOM_PUSH_MAX + 1 : 1,
+		    e->hwm[cls], ROOM_PUSH_MAX, cb, arg, &more);
 	}
 	return n;
 }

@@ -75,6 +75,7 @@ struct room_author {
 	uint64_t         skip_to;       /* a peer said messages up to it are gone */
 	uint64_t         last_lamport[ROOM_CLASSES];  /* lamport of its event at hwm (0: not held) */
 	uint64_t         chain[ROOM_CLASSES];   /* digest of each sequence up to hwm (0: not known) */
+	uint64_t         chain_pushed[ROOM_CLASSES];  /* a peer's differing digest we answered (once) */
 	uint64_t         frozen;        /* it equivocated: its events from this lamport on do not count */
 	struct room_event *proof;       /* then: rec is the ROOM_PROOF, e the rival with the smaller lamport */
 	uint8_t          proof_new;     /* a proof came since the application last looked (it clears it) */

@@ -130,6 +130,18 @@ write_kept(FILE *f, void *arg)
 			if (fwrite(h, 1, 2, f) != 2 || fwrite(ev->rec, 1, ev->len, f) != ev->len)
 				return -1;
 		}
+	/* the proofs that froze authors (13.4): they are not in the log */
+	for (i = 0; i < r->nau; i++) {
+		const struct room_event *pf = r->au[i].proof;
+		uint8_t h[2];
+
+		if (pf == NULL)
+			continue;
+		h[0] = (uint8_t)(pf->len >> 8);
+		h[1] = (uint8_t)pf->len;
+		if (fwrite(h, 1, 2, f) != 2 || fwrite(pf->rec, 1, pf->len, f) != pf->len)
+			return -1;
+	}
 	return 0;
 }
 
@@ -445,9 +457,12 @@ withdraw_shown(struct core *c, struct room_app *ra, int tell)
 		core_emit(c, &ce);
 	}
 	for (k = 0; k < nw; k++) {
+		const struct room_author *a = room_author(ra->r, who[k]);
+
 		author_nick(c, who[k], anick, sizeof anick);
-		snprintf(text, sizeof text, "%zu message%s from %s after the kick %s withdrawn", nwho[k],
-		    nwho[k] == 1 ? "" : "s", anick, nwho[k] == 1 ? "is" : "are");
+		snprintf(text, sizeof text, "%zu message%s from %s %s %s withdrawn", nwho[k],
+		    nwho[k] == 1 ? "" : "s", anick, a != NULL && a->frozen ? "from its equivocation on" :
+		    "after the kick", nwho[k] == 1 ? "is" : "are");
 		(void)core_conv_add(&ra->conv, LINE_SYSTEM, NULL, text);
 		log_info("room %s (%s): %s", ra->idhex, ra->name, text);
 	}
@@ -490,6 +505,41 @@ tell_room(struct core *c, struct room_app *ra, const char *cmd, int invite)
 	core_emit(c, &ce);
 }
 
+/*
+ * Authors found equivocating since we last looked (13.4): write each proof
+ * to the log, say so in the room's window and the log, and send the proof
+ * to every online member who may receive it, so that the room converges now
+ * rather than at the next HAVE.
+ */
+static void
+proofs_new(struct core *c, struct room_app *ra)
+{
+	struct room *r = ra->r;
+	char afp[FP_LEN + 1], anick[NICK_BUF], text[NICK_BUF + 128];
+	size_t i, j;
+
+	for (i = 0; i < r->nau; i++) {
+		struct room_author *a = &r->au[i];
+
+		if (!a->proof_new || a->proof == NULL)
+			continue;
+		a->proof_new = 0;
+		log_append(ra, a->proof->rec, a->proof->len);
+		fp_of(a->x, afp);
+		author_nick(c, a->x, anick, sizeof anick);
+		snprintf(text, sizeof text, "%s signed two different events with one number (seq %llu): "
+		    "nothing of it counts from there on", anick, (unsigned long long)a->proof->e.seq);
+		(void)core_conv_add(&ra->conv, LINE_SYSTEM, NULL, text);
+		log_warn("room %s (%s): %s equivocates: two events with %s seq %llu; frozen from lamport %llu",
+		    ra->idhex, ra->name, afp, a->proof->e.kind == RK_MSG ? "message" : "membership",
+		    (unsigned long long)a->proof->e.seq, (unsigned long long)a->frozen);
+		for (j = 0; j < r->nau; j++)
+			if (memcmp(r->au[j].x, c->rooms->me.x, ROOM_KEY_LEN) != 0 &&
+			    room_may_receive_proof(r, r->au[j].x, a))
+				send_rec(peer_of(c, r->au[j].x), a->proof->rec, a->proof->len);
+	}
+}
+
 /* After a room changed: persist a room we were just invited to, report state changes. */
 static void
 room_changed(struct core *c, struct room_app *ra)
@@ -506,6 +556,7 @@ room_changed(struct core *c, struct room_app *ra)
 	}
 	if (ra->provisional)
 		return;
+	proofs_new(c, ra);
 	withdraw_shown(c, ra, 1);
 	if (st != ra->told || ra->r->nops != ra->told_ops) {
 		int invite = st == RM_INVITED && ra->told != RM_INVITED;
@@ -612,10 +663,15 @@ load_one(struct core *c, const char *path)
 		n = (size_t)data[off] << 8 | data[off + 1];
 		if (n == 0 || off + 2 + n > len)
 			break;   /* a torn tail: persist_append cut it, but be safe */
-		(void)room_receive(r, data + off + 2, n, 0, 0, on_accept, &x, NULL, NULL);
+		if (data[off + 2] == REC_ROOM_PROOF)
+			(void)room_on_proof(r, data + off + 2, n);
+		else
+			(void)room_receive(r, data + off + 2, n, 0, 0, on_accept, &x, NULL, NULL);
 		off += 2 + n;
 	}
 	r->replaying = 0;
+	for (n = 0; n < r->nau; n++)
+		r->au[n].proof_new = 0;   /* on disk already */
 	ra->log_bytes = off;
 	ra->compact_at = 0;   /* checked at the next append */
 	ra->told = room_state(r, c->rooms->me.x);
@@ -921,6 +977,15 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 	case REC_ROOM_WANT:
 		if (ra != NULL && !ra->provisional && roomwire_decode_want(rec, n, &w) == WIRE_OK)
 			(void)room_on_want(ra->r, p->pk, &w, push_to, p);
+		return;
+	case REC_ROOM_PROOF:
+		if (ra == NULL || ra->provisional || room_state(ra->r, p->pk) == RM_NONE)
+			return;
+		v = room_on_proof(ra->r, rec, n);
+		if (v == RV_FORGED || v == RV_OTHER)
+			log_warn("room %s: ROOM_PROOF from %s: %s: dropped", ra->idhex, p->fp,
+			    v == RV_FORGED ? "bad signature" : "not two rival events of the room");
+		room_changed(c, ra);
 		return;
 	}
 }

@@ -6,7 +6,8 @@
  * decoder (round trips checked); as an event, a HAVE or a WANT given to a
  * room with a few members; or as an event body re-signed with a member's
  * key, so that the fuzzer reaches the membership fold past the signature
- * check.
+ * check; or as a body signed twice with one seq (the second a byte longer),
+ * an equivocation, given as events and as a ROOM_PROOF.
  */
 #include "config.h"
 
@@ -53,7 +54,7 @@ ignore_push(struct room *r, const struct room_event *ev, void *arg)
 {
 	(void)r;
 	(void)arg;
-	CHECK(ev->len > 0 && ev->rec[0] == REC_ROOM_EVENT);
+	CHECK(ev->len > 0 && (ev->rec[0] == REC_ROOM_EVENT || ev->rec[0] == REC_ROOM_PROOF));
 }
 
 static void
@@ -83,6 +84,7 @@ check_codecs(const uint8_t *p, size_t n)
 	struct rec_room_event e, e2;
 	struct rec_room_have h, h2;
 	struct rec_room_want w, w2;
+	struct rec_room_proof f;
 	struct room_have_entry he;
 	struct room_body_member m;
 	struct buf b;
@@ -124,6 +126,13 @@ check_codecs(const uint8_t *p, size_t n)
 		CHECK(roomwire_decode_want(buf_ptr(&b), buf_len(&b), &w2) == WIRE_OK);
 		CHECK(buf_len(&b) == n && memcmp(buf_ptr(&b), copy, n) == 0);
 	}
+	buf_reset(&b);
+	if (roomwire_decode_proof(copy, n, &f) == WIRE_OK) {
+		CHECK(roomwire_decode_event(f.ev[0], f.len[0], &e) == WIRE_OK &&
+		    memcmp(e.room, f.room, ROOM_ID_LEN) == 0);
+		CHECK(roomwire_put_proof(&b, f.room, f.ev[0], f.len[0], f.ev[1], f.len[1]) == BUF_OK);
+		CHECK(buf_len(&b) == n && memcmp(buf_ptr(&b), copy, n) == 0);
+	}
 	/* the input as a body of each kind */
 	{
 		uint8_t k;
@@ -163,6 +172,7 @@ check_model(const uint8_t *p, size_t n, int resign)
 	if (want)
 		CHECK(w.first >= 1 && w.first <= w.last);
 	(void)room_on_have(r, M[1].x, p, n, ignore_push, NULL, &more);
+	(void)room_on_proof(r, p, n);
 	if (roomwire_decode_want(p, n, &w) == WIRE_OK)
 		(void)room_on_want(r, M[2].x, &w, ignore_push, NULL);
 	/* invariants */
@@ -177,13 +187,59 @@ check_model(const uint8_t *p, size_t n, int resign)
 	room_free(r);
 }
 
+/* p = member index, kind, body: two rival events of that member, as events and as a proof. */
+static void
+check_rivals(const uint8_t *p, size_t n)
+{
+	struct room *r = make_room(), *r2 = make_room();
+	const struct room_self *me;
+	struct room_author *a;
+	struct buf x, y, f;
+	uint8_t body[ROOM_BODY_MAX];
+	size_t len;
+	uint64_t seq;
+	int more = 0;
+
+	if (n < 2) {
+		room_free(r);
+		room_free(r2);
+		return;
+	}
+	me = &M[p[0] % 3];
+	len = n - 2 > ROOM_BODY_MAX - 1 ? ROOM_BODY_MAX - 1 : n - 2;
+	memcpy(body, p + 2, len);
+	body[len] = 'x';
+	a = room_author(r, me->x);
+	seq = a != NULL && a->hwm[ROOM_CLASS(p[1])] > 0 ? a->hwm[ROOM_CLASS(p[1])] : 1;
+	buf_init(&x, ROOM_EV_MAX);
+	buf_init(&y, ROOM_EV_MAX);
+	buf_init(&f, 2 * ROOM_EV_MAX + 64);
+	if (roomwire_put_event(&x, RID, me->x, seq, r->clock + 1, 5, p[1], body, len, me->sk) == BUF_OK &&
+	    roomwire_put_event(&y, RID, me->x, seq, r->clock + 2, 6, p[1], body, len + 1, me->sk) == BUF_OK &&
+	    roomwire_put_proof(&f, RID, buf_ptr(&x), buf_len(&x), buf_ptr(&y), buf_len(&y)) == BUF_OK) {
+		(void)room_receive(r, buf_ptr(&x), buf_len(&x), 0, 10, check_accept, NULL, NULL, NULL);
+		(void)room_receive(r, buf_ptr(&y), buf_len(&y), 0, 10, check_accept, NULL, NULL, NULL);
+		(void)room_on_proof(r2, buf_ptr(&f), buf_len(&f));
+		(void)room_on_proof(r, buf_ptr(&f), buf_len(&f));
+		if (p[1] != RK_CREATE && (a = room_author(r2, me->x)) != NULL)
+			CHECK(a->frozen != 0 && a->proof != NULL);
+		(void)room_push_all(r2, M[1].x, ignore_push, NULL, &more);
+		CHECK(room_state(r, M[0].x) == RM_JOINED || me == &M[0]);
+	}
+	buf_free(&x);
+	buf_free(&y);
+	buf_free(&f);
+	room_free(r);
+	room_free(r2);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup();
 	if (size == 0)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		check_codecs(data + 1, size - 1);
 		break;
@@ -192,6 +248,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		check_model(data + 1, size - 1, 1);
+		break;
+	case 3:
+		check_rivals(data + 1, size - 1);
 		break;
 	}
 	return 0;

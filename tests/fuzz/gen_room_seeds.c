@@ -103,6 +103,10 @@ main(int argc, char **argv)
 		s[0] = 1; s[1] = RK_INVITE; memcpy(s + 2, m[2].x, 32); memcpy(s + 34, m[2].ed, 32);
 		memcpy(s + 66, m[2].bind, 64);
 		put("sign_invite", 2, s, 130);
+		s[0] = 1; s[1] = RK_MSG; memcpy(s + 2, "one", 3);
+		put("rivals_msg", 3, s, 5);
+		s[0] = 1; s[1] = RK_LEAVE;
+		put("rivals_leave", 3, s, 2);
 	}
 	buf_free(&b);
 	room_free(r);
