@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "noise.h"
+#include "roomwire.h"
 #include "sock.h"
 #include "wire.h"
 
@@ -52,6 +53,8 @@ usage(void)
 	    "       offer-fat N NAMES LEN bad|hold SECS | offer-dirs N SECS |\n"
 	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS |\n"
 	    "       room-relay LOGFILE forged|replay  (a member's rooms/ID.log, relayed)\n"
+	    "       room-say ROOMHEX SEQ LAMPORT TEXT  (a room message signed with our key: with\n"
+	    "       HOSTILE_PRIV a member's, e.g. to equivocate)\n"
 	    "       hostile proto CASE HOST:PORT [ARG...]  (conformance cases of tests/t_protocol.sh)\n"
 	    "       hostile listen-stall silent|preamble|msg1|msg2 HOST:PORT SECS  (a stalling responder;\n"
 	    "       msg2: a real msg2 with our key, then \"msg3\", \"closed\" or \"open\")\n"
@@ -1136,6 +1139,41 @@ room_relay(struct conn *c, const char *file, const char *how)
 	return verdict(c->fd, 2) == 1 ? 0 : 1;
 }
 
+/*
+ * room-say ROOMHEX SEQ LAMPORT TEXT: a room MSG event by our identity,
+ * signed with the signing key derived from our private key (PROTOCOL.md
+ * 13.1): with HOSTILE_PRIV set to a member's key, a message as that member
+ * would write it, with the seq and lamport we choose.
+ */
+static int
+room_say(struct conn *c, char **argv)
+{
+	uint8_t room[ROOM_ID_LEN], ed[ROOM_KEY_LEN], sk[ROOM_SK_LEN];
+	size_t len = 0;
+	struct buf b;
+	int rc;
+
+	if (sodium_hex2bin(room, sizeof room, argv[0], strlen(argv[0]), NULL, &len, NULL) != 0 ||
+	    len != sizeof room) {
+		printf("error room id\n");
+		return 1;
+	}
+	roomwire_signing_key(c->priv, ed, sk);
+	buf_init(&b, ROOM_EV_MAX);
+	rc = roomwire_put_event(&b, room, c->pub, strtoull(argv[1], NULL, 10), strtoull(argv[2], NULL, 10),
+	    (uint64_t)now_ms(), RK_MSG, argv[3], strlen(argv[3]), sk);
+	sodium_memzero(sk, sizeof sk);
+	if (rc != BUF_OK) {
+		buf_free(&b);
+		printf("error event\n");
+		return 1;
+	}
+	send_rec(c, &b, NULL, NULL);
+	buf_free(&b);
+	printf("sent 1\n");
+	return verdict(c->fd, 2) == 1 ? 0 : 1;
+}
+
 /* The offer modes that need a finished handshake; -1 if mode is none of them. */
 static int
 offer_modes(struct conn *c, const char *mode, int argc, char **argv)
@@ -2075,6 +2113,11 @@ main(int argc, char **argv)
 		if (argc < 5)
 			usage();
 		return room_relay(&c, argv[3], argv[4]);
+	}
+	if (strcmp(mode, "room-say") == 0) {
+		if (argc < 7)
+			usage();
+		return room_say(&c, argv + 3);
 	}
 	if (strcmp(mode, "offer") == 0) {
 		/* offer names; print the victim's answer (it must refuse bad names) */
