@@ -19,6 +19,8 @@
 #define ROOM_PUSH_MAX     512      /* events pushed in answer to one HAVE */
 #define ROOMS_MAX         32       /* rooms, invitations included */
 #define ROOM_INVITES_MAX  8        /* unanswered invitations */
+#define ROOM_INVITES_PEER 3        /* ... from one inviter */
+#define ROOM_INVITES_STRANGERS 4   /* ... from strangers, together */
 #define ROOM_LOG_OPS_MAX  4096     /* non-MSG events kept per room */
 #define ROOM_RATE         50       /* events a second accepted live from one author */
 #define ROOM_DIR_MAX      (2 * ROOM_MEMBERS_MAX)   /* keys that may sign in a room */

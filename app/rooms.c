@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -472,35 +473,48 @@ withdraw_shown(struct core *c, struct room_app *ra, int tell)
 	}
 }
 
+/*
+ * Who invited us to ra: for an invitation still in memory, the peer whose
+ * CREATE it is; else the author of the latest valid INVITE naming us.  NULL
+ * if none.
+ */
+static const uint8_t *
+inviter_of(struct core *c, const struct room_app *ra)
+{
+	struct room_body_member m;
+	size_t i;
+
+	if (ra->provisional)
+		return ra->via;
+	for (i = ra->r->nlog; i-- > 0;) {
+		const struct room_event *ev = ra->r->log[i];
+
+		if (ev->e.kind == RK_INVITE && ev->valid &&
+		    roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0 &&
+		    memcmp(m.x, c->rooms->me.x, ROOM_KEY_LEN) == 0)
+			return ev->e.author;
+	}
+	return NULL;
+}
+
 /* Tell the front-end about a room; invite: it is an invitation (EV_ROOM_INVITE). */
 static void
 tell_room(struct core *c, struct room_app *ra, const char *cmd, int invite)
 {
 	struct core_event ce;
 	char ifp[FP_LEN + 1], inick[NICK_BUF];
-	size_t i;
+	const uint8_t *x;
 
 	memset(&ce, 0, sizeof ce);
 	ce.type = EV_ROOM;
 	ce.room = ra;
 	ce.cmd = cmd;
-	if (invite) {
-		/* the inviter: the author of the latest valid INVITE naming us */
-		for (i = ra->r->nlog; i-- > 0;) {
-			const struct room_event *ev = ra->r->log[i];
-			struct room_body_member m;
-
-			if (ev->e.kind == RK_INVITE && ev->valid &&
-			    roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0 &&
-			    memcmp(m.x, c->rooms->me.x, ROOM_KEY_LEN) == 0) {
-				fp_of(ev->e.author, ifp);
-				author_nick(c, ev->e.author, inick, sizeof inick);
-				ce.type = EV_ROOM_INVITE;
-				ce.author = ifp;
-				ce.author_nick = inick;
-				break;
-			}
-		}
+	if (invite && (x = inviter_of(c, ra)) != NULL) {
+		fp_of(x, ifp);
+		author_nick(c, x, inick, sizeof inick);
+		ce.type = EV_ROOM_INVITE;
+		ce.author = ifp;
+		ce.author_nick = inick;
 	}
 	core_emit(c, &ce);
 }
@@ -869,24 +883,111 @@ got_have(struct core *c, struct peer *p, struct room_app *ra, const uint8_t *rec
 			delivered(c, ra, p->pk, e.hwm[ROOM_CLASS_MSG]);
 }
 
-/* A provisional room from a CREATE a peer sent; the oldest provisional one goes when full. */
+/* Whether p's invitations count as a friend's: known or verified, and not blocked (13.7). */
+static int
+inviter_friend(const struct peer *p)
+{
+	return p != NULL && p->trust != TRUST_BLOCKED && (p->known || p->trust == TRUST_VERIFIED);
+}
+
+/* Whether ra is an unanswered invitation: in memory still, or invited and not joined nor declined. */
+static int
+unanswered(struct core *c, const struct room_app *ra)
+{
+	return ra->provisional || room_state(ra->r, c->rooms->me.x) == RM_INVITED;
+}
+
+/* The oldest unanswered invitation of the inviter that has the most of them; SIZE_MAX if none. */
+static size_t
+invites_oldest_of_most(struct core *c)
+{
+	size_t i, j, best = SIZE_MAX, most = 0, k;
+
+	for (i = 0; i < c->rooms->n; i++) {
+		const uint8_t *x = unanswered(c, c->rooms->list[i]) ? inviter_of(c, c->rooms->list[i]) : NULL;
+
+		if (x == NULL)
+			continue;
+		for (k = 0, j = 0; j < c->rooms->n; j++) {
+			const uint8_t *y = unanswered(c, c->rooms->list[j]) ? inviter_of(c, c->rooms->list[j]) : NULL;
+
+			k += y != NULL && memcmp(x, y, ROOM_KEY_LEN) == 0;
+		}
+		if (k > most) {   /* the first of that inviter's is its oldest */
+			most = k;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* Forget unanswered invitation i (13.7): its log file too, and say so. */
+static void
+invite_drop(struct core *c, size_t i)
+{
+	struct room_app *ra = c->rooms->list[i];
+
+	log_info("room %s (%s): invitation dropped to make room for another (at most %d from one "
+	    "inviter, %d from strangers, %d in all)", ra->idhex, ra->name, ROOM_INVITES_PEER,
+	    ROOM_INVITES_STRANGERS, ROOM_INVITES_MAX);
+	if (!ra->provisional) {
+		if (unlink(ra->path) != 0 && errno != ENOENT)
+			log_warn("room %s: %s: %s", ra->idhex, ra->path, strerror(errno));
+		core_note(c, NULL, LINE_SYSTEM, "the invitation to #%s is dropped: too many invitations", ra->name);
+	}
+	rooms_drop(c, i);
+}
+
+/*
+ * Make room for an invitation from p (13.7): at most ROOM_INVITES_PEER
+ * unanswered ones from one inviter (its oldest goes), ROOM_INVITES_STRANGERS
+ * from strangers together (the oldest stranger's goes), ROOM_INVITES_MAX in
+ * all (a stranger's goes first; for a friend, else the oldest of the inviter
+ * with the most).  A stranger never pushes out a friend's invitation, and
+ * rooms we created or answered are never dropped.  0, or -1: refuse it.
+ */
+static int
+invites_make_room(struct core *c, struct peer *p)
+{
+	size_t i, n = 0, nstr = 0, mine = 0, old_mine = SIZE_MAX, old_str = SIZE_MAX, victim = SIZE_MAX;
+	int friend = inviter_friend(p);
+
+	for (i = 0; i < c->rooms->n; i++) {
+		const uint8_t *x;
+
+		if (!unanswered(c, c->rooms->list[i]))
+			continue;
+		x = inviter_of(c, c->rooms->list[i]);
+		n++;
+		if (x != NULL && memcmp(x, p->pk, ROOM_KEY_LEN) == 0 && mine++ == 0)
+			old_mine = i;
+		if (!inviter_friend(x != NULL ? core_peer_get(c, x, 0) : NULL) && nstr++ == 0)
+			old_str = i;
+	}
+	if (mine >= ROOM_INVITES_PEER)
+		victim = old_mine;
+	else if (!friend && nstr >= ROOM_INVITES_STRANGERS)
+		victim = old_str;
+	else if (n >= ROOM_INVITES_MAX)
+		victim = old_str != SIZE_MAX ? old_str : friend ? invites_oldest_of_most(c) : SIZE_MAX;
+	if (victim != SIZE_MAX)
+		invite_drop(c, victim);
+	else if (n >= ROOM_INVITES_MAX)
+		return -1;
+	return c->rooms->n >= ROOMS_MAX ? -1 : 0;
+}
+
+/* A provisional room from a CREATE a peer sent, if the invitation policy makes room for it. */
 static struct room_app *
 provisional(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 {
 	struct room_app *ra;
 	struct room *r;
-	size_t i, nprov = 0, oldest = SIZE_MAX;
 
-	for (i = 0; i < c->rooms->n; i++)
-		if (c->rooms->list[i]->provisional) {
-			if (oldest == SIZE_MAX)
-				oldest = i;
-			nprov++;
-		}
-	if (nprov >= ROOM_INVITES_MAX)
-		rooms_drop(c, oldest);
-	else if (c->rooms->n >= ROOMS_MAX) {
-		log_warn("room from %s: we are in %d rooms already: ignored", p->fp, ROOMS_MAX);
+	if (invites_make_room(c, p) != 0) {
+		log_warn("room from %s: no room for another invitation (%d rooms, %d unanswered "
+		    "invitations, %d from strangers): ignored", p->fp, ROOMS_MAX, ROOM_INVITES_MAX,
+		    ROOM_INVITES_STRANGERS);
 		return NULL;
 	}
 	if ((r = room_from_create(rec, n, c->opt.history_lines)) == NULL) {

@@ -35,6 +35,7 @@ struct conn {
 	int             fd;
 	struct noise_cs tx, rx;
 	uint8_t         priv[32], pub[32];
+	uint8_t         peer[32];      /* the other side's static key, once the handshake read it */
 };
 
 /* Print usage and exit. */
@@ -53,6 +54,7 @@ usage(void)
 	    "       offer-fat N NAMES LEN bad|hold SECS | offer-dirs N SECS |\n"
 	    "       offer-stall N SECS [SRCADDR] | offer-again N SECS | offer-ids HEX N SECS |\n"
 	    "       room-relay LOGFILE forged|replay  (a member's rooms/ID.log, relayed)\n"
+	    "       room-invites N  (N rooms of ours, each with an INVITE of the victim)\n"
 	    "       room-say ROOMHEX SEQ LAMPORT TEXT  (a room message signed with our key: with\n"
 	    "       HOSTILE_PRIV a member's, e.g. to equivocate)\n"
 	    "       hostile proto CASE HOST:PORT [ARG...]  (conformance cases of tests/t_protocol.sh)\n"
@@ -218,6 +220,7 @@ handshake_steps(struct conn *c, const char *target, int upto_msg2)
 	    get_frame(c->fd, msg, sizeof msg, &n) == -1 ||
 	    noise_hs_read(&hs, msg, n, pl, sizeof pl, &pn) != 0)
 		return -1;
+	memcpy(c->peer, hs.rs, sizeof c->peer);
 	if (upto_msg2)
 		return 0;
 	if (noise_hs_write(&hs, NULL, 0, msg, sizeof msg, &n) != 0 || put_frame(c->fd, msg, n) == -1 ||
@@ -1174,6 +1177,81 @@ room_say(struct conn *c, char **argv)
 	return verdict(c->fd, 2) == 1 ? 0 : 1;
 }
 
+/* The victim's room signing key and binding, from its HELLO (extension 3); 0, or -1. */
+static int
+victim_roomkey(struct conn *c, uint8_t ext[ROOM_BIND_EXT_LEN])
+{
+	uint8_t ct[WIRE_FRAME_MAX], pt[WIRE_FRAME_MAX];
+	struct pollfd pf = { c->fd, POLLIN, 0 };
+	struct record r;
+	size_t n;
+
+	while (poll(&pf, 1, 5000) == 1 && get_frame(c->fd, ct, sizeof ct, &n) == 0 && n > NOISE_TAGLEN) {
+		if (noise_cs_decrypt(&c->rx, NULL, 0, ct, n, pt) != 0)
+			return -1;
+		if (pt[0] != REC_HELLO || wire_decode(pt, n - NOISE_TAGLEN, &r) != WIRE_OK)
+			continue;
+		if (r.u.hello.roomkey == NULL)
+			return -1;
+		memcpy(ext, r.u.hello.roomkey, ROOM_BIND_EXT_LEN);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * room-invites N: N rooms created by us (fresh ids), each sent as its
+ * CREATE and an INVITE of the victim (with the key and binding of its
+ * HELLO), as a peer that spams invitations would.
+ */
+static int
+room_invites(struct conn *c, int n)
+{
+	uint8_t ext[ROOM_BIND_EXT_LEN], ed[ROOM_KEY_LEN], sk[ROOM_SK_LEN], room[ROOM_ID_LEN];
+	struct room_body_member m;
+	struct buf body, b;
+	char name[32];
+	int k, sent = 0;
+
+	if (victim_roomkey(c, ext) != 0) {
+		printf("error no room key in the victim's HELLO\n");
+		return 1;
+	}
+	roomwire_signing_key(c->priv, ed, sk);
+	buf_init(&body, ROOM_BODY_MAX);
+	buf_init(&b, ROOM_EV_MAX);
+	for (k = 1; k <= n; k++) {
+		randombytes_buf(room, sizeof room);
+		memset(&m, 0, sizeof m);
+		snprintf(name, sizeof name, "spam%d", k);
+		m.name = (const uint8_t *)name;
+		m.name_len = strlen(name);
+		memcpy(m.ed, ed, ROOM_KEY_LEN);
+		roomwire_bind(m.bind, c->pub, sk);
+		buf_reset(&body);
+		buf_reset(&b);
+		if (roomwire_put_body(&body, RK_CREATE, &m) != BUF_OK ||
+		    roomwire_put_event(&b, room, c->pub, 1, 1, (uint64_t)now_ms(), RK_CREATE, buf_ptr(&body),
+		        buf_len(&body), sk) != BUF_OK || send_rec(c, &b, NULL, NULL) != 0)
+			break;
+		memcpy(m.x, c->peer, ROOM_KEY_LEN);
+		memcpy(m.ed, ext, ROOM_KEY_LEN);
+		memcpy(m.bind, ext + ROOM_KEY_LEN, ROOM_SIG_LEN);
+		buf_reset(&body);
+		buf_reset(&b);
+		if (roomwire_put_body(&body, RK_INVITE, &m) != BUF_OK ||
+		    roomwire_put_event(&b, room, c->pub, 2, 2, (uint64_t)now_ms(), RK_INVITE, buf_ptr(&body),
+		        buf_len(&body), sk) != BUF_OK || send_rec(c, &b, NULL, NULL) != 0)
+			break;
+		sent++;
+	}
+	sodium_memzero(sk, sizeof sk);
+	buf_free(&body);
+	buf_free(&b);
+	printf("sent %d\n", sent);
+	return verdict(c->fd, 2) == 1 ? 0 : 1;
+}
+
 /* The offer modes that need a finished handshake; -1 if mode is none of them. */
 static int
 offer_modes(struct conn *c, const char *mode, int argc, char **argv)
@@ -2113,6 +2191,11 @@ main(int argc, char **argv)
 		if (argc < 5)
 			usage();
 		return room_relay(&c, argv[3], argv[4]);
+	}
+	if (strcmp(mode, "room-invites") == 0) {
+		if (argc < 4)
+			usage();
+		return room_invites(&c, atoi(argv[3]));
 	}
 	if (strcmp(mode, "room-say") == 0) {
 		if (argc < 7)
