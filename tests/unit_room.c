@@ -211,7 +211,10 @@ forge(uint8_t *out, const uint8_t author[32], const uint8_t sk[64], uint64_t seq
 	return n;
 }
 
-/* A fresh room by node 0 with nodes 1..n-1 invited, joined and synced with each other. */
+/*
+ * A fresh room by node 0 (history: hist) with nodes 1..n-1 invited, joined
+ * and synced with each other.
+ */
 static void
 room_joined(int n, const char *name)
 {
@@ -221,7 +224,7 @@ room_joined(int n, const char *name)
 	all_free();
 	for (i = 0; i < n; i++)
 		node_init(i);
-	N[0].r = room_create(&N[0].me, RID, name, strlen(name), 1000, now, on_accept, &N[0]);
+	N[0].r = room_create(&N[0].me, RID, name, strlen(name), hist, now, on_accept, &N[0]);
 	for (i = 1; i < n; i++)
 		room_invite(N[0].r, &N[0].me, N[i].me.x, N[i].me.ed, N[i].me.bind, now, on_accept, &N[0]);
 	for (i = 1; i < n; i++)
@@ -502,25 +505,7 @@ test_kick_leave(void)
 	size_t n, i;
 	int bseen;
 
-	nodes_free();
-	all_free();
-	for (i = 0; i < 4; i++)
-		node_init((int)i);
-	A->r = room_create(&A->me, RID, "team", 4, 1000, now, on_accept, A);
-	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, on_accept, A);
-	room_invite(A->r, &A->me, C->me.x, C->me.ed, C->me.bind, now, on_accept, A);
-	room_invite(A->r, &A->me, D->me.x, D->me.ed, D->me.bind, now, on_accept, A);
-	sync1(A, B);
-	sync1(A, C);
-	sync1(A, D);
-	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, on_accept, B);
-	room_write(C->r, &C->me, RK_JOIN, NULL, 0, now, on_accept, C);
-	room_write(D->r, &D->me, RK_JOIN, NULL, 0, now, on_accept, D);
-	for (i = 0; i < 2; i++) {
-		sync2(A, B);
-		sync2(A, C);
-		sync2(A, D);
-	}
+	room_joined(4, "team");
 	ok(room_nmembers(A->r) == 4 && room_nmembers(D->r) == 4, "four members joined");
 	ok(room_kick(B->r, &B->me, C->me.x, now, NULL, NULL) == -1, "only the creator kicks");
 	ok(room_kick(A->r, &A->me, C->me.x, now, on_accept, A) == 0 && room_state(A->r, C->me.x) == RM_KICKED, "A kicks C");
@@ -578,24 +563,8 @@ test_order(void)
 	struct node *A = &N[0], *B = &N[1], *C = &N[2];
 	uint8_t da[32], db[32], dc[32];
 	size_t i, lates = 0, sorted = 1;
-	int rounds;
 
-	nodes_free();
-	all_free();
-	for (i = 0; i < 3; i++)
-		node_init((int)i);
-	A->r = room_create(&A->me, RID, "order", 5, 1000, now, on_accept, A);
-	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, on_accept, A);
-	room_invite(A->r, &A->me, C->me.x, C->me.ed, C->me.bind, now, on_accept, A);
-	sync1(A, B);
-	sync1(A, C);
-	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, on_accept, B);
-	room_write(C->r, &C->me, RK_JOIN, NULL, 0, now, on_accept, C);
-	for (rounds = 0; rounds < 2; rounds++) {
-		sync2(A, B);
-		sync2(A, C);
-		sync2(B, C);
-	}
+	room_joined(3, "order");
 	/* partition: {A, B} and {C} write concurrently */
 	for (i = 0; i < 5; i++) {
 		char t[32];
@@ -637,20 +606,7 @@ test_catchup(void)
 	int seen[101];
 	char t[32];
 
-	nodes_free();
-	all_free();
-	for (i = 0; i < 3; i++)
-		node_init((int)i);
-	A->r = room_create(&A->me, RID, "catch", 5, 1000, now, on_accept, A);
-	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, on_accept, A);
-	room_invite(A->r, &A->me, C->me.x, C->me.ed, C->me.bind, now, on_accept, A);
-	sync1(A, B);
-	sync1(A, C);
-	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, on_accept, B);
-	room_write(C->r, &C->me, RK_JOIN, NULL, 0, now, on_accept, C);
-	sync2(A, B);
-	sync2(A, C);
-	sync2(B, C);
+	room_joined(3, "catch");
 	for (i = 1; i <= 100; i++) {
 		snprintf(t, sizeof t, "m%zu", i);
 		room_send_text(A->r, &A->me, t, strlen(t), now, on_accept, A);
@@ -694,20 +650,7 @@ test_pull(void)
 	size_t i, nw, k;
 	char t[16];
 
-	nodes_free();
-	all_free();
-	for (i = 0; i < 3; i++)
-		node_init((int)i);
-	A->r = room_create(&A->me, RID, "pull", 4, 1000, now, on_accept, A);
-	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, on_accept, A);
-	room_invite(A->r, &A->me, C->me.x, C->me.ed, C->me.bind, now, on_accept, A);
-	sync1(A, B);
-	sync1(A, C);
-	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, on_accept, B);
-	room_write(C->r, &C->me, RK_JOIN, NULL, 0, now, on_accept, C);
-	sync2(B, A);
-	sync2(C, A);
-	sync2(B, C);
+	room_joined(3, "pull");
 	for (i = 0; i < 5; i++) {
 		snprintf(t, sizeof t, "p%zu", i);
 		room_send_text(A->r, &A->me, t, strlen(t), now, on_accept, A);
@@ -819,21 +762,8 @@ test_catchup_10k(void)
 	size_t i;
 	char t[16];
 
-	nodes_free();
-	all_free();
-	for (i = 0; i < 3; i++)
-		node_init((int)i);
 	hist = 20000;
-	A->r = room_create(&A->me, RID, "big", 3, 20000, now, NULL, NULL);
-	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, NULL, NULL);
-	room_invite(A->r, &A->me, C->me.x, C->me.ed, C->me.bind, now, NULL, NULL);
-	sync1(A, B);
-	sync1(A, C);
-	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, NULL, NULL);
-	room_write(C->r, &C->me, RK_JOIN, NULL, 0, now, NULL, NULL);
-	sync2(B, A);
-	sync2(C, A);
-	sync2(B, C);
+	room_joined(3, "big");
 	for (i = 0; i < 10000; i++) {
 		snprintf(t, sizeof t, "k%zu", i);
 		room_send_text(A->r, &A->me, t, strlen(t), now, NULL, NULL);
@@ -895,15 +825,7 @@ test_limits(void)
 	struct room_self fake, first;
 	size_t i, n, refused = 0, rate = 0;
 
-	nodes_free();
-	all_free();
-	node_init(0);
-	node_init(1);
-	A->r = room_create(&A->me, RID, "big", 3, 1000, now, on_accept, A);
-	room_invite(A->r, &A->me, B->me.x, B->me.ed, B->me.bind, now, on_accept, A);
-	sync1(A, B);
-	room_write(B->r, &B->me, RK_JOIN, NULL, 0, now, on_accept, B);
-	sync2(A, B);
+	room_joined(2, "big");
 	/* B (a member) invites 10,000 fake members; then one of them again and again */
 	for (i = 0; i < 10000; i++) {
 		crypto_box_keypair(pub, priv);
@@ -961,6 +883,42 @@ xorshift(void)
 }
 
 /*
+ * Apply ALL in a random order to a fresh room keeping history messages (what
+ * waits is retried, as anti-entropy would); its digest.
+ */
+static void
+apply_shuffled(uint8_t d[32], size_t history)
+{
+	static size_t perm[MAXREC];
+	struct rec_room_event e;
+	struct room *r = NULL;
+	size_t j;
+	int again = 1;
+
+	for (j = 0; j < nall; j++) {
+		perm[j] = j;
+		roomwire_decode_event(ALL[j].p, ALL[j].n, &e);
+		if (e.kind == RK_CREATE && r == NULL)
+			r = room_from_create(ALL[j].p, ALL[j].n, history);
+	}
+	for (j = nall - 1; j > 0; j--) {
+		size_t x = xorshift() % (j + 1), tmp = perm[j];
+
+		perm[j] = perm[x];
+		perm[x] = tmp;
+	}
+	while (again) {
+		size_t before = r->nlog;
+
+		for (j = 0; j < nall; j++)
+			room_receive(r, ALL[perm[j]].p, ALL[perm[j]].n, 0, now, NULL, NULL, NULL, NULL);
+		again = r->nlog != before;
+	}
+	room_digest(r, d);
+	room_free(r);
+}
+
+/*
  * Membership converges: build a history with concurrent invites, joins,
  * leaves, kicks and messages in a partition that heals, then apply the same
  * set of events in many random orders to fresh rooms: every order gives the
@@ -971,7 +929,7 @@ test_convergence(void)
 {
 	struct node *A = &N[0], *B = &N[1], *C = &N[2], *D = &N[3], *E = &N[4];
 	uint8_t d0[32], d[32];
-	size_t i, j, perm[MAXREC], create = 0, differ = 0, trials = 200;
+	size_t i, j, differ = 0, trials = 200;
 	int k, rounds;
 	char t[32];
 
@@ -1028,74 +986,14 @@ test_convergence(void)
 	    (unsigned long long)A->r->st.withdrawn, (unsigned long long)A->r->st.late);
 
 	/* the union of every event, in random orders */
-	for (i = 0; i < nall; i++) {
-		struct rec_room_event e;
-
-		roomwire_decode_event(ALL[i].p, ALL[i].n, &e);
-		if (e.kind == RK_CREATE)
-			create = i;
-	}
 	for (i = 0; i < trials; i++) {
-		struct room *r = room_from_create(ALL[create].p, ALL[create].n, 1000);
-		int again = 1;
-
-		for (j = 0; j < nall; j++)
-			perm[j] = j;
-		for (j = nall - 1; j > 0; j--) {
-			size_t x = xorshift() % (j + 1), tmp = perm[j];
-
-			perm[j] = perm[x];
-			perm[x] = tmp;
-		}
-		/* deliver in that order; what waits is retried as anti-entropy would */
-		while (again) {
-			size_t before = r->nlog;
-
-			for (j = 0; j < nall; j++)
-				room_receive(r, ALL[perm[j]].p, ALL[perm[j]].n, 0, now, NULL, NULL, NULL, NULL);
-			again = r->nlog != before;
-		}
-		room_digest(r, d);
+		apply_shuffled(d, 1000);
 		/* A holds every event too (it was pushed everything a member may get) */
 		if (memcmp(d, d0, 32) != 0)
 			differ++;
-		room_free(r);
 	}
 	ok(differ == 0, "the same %zu events in %zu random orders give the same room every time (%zu differ)",
 	    nall, trials, differ);
-}
-
-/* Apply ALL in a random order to a fresh room (what waits is retried, as anti-entropy would); its digest. */
-static void
-apply_shuffled(uint8_t d[32])
-{
-	static size_t perm[MAXREC];
-	struct rec_room_event e;
-	struct room *r = NULL;
-	size_t j;
-	int again = 1;
-
-	for (j = 0; j < nall; j++) {
-		perm[j] = j;
-		roomwire_decode_event(ALL[j].p, ALL[j].n, &e);
-		if (e.kind == RK_CREATE && r == NULL)
-			r = room_from_create(ALL[j].p, ALL[j].n, 100000);
-	}
-	for (j = nall - 1; j > 0; j--) {
-		size_t x = xorshift() % (j + 1), tmp = perm[j];
-
-		perm[j] = perm[x];
-		perm[x] = tmp;
-	}
-	while (again) {
-		size_t before = r->nlog;
-
-		for (j = 0; j < nall; j++)
-			room_receive(r, ALL[perm[j]].p, ALL[perm[j]].n, 0, now, NULL, NULL, NULL, NULL);
-		again = r->nlog != before;
-	}
-	room_digest(r, d);
-	room_free(r);
 }
 
 /*
@@ -1150,9 +1048,9 @@ test_random_histories(void)
 				for (j = 0; j < NODES; j++)
 					if (i != j)
 						sync1(&N[i], &N[j]);
-		apply_shuffled(d0);
+		apply_shuffled(d0, 100000);
 		for (i = 0; i < 10; i++) {
-			apply_shuffled(d);
+			apply_shuffled(d, 100000);
 			if (memcmp(d, d0, 32) != 0)
 				bad_orders++;
 		}
@@ -1253,7 +1151,7 @@ test_equivocation(void)
 	sync2(A, C);
 	room_digest(A->r, da);
 	room_digest(C->r, dc);
-	printf("# A: %llu proofs, B frozen at %llu; C: %llu, %llu\n", (unsigned long long)A->r->st.equivocation,
+	printf("# equivocation: A holds %llu proof, B frozen at lamport %llu; C: %llu, %llu\n", (unsigned long long)A->r->st.equivocation,
 	    (unsigned long long)room_author(A->r, B->me.x)->frozen, (unsigned long long)C->r->st.equivocation,
 	    (unsigned long long)room_author(C->r, B->me.x)->frozen);
 	ok(memcmp(da, dc, 32) == 0, "once A and C sync, they show the same room");
