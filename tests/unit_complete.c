@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "complete_stub.h"
 #include "tap.h"
 #include "tui_complete.h"
 
@@ -15,63 +16,8 @@ static const char *const synopses[] = { "[ID [DIR]]", "", "PEER TEXT", "PEER PAT
 static const char *const peers[] = { "bob", "bobby", "carol", NULL };
 static const char *const ids[] = { "aa11bb22cc33dd44", "aa11cc3300000000", "ff00ff00ff00ff00", NULL };
 
-/* Command names starting with prefix. */
-static void
-src_commands(struct tui_comp *c, const char *prefix, void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; commands[i] != NULL; i++)
-		if (strncmp(commands[i], prefix, strlen(prefix)) == 0)
-			comp_add(c, "/", commands[i], " ");
-}
-
-/* A command's synopsis. */
-static const char *
-src_synopsis(const char *cmd, void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; commands[i] != NULL; i++)
-		if (strcmp(commands[i], cmd) == 0)
-			return synopses[i];
-	return NULL;
-}
-
-/* Nicks starting with word. */
-static void
-src_peers(struct tui_comp *c, const char *word, void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; peers[i] != NULL; i++)
-		if (strncmp(peers[i], word, strlen(word)) == 0)
-			comp_add(c, peers[i], c->colon ? ": " : " ", "");
-}
-
-/* Transfer ids starting with word. */
-static void
-src_ids(struct tui_comp *c, const char *word, const char *cmd, void *arg)
-{
-	char id[9];
-	size_t i;
-
-	(void)arg;
-	(void)cmd;
-	for (i = 0; ids[i] != NULL; i++) {
-		if (strncmp(ids[i], word, strlen(word)) == 0) {
-			snprintf(id, sizeof id, "%.8s", ids[i]);
-			comp_add(c, id, " ", "");
-		}
-	}
-}
-
-static const struct comp_src src = {
-	.commands = src_commands, .synopsis = src_synopsis, .peers = src_peers, .ids = src_ids,
-};
+static const struct stub_lists lists = { commands, synopses, peers, ids };
+static struct comp_src src;   /* over lists: stub_src in main */
 
 static struct edit e;
 static struct tui_comp comp;
@@ -200,6 +146,7 @@ test_cap(void)
 int
 main(void)
 {
+	stub_src(&src, &lists);
 	edit_init(&e);
 	memset(&comp, 0, sizeof comp);
 	test_kinds();

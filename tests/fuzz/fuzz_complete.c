@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../complete_stub.h"
 #include "text.h"
 #include "tui_complete.h"
 
@@ -26,56 +27,8 @@ static const char *const commands[] = { "accept", "alpha", "msg", "send", "send�
 static const char *const synopses[] = { "[ID [DIR]]", "", "PEER TEXT", "PEER PATH...", "FILE", NULL };
 static const char *const nicks[] = { "bob", "bobby", "böb", "bö", "日本", "日本語", "x y", NULL };
 
-/* Command names starting with prefix. */
-static void
-f_commands(struct tui_comp *c, const char *prefix, void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; commands[i] != NULL; i++)
-		if (strncmp(commands[i], prefix, strlen(prefix)) == 0)
-			comp_add(c, "/", commands[i], " ");
-}
-
-/* A command's synopsis. */
-static const char *
-f_synopsis(const char *cmd, void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; commands[i] != NULL; i++)
-		if (strcmp(commands[i], cmd) == 0)
-			return synopses[i];
-	return NULL;
-}
-
-/* Nicks starting with word (and, as the front-end does, all of them for "") */
-static void
-f_peers(struct tui_comp *c, const char *word, void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; nicks[i] != NULL; i++)
-		if (strncmp(nicks[i], word, strlen(word)) == 0)
-			comp_add(c, nicks[i], c->colon ? ": " : " ", "");
-}
-
-/* Transfer ids starting with word (ids are hex, as the front-end's are). */
-static void
-f_ids(struct tui_comp *c, const char *word, const char *cmd, void *arg)
-{
-	static const char *const ids[] = { "aa11bb22", "aa11cc33", "aa1", "ff00ff00", NULL };
-	size_t i;
-
-	(void)arg;
-	(void)cmd;
-	for (i = 0; ids[i] != NULL; i++)
-		if (strncmp(ids[i], word, strlen(word)) == 0)
-			comp_add(c, ids[i], " ", "");
-}
+static const char *const ids[] = { "aa11bb22", "aa11cc33", "aa1", "ff00ff00", NULL };
+static const struct stub_lists lists = { commands, synopses, nicks, ids };
 
 /* Paths: the word with endings, one of them a directory with a blank. */
 static void
@@ -87,10 +40,7 @@ f_paths(struct tui_comp *c, const char *typed, void *arg)
 	comp_add(c, typed, "語", " ");
 }
 
-static const struct comp_src src = {
-	.commands = f_commands, .synopsis = f_synopsis, .peers = f_peers, .ids = f_ids,
-	.paths = f_paths,
-};
+static struct comp_src src;   /* the stub over lists, and f_paths: set at the first input */
 
 /* The invariants after a press. */
 static void
@@ -120,6 +70,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
+	if (src.commands == NULL) {
+		stub_src(&src, &lists);
+		src.paths = f_paths;
+	}
 	memset(&c, 0, sizeof c);
 	edit_init(&e);
 	edit_insert_utf8(&e, (const char *)data + 2, size - 2);
