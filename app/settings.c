@@ -92,6 +92,13 @@ check_tor_password(const char *v, char *why, size_t whylen)
 #define STR(x) STR_(x)
 
 static const char *const onoff[] = { "off", "on", NULL };
+/*
+ * An on/off setting: its config file key (NULL: command line only), long
+ * option (NULL: config file only) and the value the option gives, its field,
+ * its default (an index into onoff), the config file's comment, --help's text.
+ */
+#define ONOFF(key, opt, flagval, field, def, doc, help) \
+	{ key, opt, 0, NULL, flagval, T_ENUM, F(field), 0, 0, def, onoff, NULL, "on or off", doc, NULL, help, NULL }
 static const char *const colors[] = { "auto", "on", "off", NULL };   /* COLORS_* */
 static const char *const bells[] = { "off", "messages", "all", "on", NULL };   /* CONFIG_BELL_* */
 static const char *const accept_names[] = { "off", "verified", NULL };   /* CONFIG_ACCEPT_* */
@@ -135,12 +142,10 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "confab/ in the XDG download\ndirectory (DIR/downloads with --home DIR)",
 	    "where received files go (default: XDG download dir/confab,\n"
 	    "or DIR/downloads with --home DIR)", NULL },
-	[CONFIG_DISCOVERY] = { "discovery", "no-discovery", 0, NULL, "off", T_ENUM, F(discovery),
-	    0, 0, 1, onoff, NULL,
-	    "on or off",
+	[CONFIG_DISCOVERY] = ONOFF("discovery", "no-discovery", "off", discovery, 1,
 	    "Announce yourself to, and look for, peers on the local network: on or off.\n"
-	    "Command line: --no-discovery.", NULL,
-	    "do not announce or look for peers on the LAN", NULL },
+	    "Command line: --no-discovery.",
+	    "do not announce or look for peers on the LAN"),
 	[CONFIG_DISCOVERY_IFACE] = { "discovery_iface", "discovery-iface", 0, "IFACE", NULL, T_IFACE,
 	    F(discovery_iface), 0, 0, 0, NULL, NULL,
 	    "an interface name (under " STR(IF_NAMESIZE) " bytes)",
@@ -153,11 +158,10 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "1 to 3600 seconds", NULL, NULL,
 	    "shortest LAN announcement interval (default 30;\n"
 	    "shorter for tests: peers expire after 3 missed ones)", NULL },
-	[CONFIG_NAT] = { "nat", "no-nat", 0, NULL, "off", T_ENUM, F(nat), 0, 0, 1, onoff, NULL,
-	    "on or off",
+	[CONFIG_NAT] = ONOFF("nat", "no-nat", "off", nat, 1,
 	    "Ask the router for a port mapping (UPnP or NAT-PMP) so that peers\n"
-	    "beyond it can connect: on or off.  Command line: --no-nat.", NULL,
-	    "do not ask the router for a port mapping", NULL },
+	    "beyond it can connect: on or off.  Command line: --no-nat.",
+	    "do not ask the router for a port mapping"),
 	[CONFIG_NAT_LEASE] = { NULL, "nat-lease", 0, "SECS", NULL, T_UINT, F(nat_lease), 2, 86400, 0,
 	    NULL, NULL,
 	    "2 to 86400 seconds", NULL, NULL,
@@ -177,17 +181,15 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "open every outgoing connection through\n"
 	    "this SOCKS5 proxy (e.g. ssh -D PORT); names are resolved by\n"
 	    "the proxy; LAN peers are still dialled directly", check_proxy },
-	[CONFIG_TOR] = { "tor", "tor", 0, NULL, "on", T_ENUM, F(tor), 0, 0, 0, onoff, NULL,
-	    "on or off",
+	[CONFIG_TOR] = ONOFF("tor", "tor", "on", tor, 0,
 	    "Be reachable as a Tor onion service (a tor that confab starts, or\n"
 	    "the one at tor_control): on or off.  Off by default: starting tor\n"
 	    "contacts the Tor network.  tor_config or tor_control turn it on.\n"
-	    "Command line: --tor, --no-tor.", NULL,
+	    "Command line: --tor, --no-tor.",
 	    "be reachable as a Tor onion service: start tor (needs\n"
-	    "tor installed; the address is kept in the state dir)", NULL },
-	[CONFIG_NO_TOR] = { NULL, "no-tor", 0, NULL, "on", T_ENUM, F(no_tor), 0, 0, 0, onoff, NULL,
-	    "on or off", NULL, NULL,
-	    "no onion service, whatever the config file says", NULL },
+	    "tor installed; the address is kept in the state dir)"),
+	[CONFIG_NO_TOR] = ONOFF(NULL, "no-tor", "on", no_tor, 0, NULL,
+	    "no onion service, whatever the config file says"),
 	[CONFIG_TOR_CONFIG] = { "tor_config", "tor-config", 0, "FILE", NULL, T_PATH, F(tor_config),
 	    0, 0, 0, NULL, NULL,
 	    "an absolute path or ~/...",
@@ -219,14 +221,13 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "empty: its cookie file.  Command line: --tor-password.",
 	    "the cookie file",
 	    "the password of --tor-control's port", check_tor_password },
-	[CONFIG_TOR_ONLY] = { "tor_only", "tor-only", 0, NULL, "on", T_ENUM, F(tor_only), 0, 0, 0, onoff, NULL,
-	    "on or off",
+	[CONFIG_TOR_ONLY] = ONOFF("tor_only", "tor-only", "on", tor_only, 0,
 	    "Privacy mode: reachable only as an onion service and reaching peers\n"
 	    "only at onion addresses; no LAN discovery, no port mapping, no direct\n"
 	    "connection, listening on loopback only; implies tor = on.\n"
-	    "Command line: --tor-only.", NULL,
+	    "Command line: --tor-only.",
 	    "onion only: no LAN discovery, no port mapping, no direct\n"
-	    "connections, listen on loopback only (implies --tor)", NULL },
+	    "connections, listen on loopback only (implies --tor)"),
 	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, CONFIG_BELL_MESSAGES, bells, NULL,
 	    "messages, all or off",
 	    "Ring the terminal bell for a window you are not looking at: messages\n"
@@ -278,23 +279,18 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	[CONFIG_LOG] = { NULL, "log", 0, "FILE", NULL, T_ARG, F(log), 0, 0, 0, NULL, NULL,
 	    "a file", NULL, NULL,
 	    "write diagnostics to FILE (default: confab.log in the state dir)", NULL },
-	[CONFIG_DEBUG] = { NULL, "debug", 0, NULL, "on", T_ENUM, F(debug), 0, 0, 0, onoff, NULL,
-	    "on or off", NULL, NULL,
-	    "more detail in the log", NULL },
-	[CONFIG_HEADLESS] = { NULL, "headless", 0, NULL, "on", T_ENUM, F(headless), 0, 0, 0, onoff, NULL,
-	    "on or off", NULL, NULL,
-	    "run without a screen (see confab(1), HEADLESS MODE)", NULL },
+	[CONFIG_DEBUG] = ONOFF(NULL, "debug", "on", debug, 0, NULL, "more detail in the log"),
+	[CONFIG_HEADLESS] = ONOFF(NULL, "headless", "on", headless, 0, NULL,
+	    "run without a screen (see confab(1), HEADLESS MODE)"),
 	[CONFIG_EXIT_WHEN_IDLE] = { NULL, "exit-when-idle", 0, "SECS", NULL, T_UINT, F(exit_when_idle),
 	    1, 86400, 0, NULL, NULL,
 	    "1 to 86400 seconds", NULL, NULL,
 	    "headless: at the end of input, exit once every queued\n"
 	    "message is delivered and every transfer has ended (0);\n"
 	    "exit 3 if that takes over SECS", NULL },
-	[CONFIG_PRINT_CONFIG] = { NULL, "print-config", 0, NULL, "on", T_ENUM, F(print_config),
-	    0, 0, 0, onoff, NULL,
-	    "on or off", NULL, NULL,
+	[CONFIG_PRINT_CONFIG] = ONOFF(NULL, "print-config", "on", print_config, 0, NULL,
 	    "print the configuration in effect (the config file with\n"
-	    "these options applied) as a config file, and exit", NULL },
+	    "these options applied) as a config file, and exit"),
 	[CONFIG_HELP] = { NULL, "help", 'h', NULL, NULL, T_ACTION, 0, 0, 0, 0, 0, NULL, NULL,
 	    "", NULL, NULL,
 	    "show this help", NULL },
@@ -302,6 +298,7 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	    "", NULL, NULL,
 	    "show the version", NULL },
 };
+#undef ONOFF
 #undef F
 
 /* The name of a key (its long option for one with no config file key). */
