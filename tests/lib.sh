@@ -215,3 +215,31 @@ connect_pair() {
 	wait_for "$a" ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$(fp_of "$b")\"" 10 >/dev/null &&
 	wait_for "$b" ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$(fp_of "$a")\"" 10 >/dev/null
 }
+
+# via_proxy NAME TARGET FP WHAT [SECS]: NAME /connects to TARGET through its
+# proxy; checks that it reaches FP ("NAME reaches WHAT") and that its peer
+# event says path proxy.  The peer event is left in VIA_PROXY.
+via_proxy() {
+	local name=$1 target=$2 fp=$3 what=$4 secs=${5:-15}
+	say "$name" "/connect $target"
+	VIA_PROXY=$(wait_for "$name" ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fp\"" "$secs")
+	check "$name reaches $what" test -n "$VIA_PROXY"
+	check "$name's peer event says path proxy" test "$(jq -r .path <<<"$VIA_PROXY")" = proxy
+}
+
+# talk_and_send A B FA FB TEXT BYTES DLDIR: A writes TEXT to B, B answers,
+# then A sends B a file of BYTES random bytes that B accepts (into DLDIR):
+# each step checked, the file compared.
+talk_and_send() {
+	local a=$1 b=$2 fa=$3 fb=$4 text=$5 bytes=$6 dl=$7 o
+	say "$a" "/msg $fb $text"
+	check "$b receives $a's message" wait_for "$b" ".event==\"message\" and .text==\"$text\""
+	say "$b" "/msg $fa $text, answered"
+	check "$a receives $b's answer" wait_for "$a" ".event==\"message\" and .text==\"$text, answered\""
+	head -c "$bytes" /dev/urandom >"$T/$a-sent.bin"
+	say "$a" "/send $fb $T/$a-sent.bin"
+	o=$(wait_for "$b" '.event=="offer"' 10)
+	say "$b" "/accept $(jq -r .id <<<"$o")"
+	check "the file arrives" wait_for "$b" '.event=="transfer" and .state=="done"' 30
+	check "and is intact" cmp -s "$T/$a-sent.bin" "$dl/$a-sent.bin"
+}

@@ -93,34 +93,24 @@ launch_peer alice ip netns exec "$(ns a)" -- --nick alice --no-discovery --no-na
 fa=$(fp_of alice)
 check "alice starts with --proxy $PROXY" test -n "$fa" || { sed 's/^/# /' "$T/alice.err"; done_testing; }
 t0=$(date +%s%3N)
-say alice "/connect 10.72.1.2:7470"
-p=$(wait_for alice ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 15)
-check "alice reaches bob by address through ssh -D" test -n "$p"
+via_proxy alice 10.72.1.2:7470 "$fb" "bob by address through ssh -D"
 diag "connect through ssh -D took $(( $(date +%s%3N) - t0 )) ms"
-check "alice's peer event says path proxy" test "$(jq -r .path <<<"$p")" = proxy
 q=$(wait_for bob ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
 check "bob sees alice arrive from the jump host" test "$(jq -r .addr <<<"$q" | cut -d: -f1)" = 10.72.1.1
 check "bob's side of it is direct" test "$(jq -r .path <<<"$q")" = direct
-say alice "/msg $fb hello via the jump host"
-check "bob receives alice's message" wait_for bob '.event=="message" and .text=="hello via the jump host"'
-say bob "/msg $fa hello back"
-check "alice receives bob's answer" wait_for alice '.event=="message" and .text=="hello back"'
-head -c 300000 /dev/urandom >"$T/photo.bin"
-say alice "/send $fb $T/photo.bin"
-o=$(wait_for bob '.event=="offer"' 10)
-say bob "/accept $(jq -r .id <<<"$o")"
-check "the file arrives" wait_for bob '.event=="transfer" and .state=="done"' 30
-check "and is intact" cmp -s "$T/photo.bin" "$T/bob-dl/photo.bin"
+talk_and_send alice bob "$fa" "$fb" "hello via the jump host" 300000 "$T/bob-dl"
 kill_peer alice
 
+# proxied_alice NAME: another alice in a's namespace, with the proxy (home $T/NAME).
+proxied_alice() {
+	PEER_HOME[$1]=$T/$1
+	launch_peer "$1" ip netns exec "$(ns a)" -- --nick alice --no-discovery --no-nat \
+		--listen 10.71.1.2:7470 --proxy "$PROXY"
+}
+
 # --- by a name only the jump host can resolve ------------------------------
-PEER_HOME[alice2]=$T/alice2
-launch_peer alice2 ip netns exec "$(ns a)" -- --nick alice --no-discovery --no-nat \
-	--listen 10.71.1.2:7470 --proxy "$PROXY"
-say alice2 "/connect bob.jump.lab:7470"
-p=$(wait_for alice2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 15)
-check "alice reaches bob.jump.lab (resolved by the jump host)" test -n "$p"
-check "path proxy" test "$(jq -r .path <<<"$p")" = proxy
+proxied_alice alice2
+via_proxy alice2 bob.jump.lab:7470 "$fb" "bob.jump.lab (resolved by the jump host)"
 check "the jump host's resolver was asked for bob.jump.lab" grep -q "query.*bob.jump.lab" "$T/dnsmasq.log"
 # bob goes away and comes back: alice calls him again by the name, through the proxy
 say alice2 "/msg $fb keep me"
@@ -138,13 +128,8 @@ kill_peer alice2
 code=$(n0=$(count_events bob '.event=="invite"'); say bob "/invite"
 	wait_count bob '.event=="invite"' $((n0 + 1)) 5 && events bob 'select(.event=="invite") | .code' | tail -n 1 | tr -d '"')
 check "bob gives an invite code" test -n "$code"
-PEER_HOME[alice3]=$T/alice3
-launch_peer alice3 ip netns exec "$(ns a)" -- --nick alice --no-discovery --no-nat \
-	--listen 10.71.1.2:7470 --proxy "$PROXY"
-say alice3 "/connect $code"
-p=$(wait_for alice3 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 15)
-check "alice reaches bob with his invite code" test -n "$p"
-check "path proxy" test "$(jq -r .path <<<"$p")" = proxy
+proxied_alice alice3
+via_proxy alice3 "$code" "$fb" "bob with his invite code"
 check "the name candidate went to the proxy" grep -q "trying bob.jump.lab:7470 through the proxy" "$T/alice3.log"
 say alice3 "/msg $fb invited"
 check "bob receives the invited message" wait_for bob '.event=="message" and .text=="invited"'

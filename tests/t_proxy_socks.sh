@@ -32,23 +32,11 @@ socks good --user alice --password 's3cret:@x' --map "bob.proxy-only.test=127.0.
 start_peer alice --nick alice --listen 127.0.0.1:0 --proxy "socks5://alice:s3cret:@x@127.0.0.1:$SOCKS_PORT"
 fa=$(fp_of alice)
 check "alice starts with a socks5:// proxy" test -n "$fa" || { sed 's/^/# /' "$T/alice.err"; done_testing; }
-say alice "/connect $baddr"
-p=$(wait_for alice ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 10)
-check "alice reaches bob through the proxy (with a login)" test -n "$p"
-check "alice's peer event says path proxy" test "$(jq -r .path <<<"$p")" = proxy
+via_proxy alice "$baddr" "$fb" "bob through the proxy (with a login)" 10
 check "the proxy was asked for bob's address" grep -qx "1 127.0.0.1 $bport" "$T/good.req"
 q=$(wait_for bob ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
 check "bob sees a direct incoming session" test "$(jq -r .path <<<"$q")" = direct
-say alice "/msg $fb hello through socks"
-check "bob receives the message" wait_for bob '.event=="message" and .text=="hello through socks"'
-say bob "/msg $fa and back"
-check "alice receives the answer" wait_for alice '.event=="message" and .text=="and back"'
-head -c 200000 /dev/urandom >"$T/f.bin"
-say alice "/send $fb $T/f.bin"
-o=$(wait_for bob '.event=="offer"' 10)
-say bob "/accept $(jq -r .id <<<"$o")"
-check "a file goes through the proxy" wait_for bob '.event=="transfer" and .state=="done"' 30
-check "it arrives intact" cmp -s "$T/f.bin" "$T/bob-dl/f.bin"
+talk_and_send alice bob "$fa" "$fb" "hello through socks" 200000 "$T/bob-dl"
 say alice "/quit"
 stop_peer alice
 
@@ -57,11 +45,8 @@ stop_peer alice
 : >"$T/alice.out"
 PEER_HOME[alice]=$T/alice2
 start_peer alice --nick alice --listen 127.0.0.1:0 --proxy "socks5://alice:s3cret:@x@127.0.0.1:$SOCKS_PORT"
-say alice "/connect bob.proxy-only.test:$bport"
-p=$(wait_for alice ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fb\"" 10)
-check "a name only the proxy can resolve reaches bob" test -n "$p"
+via_proxy alice "bob.proxy-only.test:$bport" "$fb" "bob by a name only the proxy can resolve" 10
 check "the name went to the proxy as a name (ATYP 3)" grep -qx "3 bob.proxy-only.test $bport" "$T/good.req"
-check "path proxy for the named connect" test "$(jq -r .path <<<"$p")" = proxy
 stop_peer alice
 
 # expect_error TAG PROXY-URL TEXT: a connect to bob fails with TEXT.
