@@ -462,7 +462,7 @@ withdraw_shown(struct core *c, struct room_app *ra, int tell)
 
 		author_nick(c, who[k], anick, sizeof anick);
 		snprintf(text, sizeof text, "%zu message%s from %s %s %s withdrawn", nwho[k],
-		    nwho[k] == 1 ? "" : "s", anick, a != NULL && a->frozen ? "from its equivocation on" :
+		    nwho[k] == 1 ? "" : "s", anick, a != NULL && a->frozen ? "after its equivocation" :
 		    "after the kick", nwho[k] == 1 ? "is" : "are");
 		(void)core_conv_add(&ra->conv, LINE_SYSTEM, NULL, text);
 		log_info("room %s (%s): %s", ra->idhex, ra->name, text);
@@ -1007,6 +1007,21 @@ provisional(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 	return ra;
 }
 
+/* A ROOM_PROOF from p (13.4): an author equivocates; room_changed tells and spreads it. */
+static void
+got_proof(struct core *c, struct peer *p, struct room_app *ra, const uint8_t *rec, size_t n)
+{
+	enum room_verdict v;
+
+	if (ra->provisional || room_state(ra->r, p->pk) == RM_NONE)
+		return;
+	v = room_on_proof(ra->r, rec, n);
+	if (v == RV_FORGED || v == RV_OTHER)
+		log_warn("room %s: ROOM_PROOF from %s: %s: dropped", ra->idhex, p->fp,
+		    v == RV_FORGED ? "bad signature" : "not two rival events of the room");
+	room_changed(c, ra);
+}
+
 /* A room record from a peer. */
 void
 rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
@@ -1080,13 +1095,8 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 			(void)room_on_want(ra->r, p->pk, &w, push_to, p);
 		return;
 	case REC_ROOM_PROOF:
-		if (ra == NULL || ra->provisional || room_state(ra->r, p->pk) == RM_NONE)
-			return;
-		v = room_on_proof(ra->r, rec, n);
-		if (v == RV_FORGED || v == RV_OTHER)
-			log_warn("room %s: ROOM_PROOF from %s: %s: dropped", ra->idhex, p->fp,
-			    v == RV_FORGED ? "bad signature" : "not two rival events of the room");
-		room_changed(c, ra);
+		if (ra != NULL)
+			got_proof(c, p, ra, rec, n);
 		return;
 	}
 }
