@@ -1055,14 +1055,16 @@ seen_put(const struct room *r, struct room_author *p, const uint64_t *theirs)
  * that a equivocates which to lacks goes at once (proofd); a digest of a's
  * sequence that differs from ours at the same seq means one of us holds an
  * event the other holds a rival of: push ours of that class, so that to
- * finds the rival (and sends us the proof by its next HAVE).
+ * finds the rival (and sends us the proof by its next HAVE); at most *budget
+ * events for the whole HAVE, so that one HAVE cannot ask for more than a
+ * WANT could.
  */
 static size_t
 have_check(struct room *r, const uint8_t to[ROOM_KEY_LEN], struct room_author *a,
-           const struct room_have_entry *e, uint8_t *proofd, room_push_fn *cb, void *arg)
+           const struct room_have_entry *e, uint8_t *proofd, size_t *budget, room_push_fn *cb, void *arg)
 {
 	const struct room_event *ev;
-	size_t n = 0;
+	size_t n = 0, k;
 	uint64_t ours;
 	int cls, more = 0;
 
@@ -1078,12 +1080,14 @@ have_check(struct room *r, const uint8_t to[ROOM_KEY_LEN], struct room_author *a
 			ours = a->chain[cls];
 		else
 			ours = (ev = held_at(r, a->x, cls, e->hwm[cls], NULL)) != NULL ? ev->chain : 0;
-		if (ours == 0 || ours == e->chain[cls] || a->chain_pushed[cls] == e->chain[cls])
+		if (ours == 0 || ours == e->chain[cls] || a->chain_pushed[cls] == e->chain[cls] || *budget == 0)
 			continue;
 		/* once per digest seen: a pair neither side can resolve is not pushed again and again */
 		a->chain_pushed[cls] = e->chain[cls];
-		n += push_range(r, to, a->x, cls, e->hwm[cls] > ROOM_PUSH_MAX ? e->hwm[cls] - ROOM_PUSH_MAX + 1 : 1,
-		    e->hwm[cls], ROOM_PUSH_MAX, cb, arg, &more);
+		k = push_range(r, to, a->x, cls, e->hwm[cls] > ROOM_PUSH_MAX ? e->hwm[cls] - ROOM_PUSH_MAX + 1 : 1,
+		    e->hwm[cls], *budget, cb, arg, &more);
+		*budget -= k;
+		n += k;
 	}
 	return n;
 }
@@ -1099,7 +1103,7 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 	uint64_t *theirs;
 	uint8_t *proofd;
 	int dummy, rc, stale = 0;
-	size_t extra = 0;
+	size_t extra = 0, budget = ROOM_PUSH_MAX;
 
 	if (more == NULL)
 		more = &dummy;
@@ -1133,14 +1137,14 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		/* they no longer hold seqs up to their floor: we may skip those */
 		if (e.floor > a->hwm[ROOM_CLASS_MSG] && e.floor > a->skip_to)
 			a->skip_to = e.floor;
-		extra += have_check(r, from, a, &e, proofd, cb, arg);
+		extra += have_check(r, from, a, &e, proofd, &budget, cb, arg);
 	}
 	rc = push_after(r, from, theirs, stale, proofd, cb, arg, more);
 	if (p != NULL)
 		seen_put(r, p, theirs);
 	free(theirs);
 	free(proofd);
-	return rc + (int)(extra < ROOM_PUSH_MAX ? extra : ROOM_PUSH_MAX);
+	return rc + (int)extra;
 }
 
 /* Everything peer to may receive (an invitee that knows nothing of the room yet). */

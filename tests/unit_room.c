@@ -1090,6 +1090,15 @@ test_random_histories(void)
 	ok(late > 0, "the partitions made late events, inserted in place (%llu)", (unsigned long long)late);
 }
 
+/* A push that goes nowhere (counting what a call pushes). */
+static void
+no_push(struct room *r, const struct room_event *ev, void *arg)
+{
+	(void)r;
+	(void)ev;
+	(void)arg;
+}
+
 /* The event author x holds at seq of class cls in r (NULL if none). */
 static const struct room_event *
 held_at(const struct room *r, const uint8_t x[32], int cls, uint64_t seq)
@@ -1132,6 +1141,7 @@ test_equivocation(void)
 	uint64_t seq, lam;
 	size_t nl, nr, n6, np, i, bad;
 	struct buf b;
+	int k1, k2;
 
 	room_joined(5, "equiv");
 	room_send_text(B->r, &B->me, "before", 6, now, on_accept, B);
@@ -1148,6 +1158,18 @@ test_equivocation(void)
 	    "A takes one of B's two messages with seq %llu, C the other, both the next one",
 	    (unsigned long long)seq);
 	ok(valid_from(A->r, B->me.x, lam) == 2 && valid_from(C->r, B->me.x, lam) == 2, "each shows what it took");
+	buf_init(&b, WIRE_RECORD_MAX);
+	room_put_have(C->r, &b, NULL, 0);
+	k1 = room_on_have(A->r, C->me.x, buf_ptr(&b), buf_len(&b), no_push, NULL, NULL);
+	k2 = room_on_have(A->r, C->me.x, buf_ptr(&b), buf_len(&b), no_push, NULL, NULL);
+	buf_free(&b);
+	ok(k1 == 3 && k2 == 0, "A, seeing C's digest of B's messages differ from its own at the same seq, "
+	    "pushes C B's three messages, once for that digest (%d, then %d)", k1, k2);
+	/* those pushes went nowhere: now it is C's push that shows A the rival... */
+	sync2(A, C);
+	ok(room_author(A->r, B->me.x)->frozen == lam && room_author(C->r, B->me.x)->frozen == 0,
+	    "A, shown C's rival by C's push, holds the proof");
+	/* ... and A's next HAVE says B is frozen: C gets the proof */
 	sync2(A, C);
 	room_digest(A->r, da);
 	room_digest(C->r, dc);
