@@ -194,6 +194,40 @@ last_by(const struct room *r, const uint8_t x[32], uint8_t kind)
 	return NULL;
 }
 
+/* A push that goes nowhere (counting what a call pushes). */
+static void
+no_push(struct room *r, const struct room_event *ev, void *arg)
+{
+	(void)r;
+	(void)ev;
+	(void)arg;
+}
+
+/* The event author x holds at seq of class cls in r (NULL if none). */
+static const struct room_event *
+held_at(const struct room *r, const uint8_t x[32], int cls, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < r->nlog; i++)
+		if (ROOM_CLASS(r->log[i]->e.kind) == cls && r->log[i]->e.seq == seq &&
+		    memcmp(r->log[i]->e.author, x, 32) == 0)
+			return r->log[i];
+	return NULL;
+}
+
+/* How many valid events by x r holds with a lamport of at least lam. */
+static size_t
+valid_from(const struct room *r, const uint8_t x[32], uint64_t lam)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nlog; i++)
+		if (r->log[i]->valid && r->log[i]->e.lamport >= lam && memcmp(r->log[i]->e.author, x, 32) == 0)
+			n++;
+	return n;
+}
+
 /* Build a record by hand: any author, any key, any seq and lamport. */
 static size_t
 forge(uint8_t *out, const uint8_t author[32], const uint8_t sk[64], uint64_t seq, uint64_t lamport,
@@ -728,9 +762,14 @@ test_announce(void)
 		struct room_author *ca = room_author(B->r, C->me.x);
 		uint64_t keep = ca->hwm[ROOM_CLASS_MSG];
 
+		uint64_t keepc = ca->chain[ROOM_CLASS_MSG];
+
+		/* the HAVE B would have sent at 15: its digest of C's messages there too */
 		ca->hwm[ROOM_CLASS_MSG] = 15;
+		ca->chain[ROOM_CLASS_MSG] = held_at(B->r, C->me.x, ROOM_CLASS_MSG, 15)->chain;
 		room_put_have(B->r, &h, (const uint8_t (*)[ROOM_KEY_LEN])C->me.x, 1);
 		ca->hwm[ROOM_CLASS_MSG] = keep;
+		ca->chain[ROOM_CLASS_MSG] = keepc;
 	}
 	push_n = 0;
 	push_to = B;
@@ -1088,40 +1127,6 @@ test_random_histories(void)
 	ok(bad_members == 0 && joined_total > 30,
 	    "every member still joined after the heal shows that room (%d of %d differ)", bad_members, joined_total);
 	ok(late > 0, "the partitions made late events, inserted in place (%llu)", (unsigned long long)late);
-}
-
-/* A push that goes nowhere (counting what a call pushes). */
-static void
-no_push(struct room *r, const struct room_event *ev, void *arg)
-{
-	(void)r;
-	(void)ev;
-	(void)arg;
-}
-
-/* The event author x holds at seq of class cls in r (NULL if none). */
-static const struct room_event *
-held_at(const struct room *r, const uint8_t x[32], int cls, uint64_t seq)
-{
-	size_t i;
-
-	for (i = 0; i < r->nlog; i++)
-		if (ROOM_CLASS(r->log[i]->e.kind) == cls && r->log[i]->e.seq == seq &&
-		    memcmp(r->log[i]->e.author, x, 32) == 0)
-			return r->log[i];
-	return NULL;
-}
-
-/* How many valid events by x r holds with a lamport of at least lam. */
-static size_t
-valid_from(const struct room *r, const uint8_t x[32], uint64_t lam)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < r->nlog; i++)
-		if (r->log[i]->valid && r->log[i]->e.lamport >= lam && memcmp(r->log[i]->e.author, x, 32) == 0)
-			n++;
-	return n;
 }
 
 /*
