@@ -85,6 +85,13 @@ diag "/connect to online: $(ms_since "$c0") ms, $tries attempt(s)"
 check "alice's session to bob has path onion" test "$(jq -r .path <<<"$p")" = onion
 q=$(wait_for bob ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
 check "bob sees alice online" test -n "$q"
+# she came to his onion service: his tor hands her over on loopback, yet the path is onion
+check "bob's session from alice (to his onion service) has path onion" test "$(jq -r .path <<<"$q")" = onion ||
+	diag "got: $q"
+check "bob does not take his own tor's loopback address for alice's" \
+	test -z "$(jq -r .addr <<<"$q" | grep '^127\.')" || diag "got: $q"
+check "bob's note says alice is online through tor" \
+	poll_until 10 test "$(count_events bob '.event=="info" and (.text|test("alice is online .*through tor"))')" -ge 1
 check "bob learns alice's onion address from her HELLO" \
 	poll_until 10 grep -q "announces the onion address $oa" "$T/bob.log"
 
@@ -98,9 +105,12 @@ diag "one message bob -> alice: $(ms_since "$r0") ms"
 head -c 20000000 /dev/urandom >"$T/big.bin"
 say alice "/send $fb $T/big.bin"
 o=$(wait_for bob '.event=="offer"' 30)
+check "bob's offer event says route onion" test "$(jq -r .route <<<"$o")" = onion || diag "got: $o"
 x0=$(date +%s%3N)
 say bob "/accept $(jq -r .id <<<"$o")"
-check "the 20 MB file arrives over onion" wait_for bob '.event=="transfer" and .state=="done"' 240
+bd=$(wait_for bob '.event=="transfer" and .state=="done"' 240)
+check "the 20 MB file arrives over onion" test -n "$bd"
+check "bob's transfer event says route onion" test "$(jq -r .route <<<"$bd")" = onion || diag "got: $bd"
 xt=$(ms_since "$x0")
 check "and is intact" cmp -s "$T/big.bin" "$T/bob-dl/big.bin"
 ad=$(wait_for alice '.event=="transfer" and .state=="done"' 30)
@@ -153,8 +163,8 @@ check "alice and bob find each other again through onion within 90 s (took $t2 m
 	test -n "$a2" -a "$t2" -le 90000
 diag "back online $t2 ms after the restart"
 b2=$(wait_for bob2 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
-check "their session is through onion (one side dialled the other's onion address)" \
-	test "$(jq -r .path <<<"$a2")" = onion -o "$(jq -r .path <<<"$b2")" = onion
+check "their session is through onion on both sides (the restarted services reach the new listeners)" \
+	test "$(jq -r .path <<<"$a2")" = onion -a "$(jq -r .path <<<"$b2")" = onion || diag "got: $a2 / $b2"
 say bob2 "/msg $fa after the restart"
 d=$(wait_for bob2 ".event==\"transfer\" and .id==\"$id2\" and .state==\"done\"" 120)
 check "the interrupted file resumes over onion and completes" test -n "$d"
@@ -272,9 +282,13 @@ capture "$T/frank.pcap"
 f0=$(date +%s%3N)
 launch_peer frank ip netns exec "$(ns c)" -- --nick frank --tor-only --tor-config "$T/lab.torrc"
 ff=$(fp_of frank)
-check "frank listens on loopback only" test "$(wait_for frank '.event=="ready"' | jq -c .listen)" = '["127.0.0.1:7470"]'
+check "frank has no listener peers could dial" test "$(wait_for frank '.event=="ready"' | jq -c .listen)" = '[]'
 pf=$(published frank)
 check "frank (--tor-only) publishes his onion service" test -n "$pf"
+check "at the default port" grep -qE '^[a-z2-7]{56}\.onion:7470$' <<<"$(jq -r .onion <<<"$pf")"
+lis=$(ip netns exec "$(ns c)" ss -tlnpH | awk '/"confab"/ {print $4}' | tr '\n' ' ')
+check "frank's one listener is his onion service's, on loopback (saw: $lis)" \
+	test "$(wc -w <<<"$lis")" -eq 1 -a -n "$(grep '^127\.0\.0\.1:' <<<"$lis")"
 diag "frank published after $(ms_since "$f0") ms"
 say frank "/invite"
 check "frank's invite lists his onion address and nothing else" \
