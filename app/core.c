@@ -967,10 +967,10 @@ on_established(struct session *s, void *arg)
 	session_set_priority(s, session_keep(p, s));
 	if (p->via[0] == '\0')
 		snprintf(p->via, sizeof p->via, "direct");
-	/* the address to reconnect to: where we reached it, or where it listens */
+	/* the address to reconnect to: where we reached it, or where it listens (not our tor's) */
 	if (session_initiator(s))
 		snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
-	else if (p->addr[0] == '\0')
+	else if (p->addr[0] == '\0' && strcmp(session_path(s), "onion") != 0)
 		snprintf(p->addr, sizeof p->addr, "%s", session_addr(s));
 	if (user_dialled)
 		core_peer_keep(c, p);
@@ -1058,8 +1058,8 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 	text_trim_blanks(nick);   /* "bob " is not a name of its own */
 	if (nick[0] != '\0')
 		core_peer_announce(c, p, nick);
-	if (h->port != 0 && p->sess != NULL && !session_initiator(p->sess)) {
-		/* it connected to us: remember where it listens, to reconnect later */
+	if (h->port != 0 && p->sess != NULL && !session_initiator(p->sess) && strcmp(session_path(p->sess), "onion") != 0) {
+		/* it connected to us (not through our onion): remember where it listens, to reconnect later */
 		socklen_t sl;
 		const struct sockaddr *sa = session_sockaddr(p->sess, &sl);
 		struct sockaddr_storage ss;
@@ -1097,7 +1097,8 @@ got_hello(struct core *c, struct peer *p, const struct rec_hello *h)
 		p->state = PEER_ONLINE;
 		log_info("peer %s (%s) online at %s", p->fp, p->nick, p->addr);
 		if (!was_online && p->sess != NULL && strcmp(session_path(p->sess), "direct") != 0)
-			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s, through %s)", p->nick, p->addr,
+			core_note(c, &p->conv, LINE_SYSTEM, "%s is online (%s, through %s)", p->nick,
+			    p->addr[0] != '\0' ? p->addr : p->onion[0] != '\0' ? p->onion : "to our onion service",
 			    strcmp(session_path(p->sess), "onion") == 0 ? "tor" :
 			    strcmp(session_path(p->sess), "mapped") == 0 ? "a port their router mapped" : "the proxy");
 		else if (!was_online)
@@ -1612,18 +1613,8 @@ start_listening(struct core *c, char *err, size_t errlen)
 	char bound[SOCK_ADDRSTRLEN];
 	int i;
 
-	if (c->opt.nlisten == 0 && c->opt.tor_only) {
-		/* tor_only: loopback, where tor hands over the onion's connections */
-		sock_parse("127.0.0.1", DEFAULT_PORT, &ss, &len);
-		if (net_listen(c->net, (struct sockaddr *)&ss, len, bound, sizeof bound) == -1) {
-			sock_parse("127.0.0.1", 0, &ss, &len);
-			if (net_listen(c->net, (struct sockaddr *)&ss, len, bound, sizeof bound) == -1) {
-				snprintf(err, errlen, "cannot listen: %s", strerror(errno));
-				return -1;
-			}
-		}
-		return 0;
-	}
+	if (c->opt.nlisten == 0 && c->opt.tor_only)
+		return 0;   /* tor_only: only the onion service's own loopback listener (onion_start) */
 	if (c->opt.nlisten == 0) {
 		/* the default port, or any free port if it is taken */
 		sock_parse("0.0.0.0", DEFAULT_PORT, &ss, &len);

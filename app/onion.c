@@ -375,24 +375,30 @@ key_load(struct onion *o)
 	return 0;
 }
 
-/* Where tor sends the onion's connections: our first listener, a wildcard as loopback. */
+/*
+ * Where tor sends the onion's connections: a loopback listener of its own (any
+ * free port), so that every session accepted there is known to come through
+ * the onion (path "onion").  The onion's port, what peers dial, is our first
+ * ordinary listener's (the default port with none: --tor-only).
+ */
 static int
 target_of(struct core *c, char *out, size_t outlen, uint16_t *port)
 {
-	char text[1][SOCK_ADDRSTRLEN];
+	static const char *const loop[] = { "127.0.0.1", "::1" };
 	struct sockaddr_storage ss;
 	socklen_t sl;
+	size_t i;
 
-	if (net_listen_addrs(c->net, text, 1) != 1 || sock_parse(text[0], 0, &ss, &sl) == -1)
-		return -1;
 	*port = (uint16_t)net_listen_port(c->net);
-	if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
-		snprintf(out, outlen, "127.0.0.1:%u", *port);
-	else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
-		snprintf(out, outlen, "[::1]:%u", *port);
-	else
-		snprintf(out, outlen, "%s", text[0]);
-	return *port != 0 ? 0 : -1;
+	if (*port == 0)
+		*port = DEFAULT_PORT;
+	for (i = 0; i < sizeof loop / sizeof loop[0]; i++)
+		if (sock_parse(loop[i], 0, &ss, &sl) == 0 &&
+		    net_listen_onion(c->net, (struct sockaddr *)&ss, sl, out, outlen) == 0) {
+			log_info("onion: tor hands the onion's connections (port %u) to %s", *port, out);
+			return 0;
+		}
+	return -1;
 }
 
 /* Start publishing, if asked to. */
@@ -421,7 +427,7 @@ onion_start(struct core *c)
 		return;
 	}
 	if (target_of(c, o->conf.target, sizeof o->conf.target, &o->conf.port) == -1) {
-		onion_fail(o, "no listener for tor to forward to");
+		onion_fail(o, "cannot listen on loopback for tor to forward to: %s", strerror(errno));
 		return;
 	}
 	if (key_load(o) == -1)

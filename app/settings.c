@@ -224,10 +224,11 @@ static const struct setting settings[CONFIG_NKEYS] = {
 	[CONFIG_TOR_ONLY] = ONOFF("tor_only", "tor-only", "on", tor_only, 0,
 	    "Privacy mode: reachable only as an onion service and reaching peers\n"
 	    "only at onion addresses; no LAN discovery, no port mapping, no direct\n"
-	    "connection, listening on loopback only; implies tor = on.\n"
+	    "connection, no listener but the onion service's on loopback;\n"
+	    "implies tor = on.\n"
 	    "Command line: --tor-only.",
 	    "onion only: no LAN discovery, no port mapping, no direct\n"
-	    "connections, listen on loopback only (implies --tor)"),
+	    "connections, loopback listener for tor (implies --tor)"),
 	[CONFIG_BELL] = { "bell", NULL, 0, NULL, NULL, T_ENUM, F(bell), 0, 0, CONFIG_BELL_MESSAGES, bells, NULL,
 	    "messages, all or off",
 	    "Ring the terminal bell for a window you are not looking at: messages\n"

@@ -21,6 +21,7 @@
 
 struct listener {
 	int  fd;
+	int  onion;   /* the onion service's target: only tor connects here */
 	char addr[SOCK_ADDRSTRLEN];
 };
 
@@ -44,6 +45,7 @@ struct session {
 
 	int                proxied;  /* through a SOCKS5 proxy (2: tor's, to an onion): socks drives SS_PROXY */
 	int                mapped;   /* dialled to an address a router port-maps for the peer */
+	int                onion_in; /* accepted on the onion service's listener: the peer came through tor */
 	struct socks       socks;
 	int                tunnel_err;   /* session_tunnel_error */
 
@@ -939,8 +941,11 @@ listener_io(struct loop *loop, int fd, int revents, void *arg)
 	socklen_t len;
 	struct session *s;
 	char addr[SOCK_ADDRSTRLEN];
-	int c, all, same, from, i;
+	int c, all, same, from, i, onion = 0;
 
+	for (i = 0; i < n->nls; i++)
+		if (n->ls[i].fd == fd)
+			onion = n->ls[i].onion;
 	for (i = 0; i < 64; i++) {
 		len = sizeof ss;
 		c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -971,15 +976,16 @@ listener_io(struct loop *loop, int fd, int revents, void *arg)
 			close(c);
 			continue;
 		}
-		log_debug("session %lu: incoming from %s", s->id, addr);
+		s->onion_in = onion;
+		log_debug("session %lu: incoming from %s%s", s->id, addr, onion ? " (onion service)" : "");
 		if (preamble_start(s) == 0)
 			flush(s);
 	}
 }
 
-/* Listen on an address. */
-int
-net_listen(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound, size_t boundlen)
+/* Listen on an address (onion: the onion service's target). */
+static int
+listen_on(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound, size_t boundlen, int onion)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -997,6 +1003,7 @@ net_listen(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound,
 		return -1;
 	}
 	n->ls[n->nls].fd = fd;
+	n->ls[n->nls].onion = onion;
 	sock_format((struct sockaddr *)&ss, n->ls[n->nls].addr, sizeof n->ls[n->nls].addr);
 	if (bound != NULL)
 		snprintf(bound, boundlen, "%s", n->ls[n->nls].addr);
@@ -1004,22 +1011,42 @@ net_listen(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound,
 	return 0;
 }
 
-/* The addresses we listen on. */
+/* Listen on an address. */
+int
+net_listen(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound, size_t boundlen)
+{
+	return listen_on(n, sa, len, bound, boundlen, 0);
+}
+
+/* Listen where tor hands over the onion service's connections. */
+int
+net_listen_onion(struct net *n, const struct sockaddr *sa, socklen_t len, char *bound, size_t boundlen)
+{
+	return listen_on(n, sa, len, bound, boundlen, 1);
+}
+
+/* The addresses we listen on (not the onion service's). */
 size_t
 net_listen_addrs(struct net *n, char (*out)[SOCK_ADDRSTRLEN], size_t max)
 {
-	size_t i;
+	size_t i, k = 0;
 
-	for (i = 0; i < (size_t)n->nls && i < max; i++)
-		memcpy(out[i], n->ls[i].addr, SOCK_ADDRSTRLEN);
-	return i;
+	for (i = 0; i < (size_t)n->nls && k < max; i++)
+		if (!n->ls[i].onion)
+			memcpy(out[k++], n->ls[i].addr, SOCK_ADDRSTRLEN);
+	return k;
 }
 
-/* The port of the first listener. */
+/* The port of the first listener (not the onion service's). */
 int
 net_listen_port(struct net *n)
 {
-	return n->nls > 0 ? sock_local_port(n->ls[0].fd) : 0;
+	int i;
+
+	for (i = 0; i < n->nls; i++)
+		if (!n->ls[i].onion)
+			return sock_local_port(n->ls[i].fd);
+	return 0;
 }
 
 /* Open a session to an address, or to a name (host != NULL, through the proxy). */
@@ -1231,7 +1258,7 @@ session_sockaddr(const struct session *s, socklen_t *len)
 const char *
 session_path(const struct session *s)
 {
-	return s->proxied == 2 ? "onion" : s->proxied ? "proxy" : s->mapped ? "mapped" : "direct";
+	return s->proxied == 2 || s->onion_in ? "onion" : s->proxied ? "proxy" : s->mapped ? "mapped" : "direct";
 }
 
 /* Why the proxy did not open s's tunnel: its SOCKS5 reply code, SESSION_TUNNEL_TIMEOUT, or 0. */

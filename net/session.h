@@ -73,6 +73,12 @@ void net_set_limits(struct net *, const struct net_limits *);
 void net_set_ciphers(struct net *, uint8_t flags);
 /* Listen on an address; the bound address (with the real port) goes to bound. */
 int  net_listen(struct net *, const struct sockaddr *, socklen_t, char *bound, size_t boundlen);
+/*
+ * Listen where tor hands over our onion service's connections: every session
+ * accepted there has path "onion".  Such listeners are left out of
+ * net_listen_addrs and net_listen_port (no peer dials them).
+ */
+int  net_listen_onion(struct net *, const struct sockaddr *, socklen_t, char *bound, size_t boundlen);
 /* The addresses we listen on, as text; returns how many were written. */
 size_t net_listen_addrs(struct net *, char (*out)[SOCK_ADDRSTRLEN], size_t max);
 /* The port of the first listener, or 0. */
@@ -154,7 +160,7 @@ const uint8_t *session_hash(const struct session *);
 const char *session_addr(const struct session *);
 const struct sockaddr *session_sockaddr(const struct session *, socklen_t *len);
 const char *session_cipher(const struct session *);
-/* How the session reaches the peer: "direct", "mapped", "proxy" or "onion". */
+/* How the session reaches the peer: "direct", "mapped", "proxy" or "onion" (also accepted on net_listen_onion). */
 const char *session_path(const struct session *);
 #define SESSION_TUNNEL_TIMEOUT  0x100
 /*
