@@ -60,7 +60,7 @@ check "alice's peer list shows bob online" wait_screen alice 'peers 1/1 online'
 check "first contact: the peer list marks bob unverified (?)" wait_screen alice '● \? bob +'
 say_line alice "/query bob"
 check "the title says unverified, in words, with the short fingerprint" \
-	wait_screen alice "^ 2:bob +online +\\? unverified +${fb:0:8} +127\\.0\\.0\\.1:$pb"
+	wait_screen alice "^ 2:bob +online \\(direct\\) +\\? unverified +${fb:0:8} +127\\.0\\.0\\.1:$pb"
 
 # --- /verify: the same codes on both screens ----------------------------------
 keys alice M-1
@@ -94,7 +94,7 @@ check "nor the name after them" attr_is alice '\(with bob\) - read' 1 off
 # --- /trust: verified in the list and the title -------------------------------
 say_line alice "/trust bob"
 check "/trust: the peer list marks bob verified (✓)" wait_screen alice '● ✓ bob +'
-check "/trust: the title says verified" wait_screen alice '^ 2:bob +online +✓ verified '
+check "/trust: the title says verified" wait_screen alice '^ 2:bob +online \(direct\) +✓ verified '
 
 # --- a new key calling itself bob ---------------------------------------------
 start_peer mallory --nick bob --listen 127.0.0.1:0
@@ -111,7 +111,7 @@ keys alice M-1
 check "the warning is in the home window too" wait_screen alice "!!! WARNING: a different key \\(${fm:0:8}"
 check "and only once there" test "$(screen alice | grep -c 'WARNING: a different key')" = 1
 keys alice M-3
-check "window 3 is the new key's" wait_screen alice "^ 3:bob~${fm:0:4} +online +! unverified new key"
+check "window 3 is the new key's" wait_screen alice "^ 3:bob~${fm:0:4} +online \\(direct\\) +! unverified new key"
 check "a warning line stays at the top of its window" \
 	wait_screen alice '^ ! WARNING: a NEW KEY calls itself "bob", the name of a peer you know'
 check "the warning line is in reverse video" attr_is alice ' ! WARNING: a NEW KEY' 7 on
@@ -216,4 +216,29 @@ say_line carol "/help"
 check "/help explains the trust marks" wait_screen carol 'Trust marks in the peer list: V verified, \? unverified'
 say_line carol "/quit"
 check "carol quits" wait_dead carol 10
+
+# --- the path where one looks for a peer's state: the title and /peers, at 80x24 ---
+python3 "$(dirname "$0")/socks_server.py" >"$T/socks.port" 2>"$T/socks.err" &
+SOCKS_PID=$!
+stop_socks() { kill "$SOCKS_PID" 2>/dev/null; }
+cleanup_hooks+=(stop_socks)
+poll_until 5 test -s "$T/socks.port"
+start_peer hank --nick hank --listen 127.0.0.1:0
+fh=$(fp_of hank)
+mkdir -p "$T/dora"
+tui_start dora 80 24 env -u NO_COLOR LC_ALL=C.UTF-8 TERM=tmux-256color "$CONFAB" --home "$T/dora" \
+	--nick dora --no-discovery --no-nat --listen 127.0.0.1:0 --log "$T/dora.log" \
+	--proxy "socks5://127.0.0.1:$(cat "$T/socks.port")"
+check "dora's UI starts (with --proxy)" quiet status_addr dora
+say_line dora "/connect $(addr_of hank)"
+check "dora reaches hank through the proxy" wait_screen dora 'peers 1/1 online'
+say_line dora "/query hank"
+check "80x24: the title says the path: online (proxy)" \
+	wait_screen dora "^ 2:hank +online \\(proxy\\) +\\? unverified +${fh:0:8} "
+say_line dora "/peers"
+check "and /peers in the window: online (proxy)" poll_until 5 shows_joined dora "online (proxy) unverified"
+check "hank's side of it is direct (the proxy called him)" \
+	test "$(wait_for hank '.event=="peer" and .state=="online"' 5 | jq -r .path)" = direct
+say_line dora "/quit"
+check "dora quits" wait_dead dora 10
 done_testing
