@@ -714,7 +714,7 @@ static const struct { const char *name, *text; } cmd_more[] = {
 	  "TEXT starting with /me is an action: /msg bob /me waves.\n"
 	  "Over 4096 bytes, it is split at line breaks or blanks, with a note." },
 	{ "peers", "Every peer you know and the strangers still in memory: nick, fingerprint, "
-	  "state, trust and last address." },
+	  "state (online with the path: direct, mapped port, tor or proxy), trust and last address." },
 	{ "nick", "Online peers see the new nick at once; it is kept for the next start (unless "
 	  "--nick or the config file names one).  1 to 64 bytes, no blanks." },
 	{ "send", "Offers the files and directories (whole, empty folders included) to PEER, who "

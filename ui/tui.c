@@ -220,7 +220,7 @@ on_event(struct core *c, const struct core_event *ev, void *arg)
 		}
 		if (ev->cmd != NULL)   /* an answer to /peers */
 			core_note(c, tui_cur_conv(t), LINE_SYSTEM, "%s  %s  %s  %s  %s", ev->peer->nick,
-			    ev->peer->fp, peer_state_name(ev->peer->state), tui_trust_word(ev->peer),
+			    ev->peer->fp, tui_state_words(ev->peer), tui_trust_word(ev->peer),
 			    ev->peer->addr[0] ? ev->peer->addr : "-");
 		break;
 	case EV_VERIFY:

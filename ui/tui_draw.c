@@ -162,6 +162,18 @@ tui_trust_word(const struct peer *p)
 	return trust_name(p->trust);
 }
 
+/* A peer's state, with the path when online: "online (tor)", "offline". */
+const char *
+tui_state_words(const struct peer *p)
+{
+	const char *path = core_peer_path(p);
+
+	if (p->state != PEER_ONLINE || path == NULL)
+		return peer_state_name(p->state);
+	return strcmp(path, "onion") == 0 ? "online (tor)" : strcmp(path, "proxy") == 0 ? "online (proxy)" :
+	    strcmp(path, "mapped") == 0 ? "online (mapped port)" : "online (direct)";
+}
+
 /* Whether the current window warns of a new key using a known peer's nick. */
 static int
 banner_rows(struct tui *t)
@@ -818,7 +830,7 @@ draw_title(struct tui *t)
 		    w->num, CONFAB_VERSION);
 	else
 		snprintf(buf, sizeof buf, " %u:%s  %s  %s %s  %.*s  %s", w->num, p->nick,
-		    peer_state_name(p->state), tui_trust_mark(t, p, &ma), tui_trust_word(p),
+		    tui_state_words(p), tui_trust_mark(t, p, &ma), tui_trust_word(p),
 		    FP_SHORT, p->fp, p->addr[0] ? p->addr : "-");
 	move(0, 0);
 	attrset(A_REVERSE);

@@ -151,6 +151,8 @@ const char *tui_win_name(struct tui *, size_t i);
 const char *tui_trust_mark(const struct tui *, const struct peer *, attr_t *attr);
 /* A peer's trust in words: "verified", "unverified", "blocked", "unverified new key". */
 const char *tui_trust_word(const struct peer *);
+/* A peer's state, with the path when online: "online (direct)", "online (tor)", "offline". */
+const char *tui_state_words(const struct peer *);
 
 /* tui_room.c: room windows */
 struct room_app;
