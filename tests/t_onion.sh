@@ -212,6 +212,9 @@ check "alice finds bob again within 90 s of his new descriptor (took $(ms_since 
 	test -n "$a3" -a "$(ms_since "$s3")" -le 90000
 diag "back online $(ms_since "$s3") ms after bob's new tor published (his old one vanished without a word)"
 check "through onion, by alice's call (bob knows nobody)" test "$(jq -r .path <<<"$a3")" = onion
+b3=$(wait_for bob3 ".event==\"peer\" and .state==\"online\" and .fingerprint==\"$fa\"" 10)
+check "bob's side says onion too (his new tor's service reaches his new onion listener)" \
+	test "$(jq -r .path <<<"$b3")" = onion || diag "got: $b3"
 check "confab asked its tor to forget the stale onion state (NEWNYM)" grep -q "asking it to forget" "$T/alice3.log"
 
 # --- a tor that runs already (--tor-control): cookie on a unix socket, password on TCP ---
