@@ -221,7 +221,7 @@ cmd_whoami(struct core *c, struct conversation *cur, const char *line, char *arg
 		strcat(all, addrs[i]);
 	}
 	core_note(c, cur, LINE_SYSTEM, "you are %s, fingerprint %s, listening on %s",
-	    c->nick, c->id.fp, all);
+	    c->nick, c->id.fp, n > 0 ? all : c->opt.tor_only ? "no address: only tor, for the onion service" : "nothing");
 	return 0;
 }
 

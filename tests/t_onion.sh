@@ -293,6 +293,9 @@ lis=$(ip netns exec "$(ns c)" ss -tlnpH | awk '/"confab"/ {print $4}' | tr '\n' 
 check "frank's one listener is his onion service's, on loopback (saw: $lis)" \
 	test "$(wc -w <<<"$lis")" -eq 1 -a -n "$(grep '^127\.0\.0\.1:' <<<"$lis")"
 diag "frank published after $(ms_since "$f0") ms"
+say frank "/whoami"
+check "/whoami says frank listens only for his tor" \
+	wait_for frank '.event=="info" and (.text|test("listening on no address: only tor, for the onion service$"))' 10
 say frank "/invite"
 check "frank's invite lists his onion address and nothing else" \
 	test "$(wait_for frank '.event=="invite"' | jq -c .candidates)" = "[\"$(jq -r .onion <<<"$pf")\"]"

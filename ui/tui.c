@@ -1188,7 +1188,8 @@ welcome(struct tui *t)
 	}
 	core_note(&t->core, NULL, LINE_SYSTEM, "confab %s: you are %s, fingerprint %s",
 	    CONFAB_VERSION, t->core.nick, t->core.id.fp);
-	core_note(&t->core, NULL, LINE_SYSTEM, "listening on %s", all[0] ? all : "nothing");
+	core_note(&t->core, NULL, LINE_SYSTEM, "listening on %s", all[0] ? all :
+	    t->core.opt.tor_only ? "no address: only tor, for the onion service" : "nothing");
 	reach_addrs_text(&t->core, reach, sizeof reach);   /* the interfaces' addresses, not 0.0.0.0 */
 	if (reach[0] != '\0')
 		core_note(&t->core, NULL, LINE_SYSTEM, "peers can reach you at %s; /invite prints your code "

@@ -893,7 +893,7 @@ draw_status(struct tui *t, int y)
 	for (k = 0; k < naddrs && len < sizeof buf - 80; k++)
 		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", k ? " " : "", addrs[k]);
 	if (naddrs == 0 && len < sizeof buf - 80)
-		len += (size_t)snprintf(buf + len, sizeof buf - len, "not listening");
+		len += (size_t)snprintf(buf + len, sizeof buf - len, t->core.opt.tor_only ? "onion only" : "not listening");
 	reach_view_status(&t->core, nat, sizeof nat);   /* " nat:upnp 1.2.3.4:7470", " nat:off", ... */
 	onion_view_status(&t->core, onion, sizeof onion);   /* " onion:45%", " onion:abcdefgh...", "" */
 	if (len < sizeof buf - 80 - sizeof nat - sizeof onion)
