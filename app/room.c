@@ -560,6 +560,24 @@ seen_seq(struct room *r, struct room_author *a, struct room_event *ev)
 	return proof_apply(r, a, held, ev) ? RV_EQUIVOCATION : RV_DUPLICATE;
 }
 
+/* The largest seq of a's class cls that we asked for (or hold pending) less than ROOM_ASK_MS ago. */
+static uint64_t
+asked_to(const struct room_author *a, int cls, uint64_t now_ms)
+{
+	if (a->asked_t == 0 || now_ms < a->asked_t || now_ms - a->asked_t >= ROOM_ASK_MS)
+		return 0;
+	return a->asked[cls];
+}
+
+/* Note that we asked for a's class cls up to seq (WANT) at now_ms. */
+static void
+asked_note(struct room_author *a, int cls, uint64_t seq, uint64_t now_ms)
+{
+	if (seq > asked_to(a, cls, now_ms))
+		a->asked[cls] = seq;
+	a->asked_t = now_ms;
+}
+
 /*
  * Try to accept ev (which the caller owns until it is accepted).  On
  * RV_ACCEPTED the room owns it.
@@ -576,6 +594,7 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 	uint8_t k;
 	size_t i;
 	int shown_after = 0;
+	uint64_t asked;
 
 	if (memcmp(e->room, r->id, ROOM_ID_LEN) != 0 || e->kind == RK_CREATE) {
 		/* our CREATE again is a duplicate; any other CREATE is refused */
@@ -598,16 +617,28 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 		ev->keyidx = k;
 		ev->verified = 1;
 	}
+	asked = asked_to(a, cls, now_ms);
+	if (live && e->seq <= asked)
+		live = 0;   /* we asked for it: an answer, not live */
+	if (live && a->rated[cls] > a->hwm[cls]) {
+		/* the rest of a burst over the rate: pulled once (room_pull_wants), not one by one */
+		if (e->seq > a->rated[cls])
+			a->rated[cls] = e->seq;
+		return RV_RATE;
+	}
 	if (e->seq > a->hwm[cls] + 1) {
 		if (cls != ROOM_CLASS_MSG || (e->seq - 1 > a->skip_to && !r->replaying)) {
-			if (want != NULL) {
+			/* ask once for what is not asked for yet (13.4) */
+			if (want != NULL && (asked > a->hwm[cls] ? asked : a->hwm[cls]) + 1 < e->seq) {
 				memcpy(want->room, r->id, ROOM_ID_LEN);
 				memcpy(want->author, e->author, ROOM_KEY_LEN);
 				want->cls = (uint8_t)cls;
-				want->first = a->hwm[cls] + 1;
+				want->first = (asked > a->hwm[cls] ? asked : a->hwm[cls]) + 1;
 				want->last = e->seq - 1;
 				*want_set = 1;
 			}
+			if (want != NULL)
+				asked_note(a, cls, e->seq, now_ms);
 			return RV_PENDING;
 		}
 		/* a peer told us the messages in between are gone */
@@ -632,8 +663,10 @@ accept_one(struct room *r, struct room_event *ev, int live, uint64_t now_ms,
 			a = room_author(r, e->author);   /* author_add may have moved the directory */
 		}
 	}
-	if (live && !rate_ok(a, now_ms))
+	if (live && !rate_ok(a, now_ms)) {
+		a->rated[cls] = e->seq;
 		return RV_RATE;
+	}
 	if ((at = log_insert(r, ev)) < 0)
 		return RV_FULL;
 	a->chain[cls] = ev->chain = e->seq == 1 ? chain_next(0, e) :
@@ -725,6 +758,8 @@ room_receive(struct room *r, const uint8_t *rec, size_t n, int live, uint64_t no
 	if (want_set == NULL)
 		want_set = &dummy;
 	*want_set = 0;
+	if (now_ms > r->now)
+		r->now = now_ms;
 	if ((ev = ev_new(rec, n)) == NULL) {
 		count(r, RV_OTHER);
 		return RV_OTHER;
@@ -956,6 +991,54 @@ room_put_have(const struct room *r, struct buf *b, const uint8_t (*only)[ROOM_KE
 	return BUF_OK;
 }
 
+/* Make room in peer p's seen for every author; -1 when out of memory. */
+static int
+seen_grow(const struct room *r, struct room_author *p)
+{
+	uint64_t *ns;
+
+	if (p->nseen >= r->nau)
+		return 0;
+	if ((ns = realloc(p->seen, ROOM_CLASSES * r->nau * sizeof *ns)) == NULL)
+		return -1;
+	memset(ns + ROOM_CLASSES * p->nseen, 0, ROOM_CLASSES * (r->nau - p->nseen) * sizeof *ns);
+	p->seen = ns;
+	p->nseen = r->nau;
+	return 0;
+}
+
+/* Peer p has ev on its way (we sent it): a HAVE of it within ROOM_ASK_MS does not bring it again. */
+static void
+seen_raise(struct room *r, struct room_author *p, const struct room_event *ev)
+{
+	struct room_author *a = room_author(r, ev->e.author);
+	size_t at;
+
+	if (p == NULL || a == NULL || seen_grow(r, p) != 0)
+		return;
+	at = ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS(ev->e.kind);
+	if (ev->e.seq > p->seen[at])
+		p->seen[at] = ev->e.seq;
+	p->push_t = r->now;
+}
+
+/* Event ev went to peer to (its fan-out): in flight, not pushed again on a HAVE. */
+void
+room_note_push(struct room *r, const uint8_t to[ROOM_KEY_LEN], const struct room_event *ev)
+{
+	seen_raise(r, room_author(r, to), ev);
+}
+
+/* What we sent peer to may be lost: its next HAVE is believed. */
+void
+room_push_lost(struct room *r, const uint8_t to[ROOM_KEY_LEN])
+{
+	struct room_author *p = room_author(r, to);
+
+	if (p != NULL)
+		p->push_t = 0;
+}
+
 /* Push the events of author a from seq first to last that to may receive; returns how many. */
 static size_t
 push_range(struct room *r, const uint8_t *to, const uint8_t author[ROOM_KEY_LEN], int cls,
@@ -978,6 +1061,7 @@ push_range(struct room *r, const uint8_t *to, const uint8_t author[ROOM_KEY_LEN]
 			break;
 		}
 		cb(r, ev, arg);
+		seen_raise(r, room_author(r, to), ev);
 		n++;
 		want = ev->e.seq + 1;
 	}
@@ -1039,14 +1123,8 @@ seen_get(const struct room *r, const struct room_author *p, uint64_t *theirs)
 static void
 seen_put(const struct room *r, struct room_author *p, const uint64_t *theirs)
 {
-	uint64_t *ns;
-
-	if (p->nseen < r->nau) {
-		if ((ns = realloc(p->seen, ROOM_CLASSES * r->nau * sizeof *ns)) == NULL)
-			return;
-		p->seen = ns;
-		p->nseen = r->nau;
-	}
+	if (seen_grow(r, p) != 0)
+		return;
 	memcpy(p->seen, theirs, ROOM_CLASSES * r->nau * sizeof *theirs);
 }
 
@@ -1092,6 +1170,20 @@ have_check(struct room *r, const uint8_t to[ROOM_KEY_LEN], struct room_author *a
 	return n;
 }
 
+/* Raise peer p's seen to what theirs says we pushed it (push_all). */
+static void
+seen_merge(struct room *r, struct room_author *p, const uint64_t *theirs)
+{
+	size_t i;
+
+	if (p == NULL || seen_grow(r, p) != 0)
+		return;
+	for (i = 0; i < ROOM_CLASSES * r->nau; i++)
+		if (theirs[i] > p->seen[i])
+			p->seen[i] = theirs[i];
+	p->push_t = r->now;
+}
+
 /* A HAVE from peer from. */
 int
 room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *rec, size_t n,
@@ -1102,8 +1194,8 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 	struct room_author *a, *p;
 	uint64_t *theirs;
 	uint8_t *proofd;
-	int dummy, rc, stale = 0;
-	size_t extra = 0, budget = ROOM_PUSH_MAX;
+	size_t extra = 0, budget = ROOM_PUSH_MAX, at;
+	int dummy, rc, stale = 0, inflight;
 
 	if (more == NULL)
 		more = &dummy;
@@ -1120,6 +1212,8 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		free(theirs);
 		return -1;
 	}
+	/* what we pushed it lately is on its way: a HAVE sent before it arrived does not bring it again */
+	inflight = p != NULL && p->push_t != 0 && r->now >= p->push_t && r->now - p->push_t < ROOM_ASK_MS;
 	while (roomwire_next_have(&h, &e) == 0) {
 		if ((a = room_author(r, e.author)) == NULL)
 			continue;
@@ -1132,16 +1226,22 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		if (memcmp(e.author, from, ROOM_KEY_LEN) == 0 && a->state == RM_INVITED &&
 		    e.hwm[ROOM_CLASS_OPS] > a->hwm[ROOM_CLASS_OPS])
 			stale = 1;
-		theirs[ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS_OPS] = e.hwm[ROOM_CLASS_OPS];
-		theirs[ROOM_CLASSES * (size_t)(a - r->au) + ROOM_CLASS_MSG] = e.hwm[ROOM_CLASS_MSG];
+		at = ROOM_CLASSES * (size_t)(a - r->au);
+		if (!inflight || e.hwm[ROOM_CLASS_OPS] > theirs[at + ROOM_CLASS_OPS])
+			theirs[at + ROOM_CLASS_OPS] = e.hwm[ROOM_CLASS_OPS];
+		if (!inflight || e.hwm[ROOM_CLASS_MSG] > theirs[at + ROOM_CLASS_MSG])
+			theirs[at + ROOM_CLASS_MSG] = e.hwm[ROOM_CLASS_MSG];
 		/* they no longer hold seqs up to their floor: we may skip those */
 		if (e.floor > a->hwm[ROOM_CLASS_MSG] && e.floor > a->skip_to)
 			a->skip_to = e.floor;
 		extra += have_check(r, from, a, &e, proofd, &budget, cb, arg);
 	}
 	rc = push_after(r, from, theirs, stale, proofd, cb, arg, more);
-	if (p != NULL)
+	if (p != NULL) {
 		seen_put(r, p, theirs);
+		if (rc > 0)
+			p->push_t = r->now;
+	}
 	free(theirs);
 	free(proofd);
 	return rc + (int)extra;
@@ -1164,6 +1264,8 @@ room_push_all(struct room *r, const uint8_t to[ROOM_KEY_LEN], room_push_fn *cb, 
 	proofd = calloc(r->nau ? r->nau : 1, 1);
 	if (theirs != NULL && proofd != NULL)
 		rc = push_after(r, to, theirs, 0, proofd, cb, arg, more);
+	if (theirs != NULL)
+		seen_merge(r, room_author(r, to), theirs);
 	free(theirs);
 	free(proofd);
 	return rc;
@@ -1195,12 +1297,12 @@ room_have_below_floor(const struct room *r, const uint8_t *rec, size_t n)
 
 /* The ranges a HAVE shows its sender holds and we lack. */
 size_t
-room_have_wants(const struct room *r, const uint8_t *rec, size_t n, int msgs,
+room_have_wants(struct room *r, const uint8_t *rec, size_t n, int msgs,
                 struct rec_room_want *out, size_t max)
 {
 	struct rec_room_have h;
 	struct room_have_entry e;
-	const struct room_author *a;
+	struct room_author *a;
 	uint64_t ours, budget = ROOM_PUSH_MAX;
 	size_t k = 0;
 	int cls;
@@ -1213,6 +1315,8 @@ room_have_wants(const struct room *r, const uint8_t *rec, size_t n, int msgs,
 			ours = a != NULL ? a->hwm[cls] : 0;
 			if (cls == ROOM_CLASS_MSG && a != NULL && a->skip_to > ours)
 				ours = a->skip_to;   /* gone: do not ask */
+			if (a != NULL && asked_to(a, cls, r->now) > ours)
+				ours = asked_to(a, cls, r->now);   /* asked already: once */
 			if (e.hwm[cls] <= ours)
 				continue;
 			memcpy(out[k].room, r->id, ROOM_ID_LEN);
@@ -1221,8 +1325,34 @@ room_have_wants(const struct room *r, const uint8_t *rec, size_t n, int msgs,
 			out[k].first = ours + 1;
 			out[k].last = e.hwm[cls] - ours > budget ? ours + budget : e.hwm[cls];
 			budget -= out[k].last - ours;
+			if (a != NULL)
+				asked_note(a, cls, out[k].last, r->now);
 			k++;
 		}
+	}
+	return k;
+}
+
+/* The WANTs for the rest of x's events refused for the rate, asked of x once. */
+size_t
+room_pull_wants(struct room *r, const uint8_t x[ROOM_KEY_LEN], struct rec_room_want *out, size_t max)
+{
+	struct room_author *a = room_author(r, x);
+	uint64_t from;
+	size_t k = 0;
+	int cls;
+
+	for (cls = 0; a != NULL && cls < ROOM_CLASSES && k < max; cls++) {
+		from = asked_to(a, cls, r->now) > a->hwm[cls] ? asked_to(a, cls, r->now) : a->hwm[cls];
+		if (a->rated[cls] <= from)
+			continue;
+		memcpy(out[k].room, r->id, ROOM_ID_LEN);
+		memcpy(out[k].author, x, ROOM_KEY_LEN);
+		out[k].cls = (uint8_t)cls;
+		out[k].first = from + 1;
+		out[k].last = a->rated[cls] - from > ROOM_PUSH_MAX ? from + ROOM_PUSH_MAX : a->rated[cls];
+		asked_note(a, cls, out[k].last, r->now);
+		k++;
 	}
 	return k;
 }

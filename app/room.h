@@ -23,6 +23,7 @@
 #define ROOM_INVITES_STRANGERS 4   /* ... from strangers, together */
 #define ROOM_LOG_OPS_MAX  4096     /* non-MSG events kept per room */
 #define ROOM_RATE         50       /* events a second accepted live from one author */
+#define ROOM_ASK_MS       3000     /* a WANT, or a push, counts as in flight this long */
 #define ROOM_DIR_MAX      (2 * ROOM_MEMBERS_MAX)   /* keys that may sign in a room */
 #define ROOM_KEYS_PER_MEMBER 4     /* signing keys one identity may be invited with */
 
@@ -83,6 +84,10 @@ struct room_author {
 	uint8_t          proof_new;     /* a proof came since the application last looked (it clears it) */
 	double           tokens;        /* ROOM_RATE bucket */
 	uint64_t         tokens_t;
+	uint64_t         rated[ROOM_CLASSES];  /* largest seq refused for the rate: the rest, pulled once */
+	uint64_t         asked[ROOM_CLASSES];  /* largest seq asked for (WANT) or held pending... */
+	uint64_t         asked_t;              /* ...at this time (ROOM_ASK_MS) */
+	uint64_t         push_t;        /* as a peer: when we last pushed it events (in flight) */
 	uint64_t        *seen;          /* as a peer: what its HAVEs said it holds (and we pushed
 	                                 * it since), per author index and class (13.6) */
 	size_t           nseen;         /* authors in seen */
@@ -113,6 +118,7 @@ struct room {
 	int                 replaying;   /* taking events back from our own log: a gap in an
 	                                  * author's messages is messages we dropped (history) */
 	struct room_stats   st;
+	uint64_t            now;         /* the caller's clock (ms), for what is in flight */
 	void               *app;         /* the application's state for this room */
 };
 
@@ -209,8 +215,17 @@ int  room_push_all(struct room *, const uint8_t to[ROOM_KEY_LEN], room_push_fn *
  * out (at most max WANTs, asking for at most ROOM_PUSH_MAX events in all),
  * returns the count.  msgs: messages too (we are joined), else membership only.
  */
-size_t room_have_wants(const struct room *, const uint8_t *rec, size_t n, int msgs,
+size_t room_have_wants(struct room *, const uint8_t *rec, size_t n, int msgs,
                        struct rec_room_want *out, size_t max);
+/*
+ * The WANTs for the rest of author x's events that were refused for the rate
+ * (13.8): one per class, asked of x once; fills out (max 2), returns the count.
+ */
+size_t room_pull_wants(struct room *, const uint8_t x[ROOM_KEY_LEN], struct rec_room_want *out, size_t max);
+/* Event ev went to peer to (its fan-out): it is in flight, not pushed again on a HAVE. */
+void room_note_push(struct room *, const uint8_t to[ROOM_KEY_LEN], const struct room_event *ev);
+/* What we sent peer to may be lost (a full queue, a new session): a HAVE of it is believed. */
+void room_push_lost(struct room *, const uint8_t to[ROOM_KEY_LEN]);
 /*
  * Whether answering this HAVE would leave a gap the asker cannot explain:
  * it lacks messages we dropped (below our floor).  Then send our HAVE first,

@@ -99,17 +99,20 @@ msg_id(const struct rec_room_event *e, char out[MSGID_HEX + 1])
 	snprintf(out, MSGID_HEX + 1, "%s-%llu", hex, (unsigned long long)e->seq);
 }
 
-/* Send one record to a peer if it is online. */
-static void
+/* Send one record to a peer if it is online; 0 if it is queued. */
+static int
 send_rec(struct peer *p, const uint8_t *rec, size_t n)
 {
 	struct buf b;
 
 	if (p == NULL || p->sess == NULL || !p->hello)
-		return;
+		return -1;
 	buf_view(&b, rec, n);
-	if (session_send_buf(p->sess, &b) != BUF_OK)
+	if (session_send_buf(p->sess, &b) != BUF_OK) {
 		log_warn("room record to %s: queue full", p->fp);
+		return -1;
+	}
+	return 0;
 }
 
 /* Write the events a room keeps, CREATE first, in the room's order. */
@@ -246,8 +249,10 @@ send_have(struct room_app *ra, struct peer *p)
 static void
 push_to(struct room *r, const struct room_event *ev, void *arg)
 {
-	(void)r;
-	send_rec(arg, ev->rec, ev->len);
+	struct peer *p = arg;
+
+	if (send_rec(p, ev->rec, ev->len) != 0)
+		room_push_lost(r, p->pk);   /* not on its way: its next HAVE brings it */
 }
 
 /* A message line in the room's window. */
@@ -373,7 +378,8 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 		    roomwire_parse_body(RK_INVITE, ev->e.author, ev->e.body, ev->e.body_len, &m) == 0 &&
 		    memcmp(m.x, to[i], ROOM_KEY_LEN) == 0)
 			continue;
-		send_rec(peer_of(c, to[i]), ev->rec, ev->len);
+		if (send_rec(peer_of(c, to[i]), ev->rec, ev->len) == 0)
+			room_note_push(r, to[i], ev);   /* on its way: a HAVE that lags does not bring it again */
 	}
 	if (ours && ev->e.kind == RK_INVITE) {
 		struct room_body_member m;
@@ -583,22 +589,35 @@ room_changed(struct core *c, struct room_app *ra)
 	}
 }
 
-/* A second after events were refused for the rate: ask their senders again (our HAVE). */
+/* A second after events were refused for the rate: ask their authors once for the rest (WANT). */
 static void
 pull_due(struct loop *loop, struct loop_timer *t, void *arg)
 {
 	struct core *c = arg;
-	size_t i, j;
+	struct rec_room_want w[ROOM_CLASSES];
+	struct peer *p;
+	struct buf b;
+	size_t i, j, k, nw;
 
-	(void)loop;
 	(void)t;
+	buf_init(&b, 128);
 	for (i = 0; i < c->rooms->n; i++) {
 		struct room_app *ra = c->rooms->list[i];
 
-		for (j = 0; j < ra->npull; j++)
-			send_have(ra, peer_of(c, ra->pull[j]));
+		ra->r->now = loop_now(loop);
+		for (j = 0; j < ra->npull; j++) {
+			if ((p = peer_of(c, ra->pull[j])) == NULL || p->sess == NULL || !p->hello)
+				continue;
+			nw = room_pull_wants(ra->r, ra->pull[j], w, ROOM_CLASSES);
+			for (k = 0; k < nw; k++) {
+				buf_reset(&b);
+				if (roomwire_put_want(&b, &w[k]) == BUF_OK)
+					session_send_buf(p->sess, &b);
+			}
+		}
 		ra->npull = 0;
 	}
+	buf_free(&b);
 }
 
 /* Our room_self from the identity. */
@@ -797,6 +816,7 @@ rooms_peer_online(struct core *c, struct peer *p)
 	for (i = 0; i < c->rooms->n; i++) {
 		struct room_app *ra = c->rooms->list[i];
 
+		room_push_lost(ra->r, p->pk);   /* a new session: nothing of ours is on its way */
 		if (!ra->provisional && room_state(ra->r, p->pk) != RM_NONE)
 			send_have(ra, p);
 	}
@@ -1037,6 +1057,8 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 	if (c->rooms == NULL || n < 1 + ROOM_ID_LEN)
 		return;
 	ra = room_by_id(c, rec + 1);
+	if (ra != NULL)
+		ra->r->now = loop_now(c->loop);
 	switch (rec[0]) {
 	case REC_ROOM_EVENT:
 		if (roomwire_decode_event(rec, n, &e) != WIRE_OK)

@@ -710,7 +710,8 @@ test_pull(void)
  * 0 (else every announcement would bring back up to ROOM_PUSH_MAX events of
  * the other authors: the room scale bench saw 3.9 MB on the wire per
  * 10-byte message in a 10-member room).  A HAVE that lists an author lower
- * than before (a member restored from an older copy) is believed.
+ * than before (a member restored from an older copy) is believed, once what
+ * we pushed it is no longer in flight (ROOM_ASK_MS).
  */
 static void
 test_announce(void)
@@ -773,6 +774,7 @@ test_announce(void)
 	}
 	push_n = 0;
 	push_to = B;
+	C->r->now = now + ROOM_ASK_MS;   /* once nothing C pushed B is in flight */
 	n = room_on_have(C->r, B->me.x, buf_ptr(&h), buf_len(&h), on_push, NULL, NULL);
 	ok(n == 5, "a HAVE listing C's messages up to 15 of 20 brings back those 5 (%d)", n);
 	buf_free(&h);
@@ -1261,10 +1263,10 @@ test_join_burst(void)
 {
 	struct node *A = &N[0], *B = &N[1];
 	struct room_self *f;
-	struct rec_room_want w;
+	struct rec_room_want w, pw[4];
 	struct buf h;
 	uint8_t fpriv[32], fpub[32];
-	size_t i, nq, wants = 0, asked = 0, rated = 0, repush;
+	size_t i, nq, wants = 0, asked = 0, rated = 0, repush, npw;
 
 	nodes_free();
 	all_free();
@@ -1279,7 +1281,9 @@ test_join_burst(void)
 		crypto_box_keypair(fpub, fpriv);
 		room_self_init(&f[i], fpub, fpriv);
 		room_invite(A->r, &A->me, f[i].x, f[i].ed, f[i].bind, now, on_accept, A);
-		on_queue(A->r, A->r->log[A->r->nlog - 1], NULL);   /* the fan-out of the INVITE to B */
+		/* the fan-out of the INVITE to B, noted as rooms.c does */
+		on_queue(A->r, A->r->log[A->r->nlog - 1], NULL);
+		room_note_push(A->r, B->me.x, A->r->log[A->r->nlog - 1]);
 	}
 	nq = njq;
 	B->r = room_from_create(JQ[0].p, JQ[0].n, hist);
@@ -1305,6 +1309,19 @@ test_join_burst(void)
 	repush = njq;
 	buf_free(&h);
 	ok(repush == 0, "the creator does not push again what it has in flight to B (%zu pushed)", repush);
+	/* a second later B pulls the rest, once; the answer is not live */
+	npw = room_pull_wants(B->r, A->me.x, pw, 4);
+	ok(npw == 1 && pw[0].cls == ROOM_CLASS_OPS && pw[0].first == B->r->au[0].hwm[ROOM_CLASS_OPS] + 1 &&
+	    pw[0].last == 61, "B asks A once for the rest (%zu WANTs, %llu..%llu)", npw,
+	    npw ? (unsigned long long)pw[0].first : 0ULL, npw ? (unsigned long long)pw[0].last : 0ULL);
+	ok(room_pull_wants(B->r, A->me.x, pw + 1, 3) == 0, "and not again while that is in flight");
+	njq = 0;
+	if (npw == 1)
+		room_on_want(A->r, B->me.x, &pw[0], on_queue, NULL);
+	for (i = 0; i < njq; i++)
+		room_receive(B->r, JQ[i].p, JQ[i].n, 1, now + 1000, NULL, NULL, NULL, NULL);
+	ok(room_author(B->r, A->me.x)->hwm[ROOM_CLASS_OPS] == 61 && B->r->npend == 0,
+	    "B takes the answer (not live): it holds all 61 of A's events (%zu pushed)", njq);
 	free(f);
 }
 
