@@ -1078,14 +1078,15 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 		v = room_receive(ra->r, rec, n, memcmp(e.author, p->pk, ROOM_KEY_LEN) == 0 &&
 		    loop_now(c->loop) > p->room_pull_until, loop_now(c->loop), on_accept, &x, &w, &want);
 		if (v == RV_RATE) {
-			/* not lost: we ask for it again in a second, and then it is not live */
+			size_t had = ra->npull;
+
+			/* not lost: we ask for the rest once, in a second, and then it is not live */
 			keyset_add(&ra->pull, &ra->npull, p->pk);
 			if (!loop_timer_armed(&c->rooms->pull_timer))
 				loop_timer_set(c->loop, &c->rooms->pull_timer, 1000);
-		}
-		if (v == RV_RATE && ra->npull == 1) {
-			log_info("room %s: %s writes faster than %d a second: the rest later", ra->idhex, p->fp,
-			    ROOM_RATE);
+			if (ra->npull > had)   /* once per pull, not once per event refused */
+				log_info("room %s: %s writes faster than %d a second: the rest later", ra->idhex,
+				    p->fp, ROOM_RATE);
 		} else if (v == RV_DUPLICATE && room_state(ra->r, p->pk) == RM_NONE) {
 			char afp[FP_LEN + 1];
 
