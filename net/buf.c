@@ -60,6 +60,15 @@ buf_compact(struct buf *b)
 	b->off = 0;
 }
 
+/* Give back the storage of an empty buffer that grew beyond keep bytes (a burst is over). */
+void
+buf_shrink(struct buf *b, size_t keep)
+{
+	if (b->ro || buf_len(b) > 0 || b->alloc <= keep)
+		return;
+	buf_free(b);   /* keeps the cap; the next put allocates again */
+}
+
 /* Make room for n more bytes and return where to write them. */
 int
 buf_reserve(struct buf *b, size_t n, uint8_t **p)

@@ -53,6 +53,8 @@ void     buf_commit(struct buf *b, size_t n);
 int      buf_consume(struct buf *b, size_t n);
 /* Move unread data to the front of the storage. */
 void     buf_compact(struct buf *b);
+/* Give back the storage of an empty buffer that grew beyond keep bytes (wiped first). */
+void     buf_shrink(struct buf *b, size_t keep);
 
 int      buf_put(struct buf *b, const void *p, size_t n);
 int      buf_put_u8(struct buf *b, uint8_t v);

@@ -15,6 +15,7 @@
 #define IN_CAP           (256 * 1024)       /* at least one whole frame */
 #define IN_READ_PRE      4096               /* read size before the handshake is done */
 #define OUT_LOW          (192 * 1024)       /* refill the output below this */
+#define QUEUE_KEEP       (16 * 1024)        /* queue storage kept once drained (a burst's is given back) */
 #define OUT_CAP          (OUT_LOW + WIRE_FRAME_HDR + WIRE_FRAME_MAX + 1024)
 #define TURN_BUDGET      (1024 * 1024)      /* bytes moved per session per turn */
 #define UNSENT_MAX       (128 * 1024)       /* kernel bytes not yet sent (chat latency) */
@@ -480,6 +481,8 @@ flush(struct session *s)
 	}
 	if (s->state == SS_CONNECTING)
 		return 0;
+	buf_shrink(&s->ctrlq, QUEUE_KEEP);   /* each no-op unless drained after a burst */
+	buf_shrink(&s->out, QUEUE_KEEP);
 	set_events(s, POLLIN | (buf_len(&s->out) > 0 || s->want_bulk ? POLLOUT : 0));
 	return 0;
 }

@@ -233,6 +233,35 @@ test_readonly(void)
 	is_mem(src, want, sizeof want, "freeing the view left the bytes alone");
 }
 
+/*
+ * A buffer that grew for a burst gives its storage back once drained
+ * (buf_shrink): a session's queues after a room's join burst (PROTOCOL.md
+ * 13.9) kept their peak, 1 MiB per session at most, for good.
+ */
+static void
+test_shrink(void)
+{
+	static uint8_t chunk[4096];
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 64; i++)
+		buf_put(&b, chunk, sizeof chunk);
+	ok(b.alloc >= 256 * 1024, "a burst grows the storage (%zu bytes)", b.alloc);
+	buf_shrink(&b, 16384);
+	ok(b.alloc >= 256 * 1024, "not given back while it holds data");
+	buf_consume(&b, buf_len(&b));
+	buf_shrink(&b, 16384);
+	is_int(b.alloc, 0, "drained: the storage is given back");
+	is_int(b.cap, 1 << 20, "the cap stays");
+	is_int(buf_put(&b, chunk, 100), BUF_OK, "and it takes data again");
+	buf_consume(&b, buf_len(&b));
+	buf_shrink(&b, 16384);
+	ok(b.alloc > 0 && b.alloc <= 16384, "a small buffer keeps its storage (%zu bytes)", b.alloc);
+	buf_free(&b);
+}
+
 /* Exact big-endian bytes and round trips of the integer puts and gets. */
 static void
 test_integers(void)
@@ -452,6 +481,7 @@ main(void)
 	test_caps();
 	test_end();
 	test_readonly();
+	test_shrink();
 	test_integers();
 	test_model();
 	test_stream();
