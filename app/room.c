@@ -1194,7 +1194,7 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 	struct room_author *a, *p;
 	uint64_t *theirs;
 	uint8_t *proofd;
-	size_t extra = 0, budget = ROOM_PUSH_MAX, at;
+	size_t extra = 0, budget = ROOM_PUSH_MAX, at, i;
 	int dummy, rc, stale = 0, inflight;
 
 	if (more == NULL)
@@ -1206,8 +1206,14 @@ room_on_have(struct room *r, const uint8_t from[ROOM_KEY_LEN], const uint8_t *re
 		return -1;
 	if ((theirs = calloc(ROOM_CLASSES * (r->nau ? r->nau : 1), sizeof *theirs)) == NULL)
 		return -1;
-	if ((p = room_author(r, from)) != NULL)
+	if ((p = room_author(r, from)) != NULL) {
 		seen_get(r, p, theirs);
+		/* it holds its own events, listed or not: never push an author its own */
+		at = ROOM_CLASSES * (size_t)(p - r->au);
+		for (i = 0; i < ROOM_CLASSES; i++)
+			if (theirs[at + i] < p->hwm[i])
+				theirs[at + i] = p->hwm[i];
+	}
 	if ((proofd = calloc(r->nau ? r->nau : 1, 1)) == NULL) {
 		free(theirs);
 		return -1;

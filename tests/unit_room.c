@@ -1309,6 +1309,13 @@ test_join_burst(void)
 	repush = njq;
 	buf_free(&h);
 	ok(repush == 0, "the creator does not push again what it has in flight to B (%zu pushed)", repush);
+	/* A's first HAVE to B lists another author only (an announcement): B pushes A none of A's own */
+	buf_init(&h, WIRE_RECORD_MAX);
+	room_put_have(A->r, &h, (const uint8_t (*)[ROOM_KEY_LEN])f[0].x, 1);
+	njq = 0;
+	room_on_have(B->r, A->me.x, buf_ptr(&h), buf_len(&h), on_queue, NULL, NULL);
+	buf_free(&h);
+	ok(njq == 0, "an announcement from A does not bring A its own events back (%zu pushed)", njq);
 	/* a second later B pulls the rest, once; the answer is not live */
 	npw = room_pull_wants(B->r, A->me.x, pw, 4);
 	ok(npw == 1 && pw[0].cls == ROOM_CLASS_OPS && pw[0].first == B->r->au[0].hwm[ROOM_CLASS_OPS] + 1 &&
