@@ -35,6 +35,8 @@ ra_free(struct room_app *ra)
 		return;
 	room_free(ra->r);
 	conv_free(&ra->conv);
+	buf_free(&ra->wal);
+	free(ra->show);
 	free(ra->acks);
 	free(ra->ann);
 	free(ra->pull);
@@ -60,6 +62,7 @@ ra_new(struct core *c, struct room *r)
 		return NULL;
 	}
 	ra->told = RM_NONE;
+	buf_init(&ra->wal, ROOM_WAL_MAX + ROOM_EV_MAX + 2);
 	return ra;
 }
 
@@ -178,27 +181,30 @@ log_compact(struct room_app *ra)
 	ra->log_bytes = kept;
 }
 
-/* Append a record to the room's log file (u16 length, record), synced. */
-static int
-log_append(struct room_app *ra, const uint8_t *rec, size_t n)
-{
-	uint8_t *tmp;
-	char err[256];
-	int rc;
+static void log_sync(struct core *, struct room_app *);
 
-	if (ra->provisional || n > 0xffff || (tmp = malloc(n + 2)) == NULL)
+/*
+ * Add a record to what goes to the room's log file (u16 length, record) at
+ * the next log_sync: one fsync per loop turn for every event accepted in it
+ * (rooms_flush), and before anything that promises or passes on an event
+ * (a HAVE, a push).  Past ROOM_WAL_MAX bytes waiting, it syncs first.
+ */
+static int
+log_append(struct core *c, struct room_app *ra, const uint8_t *rec, size_t n)
+{
+	size_t was;
+
+	if (ra->provisional || n > 0xffff)
 		return -1;
-	tmp[0] = (uint8_t)(n >> 8);
-	tmp[1] = (uint8_t)n;
-	memcpy(tmp + 2, rec, n);
-	rc = persist_append_sync(ra->path, 0600, tmp, n + 2, err, sizeof err);
-	if (rc != 0)
-		log_warn("room %s: %s", ra->idhex, err);
-	else
-		ra->log_bytes += n + 2;
-	free(tmp);
-	log_compact(ra);
-	return rc;
+	if (buf_len(&ra->wal) + n + 2 > ROOM_WAL_MAX)
+		log_sync(c, ra);
+	was = ra->wal.len;
+	if (buf_put_u16(&ra->wal, (uint16_t)n) != BUF_OK || buf_put(&ra->wal, rec, n) != BUF_OK) {
+		ra->wal.len = was;   /* no half record */
+		log_warn("room %s: out of memory for its log", ra->idhex);
+		return -1;
+	}
+	return 0;
 }
 
 /* The peer to send to for key x (online or not); NULL if unknown. */
@@ -239,45 +245,47 @@ send_have(struct room_app *ra, struct peer *p)
 
 	if (p == NULL || p->sess == NULL || !p->hello)
 		return;
+	log_sync(p->core, ra);   /* a HAVE promises what it lists */
 	buf_init(&b, WIRE_RECORD_MAX);
 	if (room_put_have(ra->r, &b, NULL, 0) == BUF_OK && session_send_buf(p->sess, &b) == BUF_OK)
 		p->room_pull_until = loop_now(p->core->loop) + 3000;   /* what it pushes now, we asked for */
 	buf_free(&b);
 }
 
-/* Push callback: the event goes to the peer in arg. */
+/* Push callback: the event goes to the peer in arg (on disk first: 13.6 passes on only what is kept). */
 static void
 push_to(struct room *r, const struct room_event *ev, void *arg)
 {
 	struct peer *p = arg;
 
+	if (r->app != NULL)
+		log_sync(p->core, r->app);
 	if (send_rec(p, ev->rec, ev->len) != 0)
 		room_push_lost(r, p->pk);   /* not on its way: its next HAVE brings it */
 }
 
 /* A message line in the room's window. */
 static struct chat_line *
-add_line(struct core *c, struct room_app *ra, const struct room_event *ev, int ours)
+add_line(struct core *c, struct room_app *ra, const struct rec_room_event *e, int ours)
 {
 	char nick[NICK_BUF], *text;
-	size_t cap = ev->e.body_len * 3 + 1;
+	size_t cap = e->body_len * 3 + 1;
 	struct chat_line *l;
 
 	if ((text = malloc(cap)) == NULL)
 		return NULL;
-	text_sanitize(ev->e.body, ev->e.body_len, text, cap, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
-	author_nick(c, ev->e.author, nick, sizeof nick);
+	text_sanitize(e->body, e->body_len, text, cap, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
+	author_nick(c, e->author, nick, sizeof nick);
 	l = core_conv_add(&ra->conv, ours ? LINE_MSG_OUT : LINE_MSG_IN, nick, text);
 	free(text);
 	if (l == NULL)
 		return NULL;
-	msg_id(&ev->e, l->id);
-	l->late = ev->late;
+	msg_id(e, l->id);
 	if (ours)
 		l->state = MSG_SENT;
 	/* the author's clock is a claim: keep ours unless it is close */
-	if (ev->e.ts_ms > 0 && (ev->e.ts_ms > l->ts_ms ? ev->e.ts_ms - l->ts_ms : l->ts_ms - ev->e.ts_ms) < 300000)
-		l->ts_ms = ev->e.ts_ms;
+	if (e->ts_ms > 0 && (e->ts_ms > l->ts_ms ? e->ts_ms - l->ts_ms : l->ts_ms - e->ts_ms) < 300000)
+		l->ts_ms = e->ts_ms;
 	return l;
 }
 
@@ -307,6 +315,91 @@ member_line(struct core *c, struct room_app *ra, const struct room_event *ev)
 		l->history = c->rooms->loading;
 }
 
+/* Show a room message: its line in the room's window and a message (or sent) event. */
+static void
+show_msg(struct core *c, struct room_app *ra, const struct rec_room_event *e, int late)
+{
+	int ours = memcmp(e->author, c->rooms->me.x, ROOM_KEY_LEN) == 0;
+	char afp[FP_LEN + 1], anick[NICK_BUF];
+	struct core_event ce;
+	struct chat_line *l;
+
+	if ((l = add_line(c, ra, e, ours)) == NULL)
+		return;
+	l->late = late;
+	fp_of(e->author, afp);
+	author_nick(c, e->author, anick, sizeof anick);
+	memset(&ce, 0, sizeof ce);
+	ce.type = ours ? EV_ROOM_SENT : EV_ROOM_MESSAGE;
+	ce.room = ra;
+	ce.line = l;
+	ce.id = l->id;
+	ce.author = afp;
+	ce.author_nick = anick;
+	ce.late = late;
+	if (!ours)
+		ra->conv.unread++;
+	core_emit(c, &ce);
+}
+
+static void withdraw_shown(struct core *, struct room_app *, int);
+
+/*
+ * Write what waits in the room's wal to its log file, with one fsync, then
+ * show the messages that waited for it (an event shown is on disk: kill -9
+ * loses nothing shown), then keep the file bounded.
+ */
+static void
+log_sync(struct core *c, struct room_app *ra)
+{
+	struct room_show *show = ra->show;
+	size_t nshow = ra->nshow, i;
+	struct rec_room_event e;
+	struct buf w = ra->wal;
+	char err[256];
+
+	if (buf_len(&w) == 0)
+		return;
+	buf_init(&ra->wal, w.cap);   /* a re-entry starts afresh */
+	ra->show = NULL;
+	ra->nshow = ra->ashow = 0;
+	if (persist_append_sync(ra->path, 0600, buf_ptr(&w), buf_len(&w), err, sizeof err) != 0)
+		log_warn("room %s: %s", ra->idhex, err);
+	else
+		ra->log_bytes += buf_len(&w);
+	for (i = 0; i < nshow; i++)
+		if (roomwire_decode_event(buf_ptr(&w) + show[i].off, show[i].len, &e) == WIRE_OK)
+			show_msg(c, ra, &e, show[i].late);
+	buf_free(&w);
+	free(show);
+	if (nshow > 0 && ra->r->st.withdrawn > 0) {
+		ra->told_withdrawn = UINT64_MAX;   /* one of them may be withdrawn already: look again */
+		withdraw_shown(c, ra, 1);
+	}
+	log_compact(ra);
+}
+
+/* Show the message just added to the wal once it is on disk (log_sync). */
+static int
+show_later(struct room_app *ra, size_t n, int late)
+{
+	struct room_show *ns;
+
+	if (ra->nshow == ra->ashow) {
+		size_t na = ra->ashow ? 2 * ra->ashow : 64;
+
+		if ((ns = realloc(ra->show, na * sizeof *ns)) == NULL)
+			return -1;
+		ra->show = ns;
+		ra->ashow = na;
+	}
+	ra->show[ra->nshow].off = buf_len(&ra->wal) - n;
+	ra->show[ra->nshow].len = n;
+	ra->show[ra->nshow].late = (uint8_t)late;
+	ra->nshow++;
+	return 0;
+}
+
 /* An event was accepted into a room: persist, show, fan out. */
 static void
 on_accept(struct room *r, struct room_event *ev, void *arg)
@@ -316,35 +409,30 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 	struct room_app *ra = x->ra;
 	int ours = memcmp(ev->e.author, c->rooms->me.x, ROOM_KEY_LEN) == 0;
 	const uint8_t *to[ROOM_DIR_MAX];
-	struct core_event ce;
 	struct chat_line *l;
-	char afp[FP_LEN + 1], anick[NICK_BUF];
+	char afp[FP_LEN + 1];
 	size_t i, n;
+	int queued;
 
 	if (c->rooms->loading) {
-		if (ev->e.kind == RK_MSG && ev->valid && (l = add_line(c, ra, ev, ours)) != NULL)
+		if (ev->e.kind == RK_MSG && ev->valid && (l = add_line(c, ra, &ev->e, ours)) != NULL) {
 			l->history = 1;
+			l->late = ev->late;
+		}
 		member_line(c, ra, ev);
 		return;
 	}
-	/* write-ahead: on disk before it is shown or sent on (ours: before any peer has it) */
-	log_append(ra, ev->rec, ev->len);
+	/*
+	 * write-ahead: on disk before it is shown, announced or sent on; ours
+	 * at once (before any peer has it), others' at the end of the turn
+	 * (log_sync), shown then
+	 */
+	queued = log_append(c, ra, ev->rec, ev->len) == 0;
+	if (x->from == NULL)
+		log_sync(c, ra);
 	if (ev->e.kind == RK_MSG && ev->valid) {
-		if ((l = add_line(c, ra, ev, ours)) != NULL) {
-			fp_of(ev->e.author, afp);
-			author_nick(c, ev->e.author, anick, sizeof anick);
-			memset(&ce, 0, sizeof ce);
-			ce.type = ours ? EV_ROOM_SENT : EV_ROOM_MESSAGE;
-			ce.room = ra;
-			ce.line = l;
-			ce.id = l->id;
-			ce.author = afp;
-			ce.author_nick = anick;
-			ce.late = ev->late;
-			if (!ours)
-				ra->conv.unread++;
-			core_emit(c, &ce);
-		}
+		if (x->from == NULL || !queued || show_later(ra, ev->len, ev->late) != 0)
+			show_msg(c, ra, &ev->e, ev->late);
 	} else if (ev->e.kind != RK_MSG && !ra->provisional) {
 		member_line(c, ra, ev);
 	} else if (ev->e.kind == RK_MSG && !ev->valid && x->from != NULL) {
@@ -544,7 +632,8 @@ proofs_new(struct core *c, struct room_app *ra)
 		if (!a->proof_new || a->proof == NULL)
 			continue;
 		a->proof_new = 0;
-		log_append(ra, a->proof->rec, a->proof->len);
+		log_append(c, ra, a->proof->rec, a->proof->len);
+		log_sync(c, ra);   /* on disk before it is sent (below) */
 		fp_of(a->x, afp);
 		author_nick(c, a->x, anick, sizeof anick);
 		snprintf(text, sizeof text, "%s signed two different events with one number (seq %llu): "
@@ -571,7 +660,7 @@ room_changed(struct core *c, struct room_app *ra)
 		/* invited: it is ours to keep now; write what we hold */
 		ra->provisional = 0;
 		for (i = 0; i < ra->r->nlog; i++)
-			log_append(ra, ra->r->log[i]->rec, ra->r->log[i]->len);
+			log_append(c, ra, ra->r->log[i]->rec, ra->r->log[i]->len);
 		log_info("room %s (%s): invited", ra->idhex, ra->name);
 	}
 	if (ra->provisional)
@@ -764,9 +853,15 @@ rooms_init(struct core *c, char *err, size_t errlen)
 void
 rooms_free(struct core *c)
 {
+	size_t i;
+
 	if (c->rooms == NULL)
 		return;
 	loop_timer_del(c->loop, &c->rooms->pull_timer);
+	for (i = 0; i < c->rooms->n; i++) {
+		c->rooms->list[i]->nshow = 0;   /* to disk, no longer to a front-end */
+		log_sync(c, c->rooms->list[i]);
+	}
 	while (c->rooms->n > 0)
 		rooms_drop(c, c->rooms->n - 1);
 	sodium_memzero(&c->rooms->me, sizeof c->rooms->me);
@@ -1136,6 +1231,9 @@ rooms_flush(struct core *c)
 
 	if (c->rooms == NULL)
 		return;
+	/* first what this turn accepted goes to disk, with one fsync a room, and is shown */
+	for (i = 0; i < c->rooms->n; i++)
+		log_sync(c, c->rooms->list[i]);
 	buf_init(&b, WIRE_RECORD_MAX);
 	for (i = 0; i < c->rooms->n; i++) {
 		struct room_app *ra = c->rooms->list[i];

@@ -16,11 +16,18 @@
 #define ROOM_NAME_BUF  (ROOM_NAME_MAX * 3 + 1)   /* sanitised name */
 #define ROOM_IDHEX     (ROOM_ID_LEN * 2)
 #define ROOM_LOG_MAX   (64u * 1024 * 1024)        /* a room log file read at start */
+#define ROOM_WAL_MAX   (1024u * 1024)             /* bytes of records waiting for their fsync */
 
 /* Delivery of our messages to one member (its HAVE covers them). */
 struct room_ack {
 	uint8_t  x[ROOM_KEY_LEN];
 	uint64_t hwm;                  /* our messages up to this seq it has */
+};
+
+/* A message accepted this turn, shown once its record is on disk (room_app.wal). */
+struct room_show {
+	size_t  off, len;              /* the record in wal */
+	uint8_t late;
 };
 
 /* One room as the program holds it. */
@@ -40,6 +47,9 @@ struct room_app {
 	uint8_t           (*ann)[ROOM_KEY_LEN];   /* authors to announce (a partial HAVE) */
 	size_t              nann;
 	uint64_t            log_bytes;     /* size of its log file */
+	struct buf          wal;           /* records accepted, not yet on disk (one fsync a turn) */
+	struct room_show   *show;          /* messages in wal, shown after the fsync */
+	size_t              nshow, ashow;
 	uint64_t            compact_at;    /* rewrite the log when it grows past this */
 	uint8_t           (*pull)[ROOM_KEY_LEN];  /* peers to send our HAVE to a second from now */
 	size_t              npull;
