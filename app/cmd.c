@@ -293,7 +293,9 @@ cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
 	struct peer *p;
 	int n = split_words(args, words, 65), i, rc, first = 1;
 
-	if (n >= 1 && cur != NULL && cur->peer != NULL &&
+	if (n >= 2 && words[0][0] == '#') {
+		p = NULL;   /* /send #ROOM PATH...: to its members */
+	} else if (n >= 1 && cur != NULL && cur->peer != NULL &&
 	    (n == 1 || core_find_peer(c, words[0], &why) == NULL)) {
 		p = cur->peer;   /* in a conversation window: /send PATH... to its peer */
 		first = 0;
@@ -311,7 +313,10 @@ cmd_send(struct core *c, struct conversation *cur, const char *line, char *args)
 	for (i = first; i < n; i++)
 		if ((expanded[i] = home_path(words[i])) != NULL)
 			words[i] = expanded[i];
-	rc = xfer_send(c, p, words + first, n - first, line);
+	if (p == NULL)
+		rc = rooms_send_files(c, words[0], words + first, n - first, line);
+	else
+		rc = xfer_send(c, p, words + first, n - first, line);
 	for (i = first; i < n; i++)
 		free(expanded[i]);
 	return rc;
@@ -667,7 +672,8 @@ const struct cmd_def cmd_table[] = {
 	{ "msg", "PEER TEXT", "send a message (PEER: nick or fingerprint prefix)", cmd_msg },
 	{ "peers", "", "list known peers", cmd_peers },
 	{ "nick", "NAME", "change your nick", cmd_nick },
-	{ "send", "PEER PATH...", "offer files or directories to a peer (in its window: /send PATH...)", cmd_send },
+	{ "send", "PEER PATH...", "offer files or directories to a peer (in its window: /send PATH...; "
+	  "#ROOM: to its members)", cmd_send },
 	{ "accept", "[ID [DIR]]", "accept an offer (into DIR, else the download directory; no ID: "
 	  "the only offer waiting)", cmd_accept },
 	{ "reject", "[ID]", "reject an offer (no ID: the only offer waiting)", cmd_reject },
@@ -722,7 +728,10 @@ static const struct { const char *name, *text; } cmd_more[] = {
 	  "Quote a PATH with blanks in double quotes (\"my notes.txt\") or put a backslash "
 	  "before each blank; ~/ is your home directory.\n"
 	  "A peer that is offline gets the offer when it is back; an interrupted transfer "
-	  "resumes where it stopped." },
+	  "resumes where it stopped.\n"
+	  "/send #ROOM PATH... offers them to every other member of the room, each its own "
+	  "transfer: the members online now at once, the others when they are back (unless they "
+	  "left the room or were kicked in the meantime)." },
 	{ "accept", "ID: the transfer's id, or 4+ of its first hex digits (the screen shows 8).\n"
 	  "DIR: where the files go (default: the download directory); quoted like a /send "
 	  "PATH.  Nothing already there is overwritten: \"name (1).ext\"." },

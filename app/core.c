@@ -1220,6 +1220,7 @@ on_record(struct session *s, const struct record *r, void *arg)
 	case REC_ROOM_HAVE:
 	case REC_ROOM_WANT:
 	case REC_ROOM_PROOF:
+	case REC_ROOM_FILE:
 		rooms_record(c, p, r->u.raw.p, r->u.raw.n);
 		break;
 	default:

@@ -26,6 +26,7 @@
 #define ROOM_ASK_MS       3000     /* a WANT, or a push, counts as in flight this long */
 #define ROOM_DIR_MAX      (2 * ROOM_MEMBERS_MAX)   /* keys that may sign in a room */
 #define ROOM_KEYS_PER_MEMBER 4     /* signing keys one identity may be invited with */
+#define ROOM_FILE_TAGS    16       /* ROOM_FILE records remembered (13.10) */
 
 enum room_mstate {
 	RM_NONE = 0,

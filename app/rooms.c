@@ -19,6 +19,7 @@
 #include "persist.h"
 #include "rooms.h"
 #include "text.h"
+#include "transfer.h"
 
 /* What an accept callback needs to know. */
 struct ctx {
@@ -400,6 +401,23 @@ show_later(struct room_app *ra, size_t n, int late)
 	return 0;
 }
 
+/* A LEAVE or KICK counted: files sent to the member in the room and not yet taken are off. */
+static void
+member_gone(struct core *c, struct room_app *ra, const struct room_event *ev)
+{
+	struct room_body_member m;
+	const uint8_t *who = ev->e.author;
+	struct peer *p;
+
+	if (ev->e.kind == RK_KICK) {
+		if (roomwire_parse_body(RK_KICK, ev->e.author, ev->e.body, ev->e.body_len, &m) != 0)
+			return;
+		who = m.x;
+	}
+	if ((p = core_peer_get(c, who, 0)) != NULL && !rooms_may_get_file(c, ra->idhex, p))
+		xfer_room_gone(c, ra->idhex, p);
+}
+
 /* An event was accepted into a room: persist, show, fan out. */
 static void
 on_accept(struct room *r, struct room_event *ev, void *arg)
@@ -433,6 +451,9 @@ on_accept(struct room *r, struct room_event *ev, void *arg)
 	if (ev->e.kind == RK_MSG && ev->valid) {
 		if (x->from == NULL || !queued || show_later(ra, ev->len, ev->late) != 0)
 			show_msg(c, ra, &ev->e, ev->late);
+	} else if ((ev->e.kind == RK_LEAVE || ev->e.kind == RK_KICK) && ev->valid) {
+		member_line(c, ra, ev);
+		member_gone(c, ra, ev);
 	} else if (ev->e.kind != RK_MSG && !ra->provisional) {
 		member_line(c, ra, ev);
 	} else if (ev->e.kind == RK_MSG && !ev->valid && x->from != NULL) {
@@ -1137,6 +1158,67 @@ got_proof(struct core *c, struct peer *p, struct room_app *ra, const uint8_t *re
 	room_changed(c, ra);
 }
 
+/* ROOM_FILE (13.10): remember which room p's next OFFER is for, if p and we are joined in it. */
+static void
+got_file_tag(struct core *c, struct peer *p, struct room_app *ra, const uint8_t *rec, size_t n)
+{
+	struct room_ftag *t;
+	struct rec_room_file f;
+
+	if (roomwire_decode_file(rec, n, &f) != WIRE_OK)
+		return;
+	if (ra == NULL || ra->provisional || room_state(ra->r, p->pk) != RM_JOINED ||
+	    room_state(ra->r, c->rooms->me.x) != RM_JOINED) {
+		log_info("ROOM_FILE from %s for a room we do not share with it: ignored", p->fp);
+		return;
+	}
+	t = &c->rooms->ftag[c->rooms->nftag++ % ROOM_FILE_TAGS];
+	memcpy(t->peer, p->pk, ROOM_KEY_LEN);
+	memcpy(t->xfer, f.xfer, ROOM_ID_LEN);
+	memcpy(t->room, ra->idhex, sizeof t->room);
+}
+
+/* Send ROOM_FILE before the OFFER of a transfer to a room's member. */
+void
+rooms_offer_tag(struct core *c, struct peer *p, const char *room, const uint8_t id[ROOM_ID_LEN])
+{
+	struct rec_room_file f;
+	struct buf b;
+	size_t len;
+
+	if (c->rooms == NULL || p->sess == NULL ||
+	    sodium_hex2bin(f.room, sizeof f.room, room, strlen(room), NULL, &len, NULL) != 0 ||
+	    len != ROOM_ID_LEN)
+		return;
+	memcpy(f.xfer, id, ROOM_ID_LEN);
+	buf_init(&b, 64);
+	if (roomwire_put_file(&b, &f) == BUF_OK)
+		session_send_buf(p->sess, &b);
+	buf_free(&b);
+}
+
+/* The room p's OFFER with transfer id is for (its ROOM_FILE), or "". */
+void
+rooms_offer_room(struct core *c, const struct peer *p, const uint8_t id[ROOM_ID_LEN], char *out,
+    size_t outlen)
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (c->rooms == NULL)
+		return;
+	for (i = 0; i < ROOM_FILE_TAGS; i++) {
+		const struct room_ftag *t = &c->rooms->ftag[i];
+
+		if (t->room[0] != '\0' && memcmp(t->peer, p->pk, ROOM_KEY_LEN) == 0 &&
+		    memcmp(t->xfer, id, ROOM_ID_LEN) == 0) {
+			if (rooms_may_get_file(c, t->room, p))
+				snprintf(out, outlen, "%s", t->room);
+			return;
+		}
+	}
+}
+
 /* A room record from a peer. */
 void
 rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
@@ -1216,6 +1298,9 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 		if (ra != NULL)
 			got_proof(c, p, ra, rec, n);
 		return;
+	case REC_ROOM_FILE:
+		got_file_tag(c, p, ra, rec, n);
+		return;
 	}
 }
 
@@ -1289,6 +1374,66 @@ rooms_find(struct core *c, const char *name, const char **why)
 	*why = nnamed > 1 ? "more than one room has that name: use its id (/rooms)" :
 	    n > 1 ? "more than one room has that id prefix" : "no such room";
 	return NULL;
+}
+
+/* Whether p may still get a file sent to the room (joined or invited in it). */
+int
+rooms_may_get_file(struct core *c, const char *room, const struct peer *p)
+{
+	enum room_mstate st;
+	size_t i;
+
+	if (c->rooms == NULL)
+		return 0;
+	for (i = 0; i < c->rooms->n; i++)
+		if (!c->rooms->list[i]->provisional && strcmp(c->rooms->list[i]->idhex, room) == 0) {
+			st = room_state(c->rooms->list[i]->r, p->pk);
+			return st == RM_JOINED || st == RM_INVITED;
+		}
+	return 0;
+}
+
+/* /send #NAME PATH...: one transfer per other joined member. */
+int
+rooms_send_files(struct core *c, const char *name, char *const *paths, int npaths, const char *cmd)
+{
+	const char *why = NULL;
+	struct room_app *ra = rooms_find(c, name, &why);
+	size_t i, n = 0, online = 0;
+	char err[512];
+	struct peer *p;
+
+	if (ra == NULL) {
+		core_error(c, cmd, NULL, "%s: %s", name, why);
+		return -1;
+	}
+	if (room_state(ra->r, c->rooms->me.x) != RM_JOINED) {
+		core_error(c, cmd, NULL, "#%s: you are %s in it, not joined", ra->name,
+		    room_mstate_name(room_state(ra->r, c->rooms->me.x)));
+		return -1;
+	}
+	if (xfer_paths_check(paths, npaths, err, sizeof err) != 0) {
+		core_error(c, cmd, NULL, "%s", err);
+		return -1;
+	}
+	for (i = 0; i < ra->r->nau; i++) {
+		const struct room_author *a = &ra->r->au[i];
+
+		if (a->state != RM_JOINED || memcmp(a->x, c->rooms->me.x, ROOM_KEY_LEN) == 0 ||
+		    (p = core_peer_get(c, a->x, 1)) == NULL || p->trust == TRUST_BLOCKED)
+			continue;
+		if (xfer_send_room(c, p, paths, npaths, cmd, ra->idhex) == 0) {
+			n++;
+			online += p->sess != NULL && p->hello;
+		}
+	}
+	if (n == 0) {
+		core_error(c, cmd, NULL, "#%s: nobody else is in it to send to", ra->name);
+		return -1;
+	}
+	core_note(c, &ra->conv, LINE_SYSTEM, "offered to %zu member%s of #%s (%zu online now, the others when "
+	    "they are back)", n, n == 1 ? "" : "s", ra->name, online);
+	return 0;
 }
 
 /* The room named by the next word of args, or an error for cmd. */

@@ -56,8 +56,17 @@ struct room_app {
 	int                 fe_state;      /* owned by the front-end: our state it last showed */
 };
 
+/* A ROOM_FILE received: the OFFER it names is for a room (13.10). */
+struct room_ftag {
+	uint8_t  peer[ROOM_KEY_LEN];
+	uint8_t  xfer[ROOM_ID_LEN];
+	char     room[ROOM_IDHEX + 1];
+};
+
 struct rooms {
 	struct room_self  me;
+	struct room_ftag  ftag[ROOM_FILE_TAGS];
+	size_t            nftag;       /* ROOM_FILEs received, ever (ftag is a ring) */
 	char              dir[PATH_MAX];
 	struct room_app  *list[ROOMS_MAX];
 	size_t            n;
@@ -83,6 +92,22 @@ void rooms_flush(struct core *);
 struct room_app *rooms_find(struct core *, const char *name, const char **why);
 /* /msg #NAME TEXT */
 int  rooms_send(struct core *, const char *name, const char *text, const char *cmd);
+/*
+ * /send #NAME PATH...: offer the files to every other joined member, each
+ * its own transfer (transfer.c), tagged with the room: at once to those
+ * online, when they are back to the others (saved across restarts).
+ */
+int  rooms_send_files(struct core *, const char *name, char *const *paths, int npaths, const char *cmd);
+/* Before the OFFER of a transfer sent to a room's member: ROOM_FILE (13.10) to it. */
+void rooms_offer_tag(struct core *, struct peer *, const char *room, const uint8_t id[ROOM_ID_LEN]);
+/*
+ * An OFFER with transfer id from p: the room (hex id) its ROOM_FILE named,
+ * copied to out, if p and we are joined in it; else out is "".
+ */
+void rooms_offer_room(struct core *, const struct peer *, const uint8_t id[ROOM_ID_LEN], char *out,
+                      size_t outlen);
+/* Whether p may still get a file sent to the room with id hex room: it is joined or invited. */
+int  rooms_may_get_file(struct core *, const char *room, const struct peer *p);
 /* /room SUBCOMMAND ... and /rooms */
 int  rooms_cmd(struct core *, struct conversation *, const char *line, char *args);
 int  rooms_cmd_list(struct core *, struct conversation *, const char *line, char *args);

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "rooms.h"
 #include "text.h"
 #include "transfer.h"
 #include "xferstate.h"
@@ -140,6 +141,7 @@ out_load(struct core *c, const char *file)
 	    bin_len != sizeof x->key)
 		goto out;
 	memcpy(x->idhex, o.idhex, sizeof x->idhex);
+	memcpy(x->room, o.room, sizeof x->room);
 	x->handle = ++c->next_handle;
 	n = x->list.n;
 	if (alloc_files(x, n) == -1)
@@ -503,6 +505,8 @@ offer_start(struct xfer *x)
 		x->start[i] = 0;
 		x->fdone[i] = 0;
 	}
+	if (x->room[0] != '\0')
+		rooms_offer_tag(x->core, x->peer, x->room, x->id);   /* PROTOCOL.md 13.10 */
 	buf_init(&b, 256);
 	if (wire_put_offer(&b, x->id, x->handle, (uint32_t)x->list.n, x->total, x->key) == BUF_OK &&
 	    send_ctrl(x->peer, &b) == 0) {
@@ -557,6 +561,14 @@ out:
 int
 xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const char *cmd)
 {
+	return xfer_send_room(c, p, paths, npaths, cmd, NULL);
+}
+
+/* /send, to a peer or (room not NULL) to one member of a room. */
+int
+xfer_send_room(struct core *c, struct peer *p, char *const *paths, int npaths, const char *cmd,
+    const char *room)
+{
 	struct xfer *x;
 	char err[512];
 	size_t names, k;
@@ -605,8 +617,10 @@ xfer_send(struct core *c, struct peer *p, char *const *paths, int npaths, const 
 	x->handle = ++c->next_handle;
 	x->total = x->list.total;
 	x->t_start = x->t_progress = loop_now(c->loop);
-	log_info("transfer %s: offering %zu entries, %llu bytes to %s", x->idhex, x->list.n,
-	    (unsigned long long)x->total, p->fp);
+	if (room != NULL)
+		snprintf(x->room, sizeof x->room, "%s", room);
+	log_info("transfer %s: offering %zu entries, %llu bytes to %s%s%s", x->idhex, x->list.n,
+	    (unsigned long long)x->total, p->fp, room ? " in room " : "", room ? room : "");
 	xstate_out_save(x, paths, npaths);   /* a restart does not lose it */
 	core_peer_keep(c, p);   /* sending it a file: the user knows this peer */
 	if (x->list.skipped > 0)
@@ -1048,6 +1062,7 @@ got_offer(struct core *c, struct peer *p, const struct rec_offer *o)
 	x->state = XS_OFFERING;
 	x->stranger = stranger;
 	memcpy(x->from, from, sizeof x->from);
+	rooms_offer_room(c, p, x->id, x->room, sizeof x->room);   /* a ROOM_FILE came before it */
 	x->t_start = x->t_progress = loop_now(c->loop);
 	loop_timer_set(c->loop, &x->idle, XFER_OFFER_IDLE_MS);
 }
@@ -1775,9 +1790,31 @@ xfer_peer_online(struct core *c, struct peer *p)
 {
 	struct xfer *x;
 
-	for (x = c->xfers; x != NULL; x = x->next)
-		if (x->peer == p && x->dir == XFER_OUT && x->state == XS_WAITING)
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->peer != p || x->dir != XFER_OUT || x->state != XS_WAITING)
+			continue;
+		if (x->room[0] != '\0' && !rooms_may_get_file(c, x->room, p))
+			/* sent to a room it has left (or was kicked from) since: it gets nothing */
+			xfer_fail(x, XS_CANCELLED, XCANCEL_SILENT, "%s is no longer in the room", p->nick);
+		else
 			offer_start(x);
+	}
+}
+
+/* A member left or was kicked: end the room's transfers to it that it has not accepted. */
+void
+xfer_room_gone(struct core *c, const char *room, struct peer *p)
+{
+	struct xfer *x;
+
+	for (x = c->xfers; x != NULL; x = x->next) {
+		if (x->peer != p || x->dir != XFER_OUT || strcmp(x->room, room) != 0)
+			continue;
+		if (x->state == XS_WAITING)
+			xfer_fail(x, XS_CANCELLED, XCANCEL_SILENT, "%s is no longer in the room", p->nick);
+		else if (x->state == XS_OFFERING || x->state == XS_PENDING)
+			xfer_fail(x, XS_CANCELLED, XCANCEL_USER, "%s is no longer in the room", p->nick);
+	}
 }
 
 /* The peer went away: pause its transfers (they resume when it is back). */

@@ -22,6 +22,7 @@
 #define XFER_PEER_NAMES    (16u * 1024 * 1024)   /* undecided offers of one peer */
 #define XFER_ALL_NAMES     (24u * 1024 * 1024)   /* undecided offers of strangers in all */
 #define XFER_OFFER_IDLE_MS 10000  /* an offer whose entries stop coming this long is dropped */
+#define XFER_ROOM_HEX      32     /* a room's id in hex (rooms.h ROOM_IDHEX) */
 
 enum xfer_dir { XFER_OUT = 0, XFER_IN = 1 };
 
@@ -61,6 +62,7 @@ struct xfer {
 	int              auto_accept;
 	uint64_t         serial;       /* creation order (newest: highest); the list is reordered */
 	int              fe_state;     /* owned by the front-end: the state it last reported */
+	char             room[XFER_ROOM_HEX + 1];   /* the room it was sent to (/send #ROOM), or "" */
 	int              hidden;       /* superseded by the same transfer offered again, or
 	                                  cleared by the user: listed nowhere, found by no id */
 
@@ -115,6 +117,15 @@ size_t xfer_load_outgoing(struct core *);
 
 /* /send: offer paths to a peer. Returns 0 or -1 (EV_ERROR sent). */
 int  xfer_send(struct core *, struct peer *, char *const *paths, int npaths, const char *cmd);
+/*
+ * /send #ROOM, to one member: xfer_send with the transfer tagged with the
+ * room (its id in hex), saved with it, and offered when the member is back
+ * only if it is still in the room (rooms_may_get_file).
+ */
+int  xfer_send_room(struct core *, struct peer *, char *const *paths, int npaths, const char *cmd,
+                    const char *room);
+/* A member left or was kicked from room: its transfers of the room not yet accepted end. */
+void xfer_room_gone(struct core *, const char *room, struct peer *);
 int  xfer_paths_check(char *const *paths, int npaths, char *err, size_t errlen);
 /* /accept: accept an incoming offer into dir (NULL: the download dir). */
 int  xfer_accept(struct core *, struct xfer *, const char *dir, const char *cmd);

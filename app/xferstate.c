@@ -244,6 +244,8 @@ out_write(FILE *f, void *arg)
 	fprintf(f, "confab-transfer-out 1\npeer %s\nid %s\nkey %s\ntotal %llu\n", a->x->peer->fp,
 	    a->x->idhex, keyhex, (unsigned long long)a->x->total);
 	sodium_memzero(keyhex, sizeof keyhex);
+	if (a->x->room[0] != '\0')
+		fprintf(f, "room %s\n", a->x->room);
 	for (k = 0; k < a->npaths; k++) {
 		const char *p = (abs = realpath(a->paths[k], NULL)) != NULL ? abs : a->paths[k];
 
@@ -316,6 +318,9 @@ xstate_out_read(const char *file, struct xstate_out *o)
 			snprintf(o->keyhex, sizeof o->keyhex, "%.*s", XFER_KEY_LEN * 2, line + 4);
 		else if (strncmp(line, "total ", 6) == 0)
 			o->total = strtoull(line + 6, NULL, 10);
+		else if (strncmp(line, "room ", 5) == 0 && strlen(line + 5) == XFER_ROOM_HEX &&
+		    strspn(line + 5, "0123456789abcdef") == XFER_ROOM_HEX)
+			memcpy(o->room, line + 5, XFER_ROOM_HEX + 1);
 		else if (strncmp(line, "path ", 5) == 0) {
 			if ((np = mem_grow(o->paths, &o->apaths, o->npaths + 1, sizeof *np, 8, 0)) == NULL) {
 				rc = -1;

@@ -44,6 +44,7 @@ struct xstate_out {
 	char               idhex[XFER_ID_HEX + 1];
 	char               keyhex[XFER_KEY_LEN * 2 + 1];
 	unsigned long long total;
+	char               room[XFER_ROOM_HEX + 1];   /* "room HEX": sent to a room's member */
 	char             **paths;        /* decoded; NULL for a damaged one */
 	size_t             npaths, apaths;
 };

@@ -133,6 +133,21 @@ roomwire_decode_proof(const uint8_t *p, size_t n, struct rec_room_proof *f)
 	return buf_get_end(&b) == BUF_OK ? WIRE_OK : WIRE_EMALFORMED;
 }
 
+/* Decode a ROOM_FILE: exactly a room id and a transfer id. */
+int
+roomwire_decode_file(const uint8_t *p, size_t n, struct rec_room_file *f)
+{
+	struct buf b;
+	uint8_t type;
+
+	buf_view(&b, p, n);
+	if (buf_get_u8(&b, &type) != BUF_OK || type != REC_ROOM_FILE ||
+	    buf_get(&b, f->room, ROOM_ID_LEN) != BUF_OK ||
+	    buf_get(&b, f->xfer, ROOM_ID_LEN) != BUF_OK || buf_get_end(&b) != BUF_OK)
+		return WIRE_EMALFORMED;
+	return WIRE_OK;
+}
+
 /* Parse the body of a CREATE, INVITE or KICK. */
 int
 roomwire_parse_body(uint8_t kind, const uint8_t *author, const uint8_t *body, size_t len,
@@ -297,6 +312,18 @@ roomwire_put_proof(struct buf *b, const uint8_t room[ROOM_ID_LEN], const uint8_t
 	    (rc = buf_put_str16(b, (const char *)a, na)) != BUF_OK)
 		return rc;
 	return buf_put_str16(b, (const char *)b2, nb);
+}
+
+/* Encode a ROOM_FILE. */
+int
+roomwire_put_file(struct buf *b, const struct rec_room_file *f)
+{
+	int rc;
+
+	if ((rc = buf_put_u8(b, REC_ROOM_FILE)) != BUF_OK ||
+	    (rc = buf_put(b, f->room, ROOM_ID_LEN)) != BUF_OK)
+		return rc;
+	return buf_put(b, f->xfer, ROOM_ID_LEN);
 }
 
 /* Build the body of a CREATE, INVITE or KICK. */

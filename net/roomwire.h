@@ -11,6 +11,7 @@
 #define REC_ROOM_HAVE   0x21
 #define REC_ROOM_WANT   0x22
 #define REC_ROOM_PROOF  0x23       /* two rival events: proof of an equivocation (13.4) */
+#define REC_ROOM_FILE   0x24       /* the transfer offered next is for a room (13.10) */
 
 #define HELLO_EXT_ROOMKEY 3        /* HELLO extension: Ed25519 key + binding */
 
@@ -105,11 +106,18 @@ struct room_body_member {
 	uint8_t        bind[ROOM_SIG_LEN]; /* CREATE/INVITE: binding of ed to x */
 };
 
+/* A decoded ROOM_FILE: the OFFER with transfer id xfer is sent to a member of room. */
+struct rec_room_file {
+	uint8_t        room[ROOM_ID_LEN];
+	uint8_t        xfer[ROOM_ID_LEN];   /* the OFFER's transfer id (WIRE_ID_LEN) */
+};
+
 /* Decoders: WIRE_OK (0) or WIRE_EMALFORMED (-1); n counts the type byte. */
 int  roomwire_decode_event(const uint8_t *p, size_t n, struct rec_room_event *e);
 int  roomwire_decode_have(const uint8_t *p, size_t n, struct rec_room_have *h);
 int  roomwire_decode_want(const uint8_t *p, size_t n, struct rec_room_want *w);
 int  roomwire_decode_proof(const uint8_t *p, size_t n, struct rec_room_proof *f);
+int  roomwire_decode_file(const uint8_t *p, size_t n, struct rec_room_file *f);
 /* The next entry of a decoded HAVE; 0, or -1 at the end. */
 int  roomwire_next_have(struct rec_room_have *h, struct room_have_entry *e);
 /*
@@ -134,6 +142,7 @@ int  roomwire_put_want(struct buf *b, const struct rec_room_want *w);
 /* Encode a ROOM_PROOF of two event records (a, then b). */
 int  roomwire_put_proof(struct buf *b, const uint8_t room[ROOM_ID_LEN], const uint8_t *a, size_t na,
                         const uint8_t *b2, size_t nb);
+int  roomwire_put_file(struct buf *b, const struct rec_room_file *f);
 /* Build the body of CREATE (name, ed, bind), INVITE (x, ed, bind) or KICK (x). */
 int  roomwire_put_body(struct buf *b, uint8_t kind, const struct room_body_member *m);
 

@@ -265,17 +265,20 @@ wire_decode(const uint8_t *p, size_t n, struct record *r)
 	case REC_ROOM_EVENT:
 	case REC_ROOM_HAVE:
 	case REC_ROOM_WANT:
-	case REC_ROOM_PROOF: {
+	case REC_ROOM_PROOF:
+	case REC_ROOM_FILE: {
 		/* section 13: checked whole here, interpreted by app/room.c */
 		struct rec_room_event e;
 		struct rec_room_have h;
 		struct rec_room_want w;
 		struct rec_room_proof f;
+		struct rec_room_file fl;
 
 		if ((r->type == REC_ROOM_EVENT && roomwire_decode_event(p, n, &e) != WIRE_OK) ||
 		    (r->type == REC_ROOM_HAVE && roomwire_decode_have(p, n, &h) != WIRE_OK) ||
 		    (r->type == REC_ROOM_WANT && roomwire_decode_want(p, n, &w) != WIRE_OK) ||
-		    (r->type == REC_ROOM_PROOF && roomwire_decode_proof(p, n, &f) != WIRE_OK))
+		    (r->type == REC_ROOM_PROOF && roomwire_decode_proof(p, n, &f) != WIRE_OK) ||
+		    (r->type == REC_ROOM_FILE && roomwire_decode_file(p, n, &fl) != WIRE_OK))
 			goto out;
 		r->u.raw.p = p;
 		r->u.raw.n = n;
@@ -535,6 +538,7 @@ wire_type_name(uint8_t type)
 	case REC_ROOM_HAVE: return "ROOM_HAVE";
 	case REC_ROOM_WANT: return "ROOM_WANT";
 	case REC_ROOM_PROOF: return "ROOM_PROOF";
+	case REC_ROOM_FILE: return "ROOM_FILE";
 	}
 	return "unknown";
 }

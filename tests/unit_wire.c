@@ -743,6 +743,7 @@ test_limits_table(void)
 		{ "ROOM_INVITES_PEER", ROOM_INVITES_PEER, 0 },
 		{ "ROOM_INVITES_STRANGERS", ROOM_INVITES_STRANGERS, 0 },
 		{ "ROOM_RATE", ROOM_RATE, 0 },
+		{ "ROOM_FILE_TAGS", ROOM_FILE_TAGS, 0 },
 	};
 	size_t nc = sizeof c / sizeof c[0], i;
 	char path[4096], line[1024];

@@ -143,6 +143,8 @@ xfer_fields(struct json *j, const struct xfer *x)
 	json_str(j, x->dir == XFER_IN ? "from" : "to", x->peer->fp);
 	json_str(j, "nick", x->peer->nick);
 	json_uint(j, "total", x->total);
+	if (x->room[0] != '\0')
+		json_str(j, "room", x->room);   /* sent to (out) or from (in) a room's member */
 	if (x->peer->sess != NULL)
 		json_str(j, "route", core_peer_path(x->peer));   /* direct, proxy or onion */
 }

@@ -85,6 +85,7 @@ check_codecs(const uint8_t *p, size_t n)
 	struct rec_room_have h, h2;
 	struct rec_room_want w, w2;
 	struct rec_room_proof f;
+	struct rec_room_file fl, fl2;
 	struct room_have_entry he;
 	struct room_body_member m;
 	struct buf b;
@@ -131,6 +132,13 @@ check_codecs(const uint8_t *p, size_t n)
 		CHECK(roomwire_decode_event(f.ev[0], f.len[0], &e) == WIRE_OK &&
 		    memcmp(e.room, f.room, ROOM_ID_LEN) == 0);
 		CHECK(roomwire_put_proof(&b, f.room, f.ev[0], f.len[0], f.ev[1], f.len[1]) == BUF_OK);
+		CHECK(buf_len(&b) == n && memcmp(buf_ptr(&b), copy, n) == 0);
+	}
+	buf_reset(&b);
+	if (roomwire_decode_file(copy, n, &fl) == WIRE_OK) {
+		CHECK(n == 1 + 2 * ROOM_ID_LEN);
+		CHECK(roomwire_put_file(&b, &fl) == BUF_OK);
+		CHECK(roomwire_decode_file(buf_ptr(&b), buf_len(&b), &fl2) == WIRE_OK);
 		CHECK(buf_len(&b) == n && memcmp(buf_ptr(&b), copy, n) == 0);
 	}
 	/* the input as a body of each kind */

@@ -90,6 +90,15 @@ main(int argc, char **argv)
 	roomwire_put_want(&b, &w);
 	put("want", 0, buf_ptr(&b), buf_len(&b));
 	put("want_model", 1, buf_ptr(&b), buf_len(&b));
+	buf_reset(&b);
+	{
+		struct rec_room_file f;
+
+		memcpy(f.room, rid, ROOM_ID_LEN);
+		memset(f.xfer, 0x5a, sizeof f.xfer);
+		roomwire_put_file(&b, &f);
+		put("file", 0, buf_ptr(&b), buf_len(&b));
+	}
 	/* bodies to be signed by the target: member, kind, body */
 	{
 		uint8_t s[3 + 128];
