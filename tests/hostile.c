@@ -57,6 +57,7 @@ usage(void)
 	    "       room-invites N  (N rooms of ours, each with an INVITE of the victim)\n"
 	    "       room-say ROOMHEX SEQ LAMPORT TEXT  (a room message signed with our key: with\n"
 	    "       HOSTILE_PRIV a member's, e.g. to equivocate)\n"
+	    "       room-flood ROOMHEX N SIZE live|replay|forged  (as a member: HOSTILE_PRIV its key)\n"
 	    "       hostile proto CASE HOST:PORT [ARG...]  (conformance cases of tests/t_protocol.sh)\n"
 	    "       hostile listen-stall silent|preamble|msg1|msg2 HOST:PORT SECS  (a stalling responder;\n"
 	    "       msg2: a real msg2 with our key, then \"msg3\", \"closed\" or \"open\")\n"
@@ -1252,6 +1253,89 @@ room_invites(struct conn *c, int n)
 	return verdict(c->fd, 2) == 1 ? 0 : 1;
 }
 
+/*
+ * The next record of a room flood (room-flood): event k (from 0) of ours,
+ * a MSG of size bytes, signed with our room signing key ("live": seq k + 1,
+ * each new), the first one again ("replay"), or with a broken signature
+ * ("forged").
+ */
+static int
+room_flood_rec(struct buf *b, const uint8_t room[ROOM_ID_LEN], const uint8_t pub[32],
+    const uint8_t sk[ROOM_SK_LEN], int k, size_t size, const char *how)
+{
+	static uint8_t body[ROOM_BODY_MAX];
+	uint64_t seq = strcmp(how, "replay") == 0 ? 1 : (uint64_t)k + 1;
+
+	memset(body, 'f', sizeof body);
+	snprintf((char *)body, sizeof body, "flood %llu ", (unsigned long long)seq);
+	buf_reset(b);
+	if (roomwire_put_event(b, room, pub, seq, 1000000 + seq, (uint64_t)time(NULL) * 1000, RK_MSG, body,
+	        size > ROOM_BODY_MAX ? ROOM_BODY_MAX : size, sk) != BUF_OK)
+		return -1;
+	if (strcmp(how, "forged") == 0)
+		b->d[b->len - 1] ^= 0x01;   /* the signature's last byte */
+	return 0;
+}
+
+/*
+ * room-flood ROOMHEX N SIZE HOW: N room events as fast as the victim takes
+ * them, as a member of the room (HOSTILE_PRIV: its private key, so that the
+ * signing key is its own, 13.1).  Prints "sent N in S s", then whether the
+ * session stays open.
+ */
+static int
+room_flood(struct conn *c, const char *roomhex, int n, size_t size, const char *how)
+{
+	uint8_t room[ROOM_ID_LEN], ed[ROOM_KEY_LEN], sk[ROOM_SK_LEN], junk[65536];
+	uint8_t out[WIRE_FRAME_HDR + WIRE_FRAME_MAX];
+	size_t have = 0, at = 0, len;
+	long long t0 = now_ms();
+	struct buf b;
+	int sent = 0;
+
+	if (sodium_hex2bin(room, sizeof room, roomhex, strlen(roomhex), NULL, &len, NULL) != 0 ||
+	    len != sizeof room)
+		usage();
+	roomwire_signing_key(c->priv, ed, sk);
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	buf_init(&b, WIRE_RECORD_MAX);
+	while (sent < n || at < have) {
+		struct pollfd p = { c->fd, POLLIN | POLLOUT, 0 };
+		ssize_t r;
+
+		if (at == have && sent < n) {
+			size_t clen;
+
+			if (room_flood_rec(&b, room, c->pub, sk, sent, size, how) != 0)
+				break;
+			clen = buf_len(&b) + NOISE_TAGLEN;
+			out[0] = (uint8_t)(clen >> 8);
+			out[1] = (uint8_t)clen;
+			if (noise_cs_encrypt(&c->tx, NULL, 0, buf_ptr(&b), buf_len(&b), out + 2) != 0)
+				break;
+			have = clen + 2;
+			at = 0;
+			sent++;
+		}
+		if (poll(&p, 1, 10000) != 1) {
+			printf("error stuck after %d events\n", sent);
+			return 1;
+		}
+		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    ((r = read(c->fd, junk, sizeof junk)) == 0 || (r == -1 && errno != EAGAIN))) {
+			printf("closed after %d events\n", sent);
+			return 1;
+		}
+		if ((p.revents & POLLOUT) && (r = write(c->fd, out + at, have - at)) > 0)
+			at += (size_t)r;
+	}
+	buf_free(&b);
+	sodium_memzero(sk, sizeof sk);
+	printf("sent %d in %.1f s\n", sent, (double)(now_ms() - t0) / 1000.0);
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+	return verdict(c->fd, 2) == 1 ? 0 : 1;
+}
+
 /* The offer modes that need a finished handshake; -1 if mode is none of them. */
 static int
 offer_modes(struct conn *c, const char *mode, int argc, char **argv)
@@ -2201,6 +2285,11 @@ main(int argc, char **argv)
 		if (argc < 7)
 			usage();
 		return room_say(&c, argv + 3);
+	}
+	if (strcmp(mode, "room-flood") == 0) {
+		if (argc < 7)
+			usage();
+		return room_flood(&c, argv[3], atoi(argv[4]), (size_t)atoi(argv[5]), argv[6]);
 	}
 	if (strcmp(mode, "offer") == 0) {
 		/* offer names; print the victim's answer (it must refuse bad names) */
