@@ -848,6 +848,7 @@ rooms_init(struct core *c, char *err, size_t errlen)
 	}
 	self_init(c);
 	c->rooms->core = c;
+	c->rooms->droplog = ROOM_DROPLOG_BURST;
 	loop_timer_init(&c->rooms->pull_timer, pull_due, c);
 	if (paths_join(c->rooms->dir, sizeof c->rooms->dir, c->paths.state, "rooms") != 0 ||
 	    paths_mkdirs(c->rooms->dir, 0700) != 0) {
@@ -1219,6 +1220,34 @@ rooms_offer_room(struct core *c, const struct peer *p, const uint8_t id[ROOM_ID_
 	}
 }
 
+/*
+ * Whether to log one more dropped room event: ROOM_DROPLOG_BURST at once,
+ * then ROOM_DROPLOG_RATE a second, the others counted and said in one line
+ * (a member flooding forged events must not fill the disk with our log).
+ */
+static int
+droplog_ok(struct core *c)
+{
+	struct rooms *rs = c->rooms;
+	uint64_t now = loop_now(c->loop);
+
+	rs->droplog += (double)(now - rs->droplog_t) * ROOM_DROPLOG_RATE / 1000.0;
+	if (rs->droplog > ROOM_DROPLOG_BURST)
+		rs->droplog = ROOM_DROPLOG_BURST;
+	rs->droplog_t = now;
+	if (rs->droplog < 1) {
+		rs->droplog_quiet++;
+		return 0;
+	}
+	rs->droplog -= 1;
+	if (rs->droplog_quiet > 0) {
+		log_warn("rooms: %llu more dropped room events not logged one by one",
+		    (unsigned long long)rs->droplog_quiet);
+		rs->droplog_quiet = 0;
+	}
+	return 1;
+}
+
 /* A room record from a peer. */
 void
 rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
@@ -1264,7 +1293,9 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 			if (ra->npull > had)   /* once per pull, not once per event refused */
 				log_info("room %s: %s writes faster than %d a second: the rest later", ra->idhex,
 				    p->fp, ROOM_RATE);
-		} else if (v == RV_DUPLICATE && room_state(ra->r, p->pk) == RM_NONE) {
+		} else if (v != RV_ACCEPTED && v != RV_PENDING && v != RV_DUPLICATE && !droplog_ok(c)) {
+			;   /* counted */
+		} else if (v == RV_DUPLICATE && room_state(ra->r, p->pk) == RM_NONE && droplog_ok(c)) {
 			char afp[FP_LEN + 1];
 
 			/* members repeat each other during anti-entropy; a stranger has no reason to */

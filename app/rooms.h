@@ -17,6 +17,8 @@
 #define ROOM_IDHEX     (ROOM_ID_LEN * 2)
 #define ROOM_LOG_MAX   (64u * 1024 * 1024)        /* a room log file read at start */
 #define ROOM_WAL_MAX   (1024u * 1024)             /* bytes of records waiting for their fsync */
+#define ROOM_DROPLOG_BURST 256                    /* dropped events logged one by one, at once */
+#define ROOM_DROPLOG_RATE  10                     /* ... and then a second (the rest: counted) */
 
 /* Delivery of our messages to one member (its HAVE covers them). */
 struct room_ack {
@@ -73,6 +75,9 @@ struct rooms {
 	int               loading;
 	struct core      *core;
 	struct loop_timer pull_timer;  /* sends the HAVEs of room_app.pull */
+	double            droplog;     /* tokens: dropped events we may still log one by one */
+	uint64_t          droplog_t;   /* when the tokens were counted */
+	uint64_t          droplog_quiet;   /* dropped events not logged since the last one that was */
 };
 
 /* Load the rooms from the state directory.  Returns 0 or -1 with err. */
