@@ -369,6 +369,26 @@ test_codec(void)
 	roomwire_put_want(&b, &w);
 	ok(roomwire_decode_want(buf_ptr(&b), buf_len(&b), &w2) == WIRE_EMALFORMED, "a WANT from seq 0 is malformed");
 
+	/* ROOM_FILE (13.9) */
+	{
+		struct rec_room_file f, f2;
+		struct record r;
+
+		memcpy(f.room, RID, 16);
+		memset(f.xfer, 0x5a, sizeof f.xfer);
+		buf_reset(&b);
+		roomwire_put_file(&b, &f);
+		ok(buf_len(&b) == 33 && roomwire_decode_file(buf_ptr(&b), buf_len(&b), &f2) == WIRE_OK &&
+		    memcmp(f2.room, RID, 16) == 0 && memcmp(f2.xfer, f.xfer, 16) == 0, "a ROOM_FILE round-trips");
+		ok(wire_decode(buf_ptr(&b), buf_len(&b), &r) == WIRE_OK && r.type == REC_ROOM_FILE,
+		    "a ROOM_FILE is a record the session passes on");
+		ok(roomwire_decode_file(buf_ptr(&b), buf_len(&b) - 1, &f2) == WIRE_EMALFORMED &&
+		    wire_decode(buf_ptr(&b), buf_len(&b) - 1, &r) == WIRE_EMALFORMED, "a ROOM_FILE cut short is malformed");
+		buf_put_u8(&b, 0);
+		ok(roomwire_decode_file(buf_ptr(&b), buf_len(&b), &f2) == WIRE_EMALFORMED &&
+		    wire_decode(buf_ptr(&b), buf_len(&b), &r) == WIRE_EMALFORMED, "a ROOM_FILE with a byte left over is malformed");
+	}
+
 	/* bodies */
 	buf_init(&body, ROOM_BODY_MAX);
 	memset(&m, 0, sizeof m);
