@@ -146,6 +146,7 @@ struct peer {
 	int              room_key;
 	uint8_t          room_ed[32], room_bind[64];
 	uint64_t         room_pull_until;  /* loop ms: its room events answer our HAVE (not live) */
+	uint32_t         room_answers;     /* ...but no more of its own than this (ROOM_PUSH_MAX a HAVE) */
 };
 
 enum core_event_type {

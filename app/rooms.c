@@ -238,6 +238,18 @@ announce(struct room_app *ra, const uint8_t x[ROOM_KEY_LEN])
 	keyset_add(&ra->ann, &ra->nann, x);
 }
 
+/* Whether event e from p is live: straight from its author, unasked (ROOM_RATE applies). */
+static int
+is_live(struct core *c, struct peer *p, const struct rec_room_event *e)
+{
+	if (memcmp(e->author, p->pk, ROOM_KEY_LEN) != 0)
+		return 0;   /* relayed: it answers a HAVE or a WANT of ours */
+	if (loop_now(c->loop) > p->room_pull_until || p->room_answers == 0)
+		return 1;   /* not within a HAVE's answer, or more than a HAVE may bring */
+	p->room_answers--;
+	return 0;
+}
+
 /* Send our HAVE for the room to p. */
 static void
 send_have(struct room_app *ra, struct peer *p)
@@ -248,8 +260,16 @@ send_have(struct room_app *ra, struct peer *p)
 		return;
 	log_sync(p->core, ra);   /* a HAVE promises what it lists */
 	buf_init(&b, WIRE_RECORD_MAX);
-	if (room_put_have(ra->r, &b, NULL, 0) == BUF_OK && session_send_buf(p->sess, &b) == BUF_OK)
-		p->room_pull_until = loop_now(p->core->loop) + 3000;   /* what it pushes now, we asked for */
+	if (room_put_have(ra->r, &b, NULL, 0) == BUF_OK && session_send_buf(p->sess, &b) == BUF_OK) {
+		uint64_t now = loop_now(p->core->loop);
+
+		/* what it pushes now, we asked for: as much as a HAVE may bring (13.8) */
+		if (now > p->room_pull_until)
+			p->room_answers = 0;
+		if (p->room_answers < ROOM_ANSWERS_MAX)
+			p->room_answers += ROOM_PUSH_MAX;
+		p->room_pull_until = now + ROOM_ASK_MS;
+	}
 	buf_free(&b);
 }
 
@@ -1280,9 +1300,7 @@ rooms_record(struct core *c, struct peer *p, const uint8_t *rec, size_t n)
 		x.c = c;
 		x.ra = ra;
 		x.from = p;
-		/* live: straight from its author, unasked (ROOM_RATE applies) */
-		v = room_receive(ra->r, rec, n, memcmp(e.author, p->pk, ROOM_KEY_LEN) == 0 &&
-		    loop_now(c->loop) > p->room_pull_until, loop_now(c->loop), on_accept, &x, &w, &want);
+		v = room_receive(ra->r, rec, n, is_live(c, p, &e), loop_now(c->loop), on_accept, &x, &w, &want);
 		if (v == RV_RATE) {
 			size_t had = ra->npull;
 

@@ -19,6 +19,7 @@
 #define ROOM_WAL_MAX   (1024u * 1024)             /* bytes of records waiting for their fsync */
 #define ROOM_DROPLOG_BURST 256                    /* dropped events logged one by one, at once */
 #define ROOM_DROPLOG_RATE  10                     /* ... and then a second (the rest: counted) */
+#define ROOM_ANSWERS_MAX   (4 * ROOM_PUSH_MAX)       /* own events a peer may push as answers at once */
 
 /* Delivery of our messages to one member (its HAVE covers them). */
 struct room_ack {
