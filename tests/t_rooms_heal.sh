@@ -1,8 +1,9 @@
 #!/bin/bash
 # t_rooms_heal.sh - a room split in two and healed (issue 15, guarantee 5;
 # net/PROTOCOL.md 13.5): a room of four (alice the creator, bob, carol, dave)
-# is cut into {alice,bob} and {carol,dave} (every peer restarts on a new port
-# and meets only its half again, so that nobody can reconnect across); while
+# is cut into {alice,bob} and {carol,dave} (all four stop, each forgets the
+# other half's addresses, and restarts on a new port and meets only its half
+# again, so that nobody can reconnect across); while
 # split, each half changes the membership and talks: alice invites erin, who
 # joins, and kicks bob; dave invites fred, who joins, and carol leaves.  Then
 # one link heals it (alice connects to dave) and every remaining member must
@@ -13,13 +14,40 @@
 # his messages that sort after the kick are not valid (13.5).
 . "$(dirname "$0")/lib.sh"
 
-# restart NAME: stop a peer and start it again on a new port (its old events
-# stay in $T/NAME.out.old).
-restart() {
+# halt NAME: stop a peer (its events so far go to $T/NAME.out.old).
+halt() {
 	stop_peer "$1"
 	cat "$T/$1.out" >>"$T/$1.out.old"; : >"$T/$1.out"
+}
+
+# relaunch NAME: start a halted peer again on a new port.
+relaunch() {
 	start_peer "$1" --nick "$1" --listen 127.0.0.1:0
 	fp_of "$1" >/dev/null
+}
+
+# forget_addrs NAME FP...: while NAME is stopped, blank the address its
+# peers file keeps for each FP (field 6; the key and trust stay known), so
+# that its reconnect timers have nowhere to call them.  (A peer that never
+# dialled anyone may have no peers file: then it knows no address.)
+forget_addrs() {
+	local f=${PEER_HOME[$1]}/peers fp
+	shift
+	test -e "$f" || return 0
+	for fp in "$@"; do
+		awk -F '\t' -v OFS='\t' -v fp="$fp" '$1 == fp { $6 = "-" } { print }' "$f" >"$f.new" &&
+			cat "$f.new" >"$f" && rm -f "$f.new" || return 1
+	done
+}
+
+# no_addr NAME FP...: NAME's peers file (if any) holds no address for any FP.
+no_addr() {
+	local f=${PEER_HOME[$1]}/peers fp
+	shift
+	test -e "$f" || return 0
+	for fp in "$@"; do
+		awk -F '\t' -v fp="$fp" '$1 == fp && $6 != "-" { bad = 1 } END { exit bad }' "$f" || return 1
+	done
 }
 
 # ids NAME: the ids of every room message NAME showed or wrote, since it first
@@ -108,9 +136,19 @@ done
 check "alice sees carol and dave in #edge" wait_for alice ".event==\"room\" and .room==\"$eid\" and (.members|length)==3"
 check "dave sees the three in #edge" wait_for dave ".event==\"room\" and .room==\"$eid\" and (.members|length)==3"
 
-# The split: everyone restarts on a new port; the old addresses are dead, so
-# the reconnect timers find nobody; each half meets again.
-for p in alice bob carol dave; do restart $p; done
+# The split: all four stop before any starts again (were one still running
+# at its old address, a restarted peer's reconnect timer could reach it
+# there), and while stopped each forgets where the other half listened, so
+# that no reconnect timer can cross; then everyone starts on a new port and
+# each half meets again.
+for p in alice bob carol dave; do halt $p; done
+for p in alice bob; do forget_addrs $p "$fc" "$fd"; done
+for p in carol dave; do forget_addrs $p "$fa" "$fb"; done
+check "split: alice and bob hold no address of carol or dave" \
+	eval 'no_addr alice "$fc" "$fd" && no_addr bob "$fc" "$fd"'
+check "split: carol and dave hold no address of alice or bob" \
+	eval 'no_addr carol "$fa" "$fb" && no_addr dave "$fa" "$fb"'
+for p in alice bob carol dave; do relaunch $p; done
 check "alice meets bob again" connect_pair alice bob
 check "carol meets dave again" connect_pair carol dave
 sleep 1   # give a stray cross-half reconnect the time it would need to show
