@@ -1363,6 +1363,22 @@ room_pull_wants(struct room *r, const uint8_t x[ROOM_KEY_LEN], struct rec_room_w
 	return k;
 }
 
+/* Whether x has events refused for the rate that no pull in flight asks for (room_pull_wants asks ROOM_PUSH_MAX). */
+int
+room_pull_rest(const struct room *r, const uint8_t x[ROOM_KEY_LEN])
+{
+	const struct room_author *a = room_author(r, x);
+	uint64_t from;
+	int cls;
+
+	for (cls = 0; a != NULL && cls < ROOM_CLASSES; cls++) {
+		from = asked_to(a, cls, r->now) > a->hwm[cls] ? asked_to(a, cls, r->now) : a->hwm[cls];
+		if (a->rated[cls] > from)
+			return 1;
+	}
+	return 0;
+}
+
 /* A WANT from peer from. */
 int
 room_on_want(struct room *r, const uint8_t from[ROOM_KEY_LEN], const struct rec_room_want *w,

@@ -223,6 +223,8 @@ size_t room_have_wants(struct room *, const uint8_t *rec, size_t n, int msgs,
  * (13.8): one per class, asked of x once; fills out (max 2), returns the count.
  */
 size_t room_pull_wants(struct room *, const uint8_t x[ROOM_KEY_LEN], struct rec_room_want *out, size_t max);
+/* Whether x has events refused for the rate that no pull in flight asks for: pull again. */
+int room_pull_rest(const struct room *, const uint8_t x[ROOM_KEY_LEN]);
 /* Event ev went to peer to (its fan-out): it is in flight, not pushed again on a HAVE. */
 void room_note_push(struct room *, const uint8_t to[ROOM_KEY_LEN], const struct room_event *ev);
 /* What we sent peer to may be lost (a full queue, a new session): a HAVE of it is believed. */

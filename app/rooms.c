@@ -719,7 +719,12 @@ room_changed(struct core *c, struct room_app *ra)
 	}
 }
 
-/* A second after events were refused for the rate: ask their authors once for the rest (WANT). */
+/*
+ * A second after events were refused for the rate: ask their authors for the
+ * rest (WANT), ROOM_PUSH_MAX at a time; an author with more left than one
+ * pull asks for stays in the set and is pulled again a second later (its
+ * pushes are in flight, so our announcements do not bring the rest).
+ */
 static void
 pull_due(struct loop *loop, struct loop_timer *t, void *arg)
 {
@@ -727,7 +732,7 @@ pull_due(struct loop *loop, struct loop_timer *t, void *arg)
 	struct rec_room_want w[ROOM_CLASSES];
 	struct peer *p;
 	struct buf b;
-	size_t i, j, k, nw;
+	size_t i, j, k, nw, keep, again = 0;
 
 	(void)t;
 	buf_init(&b, 128);
@@ -735,19 +740,24 @@ pull_due(struct loop *loop, struct loop_timer *t, void *arg)
 		struct room_app *ra = c->rooms->list[i];
 
 		ra->r->now = loop_now(loop);
-		for (j = 0; j < ra->npull; j++) {
+		for (j = 0, keep = 0; j < ra->npull; j++) {
 			if ((p = peer_of(c, ra->pull[j])) == NULL || p->sess == NULL || !p->hello)
-				continue;
+				continue;   /* offline: its HAVE when it is back brings the rest */
 			nw = room_pull_wants(ra->r, ra->pull[j], w, ROOM_CLASSES);
 			for (k = 0; k < nw; k++) {
 				buf_reset(&b);
 				if (roomwire_put_want(&b, &w[k]) == BUF_OK)
 					session_send_buf(p->sess, &b);
 			}
+			if (room_pull_rest(ra->r, ra->pull[j]))
+				memmove(ra->pull[keep++], ra->pull[j], ROOM_KEY_LEN);
 		}
-		ra->npull = 0;
+		ra->npull = keep;
+		again += keep;
 	}
 	buf_free(&b);
+	if (again > 0)
+		loop_timer_set(loop, &c->rooms->pull_timer, 1000);
 }
 
 /* Our room_self from the identity. */

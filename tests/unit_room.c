@@ -1352,6 +1352,48 @@ test_join_burst(void)
 	free(f);
 }
 
+/*
+ * A burst over the rate larger than one pull: B refuses all but ROOM_RATE of
+ * A's 900 live messages, and one pull asks for ROOM_PUSH_MAX of them.  B must
+ * know that more was refused than it asked for (room_pull_rest), so that it
+ * pulls again: nothing else brings the rest when A's pushes are in flight
+ * (A does not push again on B's announcements) and A writes no more.
+ * t_rooms saw ivy stall at 1873 of 2000 this way after a restart under load.
+ */
+static void
+test_pull_rest(void)
+{
+	struct node *A = &N[0], *B = &N[1];
+	struct rec_room_want pw[ROOM_CLASSES];
+	uint64_t t = now + 100000;
+	size_t i, npw, rated = 0, rounds = 0;
+	char txt[16];
+
+	room_joined(2, "rest");
+	for (i = 0; i < 900; i++) {
+		snprintf(txt, sizeof txt, "r%zu", i);
+		room_send_text(A->r, &A->me, txt, strlen(txt), now, on_accept, A);
+	}
+	for (i = 0; i < A->r->nlog; i++)
+		if (A->r->log[i]->e.kind == RK_MSG)
+			rated += room_receive(B->r, A->r->log[i]->rec, A->r->log[i]->len, 1, t, NULL, NULL,
+			    NULL, NULL) == RV_RATE;
+	B->r->now = t + 1000;
+	npw = room_pull_wants(B->r, A->me.x, pw, ROOM_CLASSES);
+	ok(rated > ROOM_PUSH_MAX && npw == 1 && pw[0].last - pw[0].first + 1 == ROOM_PUSH_MAX,
+	    "B refused %zu of 900 for the rate and pulls %d of them at first", rated, ROOM_PUSH_MAX);
+	ok(room_pull_rest(B->r, A->me.x), "B knows that its pull did not ask for all it refused");
+	/* the answers come; B pulls again while it has a rest, and then holds all */
+	for (; npw > 0 && rounds < 10; rounds++) {
+		push_to = B;
+		room_on_want(A->r, B->me.x, &pw[0], on_push, NULL);
+		B->r->now += 1000;
+		npw = room_pull_rest(B->r, A->me.x) ? room_pull_wants(B->r, A->me.x, pw, ROOM_CLASSES) : 0;
+	}
+	ok(room_author(B->r, A->me.x)->hwm[ROOM_CLASS_MSG] == 900 && !room_pull_rest(B->r, A->me.x),
+	    "pulling again while a rest is left, B holds all 900 (%zu pulls)", rounds);
+}
+
 int
 main(void)
 {
@@ -1367,6 +1409,7 @@ main(void)
 	test_pull();
 	test_announce();
 	test_join_burst();
+	test_pull_rest();
 	test_catchup_10k();
 	test_prune();
 	test_limits();
