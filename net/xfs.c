@@ -1031,6 +1031,11 @@ xfs_conflict_name(const char *name, int is_dir, unsigned k, char *out, size_t ou
 		while (sl > 0 && ((unsigned char)name[sl] & 0xc0) == 0x80)
 			sl--;                               /* do not split a character */
 	}
+	if (sl + fl + el == nl && memcmp(name + sl, sfx, fl) == 0) {
+		/* a full-length "stem (k).ext" would come out as itself: cut one more character */
+		while (sl > 0 && ((unsigned char)name[--sl] & 0xc0) == 0x80)
+			;
+	}
 	if (sl + fl + el + 1 > outlen)
 		return -1;
 	memcpy(out, name, sl);

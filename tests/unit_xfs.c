@@ -406,6 +406,12 @@ test_conflict_names(void)
 	is_str(out, "a (9999).txt", "four digits");
 	is_int(xfs_conflict_name("a.txt", 0, 1, small, sizeof small), -1, "too small an output refused");
 
+	/* a full-length "stem (98).txt" must not come out as itself (fuzz_names found it) */
+	memset(name, 'a', XFS_NAME_MAX - 9);
+	memcpy(name + XFS_NAME_MAX - 9, " (98).txt", 10);
+	xfs_conflict_name(name, 0, 98, out, sizeof out);
+	ok(strcmp(out, name) != 0 && strlen(out) <= XFS_NAME_MAX, "a full-length name that ends in its own suffix gets another name");
+
 	/* 127 two-byte characters and an 'x': 255 bytes; shortening keeps UTF-8 whole */
 	for (i = 0; i < 127; i++)
 		memcpy(name + 2 * i, "\xc3\xa9", 2);
